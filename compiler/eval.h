@@ -1,0 +1,22 @@
+// eval.h: the .pg evaluator. Runs a parsed module (a deterministic tree-walking
+// interpreter of the Python subset in design.md) whose PE constructor calls build the
+// session's graph through the public pg_graph_* API. render(pe) (and its porting aliases)
+// sets s->root. Errors are fatal (diag_fatal) at the offending call's location.
+#ifndef PG_COMPILER_EVAL_H
+#define PG_COMPILER_EVAL_H
+
+#include "ast.h"
+#include "session.h"
+
+// Limits that turn runaway programs into PG_ERR_LIMIT errors instead of hangs.
+typedef struct eval_limits {
+    int64_t max_steps;    // statements + calls executed (default 50,000,000)
+    int max_depth;        // call depth (default 200)
+    int64_t max_list;     // elements in one list / string length (default 10,000,000)
+} eval_limits;
+
+// Evaluates module m of source file `file`. Sets s->root to the node given to render(),
+// or reports "the piece never calls render()" at the end of the file.
+void eval_module(pg_session *s, const ast_module *m, int file, const eval_limits *lim);
+
+#endif // PG_COMPILER_EVAL_H

@@ -1,0 +1,25 @@
+// graph.h: the graph's nodes as the compiler passes (planner, dot writer) see them. The
+// graph itself is built only through the public pg_graph_* API (graph.c).
+#ifndef PG_COMPILER_GRAPH_H
+#define PG_COMPILER_GRAPH_H
+
+#include <stdint.h>
+
+#include "arena.h"
+#include "pe.h"
+#include "pygmu.h"
+
+typedef struct gnode {
+    const pe_kind *kind;
+    pe_value *args;  // n_args, one per parameter; PE arguments hold input slots
+    int n_args;
+    int *inputs;     // node ids by input slot (pn.n_inputs)
+    pe_node pn;      // the kernel's view: kind, args, input shapes, inferred shape, flags
+    pg_srcloc loc;   // the call that made the node
+    uint64_t hash;   // XXH3 of kind, arguments and inputs' hashes
+} gnode;
+
+// Node `id`, or NULL. Valid until the next pg_graph_add.
+const gnode *graph_node(const pg_graph *g, int id);
+
+#endif // PG_COMPILER_GRAPH_H

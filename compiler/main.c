@@ -1,0 +1,333 @@
+// main.c: the pygmuc driver. Parses the command line and calls the public API: compile a
+// .pg piece (pg_compile_file), plan it (pg_plan_new), render it (pg_render_to_file); or
+// check a piece, or compare two audio files. Exit status: 0 on success, the pg_status
+// number of the first error (1 syntax ... 11 internal), 64 for a bad command line; compare
+// exits 1 when the difference is above the tolerance.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pygmu.h"
+
+enum { EXIT_USAGE = 64 };
+
+static const char usage_text[] =
+    "usage: pygmuc PIECE.pg -o OUT.{wav,flac,aiff,ogg,...} [options]   render a piece\n"
+    "       pygmuc check PIECE.pg [--duration T ...]                  compile only\n"
+    "       pygmuc compare A B [--tolerance-db X]                       compare two files\n"
+    "options:\n"
+    "  -o FILE            output file; the format comes from the extension; '-' is WAV on "
+    "stdout\n"
+    "  --subtype S        pcm16 | pcm24 | float (default: float for WAV/AIFF-like, pcm24 "
+    "for FLAC)\n"
+    "  --start T --end T  render only [T, T); T is seconds (2.5 or 2.5s), 250ms, or frames "
+    "(48000f)\n"
+    "  --duration T       render T from the start\n"
+    "  --until-silence    an endless piece stops at the first silent block after its last "
+    "finite part\n"
+    "  -j N               threads (default: the number of cores)\n"
+    "  --block N          frames per block (default 4096); output never depends on it\n"
+    "  -O0                no optimisation (the naive plan)\n"
+    "  --no-cache, --cache-dir DIR, --mem-limit MB\n"
+    "  --dump-graph FILE.dot   write the graph for Graphviz\n"
+    "  --explain          print the plan\n"
+    "  -q                 no progress bar and no warnings\n"
+    "  --version\n";
+
+typedef struct time_arg { // a time on the command line, converted once the rate is known
+    bool set;
+    double value;
+    char unit; // 's' seconds, 'm' milliseconds, 'f' frames
+} time_arg;
+
+typedef struct options {
+    const char *piece, *out, *dot, *cache_dir;
+    pg_subtype subtype;
+    time_arg start, end, duration;
+    bool until_silence, explain, quiet, no_cache;
+    int threads, block, opt_level;
+    double mem_limit_mb;
+} options;
+
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "pygmuc: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", usage_text);
+    return EXIT_USAGE;
+}
+
+static bool parse_time(const char *s, time_arg *t) {
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !isfinite(v))
+        return false;
+    t->unit = 's';
+    if (strcmp(end, "ms") == 0)
+        t->unit = 'm';
+    else if (strcmp(end, "f") == 0)
+        t->unit = 'f';
+    else if (*end && strcmp(end, "s") != 0)
+        return false;
+    t->value = v;
+    t->set = true;
+    return true;
+}
+
+static pg_frame to_frames(const time_arg *t, int rate) {
+    double f = t->unit == 'f' ? t->value : t->unit == 'm' ? t->value * rate / 1000.0
+                                                          : t->value * rate;
+    return (pg_frame)llround(f);
+}
+
+static bool parse_int(const char *s, int lo, int hi, int *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < lo || v > hi)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+static int parse_subtype(const char *s, pg_subtype *out) {
+    if (strcmp(s, "pcm16") == 0)
+        *out = PG_SUBTYPE_PCM16;
+    else if (strcmp(s, "pcm24") == 0)
+        *out = PG_SUBTYPE_PCM24;
+    else if (strcmp(s, "float") == 0)
+        *out = PG_SUBTYPE_FLOAT;
+    else
+        return usage_error("unknown subtype '%s' (pcm16, pcm24 or float)", s);
+    return 0;
+}
+
+// Options that take a value; returns 1 when argv[*i] was one, -1 on a usage error.
+static int parse_valued(options *o, int argc, char **argv, int *i) {
+    const char *a = argv[*i];
+    static const char *const valued[] = { "-o", "--subtype", "--format", "-j", "--block",
+                                          "--start", "--end", "--duration", "--cache-dir",
+                                          "--dump-graph", "--mem-limit", NULL };
+    int k = 0;
+    while (valued[k] && strcmp(a, valued[k]) != 0)
+        k++;
+    if (!valued[k])
+        return 0;
+    if (*i + 1 >= argc)
+        return usage_error("%s needs a value", a) ? -1 : -1;
+    const char *v = argv[++*i];
+    bool ok = true;
+    switch (k) {
+    case 0: o->out = v; break;
+    case 1:
+    case 2: return parse_subtype(v, &o->subtype) ? -1 : 1;
+    case 3: ok = parse_int(v, 1, 256, &o->threads); break;
+    case 4: ok = parse_int(v, 1, 1 << 24, &o->block); break;
+    case 5: ok = parse_time(v, &o->start); break;
+    case 6: ok = parse_time(v, &o->end); break;
+    case 7: ok = parse_time(v, &o->duration); break;
+    case 8: o->cache_dir = v; break;
+    case 9: o->dot = v; break;
+    case 10: ok = (o->mem_limit_mb = atof(v)) > 0; break;
+    }
+    if (!ok) {
+        usage_error("bad value '%s'", v);
+        return -1;
+    }
+    return 1;
+}
+
+static int parse_args(options *o, int argc, char **argv, int first) {
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        int r = parse_valued(o, argc, argv, &i);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
+            continue;
+        if (strcmp(a, "--until-silence") == 0)
+            o->until_silence = true;
+        else if (strcmp(a, "--explain") == 0)
+            o->explain = true;
+        else if (strcmp(a, "-q") == 0)
+            o->quiet = true;
+        else if (strcmp(a, "--no-cache") == 0)
+            o->no_cache = true;
+        else if (strcmp(a, "-O0") == 0 || strcmp(a, "-O1") == 0)
+            o->opt_level = a[2] - '0';
+        else if (a[0] == '-' && a[1])
+            return usage_error("unknown option '%s'", a);
+        else if (!o->piece)
+            o->piece = a;
+        else
+            return usage_error("unexpected argument '%s'", a);
+    }
+    if (!o->piece)
+        return usage_error("%s", "no piece given");
+    if (o->duration.set && o->end.set)
+        return usage_error("%s", "give --end or --duration, not both");
+    return 0;
+}
+
+static void print_diags(const pg_session *s, bool quiet) {
+    for (int i = 0; i < pg_session_diag_count(s); i++) {
+        const pg_diag *d = pg_session_diag(s, i);
+        if (!d->is_warning || !quiet)
+            pg_session_print_diag(s, d, stderr);
+    }
+}
+
+static int first_error(const pg_session *s) {
+    for (int i = 0; i < pg_session_diag_count(s); i++)
+        if (!pg_session_diag(s, i)->is_warning)
+            return (int)pg_session_diag(s, i)->status;
+    return PG_ERR_INTERNAL;
+}
+
+static void window_opts(const options *o, pg_graph *g, int root, pg_plan_opts *po) {
+    int rate = pg_graph_node_frame_rate(g, root);
+    pg_plan_opts_init(po);
+    po->has_start = o->start.set;
+    po->start = o->start.set ? to_frames(&o->start, rate) : 0;
+    pg_frame from = o->start.set ? po->start : pg_graph_node_extent(g, root).start;
+    if (o->end.set) {
+        po->has_end = true;
+        po->end = to_frames(&o->end, rate);
+    } else if (o->duration.set && from != PG_FRAME_MIN) {
+        po->has_end = true;
+        po->end = from + to_frames(&o->duration, rate);
+    }
+    po->until_silence = o->until_silence;
+    po->opt_level = o->opt_level;
+    po->block_frames = o->block;
+    po->threads = o->threads;
+    po->cache_dir = o->no_cache ? "" : o->cache_dir;
+    po->mem_limit = (size_t)(o->mem_limit_mb * 1048576.0);
+}
+
+static int report(const pg_session *s, const pg_diag *d) {
+    pg_session_print_diag(s, d, stderr);
+    return (int)d->status;
+}
+
+static double now_sec(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int write_dot(const options *o, pg_session *s, int root) {
+    FILE *f = fopen(o->dot, "w");
+    if (!f) {
+        fprintf(stderr, "pygmuc: cannot write '%s'\n", o->dot);
+        return PG_ERR_IO;
+    }
+    pg_status st = pg_graph_write_dot(pg_session_graph(s), root, f);
+    return fclose(f) != 0 ? PG_ERR_IO : (int)st;
+}
+
+static int render(const options *o, pg_session *s, pg_plan *p) {
+    pg_write_opts wo = { .subtype = o->subtype, .quiet = o->quiet,
+                         .progress = !o->quiet && isatty(2) && strcmp(o->out, "-") != 0 };
+    double peak = 0.0, t0 = now_sec();
+    pg_diag err;
+    pg_status st = pg_render_to_file(p, o->out, &wo, &peak, &err);
+    if (st != PG_OK)
+        return report(s, &err);
+    if (peak > 1.0 && !o->quiet)
+        fprintf(stderr, "pygmuc: warning: the render clips: peak %.3f (%+.1f dBFS) in a PCM "
+                        "format; lower the gain or use --subtype float\n",
+                peak, 20.0 * log10(peak));
+    if (o->explain) {
+        pg_extent w = pg_plan_window(p);
+        double secs = (double)(w.end - w.start) / pg_plan_frame_rate(p), dt = now_sec() - t0;
+        fprintf(stderr, "rendered %.2f s of audio in %.3f s (%.0fx realtime)\n", secs, dt,
+                dt > 0 ? secs / dt : 0.0);
+    }
+    return 0;
+}
+
+static int compile_and_run(const options *o, bool check_only) {
+    pg_session *s = pg_session_new();
+    if (!s) {
+        fprintf(stderr, "pygmuc: out of memory\n");
+        return PG_ERR_NOMEM;
+    }
+    int root = -1, rc = 0;
+    pg_status st = pg_compile_file(s, o->piece, NULL, &root);
+    print_diags(s, o->quiet);
+    if (st != PG_OK) {
+        rc = first_error(s);
+    } else {
+        pg_plan_opts po;
+        window_opts(o, pg_session_graph(s), root, &po);
+        pg_diag err;
+        pg_plan *p = pg_plan_new(pg_session_graph(s), root, &po, &err);
+        if (!p)
+            rc = report(s, &err);
+        if (p && o->explain)
+            pg_plan_explain(p, stderr);
+        if (p && o->dot)
+            rc = write_dot(o, s, root);
+        if (p && !rc && !check_only)
+            rc = render(o, s, p);
+        pg_plan_free(p);
+    }
+    pg_session_free(s);
+    return rc;
+}
+
+static int compare(int argc, char **argv) {
+    const char *a = NULL, *b = NULL;
+    double tol = -90.0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--tolerance-db") == 0 && i + 1 < argc)
+            tol = atof(argv[++i]);
+        else if (!a)
+            a = argv[i];
+        else if (!b)
+            b = argv[i];
+        else
+            return usage_error("unexpected argument '%s'", argv[i]);
+    }
+    if (!a || !b)
+        return usage_error("%s", "compare needs two files");
+    pg_compare_result r;
+    pg_diag err;
+    if (pg_compare_files(a, b, &r, &err) != PG_OK) {
+        fprintf(stderr, "pygmuc: error: %s\n", err.message);
+        return (int)err.status;
+    }
+    if (r.rate_a != r.rate_b || r.channels_a != r.channels_b) {
+        printf("mismatch: %s is %d Hz x %d ch, %s is %d Hz x %d ch\n", a, r.rate_a,
+               r.channels_a, b, r.rate_b, r.channels_b);
+        return 1;
+    }
+    int64_t dlen = r.frames_b - r.frames_a;
+    bool ok = r.peak_diff_dbfs <= tol && dlen >= -1 && dlen <= 1;
+    printf("length_diff_frames=%lld peak_diff_dbfs=%.1f snr_db=%.1f %s (tol %.1f dBFS)\n",
+           (long long)dlen, r.peak_diff_dbfs, r.snr_db, ok ? "ok" : "FAIL", tol);
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("pygmuc %s\n", PG_VERSION_STRING);
+        return 0;
+    }
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "compare") == 0)
+        return compare(argc, argv);
+    options o = { .opt_level = 1 };
+    bool check_only = argc >= 2 && strcmp(argv[1], "check") == 0;
+    int rc = parse_args(&o, argc, argv, check_only ? 2 : 1);
+    if (rc)
+        return rc;
+    if (!check_only && !o.out)
+        return usage_error("%s", "no output file: give -o OUT.wav (or -o - for stdout)");
+    return compile_and_run(&o, check_only);
+}

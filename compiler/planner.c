@@ -1,0 +1,296 @@
+// planner.c: graph -> plan. Orders the nodes reachable from the root topologically, works
+// out the render window, propagates what each node must produce (its "need": a hull of
+// frames) from the root down to the sources, fixes each stateful node's origin, decides
+// what is materialised, and copies it all into a plan that owns its memory.
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+#include "plan.h"
+
+enum { DEFAULT_BLOCK = 4096 };
+
+// How long an --until-silence render may run past the last finite end (frames = seconds
+// times the rate): a guard against feedback-like infinite tails.
+enum { UNTIL_SILENCE_TAIL_SEC = 60 };
+
+typedef struct planner {
+    const pg_graph *g;
+    int *order;      // graph ids, inputs first
+    int n;
+    int *index_of;   // graph id -> position in order, or -1
+    pg_extent *need; // by position
+    pg_diag *err;
+} planner;
+
+static pg_plan *fail(planner *pl, pg_status st, pg_srcloc loc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static pg_plan *fail(planner *pl, pg_status st, pg_srcloc loc, const char *fmt, ...) {
+    if (pl->err) {
+        va_list ap;
+        va_start(ap, fmt);
+        pl->err->status = st;
+        pl->err->loc = loc;
+        pl->err->is_warning = false;
+        vsnprintf(pl->err->message, sizeof pl->err->message, fmt, ap);
+        va_end(ap);
+    }
+    return NULL;
+}
+
+// Depth-first post-order from root without recursion (graphs can be thousands deep).
+static int topo_sort(planner *pl, int root) {
+    int total = pg_graph_node_count(pl->g);
+    pl->order = malloc(sizeof(int) * (size_t)total);
+    pl->index_of = malloc(sizeof(int) * (size_t)total);
+    int *stack = malloc(sizeof(int) * (size_t)total * 2);
+    if (!pl->order || !pl->index_of || !stack) {
+        free(stack);
+        return -1;
+    }
+    for (int i = 0; i < total; i++)
+        pl->index_of[i] = -2; // -2 unvisited, -1 on the stack, >= 0 placed
+    int sp = 0;
+    stack[sp++] = root;
+    stack[sp++] = 0;
+    pl->index_of[root] = -1;
+    while (sp > 0) {
+        int id = stack[sp - 2], next = stack[sp - 1];
+        const gnode *n = graph_node(pl->g, id);
+        if (next < n->pn.n_inputs) {
+            stack[sp - 1] = next + 1;
+            int in = n->inputs[next];
+            if (pl->index_of[in] == -2) {
+                pl->index_of[in] = -1;
+                stack[sp++] = in;
+                stack[sp++] = 0;
+            }
+            continue;
+        }
+        sp -= 2;
+        pl->index_of[id] = pl->n;
+        pl->order[pl->n++] = id;
+    }
+    free(stack);
+    return 0;
+}
+
+static pg_extent hull(pg_extent a, pg_extent b) {
+    return pg_extent_union(a, b);
+}
+
+// The frames a materialised or stateful node must render: from its origin (its extent's
+// start when finite, else the first frame needed) to the end of what is needed.
+static pg_extent origin_span(pg_extent ext, pg_extent need) {
+    pg_extent m = need;
+    if (ext.start != PG_FRAME_MIN && !pg_extent_is_empty(need))
+        m.start = ext.start;
+    return pg_extent_intersect(m, ext);
+}
+
+static bool must_materialise(const gnode *n) {
+    return (n->pn.flags & (PE_F_STATEFUL | PE_F_MATERIALISE)) != 0;
+}
+
+// True when some consumer reads input slot `slot` of `n` at random (PE_P_RANDOM).
+static bool slot_is_random(const gnode *n, int slot) {
+    for (int k = 0; k < n->n_args; k++) {
+        const pe_param *p = &n->kind->params[k];
+        if ((p->flags & PE_P_RANDOM) && n->args[k].type == PG_V_NODE &&
+            n->args[k].u.node == slot)
+            return true;
+    }
+    return false;
+}
+
+// Propagates needs from consumers to inputs, in reverse topological order.
+static void propagate_needs(planner *pl, bool *random_read) {
+    for (int pos = pl->n - 1; pos >= 0; pos--) {
+        const gnode *n = graph_node(pl->g, pl->order[pos]);
+        pg_extent h = pg_extent_intersect(pl->need[pos], n->pn.out.extent);
+        if (must_materialise(n))
+            h = origin_span(n->pn.out.extent, h);
+        pl->need[pos] = h;
+        if (pg_extent_is_empty(h))
+            continue;
+        for (int s = 0; s < n->pn.n_inputs; s++) {
+            int ipos = pl->index_of[n->inputs[s]];
+            pg_extent want = h;
+            if (n->kind->need)
+                n->kind->need(&n->pn, s, h, &want);
+            want = pg_extent_intersect(want, graph_node(pl->g, n->inputs[s])->pn.out.extent);
+            pl->need[ipos] = hull(pl->need[ipos], want);
+            if (slot_is_random(n, s))
+                random_read[ipos] = true;
+        }
+    }
+}
+
+static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat) {
+    const gnode *n = graph_node(pl->g, pl->order[pos]);
+    plan_node *d = &p->nodes[pos];
+    int np = n->n_args ? n->n_args : 1, ni = n->pn.n_inputs ? n->pn.n_inputs : 1;
+    pe_value *args = plan_alloc(p, sizeof *args * (size_t)np);
+    pe_shape *in = plan_alloc(p, sizeof *in * (size_t)ni);
+    d->inputs = plan_alloc(p, sizeof(int) * (size_t)ni);
+    if (!args || !in || !d->inputs)
+        return NULL;
+    for (int k = 0; k < n->n_args; k++) {
+        args[k] = n->args[k];
+        if (plan_copy_value(p, &args[k]) < 0)
+            return NULL;
+    }
+    for (int s = 0; s < n->pn.n_inputs; s++) {
+        in[s] = n->pn.in[s];
+        d->inputs[s] = pl->index_of[n->inputs[s]];
+    }
+    d->pn = n->pn;
+    d->pn.args = args;
+    d->pn.in = in;
+    d->need = pl->need[pos];
+    d->materialise = mat;
+    d->mat = mat ? pl->need[pos] : (pg_extent){ 0, 0 };
+    d->loc = n->loc;
+    d->hash = n->hash;
+    return p;
+}
+
+static pg_plan *check_window(planner *pl, const pg_plan_opts *o, const gnode *root,
+                             pg_extent *w) {
+    pg_extent ext = root->pn.out.extent;
+    w->start = o->has_start ? o->start : ext.start;
+    w->end = o->has_end ? o->end : ext.end;
+    if (w->start == PG_FRAME_MIN)
+        return fail(pl, PG_ERR_EXTENT, root->loc,
+                    "the piece's extent has no start (it is indefinite): give --start");
+    if (w->end == PG_FRAME_MAX && !o->until_silence)
+        return fail(pl, PG_ERR_EXTENT, root->loc,
+                    "the piece's extent never ends (it is indefinite): give --duration or "
+                    "--end, or --until-silence");
+    if (w->end < w->start)
+        return fail(pl, PG_ERR_ARG, root->loc, "the render window ends before it starts");
+    return (pg_plan *)1;
+}
+
+static pg_frame last_finite_end(planner *pl) {
+    pg_frame last = PG_FRAME_MIN;
+    for (int i = 0; i < pl->n; i++) {
+        pg_extent e = graph_node(pl->g, pl->order[i])->pn.out.extent;
+        if (e.end != PG_FRAME_MAX && !pg_extent_is_empty(e) && e.end > last)
+            last = e.end;
+    }
+    return last;
+}
+
+// Checks the materialisation decisions: a stateful or random-read node must have a finite
+// span; the buffers must fit the memory limit.
+static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *mat) {
+    for (int pos = 0; pos < pl->n; pos++) {
+        const gnode *n = graph_node(pl->g, pl->order[pos]);
+        pg_extent h = pl->need[pos];
+        bool finite = pg_extent_is_finite(h) || pg_extent_is_empty(h);
+        mat[pos] = !pg_extent_is_empty(h) && (must_materialise(n) || (random_read[pos] && finite));
+        if (mat[pos] && !finite)
+            return fail(pl, PG_ERR_EXTENT, n->loc,
+                        "%s has an indefinite extent but must be rendered from a start "
+                        "(it is stateful or read at random times): crop it", n->kind->name);
+        if (mat[pos]) {
+            size_t bytes = (size_t)(h.end - h.start) * (size_t)n->pn.out.channels * 4;
+            p->mat_bytes += bytes;
+        }
+    }
+    if (p->mem_limit && p->mat_bytes > p->mem_limit)
+        return fail(pl, PG_ERR_LIMIT, (pg_srcloc){ 0, 0, 0 },
+                    "materialised buffers need %zu MiB, over the memory limit of %zu MiB",
+                    p->mat_bytes >> 20, p->mem_limit >> 20);
+    return p;
+}
+
+static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
+    const gnode *r = graph_node(pl->g, root);
+    pg_extent w;
+    if (!check_window(pl, o, r, &w))
+        return NULL;
+    if (topo_sort(pl, root) < 0)
+        return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
+    pg_plan *p = plan_new_empty();
+    pl->need = calloc((size_t)pl->n, sizeof *pl->need);
+    bool *random_read = calloc((size_t)pl->n, sizeof *random_read);
+    bool *mat = calloc((size_t)pl->n, sizeof *mat);
+    if (!p || !pl->need || !random_read || !mat) {
+        free(random_read);
+        free(mat);
+        pg_plan_free(p);
+        return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
+    }
+    p->until_silence = o->until_silence && w.end == PG_FRAME_MAX;
+    p->last_finite_end = last_finite_end(pl);
+    if (p->until_silence) {
+        pg_frame base = p->last_finite_end > w.start ? p->last_finite_end : w.start;
+        w.end = base + (pg_frame)UNTIL_SILENCE_TAIL_SEC * r->pn.out.frame_rate;
+    }
+    p->window = w;
+    p->mem_limit = o->mem_limit;
+    pl->need[pl->n - 1] = w;
+    propagate_needs(pl, random_read);
+    pg_plan *ok = decide(pl, p, random_read, mat);
+    p->nodes = ok ? plan_alloc(p, sizeof(plan_node) * (size_t)pl->n) : NULL;
+    for (int pos = 0; ok && p->nodes && pos < pl->n; pos++)
+        ok = copy_node(pl, p, pos, mat[pos]);
+    free(random_read);
+    free(mat);
+    if (!ok || !p->nodes) {
+        pg_plan_free(p);
+        return ok ? fail(pl, PG_ERR_NOMEM, r->loc, "out of memory") : NULL;
+    }
+    p->n_nodes = pl->n;
+    p->root = pl->n - 1;
+    p->channels = r->pn.out.channels;
+    p->frame_rate = r->pn.out.frame_rate;
+    p->block_frames = o->block_frames > 0 ? o->block_frames : DEFAULT_BLOCK;
+    p->threads = o->threads;
+    p->opt_level = o->opt_level;
+    return p;
+}
+
+pg_plan *pg_plan_new(const pg_graph *g, int root, const pg_plan_opts *o, pg_diag *err) {
+    planner pl = { .g = g, .err = err };
+    pg_plan_opts defaults;
+    if (!o) {
+        pg_plan_opts_init(&defaults);
+        o = &defaults;
+    }
+    if (pg_graph_diag_count(g) > 0) {
+        if (err)
+            *err = *pg_graph_diag(g, 0);
+        return NULL;
+    }
+    if (!graph_node(g, root))
+        return fail(&pl, PG_ERR_ARG, (pg_srcloc){ 0, 0, 0 }, "no such root node %d", root);
+    pg_plan *p = build(&pl, root, o);
+    free(pl.order);
+    free(pl.index_of);
+    free(pl.need);
+    return p;
+}
+
+void pg_plan_explain(const pg_plan *p, FILE *f) {
+    int mats = 0;
+    for (int i = 0; i < p->n_nodes; i++)
+        mats += p->nodes[i].materialise;
+    fprintf(f, "plan: %d nodes, %d materialised (%.1f MiB), window [%lld, %lld) at %d Hz, "
+               "%d channels, block %d\n",
+            p->n_nodes, mats, (double)p->mat_bytes / 1048576.0, (long long)p->window.start,
+            (long long)p->window.end, p->frame_rate, p->channels, p->block_frames);
+    for (int i = 0; i < p->n_nodes; i++) {
+        const plan_node *n = &p->nodes[i];
+        fprintf(f, "  #%d %s%s need [%lld, %lld)", i, n->pn.kind->name,
+                n->materialise ? " [materialised]" : "", (long long)n->need.start,
+                (long long)n->need.end);
+        for (int s = 0; s < n->pn.n_inputs; s++)
+            fprintf(f, "%s#%d", s ? ", " : " <- ", n->inputs[s]);
+        fputc('\n', f);
+    }
+}

@@ -1,0 +1,287 @@
+// aio.c: audio files through libsndfile: rendering a plan into a file (format from the
+// extension, written to a temporary file beside the target and renamed only on success),
+// and comparing two files sample by sample.
+#include "aio.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "plan.h"
+
+enum { WRITE_CHUNK = 16384 };
+
+typedef struct format_entry {
+    const char *ext;
+    int major;
+    int default_sub; // libsndfile subtype when --subtype is not given
+    bool has_float;
+} format_entry;
+
+static const format_entry formats[] = {
+    { "wav", SF_FORMAT_WAV, SF_FORMAT_FLOAT, true },
+    { "flac", SF_FORMAT_FLAC, SF_FORMAT_PCM_24, false },
+    { "aiff", SF_FORMAT_AIFF, SF_FORMAT_PCM_24, true },
+    { "aif", SF_FORMAT_AIFF, SF_FORMAT_PCM_24, true },
+    { "ogg", SF_FORMAT_OGG, SF_FORMAT_VORBIS, false },
+    { "oga", SF_FORMAT_OGG, SF_FORMAT_VORBIS, false },
+    { "opus", SF_FORMAT_OGG, SF_FORMAT_OPUS, false },
+    { "caf", SF_FORMAT_CAF, SF_FORMAT_FLOAT, true },
+    { "w64", SF_FORMAT_W64, SF_FORMAT_FLOAT, true },
+    { "au", SF_FORMAT_AU, SF_FORMAT_FLOAT, true },
+    { "mp3", SF_FORMAT_MPEG, SF_FORMAT_MPEG_LAYER_III, false },
+};
+
+static pg_status set_err(pg_diag *err, pg_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static pg_status set_err(pg_diag *err, pg_status st, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        memset(err, 0, sizeof *err);
+        err->status = st;
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+int aio_strcasecmp(const char *a, const char *b) {
+    for (;; a++, b++) {
+        int ca = (*a >= 'A' && *a <= 'Z') ? *a + 32 : *a;
+        int cb = (*b >= 'A' && *b <= 'Z') ? *b + 32 : *b;
+        if (ca != cb || !ca)
+            return ca - cb;
+    }
+}
+
+static const format_entry *format_for(const char *path) {
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash))
+        return NULL;
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+        if (aio_strcasecmp(dot + 1, formats[i].ext) == 0)
+            return &formats[i];
+    return NULL;
+}
+
+
+static pg_status pick_format(const char *path, pg_subtype sub, SF_INFO *info, pg_diag *err) {
+    const format_entry *f = format_for(path);
+    if (!f)
+        return set_err(err, PG_ERR_IO,
+                       "cannot tell the audio format of '%s' from its extension (use .wav, "
+                       ".flac, .aiff, .ogg, .opus, .caf, .w64, .au or .mp3)", path);
+    int s = f->default_sub;
+    if (sub == PG_SUBTYPE_PCM16)
+        s = SF_FORMAT_PCM_16;
+    else if (sub == PG_SUBTYPE_PCM24)
+        s = SF_FORMAT_PCM_24;
+    else if (sub == PG_SUBTYPE_FLOAT) {
+        if (!f->has_float)
+            return set_err(err, PG_ERR_IO, "the %s format has no float subtype", f->ext);
+        s = SF_FORMAT_FLOAT;
+    }
+    if ((sub == PG_SUBTYPE_PCM16 || sub == PG_SUBTYPE_PCM24) &&
+        (f->major == SF_FORMAT_OGG || f->major == SF_FORMAT_MPEG))
+        return set_err(err, PG_ERR_IO, "the %s format is lossy: it has no PCM subtype", f->ext);
+    info->format = f->major | s;
+    if (!sf_format_check(info))
+        return set_err(err, PG_ERR_IO, "libsndfile cannot write %s at %d Hz, %d channels",
+                       f->ext, info->samplerate, info->channels);
+    return PG_OK;
+}
+
+static bool is_pcm(const SF_INFO *info) {
+    int s = info->format & SF_FORMAT_SUBMASK;
+    return s == SF_FORMAT_PCM_16 || s == SF_FORMAT_PCM_24 || s == SF_FORMAT_PCM_S8 ||
+           s == SF_FORMAT_PCM_32 || s == SF_FORMAT_PCM_U8;
+}
+
+static void draw_progress(pg_frame done, pg_frame total, double *last) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    if (now - *last < 0.1 && done < total)
+        return;
+    *last = now;
+    int width = 40, fill = total > 0 ? (int)((double)done / (double)total * width) : width;
+    fprintf(stderr, "\r[%.*s%*s] %3d%%", fill, "########################################",
+            width - fill, "", total > 0 ? (int)(100.0 * (double)done / (double)total) : 100);
+    if (done >= total)
+        fputc('\n', stderr);
+}
+
+// Renders the plan into an open libsndfile handle; tracks the peak.
+static pg_status write_all(const pg_plan *p, SNDFILE *sf, const pg_write_opts *o, double *peak,
+                           pg_diag *err) {
+    pg_render *r = pg_render_new(p, err);
+    if (!r)
+        return err ? err->status : PG_ERR_INTERNAL;
+    float *buf = malloc(sizeof(float) * WRITE_CHUNK * (size_t)p->channels);
+    pg_status st = buf ? PG_OK : set_err(err, PG_ERR_NOMEM, "out of memory");
+    pg_frame total = p->window.end - p->window.start, done = 0;
+    double last = 0.0, pk = 0.0;
+    while (st == PG_OK) {
+        int64_t n = pg_render_next(r, buf, WRITE_CHUNK);
+        if (n < 0) {
+            if (err)
+                *err = *pg_render_error(r);
+            st = pg_render_error(r)->status;
+            break;
+        }
+        if (n == 0)
+            break;
+        for (int64_t i = 0; i < n * p->channels; i++) {
+            double a = fabs((double)buf[i]);
+            pk = a > pk ? a : pk;
+        }
+        if (sf_writef_float(sf, buf, n) != n)
+            st = set_err(err, PG_ERR_IO, "writing audio failed: %s", sf_strerror(sf));
+        done += n;
+        if (o && o->progress)
+            draw_progress(done, total, &last);
+    }
+    if (o && o->progress && st == PG_OK && done < total)
+        draw_progress(total, total, &last);
+    free(buf);
+    pg_render_free(r);
+    if (peak)
+        *peak = pk;
+    return st;
+}
+
+// Copies a finished temporary file to stdout (for "-o -").
+static pg_status copy_to_stdout(const char *tmp, pg_diag *err) {
+    FILE *f = fopen(tmp, "rb");
+    if (!f)
+        return set_err(err, PG_ERR_IO, "cannot reopen '%s': %s", tmp, strerror(errno));
+    char buf[65536];
+    size_t n;
+    pg_status st = PG_OK;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        if (fwrite(buf, 1, n, stdout) != n) {
+            st = set_err(err, PG_ERR_IO, "writing to stdout failed: %s", strerror(errno));
+            break;
+        }
+    fclose(f);
+    if (st == PG_OK && fflush(stdout) != 0)
+        st = set_err(err, PG_ERR_IO, "writing to stdout failed: %s", strerror(errno));
+    return st;
+}
+
+// A temporary name beside path (so rename is atomic on the same file system).
+static int make_temp(const char *path, char *tmp, size_t size) {
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash ? (int)(slash - path + 1) : 0;
+    int n = snprintf(tmp, size, "%.*s.%s.pygmuc-XXXXXX", dir_len, path, slash ? slash + 1 : path);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    return mkstemp(tmp);
+}
+
+pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_opts *o,
+                            double *peak, pg_diag *err) {
+    bool to_stdout = strcmp(path, "-") == 0;
+    SF_INFO info = { .samplerate = p->frame_rate, .channels = p->channels };
+    pg_status st = pick_format(to_stdout ? "stdout.wav" : path, o ? o->subtype : 0, &info, err);
+    if (st != PG_OK)
+        return st;
+    char tmp[4096];
+    const char *tdir = getenv("TMPDIR");
+    char tpath[4096];
+    snprintf(tpath, sizeof tpath, "%s/stdout.wav", tdir && *tdir ? tdir : "/tmp");
+    int fd = make_temp(to_stdout ? tpath : path, tmp, sizeof tmp);
+    if (fd < 0)
+        return set_err(err, PG_ERR_IO, "cannot create a file beside '%s': %s", path,
+                       strerror(errno));
+    SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE);
+    if (!sf) {
+        close(fd);
+        unlink(tmp);
+        return set_err(err, PG_ERR_IO, "cannot write '%s': %s", path, sf_strerror(NULL));
+    }
+    if (is_pcm(&info))
+        sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    st = write_all(p, sf, o, peak, err);
+    if (sf_close(sf) != 0 && st == PG_OK)
+        st = set_err(err, PG_ERR_IO, "closing '%s' failed", path);
+    if (st == PG_OK && to_stdout)
+        st = copy_to_stdout(tmp, err);
+    else if (st == PG_OK && rename(tmp, path) != 0)
+        st = set_err(err, PG_ERR_IO, "cannot rename the finished file to '%s': %s", path,
+                     strerror(errno));
+    if (st != PG_OK || to_stdout)
+        unlink(tmp);
+    if (peak && !is_pcm(&info))
+        *peak = 0.0; // float and lossy files keep levels over 1.0: nothing clipped
+    return st;
+}
+
+// ---- reading and comparing ---------------------------------------------------------------
+
+float *aio_read_file(const char *path, int *channels, int *rate, int64_t *frames, pg_diag *err) {
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf) {
+        set_err(err, PG_ERR_FILE, "cannot open sound file '%s': %s", path, sf_strerror(NULL));
+        return NULL;
+    }
+    size_t n = (size_t)info.frames * (size_t)info.channels;
+    float *d = malloc(sizeof(float) * (n ? n : 1));
+    sf_count_t got = d ? sf_readf_float(sf, d, info.frames) : 0;
+    sf_close(sf);
+    if (!d || got != info.frames) {
+        free(d);
+        set_err(err, d ? PG_ERR_FILE : PG_ERR_NOMEM, "cannot read sound file '%s'%s", path,
+                d ? ": short read" : ": out of memory");
+        return NULL;
+    }
+    *channels = info.channels;
+    *rate = info.samplerate;
+    *frames = info.frames;
+    return d;
+}
+
+static void diff_stats(const float *a, int64_t na, const float *b, int64_t nb, int ch,
+                       pg_compare_result *res) {
+    int64_t n = na > nb ? na : nb;
+    double peak = 0.0, sig = 0.0, noise = 0.0;
+    for (int64_t i = 0; i < n * ch; i++) {
+        double x = i < na * ch ? (double)a[i] : 0.0, y = i < nb * ch ? (double)b[i] : 0.0;
+        double d = fabs(x - y);
+        peak = d > peak ? d : peak;
+        sig += x * x;
+        noise += (x - y) * (x - y);
+    }
+    res->peak_diff_dbfs = peak > 0.0 ? 20.0 * log10(peak) : -(double)INFINITY;
+    res->snr_db = noise > 0.0 && sig > 0.0 ? 10.0 * log10(sig / noise) : (double)INFINITY;
+}
+
+pg_status pg_compare_files(const char *a, const char *b, pg_compare_result *res, pg_diag *err) {
+    memset(res, 0, sizeof *res);
+    float *da = aio_read_file(a, &res->channels_a, &res->rate_a, &res->frames_a, err);
+    if (!da)
+        return PG_ERR_FILE;
+    float *db = aio_read_file(b, &res->channels_b, &res->rate_b, &res->frames_b, err);
+    if (!db) {
+        free(da);
+        return PG_ERR_FILE;
+    }
+    if (res->channels_a == res->channels_b)
+        diff_stats(da, res->frames_a, db, res->frames_b, res->channels_a, res);
+    else
+        res->peak_diff_dbfs = res->snr_db = (double)NAN;
+    free(da);
+    free(db);
+    return PG_OK;
+}

@@ -1,0 +1,188 @@
+// pe.h: the processing-element interface. One pe_kind descriptor per PE kind (one file in
+// runtime/pe/ each, listed in pe_list.h). The compiler binds arguments from a kind's
+// declarative parameter list and calls infer; the executor calls init, process and fini.
+//
+// Rules for kernels: process fills every channel of out for the absolute frames
+// [t0, t0 + n), which the executor guarantees lie inside the node's extent. Output depends
+// on parameters, inputs, absolute time and state only: never on n, block boundaries or
+// threads. A PE_F_STATEFUL kind gets contiguous windows in time order from pe->origin.
+// No allocation in process (use pe_scratch), no locks, no printing, no globals.
+#ifndef PG_RUNTIME_PE_PE_H
+#define PG_RUNTIME_PE_PE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pygmu.h"
+
+typedef pg_value pe_value;
+
+// Kind flags.
+enum {
+    PE_F_GENERATOR = 1u << 0,   // no signal inputs
+    PE_F_POINTWISE = 1u << 1,   // out(t) depends on inputs at t only (fusable)
+    PE_F_STATEFUL = 1u << 2,    // sees its window in time order from its origin
+    PE_F_MATERIALISE = 1u << 3, // always rendered once over its (finite) extent (CachePE)
+    PE_F_VARIADIC = 1u << 4,    // the first parameter is *pes: every positional PE argument
+};
+
+// Parameter types.
+typedef enum pe_ptype {
+    PE_T_NUM,        // a number (ints are converted to double)
+    PE_T_INT,        // an int (a float with an integral value is accepted)
+    PE_T_BOOL,
+    PE_T_STR,
+    PE_T_EXTENT,
+    PE_T_PE,         // a PE: becomes an input slot
+    PE_T_NUM_OR_PE,  // a number, or a PE supplying one value per frame (an input slot)
+    PE_T_ARRAY,      // a number, a list of numbers or a list of lists of numbers
+    PE_T_FUNC,       // a per-sample function
+    PE_T_PES,        // *pes (only as the first parameter of a PE_F_VARIADIC kind)
+    PE_T_ANY,        // any value (the kernel's infer checks it)
+} pe_ptype;
+
+// Parameter flags.
+enum {
+    PE_P_REQUIRED = 1u << 0, // no default: the caller must pass it
+    PE_P_NONE_OK = 1u << 1,  // None is accepted (value PG_V_NONE)
+    PE_P_RANDOM = 1u << 2,   // a PE input read at random times: materialise it if finite
+    PE_P_GT0 = 1u << 3,      // a number must be > 0
+    PE_P_GE0 = 1u << 4,      // a number must be >= 0
+};
+
+typedef struct pe_param {
+    const char *name; // pygmu's parameter name; NULL ends the list
+    pe_ptype type;
+    unsigned flags;
+    pe_value def;     // the default (ignored when PE_P_REQUIRED)
+} pe_param;
+
+#define PE_NUM(x)  {.type = PG_V_NUM, .u.num = (x)}
+#define PE_INT(x)  {.type = PG_V_INT, .u.i = (x)}
+#define PE_BOOL(x) {.type = PG_V_BOOL, .u.b = (x)}
+#define PE_STR(x)  {.type = PG_V_STR, .u.str = (x)}
+#define PE_NONE    {.type = PG_V_NONE}
+#define PE_PARAMS_END {.name = NULL}
+
+// The shape a node has after inference.
+typedef struct pe_shape {
+    int channels;
+    int frame_rate; // Hz; 0 = none (only graphs built from C without a default rate)
+    pg_extent extent;
+} pe_shape;
+
+// A node as kernels see it: bound arguments and its inputs' shapes.
+typedef struct pe_node {
+    const struct pe_kind *kind;
+    const pe_value *args; // one per parameter, defaults applied. A PE argument holds its
+                          // input slot in u.node (PG_V_NODE); NUM_OR_PE holds either.
+    int n_inputs;
+    const pe_shape *in;   // the inputs' shapes, by slot
+    pe_shape out;         // filled by infer
+    unsigned flags;       // kind->flags on entry; infer may add PE_F_STATEFUL (e.g. a SinPE
+                          // whose frequency is a PE)
+} pe_node;
+
+// What infer reports through.
+typedef struct pe_check {
+    int default_rate; // the graph's default frame rate
+    pg_status status;
+    char message[400];
+} pe_check;
+
+typedef struct pe_buf { // a writable planar block
+    int channels;
+    int64_t frames;
+    int64_t stride; // floats from one channel to the next
+    float *data;
+} pe_buf;
+
+typedef struct pe_view { // a read-only planar block (may point into a shared buffer)
+    int channels;
+    int64_t frames;
+    int64_t stride;
+    const float *data;
+} pe_view;
+
+typedef struct exec_ctx exec_ctx; // the executor's, opaque to kernels
+
+typedef struct pe_inst {
+    const pe_node *node;
+    void *state;     // kind->state_size bytes, zeroed before init
+    pg_frame origin; // first frame a stateful PE sees
+    exec_ctx *cx;
+    int id;          // the node's index in the plan
+} pe_inst;
+
+typedef struct pe_kind {
+    const char *name;        // constructor in .pg: "SinPE"
+    const char *method;      // chaining method, or NULL: "gain"
+    const pe_param *params;  // pygmu's positional order, ended by PE_PARAMS_END
+    unsigned flags;          // PE_F_*
+    size_t state_size;       // per-instance state, zeroed by the executor
+    // Derives n->out from n->args and n->in; reports errors with pe_fail. NULL: one
+    // input's shape passes through (or, for generators, mono, indefinite, default rate).
+    pg_status (*infer)(pe_node *n, pe_check *ck);
+    // The frames of input `slot` needed to produce the frames `out` (a hull). NULL: the
+    // same frames. Used to find each node's origin and what to materialise.
+    void (*need)(const pe_node *n, int slot, pg_extent out, pg_extent *in);
+    pg_status (*init)(pe_inst *pe); // once per render, before the first process; may pull
+    pg_status (*process)(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out);
+    void (*fini)(pe_inst *pe);      // undoes init
+} pe_kind;
+
+// ---- for infer ----
+
+// Records an error (the caller adds the node's location) and returns st.
+pg_status pe_fail(pe_check *ck, pg_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+// The input slot bound to parameter k, or -1 when it holds a number / None.
+static inline int pe_slot(const pe_node *n, int k) {
+    return n->args[k].type == PG_V_NODE ? n->args[k].u.node : -1;
+}
+static inline double pe_num(const pe_node *n, int k) {
+    return n->args[k].type == PG_V_INT ? (double)n->args[k].u.i : n->args[k].u.num;
+}
+static inline int64_t pe_int(const pe_node *n, int k) {
+    return n->args[k].u.i;
+}
+static inline int pe_rate_or_default(const pe_node *n, int k, const pe_check *ck) {
+    return n->args[k].type == PG_V_NONE ? ck->default_rate : (int)n->args[k].u.i;
+}
+
+// ---- for process / init ----
+
+// Input `slot` over [t0, t0 + n): zeros outside the input's extent. The view is valid
+// until the caller's process (or init) returns and must not be written.
+pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out);
+// Scratch memory (64-byte aligned, uninitialised) valid until process / init returns.
+void *pe_scratch(pe_inst *pe, size_t bytes);
+// Reports a runtime error (I/O, memory) and returns st.
+pg_status pe_error(pe_inst *pe, pg_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline float *pe_ch(const pe_buf *b, int c) {
+    return b->data + (int64_t)c * b->stride;
+}
+// Channel c of a view; a mono view answers every channel (mono is fitted to any count).
+static inline const float *pe_vch(const pe_view *v, int c) {
+    return v->data + (v->channels == 1 ? 0 : (int64_t)c * v->stride);
+}
+static inline const pe_shape *pe_in_shape(const pe_inst *pe, int slot) {
+    return &pe->node->in[slot];
+}
+
+// ---- the registry (pe_list.h) ----
+
+#define PE(kind) extern const pe_kind pe_kind_##kind;
+#include "pe_list.h"
+#undef PE
+
+int pe_kind_count(void);
+const pe_kind *pe_kind_at(int i);
+const pe_kind *pe_kind_lookup(const char *name);
+int pe_param_count(const pe_kind *k);
+
+#endif // PG_RUNTIME_PE_PE_H

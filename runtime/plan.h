@@ -1,0 +1,50 @@
+// plan.h: the plan the runtime executes, its contract with the compiler. The compiler's
+// planner (compiler/planner.c) fills it; the executor (exec.c) runs it. A plan owns all its
+// memory (plan_alloc) and never points into compiler memory, except pg_func environments,
+// which their maker keeps alive.
+#ifndef PG_RUNTIME_PLAN_H
+#define PG_RUNTIME_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pe.h"
+#include "pygmu.h"
+
+typedef struct plan_node {
+    pe_node pn;          // kind, args, input shapes, shape, flags (plan-owned)
+    int *inputs;         // plan node index of each input slot
+    pg_extent need;      // hull of the frames the render asks of this node (may be empty)
+    bool materialise;    // rendered once over `mat` into a buffer, then read at random
+    pg_extent mat;       // [origin, end): what a materialised node renders
+    pg_srcloc loc;       // the call that made the node
+    uint64_t hash;
+} plan_node;
+
+typedef struct plan_chunk plan_chunk;
+
+struct pg_plan {
+    plan_node *nodes;    // topological order: every input before its consumers
+    int n_nodes;
+    int root;            // index of the root node
+    pg_extent window;    // the frames rendered
+    int channels;
+    int frame_rate;
+    int block_frames;
+    int threads;
+    int opt_level;
+    bool until_silence;  // stop at the first silent block after every finite part ended
+    pg_frame last_finite_end; // with until_silence: the latest finite end in the graph
+    size_t mem_limit;
+    size_t mat_bytes;    // bytes of materialised buffers
+    plan_chunk *pool;
+};
+
+// Zeroed plan-owned memory, 64-byte aligned; NULL when out of memory.
+void *plan_alloc(pg_plan *p, size_t bytes);
+// Copies a value's strings and arrays into the plan.
+int plan_copy_value(pg_plan *p, pe_value *v);
+pg_plan *plan_new_empty(void);
+
+#endif // PG_RUNTIME_PLAN_H

@@ -1,0 +1,69 @@
+// check.h: the test harness. CHECK* macros print file:line, the expression as written and
+// both values on failure, and the test goes on; check_done() prints "N passed, N failed"
+// and returns the exit status.
+#ifndef PG_TESTS_CHECK_H
+#define PG_TESTS_CHECK_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pygmu.h"
+
+extern int check_passed, check_failed;
+
+void check_report(const char *file, int line, const char *expr, const char *detail);
+int check_done(void);
+
+#define CHECK(cond)                                                                        \
+    ((cond) ? (void)check_passed++ : check_report(__FILE__, __LINE__, #cond, ""))
+
+#define CHECK_EQ_I64(a, b)                                                                 \
+    do {                                                                                   \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                \
+        char d_[96];                                                                       \
+        snprintf(d_, sizeof d_, "%lld != %lld", a_, b_);                                   \
+        (a_ == b_) ? (void)check_passed++ : check_report(__FILE__, __LINE__, #a " == " #b, d_); \
+    } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                              \
+    do {                                                                                   \
+        double a_ = (double)(a), b_ = (double)(b);                                         \
+        char d_[128];                                                                      \
+        snprintf(d_, sizeof d_, "%.9g vs %.9g (tol %.3g)", a_, b_, (double)(tol));         \
+        (fabs(a_ - b_) <= (tol)) ? (void)check_passed++                                    \
+                                 : check_report(__FILE__, __LINE__, #a " ~ " #b, d_);      \
+    } while (0)
+
+#define CHECK_STATUS(expr, st)                                                             \
+    do {                                                                                   \
+        int s_ = (int)(expr);                                                              \
+        char d_[128];                                                                      \
+        snprintf(d_, sizeof d_, "got %d (%s), want %d (%s)", s_,                           \
+                 pg_status_str((pg_status)s_), (int)(st), pg_status_str(st));              \
+        (s_ == (int)(st)) ? (void)check_passed++                                           \
+                          : check_report(__FILE__, __LINE__, #expr " -> " #st, d_);        \
+    } while (0)
+
+// ---- helpers for PE tests (tests/support.c) ----
+
+// A graph with default frame rate 48000 unless the test sets another.
+pg_graph *t_graph(int frame_rate);
+// Adds a node from "k=v"-free positional and named args; aborts the test on a binding
+// error (printing it) and returns -1.
+int t_add(pg_graph *g, const char *kind, const pg_arg *args, int n);
+// Argument constructors.
+pg_arg t_num(const char *name, double x);
+pg_arg t_int(const char *name, int64_t x);
+pg_arg t_str(const char *name, const char *s);
+pg_arg t_node(const char *name, int node);
+pg_arg t_ext(const char *name, pg_frame s, pg_frame e);
+pg_arg t_arr(const char *name, int rows, int cols, const double *data);
+// Renders node over [start, end) with the given block size into out (channels * n floats,
+// planar: channel c at out + c * n). Returns the status.
+pg_status t_render(pg_graph *g, int node, pg_frame start, pg_frame end, int block, float *out);
+// Renders at block sizes 1, 7, 64 and 4096 and checks the results are bit-identical.
+// Returns 1 when they are.
+int t_block_invariant(pg_graph *g, int node, pg_frame start, pg_frame end);
+
+#endif // PG_TESTS_CHECK_H

@@ -1,0 +1,107 @@
+// support.c: the test harness's counters and the helpers PE tests use to build a graph
+// through the public API and render a node over a window at a chosen block size.
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+int check_passed, check_failed;
+
+void check_report(const char *file, int line, const char *expr, const char *detail) {
+    check_failed++;
+    fprintf(stderr, "%s:%d: FAILED: %s %s\n", file, line, expr, detail);
+}
+
+int check_done(void) {
+    printf("%d passed, %d failed\n", check_passed, check_failed);
+    return check_failed ? 1 : 0;
+}
+
+pg_graph *t_graph(int frame_rate) {
+    return pg_graph_new(frame_rate ? frame_rate : 48000);
+}
+
+int t_add(pg_graph *g, const char *kind, const pg_arg *args, int n) {
+    pg_diag err;
+    pg_srcloc none = { 0, 0, 0 };
+    int id = pg_graph_add(g, kind, args, n, none, &err);
+    if (id < 0)
+        fprintf(stderr, "t_add(%s): %s: %s\n", kind, pg_status_str(err.status), err.message);
+    return id;
+}
+
+pg_arg t_num(const char *name, double x) {
+    pg_arg a = { name, { .type = PG_V_NUM, .u.num = x } };
+    return a;
+}
+
+pg_arg t_int(const char *name, int64_t x) {
+    pg_arg a = { name, { .type = PG_V_INT, .u.i = x } };
+    return a;
+}
+
+pg_arg t_str(const char *name, const char *s) {
+    pg_arg a = { name, { .type = PG_V_STR, .u.str = s } };
+    return a;
+}
+
+pg_arg t_node(const char *name, int node) {
+    pg_arg a = { name, { .type = PG_V_NODE, .u.node = node } };
+    return a;
+}
+
+pg_arg t_ext(const char *name, pg_frame s, pg_frame e) {
+    pg_arg a = { name, { .type = PG_V_EXTENT, .u.ext = { s, e } } };
+    return a;
+}
+
+pg_arg t_arr(const char *name, int rows, int cols, const double *data) {
+    pg_arg a = { name, { .type = PG_V_ARRAY, .u.array = { rows, cols, data } } };
+    return a;
+}
+
+pg_status t_render(pg_graph *g, int node, pg_frame start, pg_frame end, int block, float *out) {
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.has_start = o.has_end = true;
+    o.start = start;
+    o.end = end;
+    o.block_frames = block;
+    o.threads = 1;
+    o.cache_dir = "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, node, &o, &err);
+    if (!p) {
+        fprintf(stderr, "t_render: plan: %s: %s\n", pg_status_str(err.status), err.message);
+        return err.status;
+    }
+    int ch = pg_plan_channels(p);
+    int64_t n = end - start;
+    float *inter = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1) * (size_t)ch);
+    pg_status st = inter ? pg_render_all(p, inter, &err) : PG_ERR_NOMEM;
+    if (st != PG_OK)
+        fprintf(stderr, "t_render: %s: %s\n", pg_status_str(st), err.message);
+    for (int64_t i = 0; st == PG_OK && i < n; i++)
+        for (int c = 0; c < ch; c++)
+            out[c * n + i] = inter[i * ch + c];
+    free(inter);
+    pg_plan_free(p);
+    return st;
+}
+
+int t_block_invariant(pg_graph *g, int node, pg_frame start, pg_frame end) {
+    static const int blocks[] = { 1, 7, 64, 4096 };
+    int ch = pg_graph_node_channels(g, node);
+    size_t n = (size_t)(end - start) * (size_t)ch;
+    float *ref = calloc(n + 1, sizeof(float)), *got = calloc(n + 1, sizeof(float));
+    int same = ref && got && t_render(g, node, start, end, blocks[0], ref) == PG_OK;
+    for (int b = 1; same && b < 4; b++) {
+        same = t_render(g, node, start, end, blocks[b], got) == PG_OK &&
+               memcmp(ref, got, n * sizeof(float)) == 0;
+        if (!same)
+            fprintf(stderr, "t_block_invariant: block %d differs from block 1\n", blocks[b]);
+    }
+    free(ref);
+    free(got);
+    return same;
+}

@@ -1,0 +1,38 @@
+# The test suite: one executable per tests/<dir>/test_<name>.c, plus the end-to-end
+# suites (error pieces, golden renders of pieces/, conformance with pygmu's renders).
+
+# pg_add_test(name SOURCES a.c ... LABELS unit|pe|errors|golden|slow)
+function(pg_add_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES} tests/support.c)
+  target_include_directories(${name} PRIVATE tests compiler runtime runtime/pe include)
+  target_link_libraries(${name} PRIVATE pg_compiler)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT 300
+                       ENVIRONMENT "PG_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+endfunction()
+
+foreach(dir compiler runtime pe)
+  file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${dir}/test_*.c)
+  foreach(src ${tests})
+    get_filename_component(base ${src} NAME_WE)
+    if(dir STREQUAL "pe")
+      pg_add_test(${dir}_${base} SOURCES ${src} LABELS pe)
+    else()
+      pg_add_test(${dir}_${base} SOURCES ${src} LABELS unit)
+    endif()
+  endforeach()
+endforeach()
+
+# Bad pieces: each states the line:col and kind it must report.
+add_test(NAME errors COMMAND ${CMAKE_COMMAND} -E env PYGMUC=$<TARGET_FILE:pygmuc>
+         sh ${CMAKE_SOURCE_DIR}/tests/errors/run.sh ${CMAKE_SOURCE_DIR}/tests/errors)
+set_tests_properties(errors PROPERTIES LABELS errors TIMEOUT 300)
+
+# Golden renders of pieces/ and the conformance set (when ../shared/conformance exists).
+add_test(NAME golden COMMAND sh ${CMAKE_SOURCE_DIR}/tests/pieces/golden.sh
+         $<TARGET_FILE:pygmuc> ${CMAKE_SOURCE_DIR}/pieces)
+set_tests_properties(golden PROPERTIES LABELS golden TIMEOUT 1200)
+add_test(NAME conformance COMMAND sh ${CMAKE_SOURCE_DIR}/tests/pieces/conformance.sh
+         $<TARGET_FILE:pygmuc> ${CMAKE_SOURCE_DIR}/../shared/conformance)
+set_tests_properties(conformance PROPERTIES LABELS golden TIMEOUT 1200)
