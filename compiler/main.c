@@ -4,6 +4,7 @@
 // number of the first error (1 syntax ... 11 internal), 64 for a bad command line; compare
 // exits 1 when the difference is above the tolerance.
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,9 +53,13 @@ typedef struct options {
     double mem_limit_mb;
 } options;
 
-static int usage_error(const char *fmt, const char *arg) {
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "pygmuc: ");
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fprintf(stderr, "\n%s", usage_text);
     return EXIT_USAGE;
 }

@@ -2,14 +2,19 @@
 // the inputs its kernel pulls, over the windows it asks for. Nodes the plan marks
 // materialised are rendered once, in time order from their origin, into a buffer before any
 // consumer runs (topological order guarantees their inputs are ready), and then read at
-// random with no copy. Temporaries live on a scratch stack released when the kernel that
-// pulled them returns, so a render allocates nothing per block once warm.
+// random with no copy. Temporaries live on a per-thread scratch stack released when the
+// kernel that pulled them returns, so a render allocates nothing per block once warm.
+// Preparing a node (init, then materialising it) is a task that may start once its inputs'
+// tasks are done; with -j N, N threads run ready tasks. Each task's output is a pure function
+// of the plan, so results never depend on N or on the order tasks finish in.
 #include "exec.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plan.h"
 
@@ -26,20 +31,33 @@ typedef struct scratch_mark {
     size_t used;
 } scratch_mark;
 
-struct exec_ctx {
+typedef struct exec_shared {
     const pg_plan *plan;
-    pe_inst *inst;      // one per plan node
+    pe_inst *inst;      // one per plan node; cx is set per call to the calling worker
     float **mat;        // materialised buffers (NULL when not materialised / not yet)
     bool *initialised;
-    scratch_chunk *head, *cur; // chunk list; cur is the one in use
-    pg_diag error;
+    // task scheduling (-j N)
+    int *pending;       // input slots whose node is not prepared yet
+    int **consumers;    // consumers[i]: nodes with an input slot reading i (one per slot)
+    int *n_consumers;
+    int *ready;         // a queue of nodes whose inputs are all prepared
+    int ready_head, ready_tail, done;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
     bool failed;
+    pg_diag error;
+} exec_shared;
+
+struct exec_ctx { // one per thread
+    exec_shared *sh;
+    scratch_chunk *head, *cur; // the scratch stack's chunks; cur is the one in use
 };
 
 struct pg_render {
-    exec_ctx cx;
+    exec_shared sh;
+    exec_ctx main;      // the calling thread's worker
     pg_frame cursor;
-    int64_t silent_run; // frames of silence since the last finite end (until_silence)
+    bool stopped;       // until_silence found its silent block
 };
 
 // ---- scratch stack ----------------------------------------------------------------------
@@ -86,30 +104,35 @@ static void *scratch_alloc(exec_ctx *cx, size_t bytes) {
 
 // ---- errors ------------------------------------------------------------------------------
 
-static pg_status vfail(exec_ctx *cx, pg_status st, pg_srcloc loc, const char *fmt, va_list ap) {
-    if (!cx->failed) {
-        cx->failed = true;
-        cx->error.status = st;
-        cx->error.loc = loc;
-        vsnprintf(cx->error.message, sizeof cx->error.message, fmt, ap);
+// Records the first error of the render (any thread) and returns st.
+static pg_status vfail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt,
+                       va_list ap) {
+    pthread_mutex_lock(&sh->lock);
+    if (!sh->failed) {
+        sh->failed = true;
+        sh->error.status = st;
+        sh->error.loc = loc;
+        vsnprintf(sh->error.message, sizeof sh->error.message, fmt, ap);
     }
+    pthread_mutex_unlock(&sh->lock);
     return st;
 }
 
-static pg_status fail(exec_ctx *cx, pg_status st, pg_srcloc loc, const char *fmt, ...)
+static pg_status fail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static pg_status fail(exec_ctx *cx, pg_status st, pg_srcloc loc, const char *fmt, ...) {
+static pg_status fail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vfail(cx, st, loc, fmt, ap);
+    vfail(sh, st, loc, fmt, ap);
     va_end(ap);
     return st;
 }
 
 pg_status pe_error(pe_inst *pe, pg_status st, const char *fmt, ...) {
+    exec_shared *sh = pe->cx->sh;
     va_list ap;
     va_start(ap, fmt);
-    vfail(pe->cx, st, pe->cx->plan->nodes[pe->id].loc, fmt, ap);
+    vfail(sh, st, sh->plan->nodes[pe->id].loc, fmt, ap);
     va_end(ap);
     return st;
 }
@@ -118,24 +141,31 @@ void *pe_scratch(pe_inst *pe, size_t bytes) {
     return scratch_alloc(pe->cx, bytes);
 }
 
+static pg_status oom(exec_ctx *cx, int id) {
+    return fail(cx->sh, PG_ERR_NOMEM, cx->sh->plan->nodes[id].loc, "out of memory");
+}
+
 // ---- pulling -----------------------------------------------------------------------------
 
-// Runs node id's kernel over [t0, t0 + n) (inside its extent) into out, releasing whatever
-// the kernel pulled when it returns.
+// Runs node id's kernel over [t0, t0 + n) (inside its extent) into out, on worker cx,
+// releasing whatever the kernel pulled when it returns.
 static pg_status run_kernel(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_buf *out) {
+    exec_shared *sh = cx->sh;
+    pe_inst local = sh->inst[id];
+    local.cx = cx;
     scratch_mark m = scratch_get(cx);
-    pg_status st = cx->plan->nodes[id].pn.kind->process(&cx->inst[id], t0, n, out);
+    pg_status st = sh->plan->nodes[id].pn.kind->process(&local, t0, n, out);
     scratch_release(cx, m);
-    if (st != PG_OK && !cx->failed)
-        fail(cx, st, cx->plan->nodes[id].loc, "%s failed: %s", cx->plan->nodes[id].pn.kind->name,
+    if (st != PG_OK)
+        fail(sh, st, sh->plan->nodes[id].loc, "%s failed: %s", sh->plan->nodes[id].pn.kind->name,
              pg_status_str(st));
     return st;
 }
 
-static pg_status zero_view(exec_ctx *cx, int channels, int64_t n, pe_view *out) {
+static pg_status zero_view(exec_ctx *cx, int id, int channels, int64_t n, pe_view *out) {
     float *d = scratch_alloc(cx, sizeof(float) * (size_t)(n > 0 ? n : 1) * (size_t)channels);
     if (!d)
-        return fail(cx, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
+        return oom(cx, id);
     memset(d, 0, sizeof(float) * (size_t)n * (size_t)channels);
     *out = (pe_view){ channels, n, n, d };
     return PG_OK;
@@ -144,15 +174,15 @@ static pg_status zero_view(exec_ctx *cx, int channels, int64_t n, pe_view *out) 
 // Reads a materialised node: zero-copy when the window lies inside its buffer.
 static pg_status read_mat(exec_ctx *cx, int id, pg_frame t0, int64_t n, pg_extent in,
                           pe_view *out) {
-    const plan_node *pn = &cx->plan->nodes[id];
+    const plan_node *pn = &cx->sh->plan->nodes[id];
     int ch = pn->pn.out.channels;
     int64_t len = pn->mat.end - pn->mat.start;
-    const float *buf = cx->mat[id];
+    const float *buf = cx->sh->mat[id];
     if (in.start == t0 && in.end == t0 + n) {
         *out = (pe_view){ ch, n, len, buf + (t0 - pn->mat.start) };
         return PG_OK;
     }
-    pg_status st = zero_view(cx, ch, n, out);
+    pg_status st = zero_view(cx, id, ch, n, out);
     if (st != PG_OK || pg_extent_is_empty(in))
         return st;
     for (int c = 0; c < ch; c++)
@@ -163,22 +193,21 @@ static pg_status read_mat(exec_ctx *cx, int id, pg_frame t0, int64_t n, pg_exten
 }
 
 static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
-    const plan_node *pn = &cx->plan->nodes[id];
+    exec_shared *sh = cx->sh;
+    const plan_node *pn = &sh->plan->nodes[id];
     int ch = pn->pn.out.channels;
     pg_extent want = { t0, t0 + n };
     pg_extent in = pg_extent_intersect(want, pn->pn.out.extent);
-    if (cx->mat[id]) {
-        in = pg_extent_intersect(in, pn->mat);
-        return read_mat(cx, id, t0, n, in, out);
-    }
+    if (pn->materialise && sh->mat[id])
+        return read_mat(cx, id, t0, n, pg_extent_intersect(in, pn->mat), out);
     if (pg_extent_is_empty(in))
-        return zero_view(cx, ch, n, out);
+        return zero_view(cx, id, ch, n, out);
     if (pn->materialise)
-        return fail(cx, PG_ERR_INTERNAL, pn->loc, "%s pulled before it was materialised",
+        return fail(sh, PG_ERR_INTERNAL, pn->loc, "%s pulled before it was materialised",
                     pn->pn.kind->name);
     float *d = scratch_alloc(cx, sizeof(float) * (size_t)n * (size_t)ch);
     if (!d)
-        return fail(cx, PG_ERR_NOMEM, pn->loc, "out of memory");
+        return oom(cx, id);
     if (in.start != t0 || in.end != t0 + n)
         memset(d, 0, sizeof(float) * (size_t)n * (size_t)ch);
     pe_buf b = { ch, in.end - in.start, n, d + (in.start - t0) };
@@ -188,97 +217,201 @@ static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view
 }
 
 pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out) {
-    exec_ctx *cx = pe->cx;
-    const plan_node *pn = &cx->plan->nodes[pe->id];
+    exec_shared *sh = pe->cx->sh;
+    const plan_node *pn = &sh->plan->nodes[pe->id];
     if (slot < 0 || slot >= pn->pn.n_inputs || n < 0)
-        return fail(cx, PG_ERR_INTERNAL, pn->loc, "%s pulled a bad input %d", pn->pn.kind->name,
-                    slot);
-    return pull_node(cx, pn->inputs[slot], t0, n, out);
+        return fail(sh, PG_ERR_INTERNAL, pn->loc, "%s pulled a bad input %d",
+                    pn->pn.kind->name, slot);
+    return pull_node(pe->cx, pn->inputs[slot], t0, n, out);
 }
 
-// ---- materialising -----------------------------------------------------------------------
+// ---- preparing nodes: init and materialise -----------------------------------------------
 
 // Renders node id over its span [mat.start, mat.end) in time order, block by block,
 // straight into its buffer.
 static pg_status materialise(exec_ctx *cx, int id) {
-    const plan_node *pn = &cx->plan->nodes[id];
-    int64_t len = pn->mat.end - pn->mat.start, block = cx->plan->block_frames;
+    exec_shared *sh = cx->sh;
+    const plan_node *pn = &sh->plan->nodes[id];
+    int64_t len = pn->mat.end - pn->mat.start, block = sh->plan->block_frames;
     int ch = pn->pn.out.channels;
     float *buf = malloc(sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)ch);
     if (!buf)
-        return fail(cx, PG_ERR_NOMEM, pn->loc, "out of memory materialising %s (%lld frames)",
+        return fail(sh, PG_ERR_NOMEM, pn->loc, "out of memory materialising %s (%lld frames)",
                     pn->pn.kind->name, (long long)len);
-    for (int64_t off = 0; off < len; off += block) {
+    for (int64_t off = 0; off < len && !sh->failed; off += block) {
         int64_t n = len - off < block ? len - off : block;
         pe_buf b = { ch, n, len, buf + off };
-        pg_status st = run_kernel(cx, id, pn->mat.start + off, n, &b);
-        if (st != PG_OK) {
-            free(buf);
-            return st;
-        }
+        if (run_kernel(cx, id, pn->mat.start + off, n, &b) != PG_OK)
+            break;
     }
-    cx->mat[id] = buf;
+    if (sh->failed) {
+        free(buf);
+        return sh->error.status;
+    }
+    sh->mat[id] = buf;
     return PG_OK;
 }
 
 static pg_status prepare_node(exec_ctx *cx, int id) {
-    const plan_node *pn = &cx->plan->nodes[id];
-    pe_inst *pe = &cx->inst[id];
+    exec_shared *sh = cx->sh;
+    const plan_node *pn = &sh->plan->nodes[id];
+    pe_inst *pe = &sh->inst[id];
     pe->node = &pn->pn;
-    pe->cx = cx;
     pe->id = id;
     pe->origin = pn->materialise ? pn->mat.start : pn->need.start;
-    if (pn->pn.kind->state_size) {
-        pe->state = calloc(1, pn->pn.kind->state_size);
-        if (!pe->state)
-            return fail(cx, PG_ERR_NOMEM, pn->loc, "out of memory");
-    }
+    if (pn->pn.kind->state_size && !(pe->state = calloc(1, pn->pn.kind->state_size)))
+        return oom(cx, id);
     if (pn->pn.kind->init) {
+        pe_inst local = *pe;
+        local.cx = cx;
         scratch_mark m = scratch_get(cx);
-        pg_status st = pn->pn.kind->init(pe);
+        pg_status st = pn->pn.kind->init(&local);
         scratch_release(cx, m);
         if (st != PG_OK)
-            return cx->failed ? st : fail(cx, st, pn->loc, "%s: init failed",
-                                          pn->pn.kind->name);
+            return fail(sh, st, pn->loc, "%s: %s", pn->pn.kind->name, pg_status_str(st));
     }
-    cx->initialised[id] = true;
-    return pn->materialise ? materialise(cx, id) : PG_OK;
+    sh->initialised[id] = true;
+    return pn->materialise && !pg_extent_is_empty(pn->mat) ? materialise(cx, id) : PG_OK;
 }
 
-static void exec_fini(exec_ctx *cx) {
-    const pg_plan *p = cx->plan;
-    for (int i = 0; p && i < p->n_nodes; i++) {
-        if (cx->initialised && cx->initialised[i] && p->nodes[i].pn.kind->fini)
-            p->nodes[i].pn.kind->fini(&cx->inst[i]);
-        if (cx->inst)
-            free(cx->inst[i].state);
-        if (cx->mat)
-            free(cx->mat[i]);
+// ---- the task scheduler ------------------------------------------------------------------
+
+static int build_edges(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    size_t n = (size_t)(p->n_nodes ? p->n_nodes : 1);
+    sh->pending = calloc(n, sizeof(int));
+    sh->n_consumers = calloc(n, sizeof(int));
+    sh->consumers = calloc(n, sizeof(int *));
+    sh->ready = calloc(n, sizeof(int));
+    if (!sh->pending || !sh->n_consumers || !sh->consumers || !sh->ready)
+        return -1;
+    for (int i = 0; i < p->n_nodes; i++)
+        for (int s = 0; s < p->nodes[i].pn.n_inputs; s++)
+            sh->n_consumers[p->nodes[i].inputs[s]]++;
+    for (int i = 0; i < p->n_nodes; i++) {
+        sh->consumers[i] = malloc(sizeof(int) * (size_t)(sh->n_consumers[i] + 1));
+        if (!sh->consumers[i])
+            return -1;
+        sh->n_consumers[i] = 0;
     }
-    free(cx->inst);
-    free(cx->mat);
-    free(cx->initialised);
+    for (int i = 0; i < p->n_nodes; i++) {
+        sh->pending[i] = p->nodes[i].pn.n_inputs;
+        for (int s = 0; s < p->nodes[i].pn.n_inputs; s++) {
+            int in = p->nodes[i].inputs[s];
+            sh->consumers[in][sh->n_consumers[in]++] = i;
+        }
+        if (sh->pending[i] == 0)
+            sh->ready[sh->ready_tail++] = i;
+    }
+    return 0;
+}
+
+// Marks id prepared and queues the consumers it was the last missing input of.
+static void task_done(exec_shared *sh, int id) {
+    sh->done++;
+    for (int k = 0; k < sh->n_consumers[id]; k++) {
+        int c = sh->consumers[id][k];
+        if (--sh->pending[c] == 0)
+            sh->ready[sh->ready_tail++] = c;
+    }
+}
+
+// A worker loop: run ready tasks until every node is prepared or the render failed.
+static void run_tasks(exec_ctx *cx) {
+    exec_shared *sh = cx->sh;
+    pthread_mutex_lock(&sh->lock);
+    for (;;) {
+        while (sh->ready_head == sh->ready_tail && sh->done < sh->plan->n_nodes && !sh->failed)
+            pthread_cond_wait(&sh->wake, &sh->lock);
+        if (sh->failed || sh->ready_head == sh->ready_tail)
+            break;
+        int id = sh->ready[sh->ready_head++];
+        pthread_mutex_unlock(&sh->lock);
+        pg_status st = prepare_node(cx, id);
+        pthread_mutex_lock(&sh->lock);
+        if (st == PG_OK)
+            task_done(sh, id);
+        pthread_cond_broadcast(&sh->wake);
+    }
+    pthread_mutex_unlock(&sh->lock);
+}
+
+static void *worker_main(void *arg) {
+    exec_ctx *cx = arg;
+    run_tasks(cx);
+    return NULL;
+}
+
+static void scratch_free(exec_ctx *cx) {
     for (scratch_chunk *c = cx->head, *next; c; c = next) {
         next = c->next;
         free(c);
     }
-    memset(cx, 0, sizeof *cx);
+    cx->head = cx->cur = NULL;
 }
 
-static pg_status exec_init(exec_ctx *cx, const pg_plan *p) {
-    memset(cx, 0, sizeof *cx);
-    cx->plan = p;
-    size_t n = (size_t)(p->n_nodes ? p->n_nodes : 1);
-    cx->inst = calloc(n, sizeof *cx->inst);
-    cx->mat = calloc(n, sizeof *cx->mat);
-    cx->initialised = calloc(n, sizeof *cx->initialised);
-    if (!cx->inst || !cx->mat || !cx->initialised)
-        return fail(cx, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
-    for (int i = 0; i < p->n_nodes; i++) {
-        pg_status st = prepare_node(cx, i);
-        if (st != PG_OK)
-            return st;
+static int thread_count(const pg_plan *p) {
+    long n = p->threads > 0 ? p->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+// Prepares every node: on the calling thread alone for -j 1, else on a pool of threads.
+static pg_status prepare_all(exec_ctx *main_cx) {
+    exec_shared *sh = main_cx->sh;
+    int nt = thread_count(sh->plan);
+    pthread_t threads[64];
+    exec_ctx workers[64];
+    int started = 0;
+    for (int t = 1; t < nt; t++) {
+        workers[t] = (exec_ctx){ .sh = sh };
+        if (pthread_create(&threads[t], NULL, worker_main, &workers[t]) != 0)
+            break;
+        started = t;
     }
+    run_tasks(main_cx);
+    for (int t = 1; t <= started; t++) {
+        pthread_join(threads[t], NULL);
+        scratch_free(&workers[t]);
+    }
+    if (!sh->failed && sh->done < sh->plan->n_nodes)
+        fail(sh, PG_ERR_INTERNAL, (pg_srcloc){ 0, 0, 0 }, "the plan has a cycle");
+    return sh->failed ? sh->error.status : PG_OK;
+}
+
+static void shared_fini(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    for (int i = 0; p && i < p->n_nodes; i++) {
+        if (sh->initialised && sh->initialised[i] && p->nodes[i].pn.kind->fini)
+            p->nodes[i].pn.kind->fini(&sh->inst[i]);
+        if (sh->inst)
+            free(sh->inst[i].state);
+        if (sh->mat)
+            free(sh->mat[i]);
+        if (sh->consumers)
+            free(sh->consumers[i]);
+    }
+    free(sh->inst);
+    free(sh->mat);
+    free(sh->initialised);
+    free(sh->pending);
+    free(sh->consumers);
+    free(sh->n_consumers);
+    free(sh->ready);
+    pthread_mutex_destroy(&sh->lock);
+    pthread_cond_destroy(&sh->wake);
+}
+
+static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
+    memset(sh, 0, sizeof *sh);
+    sh->plan = p;
+    pthread_mutex_init(&sh->lock, NULL);
+    pthread_cond_init(&sh->wake, NULL);
+    size_t n = (size_t)(p->n_nodes ? p->n_nodes : 1);
+    sh->inst = calloc(n, sizeof *sh->inst);
+    sh->mat = calloc(n, sizeof *sh->mat);
+    sh->initialised = calloc(n, sizeof *sh->initialised);
+    if (!sh->inst || !sh->mat || !sh->initialised || build_edges(sh) < 0)
+        return fail(sh, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
     return PG_OK;
 }
 
@@ -291,9 +424,10 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
             *err = (pg_diag){ .status = PG_ERR_NOMEM, .message = "out of memory" };
         return NULL;
     }
-    if (exec_init(&r->cx, p) != PG_OK) {
+    r->main.sh = &r->sh;
+    if (shared_init(&r->sh, p) != PG_OK || prepare_all(&r->main) != PG_OK) {
         if (err)
-            *err = r->cx.error;
+            *err = r->sh.error;
         pg_render_free(r);
         return NULL;
     }
@@ -304,12 +438,13 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
 void pg_render_free(pg_render *r) {
     if (!r)
         return;
-    exec_fini(&r->cx);
+    shared_fini(&r->sh);
+    scratch_free(&r->main);
     free(r);
 }
 
 const pg_diag *pg_render_error(const pg_render *r) {
-    return &r->cx.error;
+    return &r->sh.error;
 }
 
 static bool is_silent(const pe_view *v) {
@@ -322,28 +457,30 @@ static bool is_silent(const pe_view *v) {
 
 // Renders one block of the root at the cursor into out (interleaved).
 static int64_t render_block(pg_render *r, float *out, int64_t n) {
-    exec_ctx *cx = &r->cx;
-    const pg_plan *p = cx->plan;
+    exec_ctx *cx = &r->main;
+    const pg_plan *p = r->sh.plan;
     scratch_mark m = scratch_get(cx);
     pe_view v;
     if (pull_node(cx, p->root, r->cursor, n, &v) != PG_OK) {
         scratch_release(cx, m);
         return -1;
     }
-    for (int64_t i = 0; i < n; i++)
-        for (int c = 0; c < v.channels; c++)
-            out[i * v.channels + c] = v.data[c * v.stride + i];
+    for (int c = 0; c < v.channels; c++) {
+        const float *src = v.data + c * v.stride;
+        for (int64_t i = 0; i < n; i++)
+            out[i * v.channels + c] = src[i];
+    }
     if (p->until_silence && r->cursor >= p->last_finite_end && is_silent(&v))
-        r->silent_run = 1;
+        r->stopped = true;
     scratch_release(cx, m);
     r->cursor += n;
     return n;
 }
 
 int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
-    const pg_plan *p = r->cx.plan;
+    const pg_plan *p = r->sh.plan;
     int64_t done = 0;
-    while (done < max_frames && r->cursor < p->window.end && !r->silent_run) {
+    while (done < max_frames && r->cursor < p->window.end && !r->stopped) {
         int64_t n = p->window.end - r->cursor;
         if (n > p->block_frames)
             n = p->block_frames;
@@ -363,9 +500,9 @@ pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err) {
         return err ? err->status : PG_ERR_INTERNAL;
     int64_t total = p->window.end - p->window.start;
     int64_t got = pg_render_next(r, out, total);
-    pg_status st = got < 0 ? r->cx.error.status : PG_OK;
+    pg_status st = got < 0 ? r->sh.error.status : PG_OK;
     if (got < 0 && err)
-        *err = r->cx.error;
+        *err = r->sh.error;
     for (int64_t i = got < 0 ? 0 : got; i < total; i++) // an until_silence stop leaves zeros
         for (int c = 0; c < p->channels; c++)
             out[i * p->channels + c] = 0.0f;

@@ -6,7 +6,9 @@
 // [t0, t0 + n), which the executor guarantees lie inside the node's extent. Output depends
 // on parameters, inputs, absolute time and state only: never on n, block boundaries or
 // threads. A PE_F_STATEFUL kind gets contiguous windows in time order from pe->origin.
-// No allocation in process (use pe_scratch), no locks, no printing, no globals.
+// A stateless kind's process may run on several threads at once: it must not write
+// pe->state (set everything up in init). No allocation in process (use pe_scratch), no
+// locks, no printing, no globals.
 #ifndef PG_RUNTIME_PE_PE_H
 #define PG_RUNTIME_PE_PE_H
 
