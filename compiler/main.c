@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pygmu.h"
+#include "verify.h"
 
 enum { EXIT_USAGE = 64 };
 
@@ -19,6 +20,7 @@ static const char usage_text[] =
     "usage: pygmuc PIECE.pg -o OUT.{wav,flac,aiff,ogg,...} [options]   render a piece\n"
     "       pygmuc check PIECE.pg [--duration T ...]                  compile only\n"
     "       pygmuc compare A B [--tolerance-db X]                       compare two files\n"
+    "       pygmuc verify [PATH...] [--update] [-j N] [--junit FILE]    check reference renders\n"
     "options:\n"
     "  -o FILE            output file; the format comes from the extension; '-' is WAV on "
     "stdout\n"
@@ -327,6 +329,8 @@ int main(int argc, char **argv) {
     }
     if (argc >= 2 && strcmp(argv[1], "compare") == 0)
         return compare(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+        return verify_main(argc, argv);
     options o = { .opt_level = 1 };
     bool check_only = argc >= 2 && strcmp(argv[1], "check") == 0;
     int rc = parse_args(&o, argc, argv, check_only ? 2 : 1);

@@ -77,6 +77,111 @@ static int topo_sort(planner *pl, int root) {
     return 0;
 }
 
+// ---- hash-consing (CSE) ------------------------------------------------------------------
+// Equal subgraphs (same kind, arguments and inputs; found by their XXH3 hash, confirmed by
+// comparing them) become one node. A stateful node whose extent has no start is never
+// merged: its origin depends on what its consumers need, so two equal-looking ones may
+// start at different frames.
+
+static bool values_equal(const pe_value *a, const pe_value *b) {
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case PG_V_NONE: return true;
+    case PG_V_NUM: return memcmp(&a->u.num, &b->u.num, sizeof a->u.num) == 0;
+    case PG_V_INT: return a->u.i == b->u.i;
+    case PG_V_BOOL: return a->u.b == b->u.b;
+    case PG_V_STR: return strcmp(a->u.str, b->u.str) == 0;
+    case PG_V_EXTENT: return a->u.ext.start == b->u.ext.start && a->u.ext.end == b->u.ext.end;
+    case PG_V_NODE: return a->u.node == b->u.node; // slots; inputs are compared separately
+    case PG_V_ARRAY:
+        return a->u.array.rows == b->u.array.rows && a->u.array.cols == b->u.array.cols &&
+               memcmp(a->u.array.data, b->u.array.data,
+                      sizeof(double) * (size_t)a->u.array.rows * (size_t)a->u.array.cols) == 0;
+    case PG_V_FUNC: return a->u.func.call == b->u.func.call && a->u.func.env == b->u.func.env;
+    }
+    return false;
+}
+
+// canon maps graph ids to their representative's graph id.
+static bool nodes_equal(const pg_graph *g, const int *canon, int x, int y) {
+    const gnode *a = graph_node(g, x), *b = graph_node(g, y);
+    if (a->kind != b->kind || a->hash != b->hash || a->n_args != b->n_args ||
+        a->pn.n_inputs != b->pn.n_inputs)
+        return false;
+    for (int k = 0; k < a->n_args; k++)
+        if (!values_equal(&a->args[k], &b->args[k]))
+            return false;
+    for (int s = 0; s < a->pn.n_inputs; s++)
+        if (canon[a->inputs[s]] != canon[b->inputs[s]])
+            return false;
+    return true;
+}
+
+static bool mergeable(const gnode *n, const bool *ok_inputs) {
+    if ((n->pn.flags & PE_F_STATEFUL) && n->pn.out.extent.start == PG_FRAME_MIN)
+        return false;
+    for (int s = 0; s < n->pn.n_inputs; s++)
+        if (!ok_inputs[n->inputs[s]])
+            return false;
+    return true;
+}
+
+// Rewrites pl->order without duplicates and points index_of of each merged node at its
+// representative. Returns the number of nodes merged away, or -1 when out of memory.
+static int merge_equal(planner *pl) {
+    int total = pg_graph_node_count(pl->g), cap = 1;
+    while (cap < 2 * pl->n)
+        cap *= 2;
+    int *canon = malloc(sizeof(int) * (size_t)total), *table = malloc(sizeof(int) * (size_t)cap);
+    bool *ok = calloc((size_t)total, sizeof(bool));
+    if (!canon || !table || !ok) {
+        free(canon);
+        free(table);
+        free(ok);
+        return -1;
+    }
+    for (int i = 0; i < cap; i++)
+        table[i] = -1;
+    int kept = 0, n = pl->n;
+    int *visited = malloc(sizeof(int) * (size_t)n);
+    if (!visited) {
+        free(canon);
+        free(table);
+        free(ok);
+        return -1;
+    }
+    memcpy(visited, pl->order, sizeof(int) * (size_t)n);
+    for (int pos = 0; pos < n; pos++) {
+        int id = visited[pos];
+        const gnode *node = graph_node(pl->g, id);
+        canon[id] = id;
+        ok[id] = mergeable(node, ok);
+        size_t h = (size_t)(node->hash & (uint64_t)(cap - 1));
+        while (ok[id] && table[h] >= 0 && !nodes_equal(pl->g, canon, table[h], id))
+            h = (h + 1) & (size_t)(cap - 1);
+        if (ok[id] && table[h] >= 0) {
+            canon[id] = table[h];
+            continue;
+        }
+        if (ok[id])
+            table[h] = id;
+        pl->order[kept] = id;
+        pl->index_of[id] = kept++;
+    }
+    // a representative is always kept, so its position is final by now
+    for (int pos = 0; pos < n; pos++)
+        if (canon[visited[pos]] != visited[pos])
+            pl->index_of[visited[pos]] = pl->index_of[canon[visited[pos]]];
+    int merged = n - kept;
+    free(visited);
+    pl->n = kept;
+    free(canon);
+    free(table);
+    free(ok);
+    return merged;
+}
+
 static pg_extent hull(pg_extent a, pg_extent b) {
     return pg_extent_union(a, b);
 }
@@ -215,6 +320,9 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
         return NULL;
     if (topo_sort(pl, root) < 0)
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
+    int merged = o->opt_level > 0 ? merge_equal(pl) : 0;
+    if (merged < 0)
+        return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     pg_plan *p = plan_new_empty();
     pl->need = calloc((size_t)pl->n, sizeof *pl->need);
     bool *random_read = calloc((size_t)pl->n, sizeof *random_read);
@@ -246,6 +354,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
         return ok ? fail(pl, PG_ERR_NOMEM, r->loc, "out of memory") : NULL;
     }
     p->n_nodes = pl->n;
+    p->n_merged = merged;
     p->root = pl->n - 1;
     p->channels = r->pn.out.channels;
     p->frame_rate = r->pn.out.frame_rate;
@@ -280,9 +389,9 @@ void pg_plan_explain(const pg_plan *p, FILE *f) {
     int mats = 0;
     for (int i = 0; i < p->n_nodes; i++)
         mats += p->nodes[i].materialise;
-    fprintf(f, "plan: %d nodes, %d materialised (%.1f MiB), window [%lld, %lld) at %d Hz, "
+    fprintf(f, "plan: %d nodes (%d equal subgraph nodes merged), %d materialised (%.1f MiB), window [%lld, %lld) at %d Hz, "
                "%d channels, block %d\n",
-            p->n_nodes, mats, (double)p->mat_bytes / 1048576.0, (long long)p->window.start,
+            p->n_nodes, p->n_merged, mats, (double)p->mat_bytes / 1048576.0, (long long)p->window.start,
             (long long)p->window.end, p->frame_rate, p->channels, p->block_frames);
     for (int i = 0; i < p->n_nodes; i++) {
         const plan_node *n = &p->nodes[i];

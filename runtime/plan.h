@@ -27,6 +27,7 @@ typedef struct plan_chunk plan_chunk;
 struct pg_plan {
     plan_node *nodes;    // topological order: every input before its consumers
     int n_nodes;
+    int n_merged;        // graph nodes merged into equal ones (CSE)
     int root;            // index of the root node
     pg_extent window;    // the frames rendered
     int channels;

@@ -33,6 +33,10 @@ set_tests_properties(errors PROPERTIES LABELS errors TIMEOUT 300)
 add_test(NAME golden COMMAND sh ${CMAKE_SOURCE_DIR}/tests/pieces/golden.sh
          $<TARGET_FILE:pygmuc> ${CMAKE_SOURCE_DIR}/pieces)
 set_tests_properties(golden PROPERTIES LABELS golden TIMEOUT 1200)
+# pygmu's own renders of the conformance pieces: within -90 dBFS (design.md invariant 5).
+set(PG_CONFORMANCE_PIECES 01_tristan 02_sine_echoes 03_spatial_pan)
+string(REPLACE ";" " " PG_CONFORMANCE_LIST "${PG_CONFORMANCE_PIECES}")
 add_test(NAME conformance COMMAND sh ${CMAKE_SOURCE_DIR}/tests/pieces/conformance.sh
          $<TARGET_FILE:pygmuc> ${CMAKE_SOURCE_DIR}/../shared/conformance)
-set_tests_properties(conformance PROPERTIES LABELS golden TIMEOUT 1200)
+set_tests_properties(conformance PROPERTIES LABELS golden TIMEOUT 1200 SKIP_RETURN_CODE 77
+                     ENVIRONMENT "CONFORMANCE_PIECES=${PG_CONFORMANCE_LIST}")
