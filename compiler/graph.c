@@ -481,15 +481,31 @@ static uint64_t hash_value(XXH3_state_t *h, const pe_value *v, const gnode *node
     return 0;
 }
 
-// XXH3 over the kind, the arguments in parameter order and the inputs' hashes.
+// Hashes a file's bytes (a node reading it depends on its content, not its name or date).
+static void hash_file(XXH3_state_t *h, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return; // the kind's infer reports the missing file
+    char buf[65536];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        XXH3_64bits_update(h, buf, got);
+    fclose(f);
+}
+
+// XXH3 over the kind, the arguments in parameter order, the content of files it reads and
+// the inputs' hashes.
 static uint64_t hash_node(const pg_graph *g, const gnode *n) {
     XXH3_state_t *h = XXH3_createState();
     if (!h)
         return 0;
     XXH3_64bits_reset(h);
     XXH3_64bits_update(h, n->kind->name, strlen(n->kind->name) + 1);
-    for (int k = 0; k < n->n_args; k++)
+    for (int k = 0; k < n->n_args; k++) {
         hash_value(h, &n->args[k], g->nodes, n->inputs);
+        if ((n->kind->params[k].flags & PE_P_FILE) && n->args[k].type == PG_V_STR)
+            hash_file(h, n->args[k].u.str);
+    }
     for (int i = 0; i < n->pn.n_inputs; i++)
         XXH3_64bits_update(h, &g->nodes[n->inputs[i]].hash, sizeof(uint64_t));
     uint64_t r = XXH3_64bits_digest(h);

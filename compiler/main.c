@@ -235,7 +235,8 @@ static int write_dot(const options *o, pg_session *s, int root) {
 }
 
 static int render(const options *o, pg_session *s, pg_plan *p) {
-    pg_write_opts wo = { .subtype = o->subtype, .quiet = o->quiet,
+    pg_render_stats stats;
+    pg_write_opts wo = { .subtype = o->subtype, .quiet = o->quiet, .stats = &stats,
                          .progress = !o->quiet && isatty(2) && strcmp(o->out, "-") != 0 };
     double peak = 0.0, t0 = now_sec();
     pg_diag err;
@@ -249,8 +250,11 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
     if (o->explain) {
         pg_extent w = pg_plan_window(p);
         double secs = (double)(w.end - w.start) / pg_plan_frame_rate(p), dt = now_sec() - t0;
-        fprintf(stderr, "rendered %.2f s of audio in %.3f s (%.0fx realtime)\n", secs, dt,
-                dt > 0 ? secs / dt : 0.0);
+        fprintf(stderr, "rendered %.2f s of audio in %.3f s (%.0fx realtime) on %d threads\n"
+                        "  prepare (init + materialise) %.3f s: %d buffers, cache %d hits / "
+                        "%d misses\n  stream %.3f s\n",
+                secs, dt, dt > 0 ? secs / dt : 0.0, stats.threads, stats.prepare_sec,
+                stats.materialised, stats.cache_hits, stats.cache_misses, stats.stream_sec);
     }
     return 0;
 }

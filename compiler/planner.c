@@ -233,6 +233,17 @@ static void propagate_needs(planner *pl, bool *random_read) {
     }
 }
 
+// A materialised buffer is worth a cache entry unless it is a plain file read (reading the
+// file again costs as much as reading the entry).
+static bool worth_caching(const gnode *n) {
+    if (n->pn.n_inputs > 0)
+        return true;
+    for (int k = 0; k < n->n_args; k++)
+        if (n->kind->params[k].flags & PE_P_FILE)
+            return false;
+    return true;
+}
+
 static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat) {
     const gnode *n = graph_node(pl->g, pl->order[pos]);
     plan_node *d = &p->nodes[pos];
@@ -256,6 +267,7 @@ static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat) {
     d->pn.in = in;
     d->need = pl->need[pos];
     d->materialise = mat;
+    d->cacheable = mat && p->opt_level > 0 && worth_caching(n);
     d->mat = mat ? pl->need[pos] : (pg_extent){ 0, 0 };
     d->loc = n->loc;
     d->hash = n->hash;
@@ -341,6 +353,15 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     }
     p->window = w;
     p->mem_limit = o->mem_limit;
+    p->opt_level = o->opt_level;
+    if (o->cache_dir) {
+        char *dir = plan_alloc(p, strlen(o->cache_dir) + 1);
+        if (dir)
+            memcpy(dir, o->cache_dir, strlen(o->cache_dir) + 1);
+        p->cache_dir = dir ? dir : "";
+    }
+    if (o->opt_level == 0)
+        p->cache_dir = ""; // -O0: the naive plan, no cache
     pl->need[pl->n - 1] = w;
     propagate_needs(pl, random_read);
     pg_plan *ok = decide(pl, p, random_read, mat);

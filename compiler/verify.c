@@ -175,6 +175,7 @@ static float *render_piece(piece *p, int threads, int *ch, int *rate, int64_t *f
     pg_plan_opts po;
     pg_plan_opts_init(&po);
     po.threads = threads;
+    po.cache_dir = ""; // a reference check renders from scratch
     pg_diag err;
     pg_plan *plan = pg_plan_new(pg_session_graph(s), root, &po, &err);
     if (plan) {

@@ -231,6 +231,18 @@ PG_API const pg_diag *pg_render_error(const pg_render *r);
 // Renders the whole window into out (channels * window-length floats, interleaved).
 PG_API pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err);
 
+// What a render did so far (for --explain and benchmarks).
+typedef struct pg_render_stats {
+    int nodes;            // nodes in the plan
+    int materialised;     // buffers rendered once (or loaded from the cache)
+    int cache_hits;
+    int cache_misses;     // cacheable buffers rendered and stored
+    double prepare_sec;   // wall time of init and materialisation
+    double stream_sec;    // wall time of rendering the output blocks
+    int threads;
+} pg_render_stats;
+PG_API void pg_render_get_stats(const pg_render *r, pg_render_stats *s);
+
 // ---- audio files --------------------------------------------------------------------
 
 typedef enum pg_subtype {
@@ -243,7 +255,8 @@ typedef enum pg_subtype {
 typedef struct pg_write_opts {
     pg_subtype subtype;
     bool progress;  // draw a progress bar on stderr
-    bool quiet;     // no warnings on stderr (they still reach *warn)
+    bool quiet;     // no warnings on stderr
+    pg_render_stats *stats; // when not NULL, receives the render's statistics
 } pg_write_opts;
 
 // Renders the plan into the audio file at path (format from the extension; "-" writes WAV

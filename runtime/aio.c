@@ -153,6 +153,8 @@ static pg_status write_all(const pg_plan *p, SNDFILE *sf, const pg_write_opts *o
     if (o && o->progress && st == PG_OK && done < total)
         draw_progress(total, total, &last);
     free(buf);
+    if (o && o->stats)
+        pg_render_get_stats(r, o->stats);
     pg_render_free(r);
     if (peak)
         *peak = pk;

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "plan.h"
 
 enum { SCRATCH_CHUNK = 4 << 20, SCRATCH_ALIGN = 64 };
@@ -46,6 +48,10 @@ typedef struct exec_shared {
     pthread_cond_t wake;
     bool failed;
     pg_diag error;
+    cache *cache;       // NULL when disabled
+    int n_materialised, cache_hits, cache_misses; // under lock
+    double prepare_sec, stream_sec;
+    int threads;
 } exec_shared;
 
 struct exec_ctx { // one per thread
@@ -59,6 +65,12 @@ struct pg_render {
     pg_frame cursor;
     bool stopped;       // until_silence found its silent block
 };
+
+static double now_sec(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 // ---- scratch stack ----------------------------------------------------------------------
 
@@ -238,7 +250,11 @@ static pg_status materialise(exec_ctx *cx, int id) {
     if (!buf)
         return fail(sh, PG_ERR_NOMEM, pn->loc, "out of memory materialising %s (%lld frames)",
                     pn->pn.kind->name, (long long)len);
-    for (int64_t off = 0; off < len && !sh->failed; off += block) {
+    uint64_t key = pn->cacheable && sh->cache
+                       ? cache_key(pn->hash, pn->mat, ch, pn->pn.out.frame_rate)
+                       : 0;
+    bool hit = key && cache_load(sh->cache, key, buf, ch, len);
+    for (int64_t off = 0; !hit && off < len && !sh->failed; off += block) {
         int64_t n = len - off < block ? len - off : block;
         pe_buf b = { ch, n, len, buf + off };
         if (run_kernel(cx, id, pn->mat.start + off, n, &b) != PG_OK)
@@ -248,6 +264,13 @@ static pg_status materialise(exec_ctx *cx, int id) {
         free(buf);
         return sh->error.status;
     }
+    if (key && !hit)
+        cache_store(sh->cache, key, buf, ch, len);
+    pthread_mutex_lock(&sh->lock);
+    sh->n_materialised++;
+    sh->cache_hits += hit;
+    sh->cache_misses += key && !hit;
+    pthread_mutex_unlock(&sh->lock);
     sh->mat[id] = buf;
     return PG_OK;
 }
@@ -359,6 +382,7 @@ static int thread_count(const pg_plan *p) {
 static pg_status prepare_all(exec_ctx *main_cx) {
     exec_shared *sh = main_cx->sh;
     int nt = thread_count(sh->plan);
+    sh->threads = nt;
     pthread_t threads[64];
     exec_ctx workers[64];
     int started = 0;
@@ -397,6 +421,7 @@ static void shared_fini(exec_shared *sh) {
     free(sh->consumers);
     free(sh->n_consumers);
     free(sh->ready);
+    cache_close(sh->cache);
     pthread_mutex_destroy(&sh->lock);
     pthread_cond_destroy(&sh->wake);
 }
@@ -412,6 +437,9 @@ static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
     sh->initialised = calloc(n, sizeof *sh->initialised);
     if (!sh->inst || !sh->mat || !sh->initialised || build_edges(sh) < 0)
         return fail(sh, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
+    for (int i = 0; i < p->n_nodes && !sh->cache; i++)
+        if (p->nodes[i].cacheable)
+            sh->cache = cache_open(p->cache_dir, 0);
     return PG_OK;
 }
 
@@ -425,14 +453,24 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
         return NULL;
     }
     r->main.sh = &r->sh;
+    double t0 = now_sec();
     if (shared_init(&r->sh, p) != PG_OK || prepare_all(&r->main) != PG_OK) {
         if (err)
             *err = r->sh.error;
         pg_render_free(r);
         return NULL;
     }
+    r->sh.prepare_sec = now_sec() - t0;
     r->cursor = p->window.start;
     return r;
+}
+
+void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
+    const exec_shared *sh = &r->sh;
+    *s = (pg_render_stats){ .nodes = sh->plan->n_nodes, .materialised = sh->n_materialised,
+                            .cache_hits = sh->cache_hits, .cache_misses = sh->cache_misses,
+                            .prepare_sec = sh->prepare_sec, .stream_sec = sh->stream_sec,
+                            .threads = sh->threads };
 }
 
 void pg_render_free(pg_render *r) {
@@ -480,6 +518,7 @@ static int64_t render_block(pg_render *r, float *out, int64_t n) {
 int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
     const pg_plan *p = r->sh.plan;
     int64_t done = 0;
+    double t0 = now_sec();
     while (done < max_frames && r->cursor < p->window.end && !r->stopped) {
         int64_t n = p->window.end - r->cursor;
         if (n > p->block_frames)
@@ -491,6 +530,7 @@ int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
             return -1;
         done += got;
     }
+    r->sh.stream_sec += now_sec() - t0;
     return done;
 }
 

@@ -17,6 +17,7 @@ typedef struct plan_node {
     int *inputs;         // plan node index of each input slot
     pg_extent need;      // hull of the frames the render asks of this node (may be empty)
     bool materialise;    // rendered once over `mat` into a buffer, then read at random
+    bool cacheable;      // a materialised buffer worth keeping in the on-disk cache
     pg_extent mat;       // [origin, end): what a materialised node renders
     pg_srcloc loc;       // the call that made the node
     uint64_t hash;
@@ -38,6 +39,7 @@ struct pg_plan {
     bool until_silence;  // stop at the first silent block after every finite part ended
     pg_frame last_finite_end; // with until_silence: the latest finite end in the graph
     size_t mem_limit;
+    const char *cache_dir; // NULL: the default folder; "": no cache (plan-owned copy)
     size_t mat_bytes;    // bytes of materialised buffers
     plan_chunk *pool;
 };

@@ -51,6 +51,8 @@ enum {
     PE_P_RANDOM = 1u << 2,   // a PE input read at random times: materialise it if finite
     PE_P_GT0 = 1u << 3,      // a number must be > 0
     PE_P_GE0 = 1u << 4,      // a number must be >= 0
+    PE_P_FILE = 1u << 5,     // a string naming a file whose content the node depends on
+                             // (hashed by content for CSE and the render cache)
 };
 
 typedef struct pe_param {

@@ -1,0 +1,241 @@
+// cache.c: the on-disk render cache. A materialised node's buffer is stored under a key
+// derived from its structural hash (kind, arguments, file contents, inputs), the span it
+// covers and pygmuc's version, so re-rendering an edited piece recomputes only what changed.
+// An entry is written to a temporary file and renamed into place, so concurrent pygmuc
+// processes never see half-written entries; it carries a checksum of its samples, and a
+// corrupt, truncated or foreign entry is ignored (and re-rendered), never played. The
+// least recently used entries are evicted when the cache grows past its size limit.
+#include "cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define CACHE_MAGIC  "PGMCACH1"
+#define CACHE_FORMAT 1 // bump when the entry layout changes
+
+typedef struct entry_header {
+    char magic[8];
+    uint64_t key;
+    int32_t channels;
+    int32_t format;
+    int64_t frames;
+    uint64_t checksum; // XXH3 of the samples
+} entry_header;
+
+struct cache {
+    char dir[4096];
+    size_t limit_bytes;
+};
+
+static int mkdir_p(const char *path) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+// The default folder: $PYGMUC_CACHE_DIR, $XDG_CACHE_HOME/pygmuc or ~/.cache/pygmuc.
+static int default_dir(char *out, size_t size) {
+    const char *env = getenv("PYGMUC_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
+               *home = getenv("HOME");
+    if (env && *env)
+        snprintf(out, size, "%s", env);
+    else if (xdg && *xdg)
+        snprintf(out, size, "%s/pygmuc", xdg);
+    else if (home && *home)
+        snprintf(out, size, "%s/.cache/pygmuc", home);
+    else
+        return -1;
+    return 0;
+}
+
+cache *cache_open(const char *dir, size_t limit_bytes) {
+    if (dir && !*dir)
+        return NULL; // disabled
+    cache *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    if (dir)
+        snprintf(c->dir, sizeof c->dir, "%s", dir);
+    else if (default_dir(c->dir, sizeof c->dir) < 0) {
+        free(c);
+        return NULL;
+    }
+    c->limit_bytes = limit_bytes ? limit_bytes : CACHE_DEFAULT_LIMIT;
+    if (mkdir_p(c->dir) < 0) {
+        free(c);
+        return NULL; // an unusable cache is no cache: renders still work
+    }
+    return c;
+}
+
+uint64_t cache_key(uint64_t node_hash, pg_extent span, int channels, int rate) {
+    struct {
+        uint64_t hash;
+        int64_t start, end;
+        int32_t channels, rate, format;
+        char version[16];
+    } k;
+    memset(&k, 0, sizeof k);
+    k.hash = node_hash;
+    k.start = span.start;
+    k.end = span.end;
+    k.channels = channels;
+    k.rate = rate;
+    k.format = CACHE_FORMAT;
+    snprintf(k.version, sizeof k.version, "%s", PG_VERSION_STRING);
+    return XXH3_64bits(&k, sizeof k);
+}
+
+static void entry_path(const cache *c, uint64_t key, char *out, size_t size) {
+    snprintf(out, size, "%s/%016llx.pgc", c->dir, (unsigned long long)key);
+}
+
+static bool read_exact(int fd, void *buf, size_t n) {
+    char *p = buf;
+    while (n > 0) {
+        ssize_t got = read(fd, p, n);
+        if (got <= 0)
+            return false;
+        p += got;
+        n -= (size_t)got;
+    }
+    return true;
+}
+
+static bool write_exact(int fd, const void *buf, size_t n) {
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t put = write(fd, p, n);
+        if (put <= 0)
+            return false;
+        p += put;
+        n -= (size_t)put;
+    }
+    return true;
+}
+
+bool cache_load(cache *c, uint64_t key, float *buf, int channels, int64_t frames) {
+    if (!c)
+        return false;
+    char path[4200];
+    entry_path(c, key, path, sizeof path);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return false;
+    entry_header h;
+    size_t bytes = sizeof(float) * (size_t)channels * (size_t)frames;
+    struct stat st;
+    bool ok = fstat(fd, &st) == 0 && (size_t)st.st_size == sizeof h + bytes &&
+              read_exact(fd, &h, sizeof h) && memcmp(h.magic, CACHE_MAGIC, 8) == 0 &&
+              h.key == key && h.channels == channels && h.frames == frames &&
+              h.format == CACHE_FORMAT && read_exact(fd, buf, bytes) &&
+              XXH3_64bits(buf, bytes) == h.checksum;
+    close(fd);
+    if (ok)
+        utimensat(AT_FDCWD, path, NULL, 0); // now: least recently used goes first
+    return ok;
+}
+
+void cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t frames) {
+    if (!c)
+        return;
+    char path[4200], tmp[4300];
+    entry_path(c, key, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return;
+    size_t bytes = sizeof(float) * (size_t)channels * (size_t)frames;
+    entry_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, CACHE_MAGIC, 8);
+    h.key = key;
+    h.channels = channels;
+    h.format = CACHE_FORMAT;
+    h.frames = frames;
+    h.checksum = XXH3_64bits(buf, bytes);
+    bool ok = write_exact(fd, &h, sizeof h) && write_exact(fd, buf, bytes);
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0)
+        unlink(tmp);
+}
+
+typedef struct file_age {
+    char name[64];
+    long long mtime_ns;
+    long long size;
+} file_age;
+
+static int by_age(const void *a, const void *b) {
+    long long x = ((const file_age *)a)->mtime_ns, y = ((const file_age *)b)->mtime_ns;
+    return x < y ? -1 : x > y;
+}
+
+// Deletes the least recently used entries until the cache fits its limit.
+static void evict(cache *c) {
+    DIR *d = opendir(c->dir);
+    if (!d)
+        return;
+    file_age *files = NULL;
+    size_t n = 0, cap = 0;
+    long long total = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || len >= 64 || strcmp(e->d_name + len - 4, ".pgc") != 0)
+            continue;
+        char path[4200];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", c->dir, e->d_name);
+        if (stat(path, &st) != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            file_age *p = realloc(files, cap * sizeof *p);
+            if (!p)
+                break;
+            files = p;
+        }
+        snprintf(files[n].name, sizeof files[n].name, "%s", e->d_name);
+        files[n].mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+        files[n].size = (long long)st.st_size;
+        total += files[n++].size;
+    }
+    closedir(d);
+    if (files && total > (long long)c->limit_bytes) {
+        qsort(files, n, sizeof *files, by_age);
+        for (size_t i = 0; i < n && total > (long long)c->limit_bytes; i++) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/%s", c->dir, files[i].name);
+            if (unlink(path) == 0)
+                total -= files[i].size;
+        }
+    }
+    free(files);
+}
+
+void cache_close(cache *c) {
+    if (!c)
+        return;
+    evict(c);
+    free(c);
+}
+
+const char *cache_dir(const cache *c) {
+    return c ? c->dir : "";
+}

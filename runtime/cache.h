@@ -1,0 +1,31 @@
+// cache.h: the on-disk render cache of materialised buffers (see cache.c). Thread-safe: it
+// holds no mutable state beyond its folder name; the file system serialises writers.
+#ifndef PG_RUNTIME_CACHE_H
+#define PG_RUNTIME_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pygmu.h"
+
+#define CACHE_DEFAULT_LIMIT ((size_t)2 << 30) // 2 GiB
+
+typedef struct cache cache;
+
+// Opens (creating) the cache folder: dir NULL is the default ($PYGMUC_CACHE_DIR,
+// $XDG_CACHE_HOME/pygmuc or ~/.cache/pygmuc); "" disables the cache (returns NULL, which
+// every function accepts). limit_bytes 0 is the default limit.
+cache *cache_open(const char *dir, size_t limit_bytes);
+// Evicts least recently used entries past the limit and frees c.
+void cache_close(cache *c);
+// The key of a buffer: the node's structural hash, the span, its shape and the version.
+uint64_t cache_key(uint64_t node_hash, pg_extent span, int channels, int rate);
+// Fills buf (planar, channel c at buf + c * frames) from a valid entry; false on a miss
+// or a damaged entry.
+bool cache_load(cache *c, uint64_t key, float *buf, int channels, int64_t frames);
+// Stores buf under key (atomically: temporary file, then rename). Failures are ignored.
+void cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t frames);
+const char *cache_dir(const cache *c);
+
+#endif // PG_RUNTIME_CACHE_H
