@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <math.h>
+#include <pthread.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,39 +121,126 @@ static void draw_progress(pg_frame done, pg_frame total, double *last) {
         fputc('\n', stderr);
 }
 
-// Renders the plan into an open libsndfile handle; tracks the peak.
+// The encoder runs on its own thread so that encoding (FLAC especially) overlaps
+// rendering: the renderer fills one of N_SLOTS buffers while the encoder writes another.
+enum { N_SLOTS = 3 };
+
+typedef struct encoder {
+    SNDFILE *sf;
+    int channels;
+    float *buf[N_SLOTS];
+    int64_t frames[N_SLOTS];
+    int head, tail, count; // slots [head, head + count) are full, in order
+    bool finished;         // the renderer is done: drain and stop
+    bool failed;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+} encoder;
+
+static void *encoder_main(void *arg) {
+    encoder *e = arg;
+    pthread_mutex_lock(&e->lock);
+    for (;;) {
+        while (e->count == 0 && !e->finished)
+            pthread_cond_wait(&e->changed, &e->lock);
+        if (e->count == 0)
+            break;
+        int slot = e->head;
+        pthread_mutex_unlock(&e->lock);
+        bool ok = sf_writef_float(e->sf, e->buf[slot], e->frames[slot]) == e->frames[slot];
+        pthread_mutex_lock(&e->lock);
+        e->failed = e->failed || !ok;
+        e->head = (e->head + 1) % N_SLOTS;
+        e->count--;
+        pthread_cond_broadcast(&e->changed);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return NULL;
+}
+
+// A free slot to render into (waits while every slot is queued).
+static int encoder_slot(encoder *e) {
+    pthread_mutex_lock(&e->lock);
+    while (e->count == N_SLOTS)
+        pthread_cond_wait(&e->changed, &e->lock);
+    int slot = e->tail;
+    pthread_mutex_unlock(&e->lock);
+    return slot;
+}
+
+static void encoder_push(encoder *e, int slot, int64_t frames) {
+    pthread_mutex_lock(&e->lock);
+    e->frames[slot] = frames;
+    e->tail = (slot + 1) % N_SLOTS;
+    e->count++;
+    pthread_cond_broadcast(&e->changed);
+    pthread_mutex_unlock(&e->lock);
+}
+
+static double peak_of(const float *buf, int64_t n) {
+    double pk = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double a = fabs((double)buf[i]);
+        pk = a > pk ? a : pk;
+    }
+    return pk;
+}
+
+// Renders into the encoder's slots until the window is done; returns the status.
+static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const pg_write_opts *o,
+                             double *peak, pg_diag *err) {
+    pg_frame total = p->window.end - p->window.start, done = 0;
+    double last = 0.0;
+    for (;;) {
+        int slot = encoder_slot(e);
+        int64_t n = pg_render_next(r, e->buf[slot], WRITE_CHUNK);
+        if (n < 0) {
+            if (err)
+                *err = *pg_render_error(r);
+            return pg_render_error(r)->status;
+        }
+        if (n == 0)
+            return PG_OK;
+        double pk = peak_of(e->buf[slot], n * p->channels);
+        *peak = pk > *peak ? pk : *peak;
+        encoder_push(e, slot, n);
+        done += n;
+        if (o && o->progress)
+            draw_progress(done, total, &last);
+    }
+}
+
 static pg_status write_all(const pg_plan *p, SNDFILE *sf, const pg_write_opts *o, double *peak,
                            pg_diag *err) {
     pg_render *r = pg_render_new(p, err);
     if (!r)
         return err ? err->status : PG_ERR_INTERNAL;
-    float *buf = malloc(sizeof(float) * WRITE_CHUNK * (size_t)p->channels);
-    pg_status st = buf ? PG_OK : set_err(err, PG_ERR_NOMEM, "out of memory");
-    pg_frame total = p->window.end - p->window.start, done = 0;
-    double last = 0.0, pk = 0.0;
-    while (st == PG_OK) {
-        int64_t n = pg_render_next(r, buf, WRITE_CHUNK);
-        if (n < 0) {
-            if (err)
-                *err = *pg_render_error(r);
-            st = pg_render_error(r)->status;
-            break;
-        }
-        if (n == 0)
-            break;
-        for (int64_t i = 0; i < n * p->channels; i++) {
-            double a = fabs((double)buf[i]);
-            pk = a > pk ? a : pk;
-        }
-        if (sf_writef_float(sf, buf, n) != n)
-            st = set_err(err, PG_ERR_IO, "writing audio failed: %s", sf_strerror(sf));
-        done += n;
-        if (o && o->progress)
-            draw_progress(done, total, &last);
-    }
-    if (o && o->progress && st == PG_OK && done < total)
-        draw_progress(total, total, &last);
-    free(buf);
+    encoder e = { .sf = sf, .channels = p->channels };
+    pthread_mutex_init(&e.lock, NULL);
+    pthread_cond_init(&e.changed, NULL);
+    pg_status st = PG_OK;
+    for (int i = 0; i < N_SLOTS; i++)
+        if (!(e.buf[i] = malloc(sizeof(float) * WRITE_CHUNK * (size_t)p->channels)))
+            st = set_err(err, PG_ERR_NOMEM, "out of memory");
+    pthread_t th;
+    bool started = st == PG_OK && pthread_create(&th, NULL, encoder_main, &e) == 0;
+    if (st == PG_OK && !started)
+        st = set_err(err, PG_ERR_INTERNAL, "cannot start the encoder thread");
+    double pk = 0.0;
+    if (started)
+        st = render_into(r, &e, p, o, &pk, err);
+    pthread_mutex_lock(&e.lock);
+    e.finished = true;
+    pthread_cond_broadcast(&e.changed);
+    pthread_mutex_unlock(&e.lock);
+    if (started)
+        pthread_join(th, NULL);
+    if (st == PG_OK && e.failed)
+        st = set_err(err, PG_ERR_IO, "writing audio failed: %s", sf_strerror(sf));
+    for (int i = 0; i < N_SLOTS; i++)
+        free(e.buf[i]);
+    pthread_mutex_destroy(&e.lock);
+    pthread_cond_destroy(&e.changed);
     if (o && o->stats)
         pg_render_get_stats(r, o->stats);
     pg_render_free(r);
