@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "fuse.h"
 #include "plan.h"
 
 enum { SCRATCH_CHUNK = 4 << 20, SCRATCH_ALIGN = 64 };
@@ -37,6 +38,7 @@ typedef struct exec_shared {
     const pg_plan *plan;
     pe_inst *inst;      // one per plan node; cx is set per call to the calling worker
     float **mat;        // materialised buffers (NULL when not materialised / not yet)
+    fuse_index **index; // interval indexes of fused nodes with many inputs
     bool *initialised;
     // task scheduling (-j N)
     int *pending;       // input slots whose node is not prepared yet
@@ -204,6 +206,122 @@ static pg_status read_mat(exec_ctx *cx, int id, pg_frame t0, int64_t n, pg_exten
     return PG_OK;
 }
 
+// ---- fused linear trees ------------------------------------------------------------------
+
+static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out);
+
+static bool is_fused(const exec_shared *sh, int id) {
+    const plan_node *pn = &sh->plan->nodes[id];
+    return sh->plan->opt_level > 0 && (pn->pn.flags & PE_F_LINEAR) && pn->pn.kind->linear &&
+           !pn->materialise;
+}
+
+// Adds w (c_out x ch) times a leaf's output over [t0, t0 + n) into out.
+static pg_status add_leaf(exec_ctx *cx, int id, pg_frame t0, int64_t n, float *out,
+                          int64_t stride, int c_out, const double *w) {
+    int ch = cx->sh->plan->nodes[id].pn.out.channels;
+    scratch_mark m = scratch_get(cx);
+    pe_view v;
+    pg_status st = pull_node(cx, id, t0, n, &v);
+    for (int c = 0; st == PG_OK && c < c_out; c++) {
+        float *o = out + c * stride;
+        for (int j = 0; j < ch; j++) {
+            double wj = w[c * ch + j];
+            const float *x = v.data + j * v.stride;
+            float g = (float)wj;
+            if (wj == 1.0)
+                for (int64_t i = 0; i < n; i++)
+                    o[i] += x[i];
+            else if (wj != 0.0)
+                for (int64_t i = 0; i < n; i++)
+                    o[i] += g * x[i];
+        }
+    }
+    scratch_release(cx, m);
+    return st;
+}
+
+// The slots of linear node id to visit for [t0, t1): from its index, or all of them.
+static int *slots_for(exec_ctx *cx, int id, pg_frame t0, pg_frame t1, int *count) {
+    const fuse_index *x = cx->sh->index[id];
+    int n_in = cx->sh->plan->nodes[id].pn.n_inputs;
+    int cap = x ? fuse_index_bound(x, t0, t1) : n_in;
+    int *slots = scratch_alloc(cx, sizeof(int) * (size_t)(cap + 1));
+    if (!slots)
+        return NULL;
+    if (x)
+        *count = fuse_index_query(x, t0, t1, slots);
+    else
+        for (*count = 0; *count < n_in; (*count)++)
+            slots[*count] = *count;
+    return slots;
+}
+
+static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, float *out, int64_t stride,
+                       int c_out, const double *w);
+
+// Adds w times input `slot` of linear node id: the weights compose as w x M_slot.
+static pg_status accum_input(exec_ctx *cx, int id, int slot, pg_extent win, float *out,
+                             int64_t stride, int c_out, const double *w) {
+    const plan_node *pn = &cx->sh->plan->nodes[id];
+    int ch = pn->pn.out.channels, in_ch = pn->pn.in[slot].channels;
+    double *wk = scratch_alloc(cx, sizeof(double) * (size_t)(c_out * in_ch));
+    if (!wk)
+        return oom(cx, id);
+    bool any = false;
+    for (int c = 0; c < c_out; c++)
+        for (int j = 0; j < in_ch; j++) {
+            double sum = 0.0;
+            for (int k = 0; k < ch; k++)
+                if (w[c * ch + k] != 0.0)
+                    sum += w[c * ch + k] * pn->pn.kind->linear(&pn->pn, slot, k, j);
+            wk[c * in_ch + j] = sum;
+            any = any || sum != 0.0;
+        }
+    if (!any)
+        return PG_OK;
+    return accum(cx, pn->inputs[slot], win.start, win.end - win.start, out, stride, c_out, wk);
+}
+
+// Adds w (c_out x channels of id) times node id over [t0, t0 + n) into out.
+static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, float *out, int64_t stride,
+                       int c_out, const double *w) {
+    const plan_node *pn = &cx->sh->plan->nodes[id];
+    pg_extent win = pg_extent_intersect((pg_extent){ t0, t0 + n }, pn->pn.out.extent);
+    if (pg_extent_is_empty(win))
+        return PG_OK;
+    out += win.start - t0;
+    if (!is_fused(cx->sh, id))
+        return add_leaf(cx, id, win.start, win.end - win.start, out, stride, c_out, w);
+    scratch_mark m = scratch_get(cx);
+    int count = 0;
+    int *slots = slots_for(cx, id, win.start, win.end, &count);
+    pg_status st = slots ? PG_OK : oom(cx, id);
+    for (int i = 0; st == PG_OK && i < count; i++) {
+        if (!pg_extent_overlaps(pn->pn.in[slots[i]].extent, win))
+            continue;
+        scratch_mark mi = scratch_get(cx);
+        st = accum_input(cx, id, slots[i], win, out, stride, c_out, w);
+        scratch_release(cx, mi);
+    }
+    scratch_release(cx, m);
+    return st;
+}
+
+// Renders a fused node: zeros, then every leaf of its linear tree added in once.
+static pg_status pull_fused(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
+    int ch = cx->sh->plan->nodes[id].pn.out.channels;
+    float *d = scratch_alloc(cx, sizeof(float) * (size_t)(n > 0 ? n : 1) * (size_t)ch);
+    double *eye = scratch_alloc(cx, sizeof(double) * (size_t)(ch * ch));
+    if (!d || !eye)
+        return oom(cx, id);
+    memset(d, 0, sizeof(float) * (size_t)n * (size_t)ch);
+    for (int i = 0; i < ch * ch; i++)
+        eye[i] = i % (ch + 1) == 0 ? 1.0 : 0.0;
+    *out = (pe_view){ ch, n, n, d };
+    return accum(cx, id, t0, n, d, n, ch, eye);
+}
+
 static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
     exec_shared *sh = cx->sh;
     const plan_node *pn = &sh->plan->nodes[id];
@@ -214,6 +332,8 @@ static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view
         return read_mat(cx, id, t0, n, pg_extent_intersect(in, pn->mat), out);
     if (pg_extent_is_empty(in))
         return zero_view(cx, id, ch, n, out);
+    if (is_fused(sh, id))
+        return pull_fused(cx, id, t0, n, out);
     if (pn->materialise)
         return fail(sh, PG_ERR_INTERNAL, pn->loc, "%s pulled before it was materialised",
                     pn->pn.kind->name);
@@ -294,6 +414,8 @@ static pg_status prepare_node(exec_ctx *cx, int id) {
             return fail(sh, st, pn->loc, "%s: %s", pn->pn.kind->name, pg_status_str(st));
     }
     sh->initialised[id] = true;
+    if (is_fused(sh, id))
+        sh->index[id] = fuse_index_new(&pn->pn); // NULL (no index) for a few inputs
     return pn->materialise && !pg_extent_is_empty(pn->mat) ? materialise(cx, id) : PG_OK;
 }
 
@@ -413,9 +535,12 @@ static void shared_fini(exec_shared *sh) {
             free(sh->mat[i]);
         if (sh->consumers)
             free(sh->consumers[i]);
+        if (sh->index)
+            fuse_index_free(sh->index[i]);
     }
     free(sh->inst);
     free(sh->mat);
+    free(sh->index);
     free(sh->initialised);
     free(sh->pending);
     free(sh->consumers);
@@ -435,7 +560,8 @@ static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
     sh->inst = calloc(n, sizeof *sh->inst);
     sh->mat = calloc(n, sizeof *sh->mat);
     sh->initialised = calloc(n, sizeof *sh->initialised);
-    if (!sh->inst || !sh->mat || !sh->initialised || build_edges(sh) < 0)
+    sh->index = calloc(n, sizeof *sh->index);
+    if (!sh->inst || !sh->mat || !sh->initialised || !sh->index || build_edges(sh) < 0)
         return fail(sh, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
     for (int i = 0; i < p->n_nodes && !sh->cache; i++)
         if (p->nodes[i].cacheable)

@@ -27,6 +27,8 @@ enum {
     PE_F_STATEFUL = 1u << 2,    // sees its window in time order from its origin
     PE_F_MATERIALISE = 1u << 3, // always rendered once over its (finite) extent (CachePE)
     PE_F_VARIADIC = 1u << 4,    // the first parameter is *pes: every positional PE argument
+    PE_F_LINEAR = 1u << 5,      // a constant linear map of its inputs (see pe_kind.linear):
+                                // fusable into one loop with its neighbours
 };
 
 // Parameter types.
@@ -131,6 +133,10 @@ typedef struct pe_kind {
     // The frames of input `slot` needed to produce the frames `out` (a hull). NULL: the
     // same frames. Used to find each node's origin and what to materialise.
     void (*need)(const pe_node *n, int slot, pg_extent out, pg_extent *in);
+    // For PE_F_LINEAR nodes (kind flag, or added by infer): inside the node's extent,
+    // out[c](t) = sum over slots k and input channels j of linear(n, k, c, j) * in_k[j](t).
+    // It must describe exactly what process computes (fusion uses it instead of process).
+    double (*linear)(const pe_node *n, int slot, int out_ch, int in_ch);
     pg_status (*init)(pe_inst *pe); // once per render, before the first process; may pull
     pg_status (*process)(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out);
     void (*fini)(pe_inst *pe);      // undoes init
