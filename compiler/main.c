@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -250,11 +251,15 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
     if (o->explain) {
         pg_extent w = pg_plan_window(p);
         double secs = (double)(w.end - w.start) / pg_plan_frame_rate(p), dt = now_sec() - t0;
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
         fprintf(stderr, "rendered %.2f s of audio in %.3f s (%.0fx realtime) on %d threads\n"
                         "  prepare (init + materialise) %.3f s: %d buffers, cache %d hits / "
                         "%d misses\n  stream %.3f s\n",
                 secs, dt, dt > 0 ? secs / dt : 0.0, stats.threads, stats.prepare_sec,
                 stats.materialised, stats.cache_hits, stats.cache_misses, stats.stream_sec);
+        fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f\n", secs, dt,
+                (double)ru.ru_maxrss / 1024.0);
     }
     return 0;
 }
