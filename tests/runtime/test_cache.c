@@ -1,0 +1,163 @@
+// test_cache.c: the on-disk render cache: entries round-trip; a corrupt, truncated or
+// foreign entry is a miss, never data; keys change with the node, the span and the shape;
+// a render with a warm cache equals a cold one and a render without cache, bit for bit;
+// a changed parameter or file content is a miss.
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "check.h"
+
+static char dir[256];
+
+static void entry_file(uint64_t key, char *out, size_t size) {
+    snprintf(out, size, "%s/%016llx.pgc", dir, (unsigned long long)key);
+}
+
+static void test_round_trip(void) {
+    cache *c = cache_open(dir, 0);
+    CHECK(c != NULL);
+    float data[2 * 100], back[2 * 100];
+    for (int i = 0; i < 200; i++)
+        data[i] = (float)i * 0.25f - 3.0f;
+    uint64_t key = cache_key(0x1234, (pg_extent){ 0, 100 }, 2, 48000);
+    CHECK(!cache_load(c, key, back, 2, 100)); // cold
+    cache_store(c, key, data, 2, 100);
+    CHECK(cache_load(c, key, back, 2, 100));
+    CHECK(memcmp(data, back, sizeof data) == 0);
+    CHECK(!cache_load(c, key, back, 1, 200)); // same bytes, other shape: not this entry
+    cache_close(c);
+}
+
+static void test_damaged(void) {
+    cache *c = cache_open(dir, 0);
+    float data[64] = { 0 }, back[64];
+    for (int i = 0; i < 64; i++)
+        data[i] = (float)i;
+    uint64_t key = cache_key(0x99, (pg_extent){ 5, 69 }, 1, 44100);
+    char path[512];
+    entry_file(key, path, sizeof path);
+    // a flipped sample byte fails the checksum
+    cache_store(c, key, data, 1, 64);
+    FILE *f = fopen(path, "r+b");
+    CHECK(f != NULL);
+    if (f) {
+        fseek(f, -7, SEEK_END);
+        int ch = fgetc(f);
+        fseek(f, -7, SEEK_END);
+        fputc(ch ^ 0x40, f);
+        fclose(f);
+    }
+    CHECK(!cache_load(c, key, back, 1, 64));
+    // a truncated entry is a miss
+    cache_store(c, key, data, 1, 64);
+    CHECK(truncate(path, 100) == 0);
+    CHECK(!cache_load(c, key, back, 1, 64));
+    // a foreign file under the entry's name is a miss
+    f = fopen(path, "wb");
+    if (f) {
+        for (int i = 0; i < 48 + 256; i++)
+            fputc('x', f);
+        fclose(f);
+    }
+    CHECK(!cache_load(c, key, back, 1, 64));
+    cache_close(c);
+}
+
+static void test_keys(void) {
+    pg_extent a = { 0, 100 }, b = { 1, 101 };
+    uint64_t k = cache_key(1, a, 2, 48000);
+    CHECK(k != cache_key(2, a, 2, 48000));
+    CHECK(k != cache_key(1, b, 2, 48000));
+    CHECK(k != cache_key(1, a, 1, 48000));
+    CHECK(k != cache_key(1, a, 2, 44100));
+    CHECK(k == cache_key(1, a, 2, 48000));
+}
+
+// Eight BlitSaw notes: every note is stateful, so materialised, so cacheable.
+static int saw_piece(pg_graph *g, double base_hz) {
+    pg_arg m[8];
+    for (int i = 0; i < 8; i++) {
+        pg_arg s[] = { t_num("frequency", base_hz * (i + 1)) };
+        int saw = t_add(g, "BlitSawPE", s, 1);
+        pg_arg c[] = { t_node(NULL, saw), t_ext(NULL, i * 1000, i * 1000 + 4000) };
+        m[i] = t_node(NULL, t_add(g, "CropPE", c, 2));
+    }
+    return t_add(g, "MixPE", m, 8);
+}
+
+static pg_status render(pg_graph *g, int root, const char *cache_dir, float *out,
+                        pg_render_stats *stats) {
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = cache_dir;
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, root, &o, &err);
+    if (!p)
+        return err.status;
+    pg_render *r = pg_render_new(p, &err);
+    pg_status st = r ? PG_OK : err.status;
+    int64_t n = pg_plan_window(p).end - pg_plan_window(p).start;
+    if (r && pg_render_next(r, out, n) != n)
+        st = pg_render_error(r)->status;
+    if (r)
+        pg_render_get_stats(r, stats);
+    pg_render_free(r);
+    pg_plan_free(p);
+    return st;
+}
+
+static void test_render_warm(void) {
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/render", dir);
+    pg_graph *g = t_graph(48000);
+    int root = saw_piece(g, 110.0);
+    enum { N = 11000 };
+    static float none[N], cold[N], warm[N], edited[N];
+    pg_render_stats s;
+    CHECK_STATUS(render(g, root, "", none, &s), PG_OK);
+    CHECK_EQ_I64(s.cache_hits + s.cache_misses, 0);
+    CHECK_STATUS(render(g, root, sub, cold, &s), PG_OK);
+    CHECK_EQ_I64(s.cache_misses, 8);
+    CHECK_EQ_I64(s.cache_hits, 0);
+    CHECK_STATUS(render(g, root, sub, warm, &s), PG_OK);
+    CHECK_EQ_I64(s.cache_hits, 8);
+    CHECK_EQ_I64(s.cache_misses, 0);
+    CHECK(memcmp(none, cold, sizeof none) == 0);
+    CHECK(memcmp(none, warm, sizeof none) == 0);
+    pg_graph_free(g);
+    // one note changed: only it is rendered again
+    g = t_graph(48000);
+    pg_arg m[8];
+    for (int i = 0; i < 8; i++) {
+        pg_arg s8[] = { t_num("frequency", i == 3 ? 333.0 : 110.0 * (i + 1)) };
+        int saw = t_add(g, "BlitSawPE", s8, 1);
+        pg_arg c[] = { t_node(NULL, saw), t_ext(NULL, i * 1000, i * 1000 + 4000) };
+        m[i] = t_node(NULL, t_add(g, "CropPE", c, 2));
+    }
+    root = t_add(g, "MixPE", m, 8);
+    CHECK_STATUS(render(g, root, sub, edited, &s), PG_OK);
+    CHECK_EQ_I64(s.cache_hits, 7);
+    CHECK_EQ_I64(s.cache_misses, 1);
+    CHECK(memcmp(none, edited, sizeof none) != 0);
+    pg_graph_free(g);
+}
+
+int main(void) {
+    snprintf(dir, sizeof dir, "/tmp/pygmuc-test-cache-XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_round_trip();
+    test_damaged();
+    test_keys();
+    test_render_warm();
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return check_done();
+}
