@@ -40,3 +40,11 @@ add_test(NAME conformance COMMAND sh ${CMAKE_SOURCE_DIR}/tests/pieces/conformanc
          $<TARGET_FILE:pygmuc> ${CMAKE_SOURCE_DIR}/../shared/conformance)
 set_tests_properties(conformance PROPERTIES LABELS golden TIMEOUT 1200 SKIP_RETURN_CODE 77
                      ENVIRONMENT "CONFORMANCE_PIECES=${PG_CONFORMANCE_LIST}")
+
+# Every global symbol has a module prefix; the public header stands alone (C11 and C++).
+add_test(NAME symbols COMMAND sh ${CMAKE_SOURCE_DIR}/tests/symbols.sh
+         $<TARGET_FILE:pg_runtime> $<TARGET_FILE:pg_compiler>)
+set_tests_properties(symbols PROPERTIES LABELS unit)
+add_test(NAME header COMMAND sh ${CMAKE_SOURCE_DIR}/tests/header_check.sh
+         ${CMAKE_SOURCE_DIR}/include)
+set_tests_properties(header PROPERTIES LABELS unit)
