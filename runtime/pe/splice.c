@@ -1,0 +1,80 @@
+// splice.c: SplicePE(src_pe, up_dur=0, dn_dur=0), after pygmu's splice_pe.py: a linear fade
+// in over the first up_dur frames of E(src) = [S, E) and a fade out over its last dn_dur
+// frames. g(t) = (t - S)/up on the up ramp (0 on the first frame), (E - t)/dn on the down
+// ramp (1/dn on the last frame), 1 between; computed in double per absolute frame and
+// applied in float32, as pygmu multiplies a float32 ramp into float32 audio.
+#include <math.h>
+
+#include "pe.h"
+
+enum {
+    P_SRC,
+    P_UP,
+    P_DN
+};
+
+static const pe_param splice_params[] = {
+    { "src_pe", PE_T_PE, PE_P_REQUIRED, PE_NONE },
+    { "up_dur", PE_T_NUM, PE_P_GE0, PE_NUM(0.0) },
+    { "dn_dur", PE_T_NUM, PE_P_GE0, PE_NUM(0.0) },
+    PE_PARAMS_END,
+};
+
+static pg_status splice_infer(pe_node *n, pe_check *ck) {
+    const pe_shape *src = &n->in[pe_slot(n, P_SRC)];
+    n->out = *src;
+    if (!pg_extent_is_finite(src->extent))
+        return pe_fail(ck, PG_ERR_EXTENT, "SplicePE needs a finite source extent");
+    return PG_OK;
+}
+
+// The envelope at absolute frame t inside [s, e).
+// QUIRK Q50: when the ramps overlap (E - dn < S + up), pygmu ends the up ramp at
+// ceil(t') with t' = (tu1*td1 - tu0*td0)/(tu1 + td1 - 2*td0), which is not where the ramps
+// cross, and restarts the down ramp there from its value at t'. Ours is the lower of the two
+// ramps, min(up(t), dn(t)): it switches at the true crossing
+// t* = (tu1*td1 - tu0*td0)/(tu1 - tu0 + td1 - td0) and never exceeds either fade. On
+// pygmu's own test (S=0, E=6, up 4, dn 5; t' = 3 is an integer there) both give
+// [0, .25, .5, .6, .4, .2]; they differ when t' falls elsewhere (tests/pe/test_splice.c).
+static double splice_gain(pg_frame t, pg_frame s, pg_frame e, double up, double dn) {
+    double g = 1.0;
+    if (up > 0.0)
+        g = fmin(g, (double)(t - s) / up);
+    if (dn > 0.0)
+        g = fmin(g, (double)(e - t) / dn);
+    return g;
+}
+
+static pg_status splice_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
+    const pe_node *nd = pe->node;
+    int slot = pe_slot(nd, P_SRC);
+    pg_extent ext = pe_in_shape(pe, slot)->extent;
+    double up = pe_num(nd, P_UP), dn = pe_num(nd, P_DN);
+    pe_view v;
+    pg_status st = pe_pull(pe, slot, t0, n, &v);
+    if (st != PG_OK)
+        return st;
+    float *g = pe_scratch(pe, sizeof(float) * (size_t)n);
+    if (!g)
+        return pe_error(pe, PG_ERR_NOMEM, "SplicePE: out of scratch memory");
+    for (int64_t i = 0; i < n; i++)
+        g[i] = (float)splice_gain(t0 + i, ext.start, ext.end, up, dn);
+    for (int c = 0; c < out->channels; c++) {
+        // QUIRK Q51: pygmu's ramp_frames scrambled the fades of multi-channel sources; every
+        // channel here gets the same per-frame envelope.
+        const float *x = pe_vch(&v, c);
+        float *y = pe_ch(out, c);
+        for (int64_t i = 0; i < n; i++)
+            y[i] = x[i] * g[i];
+    }
+    return PG_OK;
+}
+
+const pe_kind pe_kind_splice = {
+    .name = "SplicePE",
+    .method = "splice",
+    .params = splice_params,
+    .flags = PE_F_POINTWISE,
+    .infer = splice_infer,
+    .process = splice_process,
+};
