@@ -380,7 +380,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     p->channels = r->pn.out.channels;
     p->frame_rate = r->pn.out.frame_rate;
     p->block_frames = o->block_frames > 0 ? o->block_frames : DEFAULT_BLOCK;
-    p->threads = o->threads;
+    p->threads = o->opt_level == 0 ? 1 : o->threads; // -O0: the naive plan, one thread
     p->opt_level = o->opt_level;
     return p;
 }
