@@ -1,0 +1,83 @@
+// mix.c: MixPE(*pes), after pygmu's mix_pe.py: the sum of its inputs, frame by frame, in
+// float32 and input order (0 + x1 + x2 + ...). Channels: the most of any input; a mono input
+// is added to every channel, any other mismatch is an error (pygmu broadcasts, or fails at
+// render when a later input has more channels than the first). Frame rates must agree.
+// Inputs whose extent misses the window are not pulled: work follows what sounds.
+#include <string.h>
+
+#include "pe.h"
+
+static const pe_param mix_params[] = {
+    { "pes", PE_T_PES, 0, PE_NONE },
+    PE_PARAMS_END,
+};
+
+// Channels = the most of any input; mono inputs fit anything, others must agree with the
+// first multi-channel input. Rates must all equal input 1's.
+// QUIRK Q1: the extent is the union of the inputs' non-empty extents (pygmu's union counts
+// an empty [0, 0) and stretches the mix to frame 0).
+// QUIRK Q37: MixPE() has an empty extent, 1 channel and the default rate (pygmu crashes).
+static pg_status mix_infer(pe_node *n, pe_check *ck) {
+    n->out = (pe_shape){ 1, ck->default_rate, { 0, 0 } };
+    int first_multi = -1;
+    for (int i = 0; i < n->n_inputs; i++) {
+        const pe_shape *in = &n->in[i];
+        n->out.extent = pg_extent_union(n->out.extent, in->extent);
+        if (in->channels > n->out.channels)
+            n->out.channels = in->channels;
+        if (in->channels > 1 && first_multi < 0)
+            first_multi = i;
+    }
+    if (n->n_inputs > 0)
+        n->out.frame_rate = n->in[0].frame_rate;
+    for (int i = 1; i < n->n_inputs; i++)
+        if (n->in[i].frame_rate != n->in[0].frame_rate)
+            return pe_fail(ck, PG_ERR_RATE,
+                           "frame rate mismatch: MixPE input %d is %d Hz, input 1 is %d Hz", i + 1,
+                           n->in[i].frame_rate, n->in[0].frame_rate);
+    for (int i = first_multi + 1; first_multi >= 0 && i < n->n_inputs; i++) {
+        int c = n->in[i].channels;
+        if (c != 1 && c != n->in[first_multi].channels)
+            return pe_fail(ck, PG_ERR_CHANNELS,
+                           "channel count mismatch: MixPE input %d has %d channels, input %d "
+                           "has %d",
+                           i + 1, c, first_multi + 1, n->in[first_multi].channels);
+    }
+    return PG_OK;
+}
+
+static pg_status mix_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
+    pg_extent win = { t0, t0 + n };
+    for (int c = 0; c < out->channels; c++)
+        memset(pe_ch(out, c), 0, sizeof(float) * (size_t)n);
+    for (int k = 0; k < pe->node->n_inputs; k++) {
+        if (!pg_extent_overlaps(pe_in_shape(pe, k)->extent, win))
+            continue;
+        pe_view v;
+        pg_status st = pe_pull(pe, k, t0, n, &v);
+        if (st != PG_OK)
+            return st;
+        for (int c = 0; c < out->channels; c++) {
+            const float *x = pe_vch(&v, c);
+            float *o = pe_ch(out, c);
+            for (int64_t i = 0; i < n; i++)
+                o[i] += x[i];
+        }
+    }
+    return PG_OK;
+}
+
+// Fusion: every input adds into the output; a mono input into every channel.
+static double mix_linear(const pe_node *n, int slot, int out_ch, int in_ch) {
+    return n->in[slot].channels == 1 ? (in_ch == 0) : (in_ch == out_ch);
+}
+
+const pe_kind pe_kind_mix = {
+    .name = "MixPE",
+    .method = NULL,
+    .params = mix_params,
+    .flags = PE_F_VARIADIC | PE_F_POINTWISE | PE_F_LINEAR,
+    .infer = mix_infer,
+    .linear = mix_linear,
+    .process = mix_process,
+};
