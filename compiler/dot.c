@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "graph.h"
+#include "plan.h"
 
 static void write_extent(FILE *f, pg_extent e) {
     if (e.start == PG_FRAME_MIN)
@@ -51,5 +52,55 @@ pg_status pg_graph_write_dot(const pg_graph *g, int root, FILE *f) {
     fputs("}\n", f);
     free(seen);
     free(stack);
+    return ferror(f) ? PG_ERR_IO : PG_OK;
+}
+
+// ---- the plan, after the passes ---------------------------------------------------------
+
+static void plan_label(FILE *f, const plan_node *n, const double *node_sec, double total) {
+    fprintf(f, "%s\\n%d ch, %d Hz\\n", n->pn.kind->name, n->pn.out.channels,
+            n->pn.out.frame_rate);
+    write_extent(f, n->pn.out.extent);
+    if (n->loc.line)
+        fprintf(f, "  line %d", n->loc.line);
+    if (n->merged)
+        fprintf(f, "\\nmerged with %d equal node%s", n->merged, n->merged > 1 ? "s" : "");
+    if (n->materialise)
+        fprintf(f, "\\nmaterialised [%lld, %lld)%s", (long long)n->mat.start,
+                (long long)n->mat.end, n->cacheable ? ", cached" : "");
+    if (n->fused)
+        fputs("\\nfused", f);
+    if (node_sec)
+        fprintf(f, "\\n%.2f ms (%.1f%%)", node_sec[0] * 1e3,
+                total > 0 ? 100.0 * node_sec[0] / total : 0.0);
+}
+
+// Node colour by share of the measured time: white (none) to red (all).
+static void cost_colour(FILE *f, double share) {
+    int g = (int)(255.0 * (1.0 - (share > 1.0 ? 1.0 : share)));
+    fprintf(f, ", style=filled, fillcolor=\"#ff%02x%02x\"", g, g);
+}
+
+pg_status pg_plan_write_dot(const pg_plan *p, const double *node_sec, FILE *f) {
+    double total = 0.0;
+    for (int i = 0; node_sec && i < p->n_nodes; i++)
+        total += node_sec[i];
+    fputs("digraph pygmuc {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n", f);
+    for (int i = 0; i < p->n_nodes; i++) {
+        const plan_node *n = &p->nodes[i];
+        fprintf(f, "  n%d [label=\"", i);
+        plan_label(f, n, node_sec ? &node_sec[i] : NULL, total);
+        fputc('"', f);
+        if (n->fused)
+            fputs(", shape=ellipse", f);
+        if (n->materialise)
+            fputs(", peripheries=2", f);
+        if (node_sec && total > 0)
+            cost_colour(f, node_sec[i] / total);
+        fputs("];\n", f);
+        for (int s = 0; s < n->pn.n_inputs; s++)
+            fprintf(f, "  n%d -> n%d;\n", n->inputs[s], i);
+    }
+    fputs("}\n", f);
     return ferror(f) ? PG_ERR_IO : PG_OK;
 }

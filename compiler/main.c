@@ -225,25 +225,32 @@ static double now_sec(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int write_dot(const options *o, pg_session *s, int root) {
+// Writes the plan as a Graphviz picture, with each node's measured cost when rendered.
+static int write_dot(const options *o, const pg_plan *p, const double *node_sec) {
     FILE *f = fopen(o->dot, "w");
     if (!f) {
         fprintf(stderr, "pygmuc: cannot write '%s'\n", o->dot);
         return PG_ERR_IO;
     }
-    pg_status st = pg_graph_write_dot(pg_session_graph(s), root, f);
+    pg_status st = pg_plan_write_dot(p, node_sec, f);
     return fclose(f) != 0 ? PG_ERR_IO : (int)st;
 }
 
 static int render(const options *o, pg_session *s, pg_plan *p) {
     pg_render_stats stats;
+    double *node_sec = o->dot ? calloc((size_t)pg_plan_node_count(p) + 1, sizeof(double)) : NULL;
     pg_write_opts wo = { .subtype = o->subtype, .quiet = o->quiet, .stats = &stats,
+                         .node_sec = node_sec,
                          .progress = !o->quiet && isatty(2) && strcmp(o->out, "-") != 0 };
     double peak = 0.0, t0 = now_sec();
     pg_diag err;
     pg_status st = pg_render_to_file(p, o->out, &wo, &peak, &err);
+    int rc = st == PG_OK && o->dot ? write_dot(o, p, node_sec) : 0;
+    free(node_sec);
     if (st != PG_OK)
         return report(s, &err);
+    if (rc)
+        return rc;
     if (peak > 1.0 && !o->quiet)
         fprintf(stderr, "pygmuc: warning: the render clips: peak %.3f (%+.1f dBFS) in a PCM "
                         "format; lower the gain or use --subtype float\n",
@@ -284,8 +291,8 @@ static int compile_and_run(const options *o, bool check_only) {
             rc = report(s, &err);
         if (p && o->explain)
             pg_plan_explain(p, stderr);
-        if (p && o->dot)
-            rc = write_dot(o, s, root);
+        if (p && o->dot && check_only)
+            rc = write_dot(o, p, NULL);
         if (p && !rc && !check_only)
             rc = render(o, s, p);
         pg_plan_free(p);

@@ -22,6 +22,7 @@ typedef struct planner {
     int n;
     int *index_of;   // graph id -> position in order, or -1
     pg_extent *need; // by position
+    int *merged_into; // graph id -> how many nodes were merged into it
     pg_diag *err;
 } planner;
 
@@ -129,7 +130,7 @@ static bool mergeable(const gnode *n, const bool *ok_inputs) {
 
 // Rewrites pl->order without duplicates and points index_of of each merged node at its
 // representative. Returns the number of nodes merged away, or -1 when out of memory.
-static int merge_equal(planner *pl) {
+static int merge_equal(planner *pl, int **merged_into) {
     int total = pg_graph_node_count(pl->g), cap = 1;
     while (cap < 2 * pl->n)
         cap *= 2;
@@ -162,6 +163,7 @@ static int merge_equal(planner *pl) {
             h = (h + 1) & (size_t)(cap - 1);
         if (ok[id] && table[h] >= 0) {
             canon[id] = table[h];
+            (*merged_into)[table[h]]++;
             continue;
         }
         if (ok[id])
@@ -268,6 +270,8 @@ static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat) {
     d->need = pl->need[pos];
     d->materialise = mat;
     d->cacheable = mat && p->opt_level > 0 && worth_caching(n);
+    d->fused = !mat && p->opt_level > 0 && (n->pn.flags & PE_F_LINEAR) && n->kind->linear;
+    d->merged = pl->merged_into[pl->order[pos]];
     d->mat = mat ? pl->need[pos] : (pg_extent){ 0, 0 };
     d->loc = n->loc;
     d->hash = n->hash;
@@ -332,7 +336,9 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
         return NULL;
     if (topo_sort(pl, root) < 0)
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
-    int merged = o->opt_level > 0 ? merge_equal(pl) : 0;
+    int *merged_into = calloc((size_t)pg_graph_node_count(pl->g), sizeof(int));
+    int merged = !merged_into ? -1 : o->opt_level > 0 ? merge_equal(pl, &merged_into) : 0;
+    pl->merged_into = merged_into;
     if (merged < 0)
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     pg_plan *p = plan_new_empty();
@@ -403,6 +409,7 @@ pg_plan *pg_plan_new(const pg_graph *g, int root, const pg_plan_opts *o, pg_diag
     free(pl.order);
     free(pl.index_of);
     free(pl.need);
+    free(pl.merged_into);
     return p;
 }
 

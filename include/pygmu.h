@@ -210,6 +210,11 @@ PG_API void pg_plan_free(pg_plan *p);
 PG_API int pg_plan_channels(const pg_plan *p);
 PG_API int pg_plan_frame_rate(const pg_plan *p);
 PG_API pg_extent pg_plan_window(const pg_plan *p); // the frames the plan renders
+PG_API int pg_plan_node_count(const pg_plan *p);
+// Writes the plan in Graphviz dot form: one box per node with its kind, shape and source
+// line, what the passes did (merged, fused, materialised, cached) and, when node_sec is not
+// NULL (see pg_render_node_seconds), its measured cost.
+PG_API pg_status pg_plan_write_dot(const pg_plan *p, const double *node_sec, FILE *f);
 // Prints what the passes did (merged, fused, materialised nodes; timings) to f.
 PG_API void pg_plan_explain(const pg_plan *p, FILE *f);
 
@@ -242,6 +247,9 @@ typedef struct pg_render_stats {
     int threads;
 } pg_render_stats;
 PG_API void pg_render_get_stats(const pg_render *r, pg_render_stats *s);
+// Seconds spent in each plan node's own kernel so far (its inputs' time excluded); out has
+// pg_plan_node_count() entries.
+PG_API void pg_render_node_seconds(const pg_render *r, double *out);
 
 // ---- audio files --------------------------------------------------------------------
 
@@ -257,6 +265,7 @@ typedef struct pg_write_opts {
     bool progress;  // draw a progress bar on stderr
     bool quiet;     // no warnings on stderr
     pg_render_stats *stats; // when not NULL, receives the render's statistics
+    double *node_sec;       // when not NULL, receives pg_render_node_seconds()
 } pg_write_opts;
 
 // Renders the plan into the audio file at path (format from the extension; "-" writes WAV

@@ -243,6 +243,8 @@ static pg_status write_all(const pg_plan *p, SNDFILE *sf, const pg_write_opts *o
     pthread_cond_destroy(&e.changed);
     if (o && o->stats)
         pg_render_get_stats(r, o->stats);
+    if (o && o->node_sec)
+        pg_render_node_seconds(r, o->node_sec);
     pg_render_free(r);
     if (peak)
         *peak = pk;

@@ -52,6 +52,7 @@ typedef struct exec_shared {
     pg_diag error;
     cache *cache;       // NULL when disabled
     int n_materialised, cache_hits, cache_misses; // under lock
+    double *cost;       // per node, summed from the workers when they finish (under lock)
     double prepare_sec, stream_sec;
     int threads;
 } exec_shared;
@@ -59,6 +60,8 @@ typedef struct exec_shared {
 struct exec_ctx { // one per thread
     exec_shared *sh;
     scratch_chunk *head, *cur; // the scratch stack's chunks; cur is the one in use
+    double *cost;              // seconds spent in each node's own kernel (not its inputs')
+    double child_sec;          // time of the kernels the running kernel pulled, so far
 };
 
 struct pg_render {
@@ -168,7 +171,13 @@ static pg_status run_kernel(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_buf
     pe_inst local = sh->inst[id];
     local.cx = cx;
     scratch_mark m = scratch_get(cx);
+    double outer_child = cx->child_sec, start = now_sec();
+    cx->child_sec = 0.0;
     pg_status st = sh->plan->nodes[id].pn.kind->process(&local, t0, n, out);
+    double spent = now_sec() - start;
+    if (cx->cost)
+        cx->cost[id] += spent - cx->child_sec;
+    cx->child_sec = outer_child + spent;
     scratch_release(cx, m);
     if (st != PG_OK)
         fail(sh, st, sh->plan->nodes[id].loc, "%s failed: %s", sh->plan->nodes[id].pn.kind->name,
@@ -211,9 +220,7 @@ static pg_status read_mat(exec_ctx *cx, int id, pg_frame t0, int64_t n, pg_exten
 static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out);
 
 static bool is_fused(const exec_shared *sh, int id) {
-    const plan_node *pn = &sh->plan->nodes[id];
-    return sh->plan->opt_level > 0 && (pn->pn.flags & PE_F_LINEAR) && pn->pn.kind->linear &&
-           !pn->materialise;
+    return sh->plan->nodes[id].fused;
 }
 
 // Adds w (c_out x ch) times a leaf's output over [t0, t0 + n) into out.
@@ -332,8 +339,16 @@ static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view
         return read_mat(cx, id, t0, n, pg_extent_intersect(in, pn->mat), out);
     if (pg_extent_is_empty(in))
         return zero_view(cx, id, ch, n, out);
-    if (is_fused(sh, id))
-        return pull_fused(cx, id, t0, n, out);
+    if (is_fused(sh, id)) {
+        double outer_child = cx->child_sec, start = now_sec();
+        cx->child_sec = 0.0;
+        pg_status st = pull_fused(cx, id, t0, n, out);
+        double spent = now_sec() - start;
+        if (cx->cost)
+            cx->cost[id] += spent - cx->child_sec;
+        cx->child_sec = outer_child + spent;
+        return st;
+    }
     if (pn->materialise)
         return fail(sh, PG_ERR_INTERNAL, pn->loc, "%s pulled before it was materialised",
                     pn->pn.kind->name);
@@ -510,13 +525,18 @@ static pg_status prepare_all(exec_ctx *main_cx) {
     int started = 0;
     for (int t = 1; t < nt; t++) {
         workers[t] = (exec_ctx){ .sh = sh };
+        workers[t].cost = calloc((size_t)sh->plan->n_nodes + 1, sizeof(double));
         if (pthread_create(&threads[t], NULL, worker_main, &workers[t]) != 0)
             break;
         started = t;
     }
     run_tasks(main_cx);
-    for (int t = 1; t <= started; t++) {
-        pthread_join(threads[t], NULL);
+    for (int t = 1; t < nt; t++) {
+        if (t <= started)
+            pthread_join(threads[t], NULL);
+        for (int i = 0; workers[t].cost && i < sh->plan->n_nodes; i++)
+            main_cx->cost[i] += workers[t].cost[i];
+        free(workers[t].cost);
         scratch_free(&workers[t]);
     }
     if (!sh->failed && sh->done < sh->plan->n_nodes)
@@ -579,6 +599,7 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
         return NULL;
     }
     r->main.sh = &r->sh;
+    r->main.cost = calloc((size_t)p->n_nodes + 1, sizeof(double));
     double t0 = now_sec();
     if (shared_init(&r->sh, p) != PG_OK || prepare_all(&r->main) != PG_OK) {
         if (err)
@@ -604,6 +625,7 @@ void pg_render_free(pg_render *r) {
         return;
     shared_fini(&r->sh);
     scratch_free(&r->main);
+    free(r->main.cost);
     free(r);
 }
 
@@ -674,6 +696,11 @@ pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err) {
             out[i * p->channels + c] = 0.0f;
     pg_render_free(r);
     return st;
+}
+
+void pg_render_node_seconds(const pg_render *r, double *out) {
+    for (int i = 0; i < r->sh.plan->n_nodes; i++)
+        out[i] = r->main.cost ? r->main.cost[i] : 0.0;
 }
 
 pg_frame exec_render_cursor(const pg_render *r) {

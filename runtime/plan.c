@@ -77,6 +77,10 @@ int pg_plan_frame_rate(const pg_plan *p) {
     return p->frame_rate;
 }
 
+int pg_plan_node_count(const pg_plan *p) {
+    return p->n_nodes;
+}
+
 pg_extent pg_plan_window(const pg_plan *p) {
     return p->window;
 }

@@ -18,6 +18,8 @@ typedef struct plan_node {
     pg_extent need;      // hull of the frames the render asks of this node (may be empty)
     bool materialise;    // rendered once over `mat` into a buffer, then read at random
     bool cacheable;      // a materialised buffer worth keeping in the on-disk cache
+    bool fused;          // a linear node evaluated as part of a fused weighted sum
+    int merged;          // how many equal graph nodes were merged into this one (CSE)
     pg_extent mat;       // [origin, end): what a materialised node renders
     pg_srcloc loc;       // the call that made the node
     uint64_t hash;
