@@ -23,8 +23,14 @@ typedef struct planner {
     int *index_of;   // graph id -> position in order, or -1
     pg_extent *need; // by position
     int *merged_into; // graph id -> how many nodes were merged into it
+    int *readers;     // by position: how many input slots read the node
+    double *read_frames; // by position: the frames those reads ask for, summed
     pg_diag *err;
 } planner;
+
+// A node read by several consumers is rendered once and read from memory when recomputing
+// it would cost more (see worth_sharing); at most this much memory goes to such buffers.
+#define SHARED_BUDGET_BYTES ((size_t)512 << 20)
 
 static pg_plan *fail(planner *pl, pg_status st, pg_srcloc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -229,6 +235,10 @@ static void propagate_needs(planner *pl, bool *random_read) {
                 n->kind->need(&n->pn, s, h, &want);
             want = pg_extent_intersect(want, graph_node(pl->g, n->inputs[s])->pn.out.extent);
             pl->need[ipos] = hull(pl->need[ipos], want);
+            if (!pg_extent_is_empty(want)) {
+                pl->readers[ipos]++;
+                pl->read_frames[ipos] += (double)want.end - (double)want.start;
+            }
             if (slot_is_random(n, s))
                 random_read[ipos] = true;
         }
@@ -307,21 +317,53 @@ static pg_frame last_finite_end(planner *pl) {
 
 // Checks the materialisation decisions: a stateful or random-read node must have a finite
 // span; the buffers must fit the memory limit.
-static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *mat) {
+// A stateless node read through several input slots is worth rendering once when it does
+// real work (more than copying memory) and its reads, not one wide hull, fill its span.
+static bool worth_sharing(planner *pl, int pos, double work, size_t *budget) {
+    pg_extent h = pl->need[pos];
+    if (pl->readers[pos] < 2 || work < 2.0 || !pg_extent_is_finite(h) || pg_extent_is_empty(h))
+        return false;
+    double len = (double)h.end - (double)h.start;
+    size_t bytes = (size_t)len * (size_t)graph_node(pl->g, pl->order[pos])->pn.out.channels * 4;
+    if (len > 2.0 * pl->read_frames[pos] || bytes > *budget)
+        return false;
+    *budget -= bytes;
+    return true;
+}
+
+// Own cost of a node per frame, in rough units: 0 for kinds that only copy or fill memory.
+static double own_work(const gnode *n) {
+    return (n->pn.flags & PE_F_CHEAP) ? 0.0 : 1.0;
+}
+
+static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *mat,
+                       bool optimise) {
+    double *work = calloc((size_t)pl->n + 1, sizeof(double));
+    size_t budget = p->mem_limit ? p->mem_limit / 2 : SHARED_BUDGET_BYTES;
+    if (!work)
+        return fail(pl, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
     for (int pos = 0; pos < pl->n; pos++) {
         const gnode *n = graph_node(pl->g, pl->order[pos]);
         pg_extent h = pl->need[pos];
         bool finite = pg_extent_is_finite(h) || pg_extent_is_empty(h);
         mat[pos] = !pg_extent_is_empty(h) && (must_materialise(n) || (random_read[pos] && finite));
-        if (mat[pos] && !finite)
+        if (mat[pos] && !finite) {
+            free(work);
             return fail(pl, PG_ERR_EXTENT, n->loc,
                         "%s has an indefinite extent but must be rendered from a start "
                         "(it is stateful or read at random times): crop it", n->kind->name);
-        if (mat[pos]) {
-            size_t bytes = (size_t)(h.end - h.start) * (size_t)n->pn.out.channels * 4;
-            p->mat_bytes += bytes;
         }
+        work[pos] = own_work(n);
+        for (int s = 0; s < n->pn.n_inputs; s++) {
+            int ipos = pl->index_of[n->inputs[s]];
+            work[pos] += mat[ipos] ? 0.0 : work[ipos];
+        }
+        if (!mat[pos] && optimise && worth_sharing(pl, pos, work[pos], &budget))
+            mat[pos] = true;
+        if (mat[pos])
+            p->mat_bytes += (size_t)(h.end - h.start) * (size_t)n->pn.out.channels * 4;
     }
+    free(work);
     if (p->mem_limit && p->mat_bytes > p->mem_limit)
         return fail(pl, PG_ERR_LIMIT, (pg_srcloc){ 0, 0, 0 },
                     "materialised buffers need %zu MiB, over the memory limit of %zu MiB",
@@ -343,9 +385,11 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     pg_plan *p = plan_new_empty();
     pl->need = calloc((size_t)pl->n, sizeof *pl->need);
+    pl->readers = calloc((size_t)pl->n + 1, sizeof *pl->readers);
+    pl->read_frames = calloc((size_t)pl->n + 1, sizeof *pl->read_frames);
     bool *random_read = calloc((size_t)pl->n, sizeof *random_read);
     bool *mat = calloc((size_t)pl->n, sizeof *mat);
-    if (!p || !pl->need || !random_read || !mat) {
+    if (!p || !pl->need || !random_read || !mat || !pl->readers || !pl->read_frames) {
         free(random_read);
         free(mat);
         pg_plan_free(p);
@@ -370,7 +414,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
         p->cache_dir = ""; // -O0: the naive plan, no cache
     pl->need[pl->n - 1] = w;
     propagate_needs(pl, random_read);
-    pg_plan *ok = decide(pl, p, random_read, mat);
+    pg_plan *ok = decide(pl, p, random_read, mat, o->opt_level > 0);
     p->nodes = ok ? plan_alloc(p, sizeof(plan_node) * (size_t)pl->n) : NULL;
     for (int pos = 0; ok && p->nodes && pos < pl->n; pos++)
         ok = copy_node(pl, p, pos, mat[pos]);
@@ -410,6 +454,8 @@ pg_plan *pg_plan_new(const pg_graph *g, int root, const pg_plan_opts *o, pg_diag
     free(pl.index_of);
     free(pl.need);
     free(pl.merged_into);
+    free(pl.readers);
+    free(pl.read_frames);
     return p;
 }
 

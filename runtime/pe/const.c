@@ -34,7 +34,7 @@ const pe_kind pe_kind_const = {
     .name = "ConstPE",
     .method = NULL,
     .params = const_params,
-    .flags = PE_F_GENERATOR | PE_F_POINTWISE,
+    .flags = PE_F_GENERATOR | PE_F_POINTWISE | PE_F_CHEAP,
     .infer = const_infer,
     .process = const_process,
 };

@@ -32,7 +32,7 @@ const pe_kind pe_kind_identity = {
     .name = "IdentityPE",
     .method = NULL,
     .params = identity_params,
-    .flags = PE_F_GENERATOR,
+    .flags = PE_F_GENERATOR | PE_F_CHEAP,
     .infer = identity_infer,
     .process = identity_process,
 };

@@ -35,7 +35,7 @@ const pe_kind pe_kind_impulse = {
     .name = "ImpulsePE",
     .method = NULL,
     .params = impulse_params,
-    .flags = PE_F_GENERATOR,
+    .flags = PE_F_GENERATOR | PE_F_CHEAP,
     .infer = impulse_infer,
     .process = impulse_process,
 };

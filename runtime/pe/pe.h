@@ -29,6 +29,8 @@ enum {
     PE_F_VARIADIC = 1u << 4,    // the first parameter is *pes: every positional PE argument
     PE_F_LINEAR = 1u << 5,      // a constant linear map of its inputs (see pe_kind.linear):
                                 // fusable into one loop with its neighbours
+    PE_F_CHEAP = 1u << 6,       // process only copies or fills memory: never worth
+                                // materialising for the sake of its consumers
 };
 
 // Parameter types.
