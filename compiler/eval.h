@@ -19,4 +19,11 @@ typedef struct eval_limits {
 // or reports "the piece never calls render()" at the end of the file.
 void eval_module(pg_session *s, const ast_module *m, int file, const eval_limits *lim);
 
+// Test hooks: read a module-level name after eval_module (also after a failed one).
+// eval_global_number returns 1 and sets *out when the global is an int, float or bool,
+// else 0. eval_global_repr writes repr(global) into buf (truncated to size) and returns
+// 1, or returns 0 when the name is not defined.
+int eval_global_number(pg_session *s, const char *name, double *out);
+int eval_global_repr(pg_session *s, const char *name, char *buf, size_t size);
+
 #endif // PG_COMPILER_EVAL_H
