@@ -32,6 +32,7 @@ typedef struct entry_header {
 struct cache {
     char dir[4096];
     size_t limit_bytes;
+    bool stored; // something was added: check the size limit on close
 };
 
 static int mkdir_p(const char *path) {
@@ -173,6 +174,8 @@ void cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t
     ok = close(fd) == 0 && ok;
     if (!ok || rename(tmp, path) != 0)
         unlink(tmp);
+    else
+        c->stored = true; // a benign race between threads: any true makes close evict
 }
 
 typedef struct file_age {
@@ -232,7 +235,8 @@ static void evict(cache *c) {
 void cache_close(cache *c) {
     if (!c)
         return;
-    evict(c);
+    if (c->stored) // only a render that added entries can have pushed the cache over
+        evict(c);
     free(c);
 }
 
