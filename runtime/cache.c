@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ typedef struct entry_header {
 struct cache {
     char dir[4096];
     size_t limit_bytes;
-    bool stored; // something was added: check the size limit on close
+    atomic_bool stored; // something was added: check the size limit on close
 };
 
 static int mkdir_p(const char *path) {
@@ -175,7 +176,7 @@ void cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t
     if (!ok || rename(tmp, path) != 0)
         unlink(tmp);
     else
-        c->stored = true; // a benign race between threads: any true makes close evict
+        atomic_store(&c->stored, true); // workers store concurrently
 }
 
 typedef struct file_age {
@@ -235,7 +236,7 @@ static void evict(cache *c) {
 void cache_close(cache *c) {
     if (!c)
         return;
-    if (c->stored) // only a render that added entries can have pushed the cache over
+    if (atomic_load(&c->stored)) // only a render that added entries can have pushed the cache over
         evict(c);
     free(c);
 }
