@@ -48,3 +48,8 @@ set_tests_properties(symbols PROPERTIES LABELS unit)
 add_test(NAME header COMMAND sh ${CMAKE_SOURCE_DIR}/tests/header_check.sh
          ${CMAKE_SOURCE_DIR}/include)
 set_tests_properties(header PROPERTIES LABELS unit)
+
+# design.md's invariants 2-4 on every piece: threads, block sizes, cache, -O0.
+add_test(NAME invariants COMMAND sh ${CMAKE_SOURCE_DIR}/tests/pieces/invariants.sh
+         $<TARGET_FILE:pygmuc> ${CMAKE_SOURCE_DIR}/pieces ${CMAKE_SOURCE_DIR}/../shared/conformance)
+set_tests_properties(invariants PROPERTIES LABELS golden TIMEOUT 1800)

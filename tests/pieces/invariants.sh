@@ -1,0 +1,63 @@
+#!/bin/sh
+# invariants.sh PYGMUC DIR...: design.md's invariants on every piece found under the DIRs
+# (pieces with a reference beside them): the render is bit-identical for -j 1, 2 and 4, for
+# block sizes 1, 7, 64, 4096 and 65536 (1 and 7 over the first 0.2 s, to keep it quick), and
+# with the render cache cold, warm and disabled; -O0 (the naive plan) agrees with the
+# optimised plan within -120 dBFS. Prints one line per failure and "N passed, N failed".
+set -u
+pygmuc=$1
+shift
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+same() { # label A B TOLERANCE_DB
+    if "$pygmuc" compare "$2" "$3" --tolerance-db "$4" >"$tmp/cmp" 2>&1; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAIL $1: $(cat "$tmp/cmp")"
+    fi
+}
+
+render() { # piece out options...
+    p=$1
+    o=$2
+    shift 2
+    "$pygmuc" "$p" -o "$o" -q --subtype float "$@" 2>"$tmp/err" || {
+        echo "render failed: $p $*: $(head -3 "$tmp/err")"
+        return 1
+    }
+}
+
+check_piece() {
+    p=$1
+    n=$(basename "$p" .pg)
+    render "$p" "$tmp/ref.wav" --no-cache || { failed=$((failed + 1)); return; }
+    for j in 1 4; do
+        render "$p" "$tmp/j$j.wav" --no-cache -j $j && same "$n -j $j" "$tmp/ref.wav" "$tmp/j$j.wav" -1000
+    done
+    for b in 64 65536; do
+        render "$p" "$tmp/b$b.wav" --no-cache --block $b && same "$n --block $b" "$tmp/ref.wav" "$tmp/b$b.wav" -1000
+    done
+    render "$p" "$tmp/short.wav" --no-cache --duration 0.2s --block 4096
+    for b in 1 7; do
+        render "$p" "$tmp/s$b.wav" --no-cache --duration 0.2s --block $b && same "$n --block $b" "$tmp/short.wav" "$tmp/s$b.wav" -1000
+    done
+    rm -rf "$tmp/cache"
+    render "$p" "$tmp/cold.wav" --cache-dir "$tmp/cache" && same "$n cold cache" "$tmp/ref.wav" "$tmp/cold.wav" -1000
+    render "$p" "$tmp/warm.wav" --cache-dir "$tmp/cache" && same "$n warm cache" "$tmp/ref.wav" "$tmp/warm.wav" -1000
+    render "$p" "$tmp/o0.wav" -O0 && same "$n -O0" "$tmp/ref.wav" "$tmp/o0.wav" -120
+}
+
+for dir in "$@"; do
+    [ -d "$dir" ] || continue
+    for p in $(find "$dir" -name '*.pg' | sort); do
+        base=${p%.pg}
+        [ -f "$base.ref.flac" ] || [ -f "$base.ref.wav" ] || continue
+        check_piece "$p"
+    done
+done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
