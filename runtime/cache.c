@@ -203,10 +203,10 @@ static void evict(cache *c) {
         size_t len = strlen(e->d_name);
         if (len < 5 || len >= 64 || strcmp(e->d_name + len - 4, ".pgc") != 0)
             continue;
-        char path[4200];
+        char path[4400];
         struct stat st;
-        snprintf(path, sizeof path, "%s/%s", c->dir, e->d_name);
-        if (stat(path, &st) != 0)
+        int w = snprintf(path, sizeof path, "%s/%s", c->dir, e->d_name);
+        if (w < 0 || (size_t)w >= sizeof path || stat(path, &st) != 0)
             continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 256;
@@ -215,7 +215,7 @@ static void evict(cache *c) {
                 break;
             files = p;
         }
-        snprintf(files[n].name, sizeof files[n].name, "%s", e->d_name);
+        memcpy(files[n].name, e->d_name, len + 1); // len < 64, checked above
         files[n].mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
         files[n].size = (long long)st.st_size;
         total += files[n++].size;
@@ -225,8 +225,8 @@ static void evict(cache *c) {
         qsort(files, n, sizeof *files, by_age);
         for (size_t i = 0; i < n && total > (long long)c->limit_bytes; i++) {
             char path[4200];
-            snprintf(path, sizeof path, "%s/%s", c->dir, files[i].name);
-            if (unlink(path) == 0)
+            int w = snprintf(path, sizeof path, "%s/%s", c->dir, files[i].name);
+            if (w > 0 && (size_t)w < sizeof path && unlink(path) == 0)
                 total -= files[i].size;
         }
     }

@@ -8,7 +8,8 @@ graph_ planner_ verify_ dot_ exec_ plan_ aio_ cache_ fuse_ fft_ pool_'
 bad=0
 total=0
 for lib in "$@"; do
-    for sym in $(nm -g --defined-only "$lib" 2>/dev/null | awk 'NF == 3 { print $3 }'); do
+    # compiler-made symbols (sanitizer ODR markers, ...) start with an underscore: skip them
+    for sym in $(nm -g --defined-only "$lib" 2>/dev/null | awk 'NF == 3 && $3 !~ /^_/ { print $3 }'); do
         total=$((total + 1))
         ok=0
         for p in $prefixes; do

@@ -44,7 +44,7 @@ static double eval_num(const char *expr) {
 
 static void expect_repr(const char *file, int line, const char *src, const char *want) {
     run r = compile_piece(src);
-    char got[2048] = "", detail[2400];
+    char got[2048] = "", detail[3200];
     if (r.st != PG_OK || !eval_global_repr(r.s, "x", got, sizeof got) || strcmp(got, want) != 0) {
         const pg_diag *d = pg_session_diag(r.s, 0);
         snprintf(detail, sizeof detail, "x = %s, want %s (%s)", got, want,
@@ -90,8 +90,8 @@ static void test_pygmu_utils(void) {
     CHECK_REL(eval_num("pitch_to_freq(69, 'Just', 440)"), 436.0429329888, 1e-7);
     CHECK_REL(eval_num("pitch_to_freq(69, 'Renold', 440)"), 441.5331008616, 1e-7);
     CHECK_REL(eval_num("pitch_to_freq(57, 'Renold', 440)"), 441.5331008616 / 2, 1e-7);
-    CHECK_REL(eval_num("pitch_to_freq(note=69, tuning_system='Just', a_hz=440.0)"),
-              436.0429329888, 1e-7);
+    CHECK_REL(eval_num("pitch_to_freq(note=69, tuning_system='Just', a_hz=440.0)"), 436.0429329888,
+              1e-7);
     // ratio_to_db([100, 10, 1, 0.1, 0.01, 0.001]) = [40, 20, 0, -20, -40, -60] and
     // db_to_ratio is its inverse (6 decimals).
     const double ratios[6] = { 100, 10, 1, 0.1, 0.01, 0.001 };
