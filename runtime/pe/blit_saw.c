@@ -21,8 +21,21 @@ typedef struct blit_params {
     double p, c2, rate, m, a;
 } blit_params;
 
+// A static saw evaluates sin(phi) and sin(m phi) by rotating two phasors, re-anchored on
+// exact values every ANCHOR samples since the origin (so independent of blocks): since m is
+// odd, sin(m theta) / sin(theta) is the same for theta = phi and for the unwrapped
+// theta = phi + j pi, so the phasors can run without the wrap.
+enum { ANCHOR = 256 };
+
+typedef struct phasors {
+    double c1, s1, cm, sm; // e^(i theta), e^(i m theta)
+    double r1c, r1s, rmc, rms; // rotations per sample: e^(i rate), e^(i m rate)
+    int64_t since_anchor;
+} phasors;
+
 typedef struct blit_saw_state {
     blit_params k; // for a static frequency, from init on
+    phasors z;     // static frequency only
     double phi;    // radians in [0, pi)
     double state;  // the integrator
     bool started;  // a dynamic saw sets state = -a/2 from its first frequency
@@ -88,6 +101,10 @@ static pg_status blit_saw_init(pe_inst *pe) {
     s->k = blit_saw_derive(nd->out.frame_rate, pe_num(nd, P_FREQUENCY), pe_int(nd, P_N_HARMONICS));
     s->state = -0.5 * s->k.a;
     s->started = true;
+    s->z.r1c = cos(s->k.rate);
+    s->z.r1s = sin(s->k.rate);
+    s->z.rmc = cos(s->k.m * s->k.rate);
+    s->z.rms = sin(s->k.m * s->k.rate);
     return PG_OK;
 }
 
@@ -104,11 +121,41 @@ static double blit_saw_tick(blit_saw_state *s, const blit_params *k) {
     return tmp;
 }
 
+// pygmu's phi = (phi + rate) mod pi, exactly: for phi + rate in [pi, 2 pi) the subtraction
+// is exact (Sterbenz), and fmod is exact too.
+static double wrap_phi(double x) {
+    return x < BLIT_PI ? x : x < 2 * BLIT_PI ? x - BLIT_PI : fmod(x, BLIT_PI);
+}
+
 static pg_status blit_saw_process_static(pe_inst *pe, int64_t n, pe_buf *out) {
     blit_saw_state *s = pe->state;
+    const blit_params k = s->k;
+    phasors z = s->z;
+    double phi = s->phi, state = s->state;
     float *o = pe_ch(out, 0);
-    for (int64_t i = 0; i < n; i++)
-        o[i] = (float)blit_saw_tick(s, &s->k);
+    for (int64_t i = 0; i < n; i++) {
+        if (z.since_anchor == 0) {
+            z.c1 = cos(phi);
+            z.s1 = sin(phi);
+            z.cm = cos(k.m * phi);
+            z.sm = sin(k.m * phi);
+        }
+        double tmp = fabs(z.s1) <= BLIT_EPSILON ? k.a : z.sm / (k.p * z.s1);
+        tmp += state - k.c2;
+        state = tmp * 0.995;
+        o[i] = (float)tmp;
+        phi = wrap_phi(phi + k.rate);
+        double c1 = z.c1, cm = z.cm;
+        z.c1 = c1 * z.r1c - z.s1 * z.r1s;
+        z.s1 = z.s1 * z.r1c + c1 * z.r1s;
+        z.cm = cm * z.rmc - z.sm * z.rms;
+        z.sm = z.sm * z.rmc + cm * z.rms;
+        if (++z.since_anchor == ANCHOR)
+            z.since_anchor = 0;
+    }
+    s->z = z;
+    s->phi = phi;
+    s->state = state;
     return PG_OK;
 }
 
