@@ -79,6 +79,12 @@ int pg_graph_node_frame_rate(const pg_graph *g, int node) {
 pg_extent pg_graph_node_extent(const pg_graph *g, int node) {
     const gnode *n = graph_node(g, node);
     pg_extent none = { 0, 0 };
+    return n ? n->nominal : none;
+}
+
+pg_extent pg_graph_node_sound_extent(const pg_graph *g, int node) {
+    const gnode *n = graph_node(g, node);
+    pg_extent none = { 0, 0 };
     return n ? n->pn.out.extent : none;
 }
 
@@ -526,6 +532,32 @@ static int grow_nodes(pg_graph *g) {
     return 0;
 }
 
+// The nominal extent: infer again on the inputs' nominal extents, without tails. Only
+// kinds with tails, or with an input whose nominal extent differs, need the second call.
+static pg_extent nominal_extent(const pg_graph *g, const gnode *n, const int *inputs) {
+    bool differs = (n->kind->flags & PE_F_TAIL) != 0;
+    for (int i = 0; i < n->pn.n_inputs && !differs; i++) {
+        const gnode *in = &g->nodes[inputs[i]];
+        differs = in->nominal.start != in->pn.out.extent.start ||
+                  in->nominal.end != in->pn.out.extent.end;
+    }
+    if (!differs || !n->kind->infer)
+        return n->pn.out.extent;
+    pe_shape *in = arena_array(g->pool, (size_t)(n->pn.n_inputs ? n->pn.n_inputs : 1),
+                               sizeof *in);
+    if (!in)
+        return n->pn.out.extent;
+    for (int i = 0; i < n->pn.n_inputs; i++) {
+        in[i] = n->pn.in[i];
+        in[i].extent = g->nodes[inputs[i]].nominal;
+    }
+    pe_node tmp = n->pn;
+    tmp.in = in;
+    tmp.flags = n->kind->flags;
+    pe_check ck = { .default_rate = g->default_rate, .nominal = true };
+    return n->kind->infer(&tmp, &ck) == PG_OK ? tmp.out.extent : n->pn.out.extent;
+}
+
 // Runs the kind's infer. Binding-class errors return -1; shape errors are recorded.
 static int infer_node(pg_graph *g, gnode *n, pg_srcloc loc, pg_diag *err) {
     pe_check ck = { .default_rate = g->default_rate };
@@ -573,6 +605,7 @@ int pg_graph_add(pg_graph *g, const char *kind, const pg_arg *args, int n_args,
                        .flags = k->flags };
     if (infer_node(g, n, loc, err) < 0)
         return -1;
+    n->nominal = nominal_extent(g, n, b.inputs);
     n->hash = hash_node(g, n);
     return g->n_nodes++;
 }

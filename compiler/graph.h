@@ -15,6 +15,8 @@ typedef struct gnode {
     int n_args;
     int *inputs;     // node ids by input slot (pn.n_inputs)
     pe_node pn;      // the kernel's view: kind, args, input shapes, inferred shape, flags
+    pg_extent nominal; // the extent pygmu reports (without filters' ring-out tails): what
+                       // .extent() answers and what a render covers by default
     pg_srcloc loc;   // the call that made the node
     uint64_t hash;   // XXH3 of kind, arguments and inputs' hashes
 } gnode;

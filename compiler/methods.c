@@ -22,12 +22,11 @@ static void offer_list(suggest *sg, const char *const *names) {
 }
 
 static const char *const str_methods[] = {
-    "join",   "split",  "format", "upper",   "lower",    "startswith", "endswith",
-    "replace", "strip", "lstrip", "rstrip", "find",    "count",    "index",      "isdigit",
-    "splitlines", NULL,
+    "join",   "split",  "format", "upper", "lower", "startswith", "endswith",   "replace", "strip",
+    "lstrip", "rstrip", "find",   "count", "index", "isdigit",    "splitlines", NULL,
 };
 static const char *const list_methods[] = {
-    "append", "extend", "insert", "pop",  "remove", "index",
+    "append", "extend", "insert",  "pop",  "remove", "index",
     "count",  "sort",   "reverse", "copy", "clear",  NULL,
 };
 static const char *const tuple_methods[] = { "index", "count", NULL };
@@ -35,15 +34,15 @@ static const char *const dict_methods[] = {
     "get", "keys", "values", "items", "pop", "update", "setdefault", "copy", "clear", NULL,
 };
 static const char *const extent_methods[] = {
-    "start",   "end",   "duration", "is_indefinite", "is_empty", "offset", "union",
-    "intersect", "overlaps", "spans", "precedes", "follows", "equals", NULL,
+    "start",     "end",      "duration", "is_indefinite", "is_empty", "offset", "union",
+    "intersect", "overlaps", "spans",    "precedes",      "follows",  "equals", NULL,
 };
 static const char *const float_methods[] = { "is_integer", NULL };
 static const char *const transport_methods[] = { "play", NULL };
 // PE methods built here (beside every kind's chaining method).
 static const char *const pe_methods[] = {
-    "crop", "pad",  "delays", "reverb",  "mul",     "extent",   "frame_rate", "channel_count",
-    "play", "pygplay", "fts_play", "pan", NULL,
+    "crop",          "pad",  "delays",  "reverb",   "mul", "extent", "frame_rate",
+    "channel_count", "play", "pygplay", "fts_play", "pan", NULL,
 };
 
 // Chaining methods whose kind does not declare one (pygmu's PygPE helpers).
@@ -53,13 +52,25 @@ typedef struct method_kind {
 } method_kind;
 
 static const method_kind fallback_methods[] = {
-    { "abs", "AbsPE" },           { "add", "AddPE" },         { "cache", "CachePE" },
-    { "chorus", "ChorusPE" },     { "time_shift", "TimeShiftPE" }, { "gain", "GainPE" },
-    { "granular", "GranularPE" }, { "exp_lim", "ExpanderLimiterPE" },
-    { "limit_a", "LimiterAPE" },  { "loop", "LoopPE" },       { "mono", "MonoPE" },
-    { "stereo", "StereoPE" },     { "speed", "WarpSpeedPE" }, { "reverse", "ReversePE" },
-    { "splice", "SplicePE" },     { "spread", "SpreadPE" },   { "timewarp", "TimewarpPE" },
-    { "tralfam", "TralfamPE" },   { "wav_writer", "WavWriterPE" },
+    { "abs", "AbsPE" },
+    { "add", "AddPE" },
+    { "cache", "CachePE" },
+    { "chorus", "ChorusPE" },
+    { "time_shift", "TimeShiftPE" },
+    { "gain", "GainPE" },
+    { "granular", "GranularPE" },
+    { "exp_lim", "ExpanderLimiterPE" },
+    { "limit_a", "LimiterAPE" },
+    { "loop", "LoopPE" },
+    { "mono", "MonoPE" },
+    { "stereo", "StereoPE" },
+    { "speed", "WarpSpeedPE" },
+    { "reverse", "ReversePE" },
+    { "splice", "SplicePE" },
+    { "spread", "SpreadPE" },
+    { "timewarp", "TimewarpPE" },
+    { "tralfam", "TralfamPE" },
+    { "wav_writer", "WavWriterPE" },
     { "waveshape", "WaveShapePE" },
 };
 
@@ -126,9 +137,11 @@ static _Noreturn void attr_error(evaluator *ev, value obj, const char *name, pg_
     if (obj.t == VT_MODULE) {
         builtins_module_names(ev, obj.u.mod, eval_suggest_offer, &sg);
         if (sg.best)
-            eval_error(ev, loc, PG_ERR_NAME, "module '%s' has no attribute '%s'; did you mean '%s'?",
-                       obj.u.mod->name, name, sg.best);
-        eval_error(ev, loc, PG_ERR_NAME, "module '%s' has no attribute '%s'", obj.u.mod->name, name);
+            eval_error(ev, loc, PG_ERR_NAME,
+                       "module '%s' has no attribute '%s'; did you mean '%s'?", obj.u.mod->name,
+                       name, sg.best);
+        eval_error(ev, loc, PG_ERR_NAME, "module '%s' has no attribute '%s'", obj.u.mod->name,
+                   name);
     }
     if (sg.best)
         eval_error(ev, loc, PG_ERR_NAME, "'%s' has no attribute '%s'; did you mean '%s'?",
@@ -166,8 +179,8 @@ static void n_args(evaluator *ev, const call_args *c, const char *fname, int lo,
         eval_error(ev, c->loc, PG_ERR_ARG, "%s() takes no keyword arguments", fname);
     if (c->n < lo || c->n > hi)
         eval_error(ev, c->loc, PG_ERR_ARG, "%s() takes %s %d argument%s (%d given)", fname,
-                   lo == hi ? "exactly" : (c->n < lo ? "at least" : "at most"),
-                   c->n < lo ? lo : hi, (c->n < lo ? lo : hi) == 1 ? "" : "s", c->n);
+                   lo == hi ? "exactly" : (c->n < lo ? "at least" : "at most"), c->n < lo ? lo : hi,
+                   (c->n < lo ? lo : hi) == 1 ? "" : "s", c->n);
 }
 
 static bool given(value v) {
@@ -195,8 +208,9 @@ static value str_join(evaluator *ev, value self, const call_args *c) {
     for (int64_t i = 0; i < items.u.l->n; i++) {
         value x = items.u.l->items[i];
         if (x.t != VT_STR)
-            eval_error(ev, c->loc, PG_ERR_ARG, "sequence item %lld: expected str instance, %s found",
-                       (long long)i, value_type_name(x));
+            eval_error(ev, c->loc, PG_ERR_ARG,
+                       "sequence item %lld: expected str instance, %s found", (long long)i,
+                       value_type_name(x));
         if (i)
             value_sbuf_put(ev, &b, self.u.s->data, (size_t)self.u.s->len);
         value_sbuf_put(ev, &b, x.u.s->data, (size_t)x.u.s->len);
@@ -204,53 +218,58 @@ static value str_join(evaluator *ev, value self, const call_args *c) {
     return value_str(ev, b.p, b.n);
 }
 
+// split() without a separator: runs of whitespace separate; after maxsplit splits the rest
+// (trailing whitespace included, as Python) is one item.
+static value split_ws(evaluator *ev, value self, int64_t maxsplit, pg_srcloc loc) {
+    const char *s = self.u.s->data;
+    int64_t n = self.u.s->len, i = 0;
+    value out = value_list(ev, 0);
+    for (;;) {
+        while (i < n && is_space(s[i]))
+            i++;
+        if (i == n)
+            return out;
+        int64_t j = maxsplit == 0 ? n : i;
+        while (j < n && !is_space(s[j]))
+            j++;
+        value_list_append(ev, out, value_str(ev, s + i, (size_t)(j - i)), loc);
+        if (maxsplit == 0)
+            return out;
+        if (maxsplit > 0)
+            maxsplit--;
+        i = j;
+    }
+}
+
+static value split_sep(evaluator *ev, value self, value sep, int64_t maxsplit, pg_srcloc loc) {
+    const char *s = self.u.s->data;
+    int64_t n = self.u.s->len, m = sep.u.s->len, start = 0;
+    if (m == 0)
+        eval_error(ev, loc, PG_ERR_ARG, "empty separator");
+    value out = value_list(ev, 0);
+    for (int64_t i = 0; i + m <= n && maxsplit != 0;) {
+        if (memcmp(s + i, sep.u.s->data, (size_t)m) != 0) {
+            i++;
+            continue;
+        }
+        value_list_append(ev, out, value_str(ev, s + start, (size_t)(i - start)), loc);
+        i += m;
+        start = i;
+        if (maxsplit > 0)
+            maxsplit--;
+    }
+    value_list_append(ev, out, value_str(ev, s + start, (size_t)(n - start)), loc);
+    return out;
+}
+
 static value str_split(evaluator *ev, value self, const call_args *c) {
     static const char *const names[] = { "sep", "maxsplit" };
     value a[2];
     bind(ev, c, "split", names, 2, 0, a);
     int64_t maxsplit = given(a[1]) ? builtins_int(ev, a[1], "split()", c->loc) : -1;
-    const char *s = self.u.s->data;
-    int64_t n = self.u.s->len, i = 0;
-    value out = value_list(ev, 0);
-    if (!given(a[0]) || a[0].t == VT_NONE) {
-        // Runs of whitespace separate; after maxsplit splits the rest is one item.
-        for (;;) {
-            while (i < n && is_space(s[i]))
-                i++;
-            if (i == n)
-                break;
-            int64_t j = i;
-            if (maxsplit == 0) {
-                j = n; // the rest, trailing whitespace included, as Python
-            } else {
-                while (j < n && !is_space(s[j]))
-                    j++;
-            }
-            value_list_append(ev, out, value_str(ev, s + i, (size_t)(j - i)), c->loc);
-            if (maxsplit == 0)
-                break;
-            maxsplit--;
-            i = j;
-        }
-        return out;
-    }
-    value sep = str_arg(ev, a[0], "split", c->loc);
-    int64_t m = sep.u.s->len;
-    if (m == 0)
-        eval_error(ev, c->loc, PG_ERR_ARG, "empty separator");
-    int64_t start = 0;
-    for (i = 0; i + m <= n && maxsplit != 0;) {
-        if (memcmp(s + i, sep.u.s->data, (size_t)m) == 0) {
-            value_list_append(ev, out, value_str(ev, s + start, (size_t)(i - start)), c->loc);
-            i += m;
-            start = i;
-            maxsplit--;
-        } else {
-            i++;
-        }
-    }
-    value_list_append(ev, out, value_str(ev, s + start, (size_t)(n - start)), c->loc);
-    return out;
+    if (!given(a[0]) || a[0].t == VT_NONE)
+        return split_ws(ev, self, maxsplit, c->loc);
+    return split_sep(ev, self, str_arg(ev, a[0], "split", c->loc), maxsplit, c->loc);
 }
 
 static value str_case(evaluator *ev, value self, const call_args *c, bool upper) {
@@ -328,14 +347,15 @@ static value str_replace(evaluator *ev, value self, const call_args *c) {
     return value_str(ev, b.p, b.n);
 }
 
-static value str_strip(evaluator *ev, value self, const call_args *c, const char *fname,
-                       bool left, bool right) {
+static value str_strip(evaluator *ev, value self, const call_args *c, const char *fname, bool left,
+                       bool right) {
     n_args(ev, c, fname, 0, 1);
     bool custom = c->n == 1 && c->args[0].t != VT_NONE;
     value chars = custom ? str_arg(ev, c->args[0], fname, c->loc) : self;
     const char *s = self.u.s->data;
     int64_t i = 0, j = self.u.s->len;
-#define STRIPPED(ch) (custom ? memchr(chars.u.s->data, (ch), (size_t)chars.u.s->len) != NULL : is_space(ch))
+#define STRIPPED(ch)                                                                               \
+    (custom ? memchr(chars.u.s->data, (ch), (size_t)chars.u.s->len) != NULL : is_space(ch))
     while (left && i < j && STRIPPED(s[i]))
         i++;
     while (right && j > i && STRIPPED(s[j - 1]))
@@ -407,15 +427,15 @@ static value format_field(evaluator *ev, const char *f, size_t n, const call_arg
     }
     if (name_len == 0) {
         if (*auto_index >= c->n)
-            eval_error(ev, c->loc, PG_ERR_ARG, "Replacement index %d out of range for positional args tuple",
-                       *auto_index);
+            eval_error(ev, c->loc, PG_ERR_ARG,
+                       "Replacement index %d out of range for positional args tuple", *auto_index);
         return c->args[(*auto_index)++];
     }
     if (f[0] >= '0' && f[0] <= '9') {
         int idx = atoi(f);
         if (idx >= c->n)
-            eval_error(ev, c->loc, PG_ERR_ARG, "Replacement index %d out of range for positional args tuple",
-                       idx);
+            eval_error(ev, c->loc, PG_ERR_ARG,
+                       "Replacement index %d out of range for positional args tuple", idx);
         return c->args[idx];
     }
     for (int k = 0; k < c->nk; k++)
@@ -635,8 +655,9 @@ static value dict_view(evaluator *ev, value self, int which) {
         if (d->keys[i].t == VT_UNBOUND)
             continue;
         value pair[2] = { d->keys[i], d->vals[i] };
-        out.u.l->items[out.u.l->n++] =
-            which == 0 ? d->keys[i] : which == 1 ? d->vals[i] : value_tuple(ev, pair, 2);
+        out.u.l->items[out.u.l->n++] = which == 0   ? d->keys[i]
+                                       : which == 1 ? d->vals[i]
+                                                    : value_tuple(ev, pair, 2);
     }
     return out;
 }
@@ -652,7 +673,7 @@ static value dict_get(evaluator *ev, value self, const call_args *c, bool pop, b
         return r;
     }
     if (pop && c->n < 2)
-        eval_getitem(ev, self, c->args[0], c->loc); // the KeyError
+        value_getitem(ev, self, c->args[0], c->loc); // the KeyError
     value dflt = c->n == 2 ? c->args[1] : value_none();
     if (set)
         value_dict_set(ev, self.u.d, c->args[0], dflt, c->loc);
@@ -665,7 +686,8 @@ static void dict_update(evaluator *ev, value self, const call_args *c) {
     if (c->n) {
         value src = c->args[0];
         if (src.t != VT_DICT)
-            eval_error(ev, c->loc, PG_ERR_ARG, "update() needs a dict, not '%s'", value_type_name(src));
+            eval_error(ev, c->loc, PG_ERR_ARG, "update() needs a dict, not '%s'",
+                       value_type_name(src));
         for (int64_t i = 0; i < src.u.d->n; i++)
             if (src.u.d->keys[i].t != VT_UNBOUND)
                 value_dict_set(ev, self.u.d, src.u.d->keys[i], src.u.d->vals[i], c->loc);
@@ -757,8 +779,7 @@ static bool num_lt(value a, value b) {
     return value_num_cmp(a, b, &unordered) < 0 && !unordered;
 }
 
-static value extent_relation(evaluator *ev, pg_extent x, const char *name, value o,
-                             pg_srcloc loc) {
+static value extent_relation(evaluator *ev, pg_extent x, const char *name, value o, pg_srcloc loc) {
     value s = bound_value(x.start), e = bound_value(x.end);
     if (o.t == VT_EXTENT) {
         pg_extent y = *o.u.ext;
@@ -848,6 +869,7 @@ static pg_status func_call(void *envp, const double *in, double *out, int64_t n)
             ev->steps = 0; // each element gets the whole step budget
             ev->depth = 0;
             ev->nesting = 0;
+            ev->value_nesting = 0;
             value x = value_float(in[i]);
             value r = eval_call(ev, env->fn, &x, 1, env->loc);
             if (!value_is_num(r))
@@ -895,7 +917,7 @@ static pg_value to_array(evaluator *ev, value v, const char *kind, const char *w
     }
     if (rows > INT32_MAX || cols > INT32_MAX)
         eval_error(ev, loc, PG_ERR_LIMIT, "list too large");
-    double *data = ARENA_ARRAY(ev->a, double, rows * cols + 1);
+    double *data = ARENA_ARRAY(ev->a, double, rows *cols + 1);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t k = 0; k < cols; k++)
             data[r * cols + k] = value_as_double(nested ? o->items[r].u.l->items[k] : o->items[k]);
@@ -1103,11 +1125,15 @@ static value pe_delays(evaluator *ev, value self, const call_args *c) {
     double width = given(a[3]) ? builtins_num(ev, a[3], "delays() width", c->loc) : 0.8;
     value rate = value_int(pg_graph_node_frame_rate(ev->s->graph, (int)self.u.i));
     int64_t n = howmany > 1 ? howmany : 1;
+    if (n > ev->lim.max_list)
+        eval_error(ev, c->loc, PG_ERR_LIMIT, "delays(): howmany = %lld is too large",
+                   (long long)howmany);
     value *taps = ARENA_ARRAY(ev->a, value, n);
     taps[0] = self;
     double amp = 1.0;
     for (int64_t i = 1; i < n; i++) {
-        value d = eval_binop(ev, TK_STAR, eval_binop(ev, TK_STAR, value_int(i), secs, c->loc), rate,
+        eval_step(ev, c->loc);
+        value d = value_binop(ev, TK_STAR, value_binop(ev, TK_STAR, value_int(i), secs, c->loc), rate,
                              c->loc);
         int64_t dframes = d.t == VT_FLOAT ? value_float_to_int(ev, d.u.f, c->loc) : d.u.i;
         value tap = make2(ev, "TimeShiftPE", c->loc, self, value_int(dframes));
@@ -1115,7 +1141,9 @@ static value pe_delays(evaluator *ev, value self, const call_args *c) {
         double deg = prng_uniform(&ev->rng, -90.0 * width, 90.0 * width);
         const char *kw = "degree";
         value kwv = value_float(deg);
-        call_args pc = { .loc = c->loc, .args = &tap, .n = 1, .kw_names = &kw, .kw = &kwv, .nk = 1 };
+        call_args pc = {
+            .loc = c->loc, .args = &tap, .n = 1, .kw_names = &kw, .kw = &kwv, .nk = 1
+        };
         taps[i] = pe_build(ev, pg_kind_find("SpatialPE"), NULL, &pc);
         amp *= decay;
     }
@@ -1135,14 +1163,14 @@ static value pe_reverb(evaluator *ev, value self, const call_args *c) {
                    "no default impulse response yet: pass reverb(ir_name=...)");
     value name = str_arg(ev, a[1], "reverb", c->loc);
     value path = given(a[2]) && a[2].t != VT_NONE
-                     ? eval_binop(ev, TK_PLUS, str_arg(ev, a[2], "reverb", c->loc), name, c->loc)
+                     ? value_binop(ev, TK_PLUS, str_arg(ev, a[2], "reverb", c->loc), name, c->loc)
                      : name;
     double w = wet * wet / 2.0;
     value ir = make(ev, "WavReaderPE", c->loc, &path, 1);
     value dry = make2(ev, "GainPE", c->loc, self, value_float(1.0 - w));
     value send = make2(ev, "GainPE", c->loc, self, value_float(0.28));
-    value wet_pe = make2(ev, "GainPE", c->loc, make2(ev, "ConvolvePE", c->loc, send, ir),
-                         value_float(w));
+    value wet_pe =
+        make2(ev, "GainPE", c->loc, make2(ev, "ConvolvePE", c->loc, send, ir), value_float(w));
     return make2(ev, "MixPE", c->loc, dry, wet_pe);
 }
 
@@ -1169,8 +1197,7 @@ static value pe_pan(evaluator *ev, value self, const call_args *c) {
     return pe_build(ev, k, NULL, &pc);
 }
 
-static bool pe_method(evaluator *ev, value self, const char *name, const call_args *c,
-                      value *out) {
+static bool pe_method(evaluator *ev, value self, const char *name, const call_args *c, value *out) {
     int node = (int)self.u.i;
     *out = value_none();
     if (strcmp(name, "crop") == 0)
@@ -1321,7 +1348,8 @@ static void pct_one(evaluator *ev, sbuf *b, const pct_spec *sp, value v, pg_srcl
         spec[k++] = (t == 'i' || t == 'u') ? 'd' : t;
     } else if (strchr("eEfFgG", t) && t) {
         v = value_float(builtins_num(ev, v, "% format", loc));
-        k += snprintf(spec + k, sizeof spec - (size_t)k, ".%d%c", sp->prec < 0 ? 6 : (sp->prec > 300 ? 300 : sp->prec), t);
+        k += snprintf(spec + k, sizeof spec - (size_t)k, ".%d%c",
+                      sp->prec < 0 ? 6 : (sp->prec > 300 ? 300 : sp->prec), t);
     } else if (t == 's' || t == 'r') {
         sbuf s = { 0 };
         if (t == 's')

@@ -290,7 +290,7 @@ static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat) {
 
 static pg_plan *check_window(planner *pl, const pg_plan_opts *o, const gnode *root,
                              pg_extent *w) {
-    pg_extent ext = root->pn.out.extent;
+    pg_extent ext = root->nominal; // pygmu's extent: filters' tails past it are cut
     w->start = o->has_start ? o->start : ext.start;
     w->end = o->has_end ? o->end : ext.end;
     if (w->start == PG_FRAME_MIN)

@@ -6,7 +6,9 @@
 
 #include <math.h>
 
-enum { MT_M = 397 };
+enum {
+    MT_M = 397
+};
 #define MT_MATRIX_A   0x9908b0dfu
 #define MT_UPPER_MASK 0x80000000u
 #define MT_LOWER_MASK 0x7fffffffu

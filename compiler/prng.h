@@ -22,7 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { PRNG_N = 624 };
+enum {
+    PRNG_N = 624
+};
 
 typedef struct prng {
     uint32_t mt[PRNG_N];
@@ -40,7 +42,7 @@ void prng_seed_int(prng *r, int64_t n);
 // caller.
 void prng_seed_float(prng *r, double x);
 
-uint32_t prng_u32(prng *r); // genrand_uint32
+uint32_t prng_u32(prng *r);  // genrand_uint32
 double prng_random(prng *r); // [0, 1), 53 bits
 // getrandbits(k) for 0 <= k <= 64 (the caller keeps results it converts to int64 < 2^63).
 uint64_t prng_getrandbits(prng *r, int k);

@@ -12,15 +12,35 @@
 
 // ---- constructors ----
 
+enum {
+    MAX_VALUE_NESTING = 1000
+};                                          // comparing / hashing nested lists recurses this deep
+#define EVAL_MEMORY_LIMIT ((size_t)2 << 30) // bytes of values a program may allocate
+
+void value_enter(evaluator *ev, pg_srcloc loc) {
+    if (++ev->value_nesting > MAX_VALUE_NESTING)
+        eval_error(ev, loc, PG_ERR_LIMIT,
+                   "maximum recursion depth exceeded (values nested deeper than %d)",
+                   MAX_VALUE_NESTING);
+}
+
+void value_leave(evaluator *ev) {
+    ev->value_nesting--;
+}
+
+// Every growing list, string and dict passes here: the element limit, and a memory budget
+// so that a loop of large allocations stops with an error instead of exhausting memory.
 static void check_size(evaluator *ev, int64_t n, pg_srcloc loc) {
     if (n > ev->lim.max_list)
         eval_error(ev, loc, PG_ERR_LIMIT, "list too large (%lld elements; the limit is %lld)",
                    (long long)n, (long long)ev->lim.max_list);
+    if (arena_bytes(ev->a) > EVAL_MEMORY_LIMIT)
+        eval_error(ev, loc, PG_ERR_LIMIT, "evaluation memory limit (%zu MiB) exceeded",
+                   EVAL_MEMORY_LIMIT >> 20);
 }
 
 value value_str(evaluator *ev, const char *s, size_t n) {
-    pg_srcloc none = { ev->file, 1, 1 };
-    check_size(ev, (int64_t)n, none);
+    check_size(ev, (int64_t)n, ev->stmt_loc);
     str_obj *o = arena_alloc(ev->a, sizeof(str_obj) + n + 1);
     o->len = (int64_t)n;
     if (n)
@@ -187,8 +207,10 @@ uint64_t value_hash(evaluator *ev, value v, pg_srcloc loc) {
         return str_hash(v.u.s);
     case VT_TUPLE: {
         uint64_t h = 0x345678u;
+        value_enter(ev, loc);
         for (int64_t i = 0; i < v.u.l->n; i++)
             h = mix64(h ^ value_hash(ev, v.u.l->items[i], loc)) + (uint64_t)i;
+        value_leave(ev);
         return h;
     }
     case VT_KIND:
@@ -465,23 +487,27 @@ int value_num_cmp(value a, value b, bool *unordered) {
 static bool seq_eq(evaluator *ev, const list_obj *a, const list_obj *b, pg_srcloc loc) {
     if (a->n != b->n)
         return false;
-    for (int64_t i = 0; i < a->n && i < b->n; i++)
-        if (!value_eq(ev, a->items[i], b->items[i], loc))
-            return false;
-    return true;
+    value_enter(ev, loc);
+    bool eq = true;
+    for (int64_t i = 0; i < a->n && i < b->n && eq; i++)
+        eq = value_eq(ev, a->items[i], b->items[i], loc);
+    value_leave(ev);
+    return eq;
 }
 
 static bool dict_eq(evaluator *ev, dict_obj *a, dict_obj *b, pg_srcloc loc) {
     if (a->live != b->live)
         return false;
-    for (int64_t i = 0; i < a->n; i++) {
+    value_enter(ev, loc);
+    bool eq = true;
+    for (int64_t i = 0; i < a->n && eq; i++) {
         if (a->keys[i].t == VT_UNBOUND)
             continue;
         value *o = value_dict_find(ev, b, a->keys[i], loc);
-        if (!o || !value_eq(ev, a->vals[i], *o, loc))
-            return false;
+        eq = o && value_eq(ev, a->vals[i], *o, loc);
     }
-    return true;
+    value_leave(ev);
+    return eq;
 }
 
 static bool range_eq(const range_obj *a, const range_obj *b) {
@@ -504,7 +530,8 @@ bool value_eq(evaluator *ev, value a, value b, pg_srcloc loc) {
     case VT_NONE:
         return true;
     case VT_STR:
-        return a.u.s->len == b.u.s->len && memcmp(a.u.s->data, b.u.s->data, (size_t)a.u.s->len) == 0;
+        return a.u.s->len == b.u.s->len &&
+               memcmp(a.u.s->data, b.u.s->data, (size_t)a.u.s->len) == 0;
     case VT_LIST:
     case VT_TUPLE:
         return a.u.l == b.u.l || seq_eq(ev, a.u.l, b.u.l, loc);
@@ -533,12 +560,16 @@ bool value_eq(evaluator *ev, value a, value b, pg_srcloc loc) {
 
 static bool seq_lt(evaluator *ev, const list_obj *a, const list_obj *b, pg_srcloc loc) {
     int64_t n = a->n < b->n ? a->n : b->n;
+    value_enter(ev, loc);
+    bool lt = a->n < b->n;
     for (int64_t i = 0; i < n; i++) {
         if (value_eq(ev, a->items[i], b->items[i], loc))
             continue;
-        return value_lt(ev, a->items[i], b->items[i], loc);
+        lt = value_lt(ev, a->items[i], b->items[i], loc);
+        break;
     }
-    return a->n < b->n;
+    value_leave(ev);
+    return lt;
 }
 
 bool value_lt(evaluator *ev, value a, value b, pg_srcloc loc) {
@@ -646,8 +677,8 @@ void value_float_repr(double x, char *out, size_t size) {
     const char *sign = x < 0 ? "-" : "";
     if (decpt <= -4 || decpt > 16) {
         // CPython's repr switches to exponent form outside 1e-4 <= |x| < 1e16.
-        snprintf(out, size, "%s%c%s%s%se%c%02d", sign, digits[0], n > 1 ? "." : "",
-                 digits + 1, "", e < 0 ? '-' : '+', e < 0 ? -e : e);
+        snprintf(out, size, "%s%c%s%s%se%c%02d", sign, digits[0], n > 1 ? "." : "", digits + 1, "",
+                 e < 0 ? '-' : '+', e < 0 ? -e : e);
     } else if (decpt <= 0) {
         snprintf(out, size, "%s0.%.*s%s", sign, -decpt, "0000", digits);
     } else if (decpt >= n) {
@@ -764,8 +795,7 @@ void value_repr(evaluator *ev, sbuf *b, value v, int depth) {
         value_sbuf_printf(ev, b, "<built-in function %s>", v.u.bi->name);
         return;
     case VT_BOUND:
-        value_sbuf_printf(ev, b, "<method %s of %s>", v.u.bm->name,
-                          value_type_name(v.u.bm->self));
+        value_sbuf_printf(ev, b, "<method %s of %s>", v.u.bm->name, value_type_name(v.u.bm->self));
         return;
     case VT_MODULE:
         value_sbuf_printf(ev, b, "<module '%s'>", v.u.mod->name);
@@ -938,7 +968,8 @@ static void format_int(evaluator *ev, char *out, size_t size, int64_t i, const f
 }
 
 static void format_float(char *out, size_t size, double x, const fmt_spec *f) {
-    const char *sign = (signbit(x) && !isnan(x)) ? "-" : (f->sign == '+' ? "+" : (f->sign == ' ' ? " " : ""));
+    const char *sign =
+        (signbit(x) && !isnan(x)) ? "-" : (f->sign == '+' ? "+" : (f->sign == ' ' ? " " : ""));
     double a = fabs(x);
     char body[400];
     int prec = f->prec < 0 ? 6 : (f->prec > 100 ? 100 : f->prec);

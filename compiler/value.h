@@ -80,11 +80,11 @@ struct range_obj {
 };
 
 struct dict_obj {
-    int64_t n, cap;    // entries used (deleted ones included) and allocated
-    int64_t live;      // entries not deleted
+    int64_t n, cap;     // entries used (deleted ones included) and allocated
+    int64_t live;       // entries not deleted
     value *keys, *vals; // insertion order; a deleted entry has key VT_UNBOUND
-    int64_t *index;    // open addressing: entry + 1, 0 = empty
-    int64_t index_cap; // a power of two
+    int64_t *index;     // open addressing: entry + 1, 0 = empty
+    int64_t index_cap;  // a power of two
 };
 
 // ---- scopes and frames (eval.c) ----
@@ -99,23 +99,23 @@ typedef struct scope {
     int n_globals;
     const char **table; // open addressing over names (NULL = empty): index = slot
     int *slots;
-    int table_cap;      // a power of two
+    int table_cap; // a power of two
 } scope;
 
 typedef struct frame {
     const scope *sc;
     value *slots;
-    struct frame *up;   // the lexically enclosing frame (NULL: the module)
-    bool captured;      // a closure refers to it: it must never be recycled
+    struct frame *up; // the lexically enclosing frame (NULL: the module)
+    bool captured;    // a closure refers to it: it must never be recycled
     struct frame *next_free;
 } frame;
 
 struct func_obj {
-    const ast *node;    // AST_DEF or AST_LAMBDA
-    const char *name;   // "<lambda>" for lambdas
+    const ast *node;  // AST_DEF or AST_LAMBDA
+    const char *name; // "<lambda>" for lambdas
     const scope *sc;
-    frame *env;         // the defining frame
-    value *defaults;    // one per parameter (VT_UNBOUND: none)
+    frame *env;      // the defining frame
+    value *defaults; // one per parameter (VT_UNBOUND: none)
 };
 
 // A call's arguments: positional (with *args expanded) then keyword.
@@ -174,6 +174,8 @@ typedef struct ptrmap {
     uint32_t cap, n;
 } ptrmap;
 
+enum { EVAL_FREE_FRAME_SLOTS = 64 }; // frames of up to this many slots are recycled
+
 // The evaluator state (s->eval).
 struct evaluator {
     pg_session *s;
@@ -188,16 +190,18 @@ struct evaluator {
     symtab builtins;
     ptrmap scopes;         // AST_DEF / AST_LAMBDA / comprehension node -> its scope
     ptrmap strings;        // AST_STR node -> its str_obj (literals are made once)
+    pg_srcloc stmt_loc;    // the statement being executed (for errors without a better place)
     int nesting;           // expression nesting (C recursion guard)
-    frame *free_frames[8]; // recycled frames by slot count (1..8), for closures-free calls
+    int value_nesting;     // nesting of recursive operations on values (==, <, hash, ...)
+    frame *free_frames[EVAL_FREE_FRAME_SLOTS + 1]; // recycled frames by slot count
     prng rng;
-    uint64_t noise_seed;   // np.random.seed(n) (0 until set)
-    int64_t noise_count;   // NoisePEs built so far
-    value sys_path;        // sys.path: a list a piece may append to (ignored)
-    value ret;             // the value of the last return statement
-    pthread_mutex_t lock;  // serialises calls from PG_V_FUNC callbacks (render threads)
-    pg_status last_error;  // the status of the last eval_error (for PG_V_FUNC callbacks)
-    const char *sym_self;  // a few interned names the evaluator compares with
+    uint64_t noise_seed;  // np.random.seed(n) (0 until set)
+    int64_t noise_count;  // NoisePEs built so far
+    value sys_path;       // sys.path: a list a piece may append to (ignored)
+    value ret;            // the value of the last return statement
+    pthread_mutex_t lock; // serialises calls from PG_V_FUNC callbacks (render threads)
+    pg_status last_error; // the status of the last eval_error (for PG_V_FUNC callbacks)
+    const char *sym_self; // a few interned names the evaluator compares with
 };
 
 // ---- errors ----
@@ -212,10 +216,6 @@ const char *eval_intern(evaluator *ev, const char *s, size_t n);
 value eval_call(evaluator *ev, value fn, const value *args, int n, pg_srcloc loc);
 value eval_call_args(evaluator *ev, value fn, const call_args *c);
 void eval_step(evaluator *ev, pg_srcloc loc); // counts one step; PG_ERR_LIMIT past the limit
-// a op b for a binary operator token (TK_PLUS, TK_STAR, TK_DSLASH, ...), Python's rules.
-value eval_binop(evaluator *ev, int op, value a, value b, pg_srcloc loc);
-// obj[key] for an int or dict key.
-value eval_getitem(evaluator *ev, value obj, value key, pg_srcloc loc);
 
 // "Did you mean" suggestions: offer candidates, then read best (NULL when none is close:
 // a case-insensitive match or an edit distance of at most 2, 1 for short names).
@@ -286,6 +286,11 @@ void value_ptrmap_put(evaluator *ev, ptrmap *m, const void *key, void *val);
 
 // ---- semantics ----
 
+// Brackets an operation that recurses into nested values: PG_ERR_LIMIT past a fixed depth
+// (Python's RecursionError), so that no program overflows the C stack.
+void value_enter(evaluator *ev, pg_srcloc loc);
+void value_leave(evaluator *ev);
+
 const char *value_type_name(value v); // Python's name: "int", "str", "PE", ...
 bool value_truthy(value v);
 bool value_eq(evaluator *ev, value a, value b, pg_srcloc loc);
@@ -295,6 +300,22 @@ bool value_lt(evaluator *ev, value a, value b, pg_srcloc loc);
 int value_num_cmp(value a, value b, bool *unordered);
 uint64_t value_hash(evaluator *ev, value v, pg_srcloc loc);
 int64_t value_len(evaluator *ev, value v, pg_srcloc loc);
+
+// ---- operators (value_ops.c) ----
+
+// a op b for a binary operator token (TK_PLUS, TK_STAR, TK_DSLASH, ...), Python's rules;
+// PG_ERR_ARG for unsupported operand types, division by zero and int64 overflow.
+value value_binop(evaluator *ev, int op, value a, value b, pg_srcloc loc);
+// a op= b: a list is extended (+=) or repeated (*=) in place, as in Python.
+value value_inplace_binop(evaluator *ev, int op, value a, value b, pg_srcloc loc);
+// op v for '-', '+', '~' (or their token kinds) and TK_NOT.
+value value_unary(evaluator *ev, int op, value v, pg_srcloc loc);
+// a op b for a comparison token: TK_LT .. TK_NE, TK_IN, TK_NOT_IN, TK_IS, TK_IS_NOT.
+bool value_compare(evaluator *ev, int op, value a, value b, pg_srcloc loc);
+// obj[key], obj[key] = v and del obj[key] for lists, tuples, str, range and dicts.
+value value_getitem(evaluator *ev, value obj, value key, pg_srcloc loc);
+void value_setitem(evaluator *ev, value obj, value key, value v, pg_srcloc loc);
+void value_delitem(evaluator *ev, value obj, value key, pg_srcloc loc);
 
 // ---- text ----
 
@@ -309,8 +330,8 @@ void value_sbuf_printf(evaluator *ev, sbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 void value_repr(evaluator *ev, sbuf *b, value v, int depth); // repr(v)
-void value_str_into(evaluator *ev, sbuf *b, value v);         // str(v)
-value value_to_str(evaluator *ev, value v);                    // str(v) as a value
+void value_str_into(evaluator *ev, sbuf *b, value v);        // str(v)
+value value_to_str(evaluator *ev, value v);                  // str(v) as a value
 // Python's repr of a float: the shortest round-trip form ("0.1", "1e-05", "inf").
 void value_float_repr(double x, char *out, size_t size);
 // format(v, spec) with Python's format mini-language (fill, align, sign, width, ",", ".p",

@@ -162,7 +162,10 @@ PG_API int pg_graph_add(pg_graph *g, const char *kind, const pg_arg *args, int n
 // The shape of a node: channel count, frame rate (Hz) and extent.
 PG_API int pg_graph_node_channels(const pg_graph *g, int node);
 PG_API int pg_graph_node_frame_rate(const pg_graph *g, int node);
-PG_API pg_extent pg_graph_node_extent(const pg_graph *g, int node);
+PG_API pg_extent pg_graph_node_extent(const pg_graph *g, int node); // as pygmu reports it
+// Where the node's signal may be non-zero: its extent plus any ring-out tail of filters in
+// it (pygmu's filters ring on past the extent they report when a mix pulls them).
+PG_API pg_extent pg_graph_node_sound_extent(const pg_graph *g, int node);
 PG_API int pg_graph_node_count(const pg_graph *g);
 
 // The shape errors recorded so far (valid until the graph is freed or changed).

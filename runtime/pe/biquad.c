@@ -294,7 +294,7 @@ static pg_status bq_infer(pe_node *n, pe_check *ck) {
     bq_coefs c;
     design(n, s->type, fs, &c);
     n->out.frame_rate = fs;
-    n->out.extent = with_tail(src->extent, tail_frames(&c, fs));
+    n->out.extent = ck->nominal ? src->extent : with_tail(src->extent, tail_frames(&c, fs));
     return PG_OK;
 }
 
@@ -438,7 +438,7 @@ static const pe_param bandpass_method_params[] = {
 
 #define BQ_KIND(cname, meth, plist)                                                                \
     {                                                                                              \
-        .name = cname, .method = meth, .params = plist, .flags = PE_F_STATEFUL,                    \
+        .name = cname, .method = meth, .params = plist, .flags = PE_F_STATEFUL | PE_F_TAIL,        \
         .state_size = sizeof(bq_state), .infer = bq_infer, .init = bq_init, .process = bq_process, \
         .fini = bq_fini,                                                                           \
     }

@@ -134,7 +134,7 @@ static pg_status comb_infer(pe_node *n, pe_check *ck) {
     n->out.frame_rate = fs;
     // QUIRK Q23: pygmu's extent is E(src) and the ring-out is cut at the first block that
     // misses it; ours runs on until it has decayed by 140 dB.
-    if (!pg_extent_is_empty(src->extent) && src->extent.end != PG_FRAME_MAX) {
+    if (!ck->nominal && !pg_extent_is_empty(src->extent) && src->extent.end != PG_FRAME_MAX) {
         pg_frame t = tail_frames(&d, fs);
         n->out.extent.end = src->extent.end > PG_FRAME_MAX - t ? PG_FRAME_MAX : src->extent.end + t;
     }
@@ -192,7 +192,7 @@ static pg_status comb_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) 
 const pe_kind pe_kind_comb = {
     .name = "CombPE",
     .params = comb_params,
-    .flags = PE_F_STATEFUL,
+    .flags = PE_F_STATEFUL | PE_F_TAIL,
     .state_size = sizeof(comb_state),
     .infer = comb_infer,
     .init = comb_init,

@@ -103,7 +103,7 @@ static pg_status filt_infer(pe_node *n, pe_check *ck) {
         return pe_fail(ck, PG_ERR_ARG, "FilterPE freq must be > 0 and < frame_rate/2 = %g, got %g",
                        fs / 2, f);
     n->out = *src;
-    if (pg_extent_is_empty(src->extent) || src->extent.end == PG_FRAME_MAX)
+    if (ck->nominal || pg_extent_is_empty(src->extent) || src->extent.end == PG_FRAME_MAX)
         return PG_OK;
     // The slowest pole sets how long the output rings after the source ends.
     double r = max_radius((int)poles, f / (fs / 2)), cap = FILT_MAX_SEC * fs;
@@ -172,7 +172,7 @@ static pg_status filt_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) 
 const pe_kind pe_kind_filter = {
     .name = "FilterPE",
     .params = filt_params,
-    .flags = PE_F_STATEFUL,
+    .flags = PE_F_STATEFUL | PE_F_TAIL,
     .state_size = sizeof(filt_state),
     .infer = filt_infer,
     .init = filt_init,

@@ -13,6 +13,7 @@
 #define PG_RUNTIME_PE_PE_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,8 @@ enum {
                                 // fusable into one loop with its neighbours
     PE_F_CHEAP = 1u << 6,       // process only copies or fills memory: never worth
                                 // materialising for the sake of its consumers
+    PE_F_TAIL = 1u << 7,        // its extent runs past its source's (a filter's ring-out):
+                                // infer, asked for the nominal extent, leaves the tail out
 };
 
 // Parameter types.
@@ -95,6 +98,7 @@ typedef struct pe_node {
 // What infer reports through.
 typedef struct pe_check {
     int default_rate; // the graph's default frame rate
+    bool nominal;     // infer the extent pygmu reports: inputs' nominal extents, no tails
     pg_status status;
     char message[400];
 } pe_check;

@@ -225,9 +225,12 @@ static void test_extent(void) {
     for (int i = 0; i < 100; i++)
         x[i] = i % 10 < 5 ? 0.5 : -0.5;
     int f = ADD(g, "BQLowPassPE", t_node(NULL, array1(g, x, 100)), t_num("f0", 600), t_num("q", 4));
-    pg_extent e = pg_graph_node_extent(g, f);
+    pg_extent e = pg_graph_node_sound_extent(g, f);
     CHECK_EQ_I64(e.start, 0);
     CHECK(e.end > 100 + 1000 && e.end < 100 + 48000);
+    // what .extent() answers, and what a render covers by default, is pygmu's: E(src)
+    CHECK_EQ_I64(pg_graph_node_extent(g, f).start, 0);
+    CHECK_EQ_I64(pg_graph_node_extent(g, f).end, 100);
     int64_t n = e.end + 10;
     float *y = calloc((size_t)n, sizeof *y);
     CHECK_STATUS(t_render(g, f, 0, n, 64, y), PG_OK);
@@ -248,10 +251,10 @@ static void test_extent(void) {
     // step response settles at the DC gain 1
     int empty = ADD(g, "CropPE", t_node(NULL, array1(g, x, 100)), t_ext(NULL, 50, 50));
     int fe = ADD(g, "BQLowPassPE", t_node(NULL, empty));
-    CHECK(pg_extent_is_empty(pg_graph_node_extent(g, fe)));
+    CHECK(pg_extent_is_empty(pg_graph_node_sound_extent(g, fe)));
     int one = ADD(g, "ConstPE", t_num(NULL, 1.0));
     int fi = ADD(g, "BQLowPassPE", t_node(NULL, one), t_num("f0", 2000), t_num("q", 0.7));
-    e = pg_graph_node_extent(g, fi);
+    e = pg_graph_node_sound_extent(g, fi);
     CHECK(e.start == PG_FRAME_MIN && e.end == PG_FRAME_MAX);
     float z[2000];
     CHECK_STATUS(t_render(g, fi, -1000, 1000, 64, z), PG_OK);
@@ -319,7 +322,7 @@ static void test_block_invariance(void) {
     int src = array1(g, x, 3000);
     for (int k = 0; k < 8; k++) {
         int f = add_filter(g, kinds[k], src, 900, 5, 6);
-        CHECK(t_block_invariant(g, f, 0, pg_graph_node_extent(g, f).end));
+        CHECK(t_block_invariant(g, f, 0, pg_graph_node_sound_extent(g, f).end));
     }
     pg_graph_free(g);
 }

@@ -110,7 +110,7 @@ static void test_render2_stereo(void) {
     int f = ADD(g, "BQ2LowPassPE", t_node(NULL, src), t_num("f0", 440), t_num("q", 2));
     CHECK_EQ_I64(pg_graph_node_channels(g, f), 2);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, f), 44100);
-    CHECK_EQ_I64(pg_graph_node_extent(g, f).start, 0);
+    CHECK_EQ_I64(pg_graph_node_sound_extent(g, f).start, 0);
     float y[40];
     CHECK_STATUS(t_render(g, f, 0, 20, 64, y), PG_OK);
     for (int i = 0; i < 20; i++) {
@@ -181,7 +181,7 @@ static void test_shapes_and_errors(void) {
     int stereo = ADD(g, "ArrayPE", t_arr(NULL, 2, 3, x));
     int f = ADD(g, "BQ2BandRejectPE", t_node(NULL, stereo));
     CHECK_EQ_I64(pg_graph_node_channels(g, f), 2);
-    pg_extent e = pg_graph_node_extent(g, f);
+    pg_extent e = pg_graph_node_sound_extent(g, f);
     CHECK(e.start == 0 && e.end > 3); // the source's extent plus the ring-out
     // QUIRK Q15: Biquad2PE alone would output zeros in pygmu; here it is an error
     CHECK_STATUS(STATUS(g, "Biquad2PE", t_node(NULL, stereo)), PG_ERR_ARG);
@@ -196,7 +196,7 @@ static void test_shapes_and_errors(void) {
     double imp[2] = { 1, -1 };
     int src = ADD(g, "ArrayPE", t_arr(NULL, 2, 1, imp));
     f = ADD(g, "BQ2LowPassPE", t_node(NULL, src), t_num("f0", 4800), t_num("q", 1));
-    e = pg_graph_node_extent(g, f);
+    e = pg_graph_node_sound_extent(g, f);
     int64_t n = e.end;
     float *y = calloc((size_t)(2 * n), sizeof *y);
     CHECK_STATUS(t_render(g, f, 0, n, 7, y), PG_OK);
@@ -219,7 +219,7 @@ static void test_block_invariance(void) {
     int src = sines(g, 431, 48000, 2, 6000);
     int f = ADD(g, "BQ2PeakPE", t_node(NULL, src), t_num("f0", 900), t_num("q", 8),
                 t_num("gain_db", -9));
-    CHECK(t_block_invariant(g, f, 0, pg_graph_node_extent(g, f).end));
+    CHECK(t_block_invariant(g, f, 0, pg_graph_node_sound_extent(g, f).end));
     int k = pg_kind_find_method("bandpass");
     f = ADD(g, pg_kind_name(k), t_node(NULL, src));
     CHECK(t_block_invariant(g, f, -100, 7000));

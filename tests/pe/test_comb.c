@@ -158,7 +158,7 @@ static void test_tail(void) {
     int c = ADD(g, "CombPE", t_node(NULL, src), t_num("f0", 4800));
     double beta = tan(PI / 40), ax = (1 - beta) / (1 + beta);
     int64_t tail = 10 * (1 + (int64_t)ceil(log(1e-7) / log(ax)));
-    pg_extent e = pg_graph_node_extent(g, c);
+    pg_extent e = pg_graph_node_sound_extent(g, c);
     CHECK_EQ_I64(e.start, 0);
     CHECK_EQ_I64(e.end, 1 + tail);
     CHECK_EQ_I64(pg_graph_node_channels(g, c), 2);
@@ -174,9 +174,9 @@ static void test_tail(void) {
 
     // empty stays empty, indefinite stays indefinite
     int none = ADD(g, "CropPE", t_node(NULL, src), t_ext(NULL, 7, 7));
-    CHECK(pg_extent_is_empty(pg_graph_node_extent(g, ADD(g, "CombPE", t_node(NULL, none)))));
+    CHECK(pg_extent_is_empty(pg_graph_node_sound_extent(g, ADD(g, "CombPE", t_node(NULL, none)))));
     int one = ADD(g, "ConstPE", t_num(NULL, 1.0));
-    e = pg_graph_node_extent(g, ADD(g, "CombPE", t_node(NULL, one)));
+    e = pg_graph_node_sound_extent(g, ADD(g, "CombPE", t_node(NULL, one)));
     CHECK(e.start == PG_FRAME_MIN && e.end == PG_FRAME_MAX);
     pg_graph_free(g);
 }
@@ -196,7 +196,7 @@ static void test_errors_and_rates(void) {
     CHECK_STATUS(STATUS(g, "CombPE", t_node(NULL, src), t_num("q", 0.99)), PG_ERR_ARG);
     // q = 1 rings for ever: the tail is capped at 60 s
     c = ADD(g, "CombPE", t_node(NULL, src), t_num("q", 1));
-    CHECK_EQ_I64(pg_graph_node_extent(g, c).end, 4 + 60 * 12345);
+    CHECK_EQ_I64(pg_graph_node_sound_extent(g, c).end, 4 + 60 * 12345);
     CHECK_STATUS(STATUS(g, "CombPE", t_node(NULL, src), t_num("q", -3)), PG_ERR_ARG);
     CHECK_STATUS(STATUS(g, "CombPE", t_node(NULL, src), t_int("frame_rate", -1)), PG_ERR_ARG);
     CHECK_STATUS(STATUS(g, "CombPE", t_node(NULL, src), t_str("pass_zero", "yes")), PG_ERR_ARG);
@@ -217,7 +217,7 @@ static void test_block_invariance(void) {
     int stereo = ADD(g, "ArrayPE", t_arr(NULL, 2, 3000, x));
     int a = comb(g, mono, 4800, "notch", true);
     int b = comb(g, stereo, 90, "peak", false);
-    CHECK(t_block_invariant(g, a, 0, pg_graph_node_extent(g, a).end));
+    CHECK(t_block_invariant(g, a, 0, pg_graph_node_sound_extent(g, a).end));
     CHECK(t_block_invariant(g, b, -50, 9000));
     pg_graph_free(g);
 }

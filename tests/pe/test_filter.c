@@ -101,7 +101,7 @@ static void test_shapes(void) {
     int stereo = ADD(g, "ArrayPE", t_arr(NULL, 2, 4, x));
     int f = ADD(g, "FilterPE", t_node(NULL, stereo), t_int(NULL, 2), t_num(NULL, 1000));
     CHECK_EQ_I64(pg_graph_node_channels(g, f), 2);
-    pg_extent e = pg_graph_node_extent(g, f);
+    pg_extent e = pg_graph_node_sound_extent(g, f);
     CHECK(e.start == 0 && e.end > 4 + 200 && e.end < 4 + 48000);
     int64_t n = e.end;
     float *y = calloc((size_t)(2 * n), sizeof *y);
@@ -115,10 +115,10 @@ static void test_shapes(void) {
     free(y);
     int none = ADD(g, "CropPE", t_node(NULL, stereo), t_ext(NULL, 2, 2));
     f = ADD(g, "FilterPE", t_node(NULL, none), t_int(NULL, 2), t_num(NULL, 1000));
-    CHECK(pg_extent_is_empty(pg_graph_node_extent(g, f)));
+    CHECK(pg_extent_is_empty(pg_graph_node_sound_extent(g, f)));
     int one = ADD(g, "ConstPE", t_num(NULL, 0.25));
     f = ADD(g, "FilterPE", t_node(NULL, one), t_int(NULL, 5), t_num(NULL, 3000));
-    e = pg_graph_node_extent(g, f);
+    e = pg_graph_node_sound_extent(g, f);
     CHECK(e.start == PG_FRAME_MIN && e.end == PG_FRAME_MAX);
     float z[4000];
     CHECK_STATUS(t_render(g, f, 100, 4100, 4096, z), PG_OK);
@@ -157,7 +157,7 @@ static void test_block_invariance(void) {
         x[i] = (i * 7919 % 1000) / 500.0 - 1;
     int src = ADD(g, "ArrayPE", t_arr(NULL, 2, 2000, x));
     int f = ADD(g, "FilterPE", t_node(NULL, src), t_int(NULL, 7), t_num(NULL, 2500));
-    CHECK(t_block_invariant(g, f, 0, pg_graph_node_extent(g, f).end));
+    CHECK(t_block_invariant(g, f, 0, pg_graph_node_sound_extent(g, f).end));
     pg_graph_free(g);
 }
 

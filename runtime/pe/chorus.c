@@ -1,0 +1,116 @@
+// chorus.c: ChorusPE(src_pe, rate=1.5, depth=0.5, mix=0.5), after pygmu's chorus_pe.py:
+// out(t) = (1 - mix) x(t) + mix x(t - D(t)), D(t) = depth fr/1000 (1 + sin(2 pi rate t/fr))
+// frames (depth in milliseconds, so the delay sweeps 0 .. 2 depth ms), the fractional delay
+// read by linear interpolation, t the absolute frame. A pure function of absolute time that
+// reads its source's history through need(): any window, any block size, no state.
+#include <math.h>
+
+#include "pe.h"
+
+enum {
+    P_SRC,
+    P_RATE,
+    P_DEPTH,
+    P_MIX
+};
+
+#define CHORUS_PI        3.14159265358979323846 // numpy's np.pi
+#define CHORUS_MAX_DEPTH 1000.0                 // ms: a delay of up to 2 s
+
+static const pe_param chorus_params[] = {
+    { "src_pe", PE_T_PE, PE_P_REQUIRED, PE_NONE },
+    { "rate", PE_T_NUM, 0, PE_NUM(1.5) },
+    { "depth", PE_T_NUM, PE_P_GE0, PE_NUM(0.5) },
+    { "mix", PE_T_NUM, 0, PE_NUM(0.5) },
+    PE_PARAMS_END,
+};
+
+// Frames of history a frame may read: x(t - d) and x(t - d - 1) with d <= floor(Dmax).
+static pg_frame chorus_history(const pe_node *n, int fr) {
+    double dmax = 2.0 * pe_num(n, P_DEPTH) * fr / 1000.0;
+    return (pg_frame)floor(dmax) + 1;
+}
+
+static pg_status chorus_check(const pe_node *n, pe_check *ck) {
+    double rate = pe_num(n, P_RATE), depth = pe_num(n, P_DEPTH), mix = pe_num(n, P_MIX);
+    if (!isfinite(rate))
+        return pe_fail(ck, PG_ERR_ARG, "ChorusPE rate must be finite, got %g", rate);
+    if (!(depth <= CHORUS_MAX_DEPTH))
+        return pe_fail(ck, PG_ERR_ARG, "ChorusPE depth must be <= %g ms, got %g",
+                       CHORUS_MAX_DEPTH, depth);
+    if (!isfinite(mix))
+        return pe_fail(ck, PG_ERR_ARG, "ChorusPE mix must be finite, got %g", mix);
+    return PG_OK;
+}
+
+// QUIRK Q21: pygmu's extent is E(src), cutting the delayed copy of the last frames; ours
+// runs on while x(t - D(t)) can still read the source (at most the history length).
+static pg_status chorus_infer(pe_node *n, pe_check *ck) {
+    const pe_shape *src = &n->in[pe_slot(n, P_SRC)];
+    n->out = *src;
+    if (chorus_check(n, ck) != PG_OK)
+        return ck->status;
+    if (src->frame_rate <= 0)
+        return pe_fail(ck, PG_ERR_RATE, "ChorusPE needs its source's frame rate");
+    pg_frame h = chorus_history(n, src->frame_rate);
+    if (!pg_extent_is_empty(src->extent) && src->extent.end != PG_FRAME_MAX)
+        n->out.extent.end = src->extent.end > PG_FRAME_MAX - h ? PG_FRAME_MAX : src->extent.end + h;
+    return PG_OK;
+}
+
+static void chorus_need(const pe_node *n, int slot, pg_extent out, pg_extent *in) {
+    (void)slot;
+    pg_frame h = chorus_history(n, n->out.frame_rate);
+    *in = out;
+    if (!pg_extent_is_empty(out) && out.start != PG_FRAME_MIN)
+        in->start = out.start < PG_FRAME_MIN + h ? PG_FRAME_MIN : out.start - h;
+}
+
+// The delay in frames at absolute frame t, with pygmu's order of operations:
+// lfo = sin(2 pi rate (t / fr)), D = depth (1 + lfo) fr / 1000.
+static double chorus_delay(double rate, double depth, int fr, pg_frame t) {
+    double lfo = sin(2.0 * CHORUS_PI * rate * ((double)t / fr));
+    return depth * (1.0 + lfo) * fr / 1000.0;
+}
+
+// QUIRK Q21: pygmu resets the delay line every block (the first d + 1 frames of a block are
+// dry), pads misaligned partial blocks at the wrong end and runs its LFO on a counter of
+// frames rendered that wraps every second. Here the delay reads the source's real history
+// (silence before its extent) and the LFO runs on absolute time.
+static pg_status chorus_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
+    const pe_node *nd = pe->node;
+    int fr = nd->out.frame_rate;
+    double rate = pe_num(nd, P_RATE), depth = pe_num(nd, P_DEPTH), mix = pe_num(nd, P_MIX);
+    pg_frame h = chorus_history(nd, fr);
+    pe_view v;
+    pg_status st = pe_pull(pe, pe_slot(nd, P_SRC), t0 - h, n + h, &v);
+    if (st != PG_OK)
+        return st;
+    int64_t *d = pe_scratch(pe, sizeof *d * (size_t)n);
+    double *f = pe_scratch(pe, sizeof *f * (size_t)n);
+    if (!d || !f)
+        return pe_error(pe, PG_ERR_NOMEM, "ChorusPE: out of scratch memory");
+    for (int64_t i = 0; i < n; i++) {
+        double delay = chorus_delay(rate, depth, fr, t0 + i);
+        d[i] = (int64_t)delay;
+        f[i] = delay - (double)d[i];
+    }
+    for (int c = 0; c < out->channels; c++) {
+        const float *x = pe_vch(&v, c) + h; // x[i] is frame t0 + i; x[-h] the oldest
+        float *y = pe_ch(out, c);
+        for (int64_t i = 0; i < n; i++) {
+            double wet = (1.0 - f[i]) * (double)x[i - d[i]] + f[i] * (double)x[i - d[i] - 1];
+            y[i] = (float)((1.0 - mix) * (double)x[i] + mix * wet);
+        }
+    }
+    return PG_OK;
+}
+
+const pe_kind pe_kind_chorus = {
+    .name = "ChorusPE",
+    .method = "chorus",
+    .params = chorus_params,
+    .infer = chorus_infer,
+    .need = chorus_need,
+    .process = chorus_process,
+};

@@ -1,0 +1,60 @@
+// map.c: MapPE(src_pe, user_fn), after pygmu's map_pe.py: out = user_fn(x), the function
+// applied to every sample of every channel, on the source's extent, channels and rate.
+// user_fn is a pg_func (a .pg function or lambda, bound by the evaluator) called once per
+// block on all the block's samples; it must be pure, so the PE is stateless.
+#include "pe.h"
+
+enum {
+    P_SRC,
+    P_FN
+};
+
+static const pe_param map_params[] = {
+    { "src_pe", PE_T_PE, PE_P_REQUIRED, PE_NONE },
+    { "user_fn", PE_T_FUNC, PE_P_REQUIRED, PE_NONE },
+    PE_PARAMS_END,
+};
+
+static pg_status map_infer(pe_node *n, pe_check *ck) {
+    n->out = n->in[pe_slot(n, P_SRC)];
+    if (!n->args[P_FN].u.func.call)
+        return pe_fail(ck, PG_ERR_ARG, "MapPE user_fn is not callable");
+    return PG_OK;
+}
+
+// QUIRK: pygmu hands user_fn the whole (channels, frames) numpy block, so a numpy function
+// (np.tanh, x * 2, np.where...) maps every sample; in .pg the function takes one number and
+// returns one, and is called on each sample. Outside the source's extent the output is
+// silence (pygmu computed user_fn(zeros) there while reporting the source's extent).
+static pg_status map_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
+    const pe_node *nd = pe->node;
+    const pg_func *fn = &nd->args[P_FN].u.func;
+    int ch = out->channels;
+    pe_view v;
+    pg_status st = pe_pull(pe, pe_slot(nd, P_SRC), t0, n, &v);
+    if (st != PG_OK)
+        return st;
+    double *buf = pe_scratch(pe, sizeof(double) * (size_t)n * (size_t)ch * 2);
+    if (!buf)
+        return pe_error(pe, PG_ERR_NOMEM, "MapPE: out of scratch memory");
+    double *y = buf + n * ch;
+    for (int c = 0; c < ch; c++)
+        for (int64_t i = 0; i < n; i++)
+            buf[c * n + i] = (double)pe_vch(&v, c)[i];
+    st = fn->call(fn->env, buf, y, n * ch);
+    if (st != PG_OK)
+        return pe_error(pe, st, "MapPE: user_fn failed on frames [%lld, %lld): %s",
+                        (long long)t0, (long long)(t0 + n), pg_status_str(st));
+    for (int c = 0; c < ch; c++)
+        for (int64_t i = 0; i < n; i++)
+            pe_ch(out, c)[i] = (float)y[c * n + i];
+    return PG_OK;
+}
+
+const pe_kind pe_kind_map = {
+    .name = "MapPE",
+    .method = NULL,
+    .params = map_params,
+    .infer = map_infer,
+    .process = map_process,
+};

@@ -1,0 +1,165 @@
+// wav_writer.c: WavWriterPE(src_pe, filename="wav"), after pygmu's wav_writer_pe.py (method
+// `.wav_writer(filename)`): a pass-through that also writes its source to a 32-bit float WAV
+// file, a side output of the render. Stateful, so it sees its frames once and in time order:
+// the file holds [origin, end of what the render needed), file frame 0 = the origin (the
+// source's start when finite). Written atomically, like the main output: into a temporary
+// file beside the target, renamed over it by fini only once every frame was written.
+#include <errno.h>
+#include <sndfile.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pe.h"
+#include "plan.h"
+
+enum {
+    P_SRC,
+    P_FILENAME
+};
+
+typedef struct wav_writer_state {
+    SNDFILE *sf;      // the temporary file, open for writing (NULL when none)
+    char *tmp;        // its path (malloc'd)
+    int64_t written;  // frames written so far
+    bool failed;      // a write failed: the target is left alone
+} wav_writer_state;
+
+// The filename is an output path: not PE_P_FILE (nothing is read from it, so the node's
+// hash must not depend on what an earlier render left there).
+static const pe_param wav_writer_params[] = {
+    { "src_pe", PE_T_PE, PE_P_REQUIRED, PE_NONE },
+    { "filename", PE_T_STR, 0, PE_STR("wav") },
+    PE_PARAMS_END,
+};
+
+static pg_status wav_writer_infer(pe_node *n, pe_check *ck) {
+    n->out = n->in[pe_slot(n, P_SRC)];
+    const char *path = n->args[P_FILENAME].u.str;
+    size_t len = strlen(path);
+    if (len == 0 || path[len - 1] == '/')
+        return pe_fail(ck, PG_ERR_ARG, "WavWriterPE filename must name a file, got '%s'", path);
+    if (n->out.frame_rate <= 0)
+        return pe_fail(ck, PG_ERR_RATE, "WavWriterPE needs its source's frame rate");
+    return PG_OK;
+}
+
+// "<dir>/.<name>.pygmuc-XXXXXX" beside path (rename is atomic within one file system), the
+// pattern the main output uses; mkstemp fills the X's. NULL when out of memory.
+static char *temp_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash ? (int)(slash - path + 1) : 0;
+    size_t size = strlen(path) + 32;
+    char *tmp = malloc(size);
+    if (tmp)
+        snprintf(tmp, size, "%.*s.%s.pygmuc-XXXXXX", dir_len, path, slash ? slash + 1 : path);
+    return tmp;
+}
+
+static pg_status wav_writer_init(pe_inst *pe) {
+    wav_writer_state *s = pe->state;
+    const char *path = pe->node->args[P_FILENAME].u.str;
+    if (!(s->tmp = temp_name(path)))
+        return pe_error(pe, PG_ERR_NOMEM, "WavWriterPE: out of memory");
+    int fd = mkstemp(s->tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(s->tmp);
+        s->tmp = NULL; // fini does not run after a failed init
+        return pe_error(pe, PG_ERR_IO, "WavWriterPE: cannot create a file beside '%s': %s", path,
+                        strerror(e));
+    }
+    SF_INFO info = { .samplerate = pe->node->out.frame_rate,
+                     .channels = pe->node->out.channels,
+                     .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
+    s->sf = sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE);
+    if (!s->sf) {
+        close(fd);
+        unlink(s->tmp);
+        free(s->tmp);
+        s->tmp = NULL;
+        return pe_error(pe, PG_ERR_IO, "WavWriterPE: cannot write '%s': %s", path,
+                        sf_strerror(NULL));
+    }
+    return PG_OK;
+}
+
+// QUIRK: pygmu appends every frame of each request that overlaps the source (zeros outside
+// included), opens and closes the file as requests enter and leave the extent, and never
+// closes it at the end; ours writes exactly the frames the render computes, once.
+static pg_status wav_writer_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
+    wav_writer_state *s = pe->state;
+    int ch = out->channels;
+    pe_view v;
+    pg_status st = pe_pull(pe, pe_slot(pe->node, P_SRC), t0, n, &v);
+    if (st != PG_OK)
+        return st;
+    float *inter = pe_scratch(pe, sizeof(float) * (size_t)n * (size_t)ch);
+    if (!inter)
+        return pe_error(pe, PG_ERR_NOMEM, "WavWriterPE: out of scratch memory");
+    for (int c = 0; c < ch; c++) {
+        const float *x = pe_vch(&v, c);
+        float *y = pe_ch(out, c);
+        for (int64_t i = 0; i < n; i++) {
+            y[i] = x[i];
+            inter[i * ch + c] = x[i];
+        }
+    }
+    if (!s->sf || sf_writef_float(s->sf, inter, n) != n) {
+        s->failed = true;
+        return pe_error(pe, PG_ERR_IO, "WavWriterPE: writing '%s' failed: %s",
+                        pe->node->args[P_FILENAME].u.str, sf_strerror(s->sf));
+    }
+    s->written += n;
+    return PG_OK;
+}
+
+// The frames the executor renders this node over. The kernel interface does not carry the
+// span, so it is read from the plan node that holds pe->node (runtime/plan.h).
+static int64_t span_frames(const pe_inst *pe) {
+    const plan_node *pn = (const plan_node *)(const void *)((const char *)pe->node -
+                                                           offsetof(plan_node, pn));
+    pg_extent span = pn->materialise ? pn->mat : pg_extent_intersect(pn->need, pn->pn.out.extent);
+    return pg_extent_is_empty(span) ? 0 : span.end - span.start;
+}
+
+// Renames the finished file over the target when every frame of the span was written;
+// otherwise (an error here or elsewhere stopped the render) removes it.
+static void wav_writer_fini(pe_inst *pe) {
+    wav_writer_state *s = pe->state;
+    const char *path = pe->node->args[P_FILENAME].u.str;
+    int64_t want = span_frames(pe);
+    bool ok = s->sf && !s->failed && want > 0 && s->written == want;
+    if (s->sf && sf_close(s->sf) != 0)
+        ok = false;
+    s->sf = NULL;
+    if (ok && rename(s->tmp, path) != 0) {
+        fprintf(stderr, "pygmuc: warning: WavWriterPE cannot rename its file to '%s': %s\n",
+                path, strerror(errno));
+        ok = false;
+    }
+    if (!ok && s->tmp)
+        unlink(s->tmp);
+    if (want > 0 && s->written == 0 && !s->failed)
+        fprintf(stderr,
+                "pygmuc: warning: WavWriterPE did not write '%s' (the render stopped first, or "
+                "its frames came from the render cache: render with --no-cache)\n",
+                path);
+    free(s->tmp);
+    s->tmp = NULL;
+}
+
+const pe_kind pe_kind_wav_writer = {
+    .name = "WavWriterPE",
+    .method = "wav_writer",
+    .params = wav_writer_params,
+    .flags = PE_F_STATEFUL,
+    .state_size = sizeof(wav_writer_state),
+    .infer = wav_writer_infer,
+    .init = wav_writer_init,
+    .process = wav_writer_process,
+    .fini = wav_writer_fini,
+};
