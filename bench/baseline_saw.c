@@ -3,14 +3,19 @@
 // buffer in one pass per note, then written with libsndfile. No graph, no threads: what a
 // careful programmer writes by hand. Usage: baseline_saw OUT.wav|OUT.flac
 #include <math.h>
-#include <stdbool.h>
 #include <sndfile.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-enum { RATE = 48000, SECONDS = 60, NOTES = 64, NOTE_FRAMES = 4 * RATE };
+enum {
+    RATE = 48000,
+    SECONDS = 60,
+    NOTES = 64,
+    NOTE_FRAMES = 4 * RATE
+};
 
 static const double PI = 3.14159265358979323846;
 
@@ -57,7 +62,8 @@ int main(int argc, char **argv) {
         add_saw(buf + 2 * start, 440.0 * pow(2.0, (pitch - 69) / 12.0), cos(w), sin(w));
     }
     bool flac = strstr(argv[1], ".flac") != NULL;
-    SF_INFO info = { .samplerate = RATE, .channels = 2,
+    SF_INFO info = { .samplerate = RATE,
+                     .channels = 2,
                      .format = flac ? SF_FORMAT_FLAC | SF_FORMAT_PCM_24
                                     : SF_FORMAT_WAV | SF_FORMAT_FLOAT };
     SNDFILE *sf = sf_open(argv[1], SFM_WRITE, &info);

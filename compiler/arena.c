@@ -5,9 +5,13 @@
 #include <string.h>
 
 #ifdef PG_ARENA_DEBUG
-enum { CHUNK_BYTES = 256 }; // small chunks give overrun bugs a chance to show
+enum {
+    CHUNK_BYTES = 256
+}; // small chunks give overrun bugs a chance to show
 #else
-enum { CHUNK_BYTES = 64 * 1024 };
+enum {
+    CHUNK_BYTES = 64 * 1024
+};
 #endif
 
 typedef struct chunk {

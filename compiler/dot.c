@@ -35,8 +35,8 @@ pg_status pg_graph_write_dot(const pg_graph *g, int root, FILE *f) {
     while (sp > 0) {
         int id = stack[--sp];
         const gnode *n = graph_node(g, id);
-        fprintf(f, "  n%d [label=\"%s\\n%d ch, %d Hz\\n", id, n->kind->name,
-                n->pn.out.channels, n->pn.out.frame_rate);
+        fprintf(f, "  n%d [label=\"%s\\n%d ch, %d Hz\\n", id, n->kind->name, n->pn.out.channels,
+                n->pn.out.frame_rate);
         write_extent(f, n->pn.out.extent);
         if (n->loc.line)
             fprintf(f, "\\nline %d", n->loc.line);
@@ -58,16 +58,15 @@ pg_status pg_graph_write_dot(const pg_graph *g, int root, FILE *f) {
 // ---- the plan, after the passes ---------------------------------------------------------
 
 static void plan_label(FILE *f, const plan_node *n, const double *node_sec, double total) {
-    fprintf(f, "%s\\n%d ch, %d Hz\\n", n->pn.kind->name, n->pn.out.channels,
-            n->pn.out.frame_rate);
+    fprintf(f, "%s\\n%d ch, %d Hz\\n", n->pn.kind->name, n->pn.out.channels, n->pn.out.frame_rate);
     write_extent(f, n->pn.out.extent);
     if (n->loc.line)
         fprintf(f, "  line %d", n->loc.line);
     if (n->merged)
         fprintf(f, "\\nmerged with %d equal node%s", n->merged, n->merged > 1 ? "s" : "");
     if (n->materialise)
-        fprintf(f, "\\nmaterialised [%lld, %lld)%s", (long long)n->mat.start,
-                (long long)n->mat.end, n->cacheable ? ", cached" : "");
+        fprintf(f, "\\nmaterialised [%lld, %lld)%s", (long long)n->mat.start, (long long)n->mat.end,
+                n->cacheable ? ", cached" : "");
     if (n->fused)
         fputs("\\nfused", f);
     if (node_sec)

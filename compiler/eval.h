@@ -10,9 +10,9 @@
 
 // Limits that turn runaway programs into PG_ERR_LIMIT errors instead of hangs.
 typedef struct eval_limits {
-    int64_t max_steps;    // statements + calls executed (default 50,000,000)
-    int max_depth;        // call depth (default 200)
-    int64_t max_list;     // elements in one list / string length (default 10,000,000)
+    int64_t max_steps; // statements + calls executed (default 50,000,000)
+    int max_depth;     // call depth (default 200)
+    int64_t max_list;  // elements in one list / string length (default 10,000,000)
 } eval_limits;
 
 // Evaluates module m of source file `file`. Sets s->root to the node given to render(),

@@ -14,10 +14,12 @@
 
 #include "pe.h"
 
-enum { MAX_DIAGS = 20 };
+enum {
+    MAX_DIAGS = 20
+};
 
 struct pg_graph {
-    arena *pool;   // node arrays, args, strings and arrays (freed with the graph)
+    arena *pool; // node arrays, args, strings and arrays (freed with the graph)
     gnode *nodes;
     int n_nodes, cap_nodes;
     int default_rate;
@@ -170,32 +172,52 @@ int pg_kind_param_index(int kind, const char *param) {
 
 static const char *value_type_name(pg_value_type t) {
     switch (t) {
-    case PG_V_NONE: return "None";
-    case PG_V_NUM: return "a float";
-    case PG_V_INT: return "an int";
-    case PG_V_BOOL: return "a bool";
-    case PG_V_STR: return "a string";
-    case PG_V_EXTENT: return "an Extent";
-    case PG_V_NODE: return "a PE";
-    case PG_V_ARRAY: return "a list";
-    case PG_V_FUNC: return "a function";
+    case PG_V_NONE:
+        return "None";
+    case PG_V_NUM:
+        return "a float";
+    case PG_V_INT:
+        return "an int";
+    case PG_V_BOOL:
+        return "a bool";
+    case PG_V_STR:
+        return "a string";
+    case PG_V_EXTENT:
+        return "an Extent";
+    case PG_V_NODE:
+        return "a PE";
+    case PG_V_ARRAY:
+        return "a list";
+    case PG_V_FUNC:
+        return "a function";
     }
     return "a value";
 }
 
 static const char *ptype_name(pe_ptype t) {
     switch (t) {
-    case PE_T_NUM: return "a number";
-    case PE_T_INT: return "an int";
-    case PE_T_BOOL: return "a bool";
-    case PE_T_STR: return "a string";
-    case PE_T_EXTENT: return "an Extent";
-    case PE_T_PE: return "a PE";
-    case PE_T_NUM_OR_PE: return "a number or a PE";
-    case PE_T_ARRAY: return "a list of numbers";
-    case PE_T_FUNC: return "a function";
-    case PE_T_PES: return "PEs";
-    case PE_T_ANY: return "a value";
+    case PE_T_NUM:
+        return "a number";
+    case PE_T_INT:
+        return "an int";
+    case PE_T_BOOL:
+        return "a bool";
+    case PE_T_STR:
+        return "a string";
+    case PE_T_EXTENT:
+        return "an Extent";
+    case PE_T_PE:
+        return "a PE";
+    case PE_T_NUM_OR_PE:
+        return "a number or a PE";
+    case PE_T_ARRAY:
+        return "a list of numbers";
+    case PE_T_FUNC:
+        return "a function";
+    case PE_T_PES:
+        return "PEs";
+    case PE_T_ANY:
+        return "a value";
     }
     return "a value";
 }
@@ -205,9 +227,9 @@ typedef struct binder {
     pg_graph *g;
     const pe_kind *kind;
     int n_params;
-    pe_value *args;  // n_params
-    bool *given;     // n_params
-    int *inputs;     // node ids by slot
+    pe_value *args; // n_params
+    bool *given;    // n_params
+    int *inputs;    // node ids by slot
     int n_inputs, cap_inputs;
     pg_diag *err;
 } binder;
@@ -265,11 +287,11 @@ static int check_range(binder *b, const pe_param *p, double x) {
         return bind_fail(b->err, PG_ERR_ARG, "%s %s must be a number, got nan", b->kind->name,
                          p->name);
     if ((p->flags & PE_P_GT0) && !(x > 0))
-        return bind_fail(b->err, PG_ERR_ARG, "%s %s must be > 0, got %g", b->kind->name,
-                         p->name, x);
+        return bind_fail(b->err, PG_ERR_ARG, "%s %s must be > 0, got %g", b->kind->name, p->name,
+                         x);
     if ((p->flags & PE_P_GE0) && !(x >= 0))
-        return bind_fail(b->err, PG_ERR_ARG, "%s %s must be >= 0, got %g", b->kind->name,
-                         p->name, x);
+        return bind_fail(b->err, PG_ERR_ARG, "%s %s must be >= 0, got %g", b->kind->name, p->name,
+                         x);
     return 0;
 }
 
@@ -291,10 +313,10 @@ static int convert(binder *b, const pe_param *p, pe_value *v) {
         return check_range(b, p, v->u.num);
     case PE_T_INT:
         if (!is_number(v) || number_of(v) != floor(number_of(v)) || fabs(number_of(v)) > 9e18)
-            return is_number(v) ? bind_fail(b->err, PG_ERR_ARG,
-                                            "%s %s must be a whole number, got %g",
-                                            b->kind->name, p->name, number_of(v))
-                                : wrong_type(b, p, v);
+            return is_number(v)
+                       ? bind_fail(b->err, PG_ERR_ARG, "%s %s must be a whole number, got %g",
+                                   b->kind->name, p->name, number_of(v))
+                       : wrong_type(b, p, v);
         v->u.i = v->type == PG_V_INT ? v->u.i : (int64_t)number_of(v);
         v->type = PG_V_INT;
         return check_range(b, p, (double)v->u.i);
@@ -379,8 +401,8 @@ static int bind_keyword(binder *b, const pg_arg *a) {
     if (k < 0 || b->kind->params[k].type == PE_T_PES) {
         const char *near = close_param(b->kind, a->name);
         return bind_fail(b->err, PG_ERR_ARG, "%s got an unexpected keyword argument '%s'%s%s%s",
-                         b->kind->name, a->name, near ? "; did you mean '" : "",
-                         near ? near : "", near ? "'?" : "");
+                         b->kind->name, a->name, near ? "; did you mean '" : "", near ? near : "",
+                         near ? "'?" : "");
     }
     if (b->given[k])
         return bind_fail(b->err, PG_ERR_ARG, "%s got multiple values for argument '%s'",
@@ -432,8 +454,8 @@ static int bind_all(binder *b, const pg_arg *args, int n_args) {
     for (int k = variadic ? 1 : 0; r == 0 && k < b->n_params; k++) {
         const pe_param *p = &b->kind->params[k];
         if (!b->given[k] && (p->flags & PE_P_REQUIRED))
-            return bind_fail(b->err, PG_ERR_ARG, "%s missing required argument '%s'",
-                             b->kind->name, p->name);
+            return bind_fail(b->err, PG_ERR_ARG, "%s missing required argument '%s'", b->kind->name,
+                             p->name);
         if (!b->given[k])
             b->args[k] = p->def;
         r = convert(b, p, &b->args[k]);
@@ -468,12 +490,23 @@ static uint64_t hash_value(XXH3_state_t *h, const pe_value *v, const gnode *node
                            const int *inputs) {
     XXH3_64bits_update(h, &v->type, sizeof v->type);
     switch (v->type) {
-    case PG_V_NONE: break;
-    case PG_V_NUM: XXH3_64bits_update(h, &v->u.num, sizeof v->u.num); break;
-    case PG_V_INT: XXH3_64bits_update(h, &v->u.i, sizeof v->u.i); break;
-    case PG_V_BOOL: XXH3_64bits_update(h, &v->u.b, sizeof v->u.b); break;
-    case PG_V_STR: XXH3_64bits_update(h, v->u.str, strlen(v->u.str) + 1); break;
-    case PG_V_EXTENT: XXH3_64bits_update(h, &v->u.ext, sizeof v->u.ext); break;
+    case PG_V_NONE:
+        break;
+    case PG_V_NUM:
+        XXH3_64bits_update(h, &v->u.num, sizeof v->u.num);
+        break;
+    case PG_V_INT:
+        XXH3_64bits_update(h, &v->u.i, sizeof v->u.i);
+        break;
+    case PG_V_BOOL:
+        XXH3_64bits_update(h, &v->u.b, sizeof v->u.b);
+        break;
+    case PG_V_STR:
+        XXH3_64bits_update(h, v->u.str, strlen(v->u.str) + 1);
+        break;
+    case PG_V_EXTENT:
+        XXH3_64bits_update(h, &v->u.ext, sizeof v->u.ext);
+        break;
     case PG_V_NODE:
         XXH3_64bits_update(h, &nodes[inputs[v->u.node]].hash, sizeof(uint64_t));
         break;
@@ -482,7 +515,9 @@ static uint64_t hash_value(XXH3_state_t *h, const pe_value *v, const gnode *node
         XXH3_64bits_update(h, v->u.array.data,
                            sizeof(double) * (size_t)v->u.array.rows * (size_t)v->u.array.cols);
         break;
-    case PG_V_FUNC: XXH3_64bits_update(h, &v->u.func.hash, sizeof v->u.func.hash); break;
+    case PG_V_FUNC:
+        XXH3_64bits_update(h, &v->u.func.hash, sizeof v->u.func.hash);
+        break;
     }
     return 0;
 }
@@ -543,8 +578,7 @@ static pg_extent nominal_extent(const pg_graph *g, const gnode *n, const int *in
     }
     if (!differs || !n->kind->infer)
         return n->pn.out.extent;
-    pe_shape *in = arena_array(g->pool, (size_t)(n->pn.n_inputs ? n->pn.n_inputs : 1),
-                               sizeof *in);
+    pe_shape *in = arena_array(g->pool, (size_t)(n->pn.n_inputs ? n->pn.n_inputs : 1), sizeof *in);
     if (!in)
         return n->pn.out.extent;
     for (int i = 0; i < n->pn.n_inputs; i++) {
@@ -576,8 +610,8 @@ static int infer_node(pg_graph *g, gnode *n, pg_srcloc loc, pg_diag *err) {
     return bind_fail(err, st, "%s", ck.message);
 }
 
-int pg_graph_add(pg_graph *g, const char *kind, const pg_arg *args, int n_args,
-                 pg_srcloc loc, pg_diag *err) {
+int pg_graph_add(pg_graph *g, const char *kind, const pg_arg *args, int n_args, pg_srcloc loc,
+                 pg_diag *err) {
     const pe_kind *k = kind ? pe_kind_lookup(kind) : NULL;
     if (!k)
         return bind_fail(err, PG_ERR_NAME, "unknown PE kind '%s'", kind ? kind : "(null)");
@@ -601,8 +635,8 @@ int pg_graph_add(pg_graph *g, const char *kind, const pg_arg *args, int n_args,
     n->n_args = b.n_params;
     n->inputs = b.inputs;
     n->loc = loc;
-    n->pn = (pe_node){ .kind = k, .args = b.args, .n_inputs = b.n_inputs, .in = in,
-                       .flags = k->flags };
+    n->pn =
+        (pe_node){ .kind = k, .args = b.args, .n_inputs = b.n_inputs, .in = in, .flags = k->flags };
     if (infer_node(g, n, loc, err) < 0)
         return -1;
     n->nominal = nominal_extent(g, n, b.inputs);

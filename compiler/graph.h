@@ -11,14 +11,14 @@
 
 typedef struct gnode {
     const pe_kind *kind;
-    pe_value *args;  // n_args, one per parameter; PE arguments hold input slots
+    pe_value *args; // n_args, one per parameter; PE arguments hold input slots
     int n_args;
-    int *inputs;     // node ids by input slot (pn.n_inputs)
-    pe_node pn;      // the kernel's view: kind, args, input shapes, inferred shape, flags
+    int *inputs;       // node ids by input slot (pn.n_inputs)
+    pe_node pn;        // the kernel's view: kind, args, input shapes, inferred shape, flags
     pg_extent nominal; // the extent pygmu reports (without filters' ring-out tails): what
                        // .extent() answers and what a render covers by default
-    pg_srcloc loc;   // the call that made the node
-    uint64_t hash;   // XXH3 of kind, arguments and inputs' hashes
+    pg_srcloc loc;     // the call that made the node
+    uint64_t hash;     // XXH3 of kind, arguments and inputs' hashes
 } gnode;
 
 // Node `id`, or NULL. Valid until the next pg_graph_add.

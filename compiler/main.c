@@ -15,7 +15,9 @@
 #include "pygmu.h"
 #include "verify.h"
 
-enum { EXIT_USAGE = 64 };
+enum {
+    EXIT_USAGE = 64
+};
 
 static const char usage_text[] =
     "usage: pygmuc PIECE.pg -o OUT.{wav,flac,aiff,ogg,...} [options]   render a piece\n"
@@ -85,8 +87,9 @@ static bool parse_time(const char *s, time_arg *t) {
 }
 
 static pg_frame to_frames(const time_arg *t, int rate) {
-    double f = t->unit == 'f' ? t->value : t->unit == 'm' ? t->value * rate / 1000.0
-                                                          : t->value * rate;
+    double f = t->unit == 'f'   ? t->value
+               : t->unit == 'm' ? t->value * rate / 1000.0
+                                : t->value * rate;
     return (pg_frame)llround(f);
 }
 
@@ -114,8 +117,9 @@ static int parse_subtype(const char *s, pg_subtype *out) {
 // Options that take a value; returns 1 when argv[*i] was one, -1 on a usage error.
 static int parse_valued(options *o, int argc, char **argv, int *i) {
     const char *a = argv[*i];
-    static const char *const valued[] = { "-o", "--subtype", "--format", "-j", "--block",
-                                          "--start", "--end", "--duration", "--cache-dir",
+    static const char *const valued[] = { "-o",           "--subtype",   "--format",
+                                          "-j",           "--block",     "--start",
+                                          "--end",        "--duration",  "--cache-dir",
                                           "--dump-graph", "--mem-limit", NULL };
     int k = 0;
     while (valued[k] && strcmp(a, valued[k]) != 0)
@@ -127,17 +131,36 @@ static int parse_valued(options *o, int argc, char **argv, int *i) {
     const char *v = argv[++*i];
     bool ok = true;
     switch (k) {
-    case 0: o->out = v; break;
+    case 0:
+        o->out = v;
+        break;
     case 1:
-    case 2: return parse_subtype(v, &o->subtype) ? -1 : 1;
-    case 3: ok = parse_int(v, 1, 256, &o->threads); break;
-    case 4: ok = parse_int(v, 1, 1 << 24, &o->block); break;
-    case 5: ok = parse_time(v, &o->start); break;
-    case 6: ok = parse_time(v, &o->end); break;
-    case 7: ok = parse_time(v, &o->duration); break;
-    case 8: o->cache_dir = v; break;
-    case 9: o->dot = v; break;
-    case 10: ok = (o->mem_limit_mb = atof(v)) > 0; break;
+    case 2:
+        return parse_subtype(v, &o->subtype) ? -1 : 1;
+    case 3:
+        ok = parse_int(v, 1, 256, &o->threads);
+        break;
+    case 4:
+        ok = parse_int(v, 1, 1 << 24, &o->block);
+        break;
+    case 5:
+        ok = parse_time(v, &o->start);
+        break;
+    case 6:
+        ok = parse_time(v, &o->end);
+        break;
+    case 7:
+        ok = parse_time(v, &o->duration);
+        break;
+    case 8:
+        o->cache_dir = v;
+        break;
+    case 9:
+        o->dot = v;
+        break;
+    case 10:
+        ok = (o->mem_limit_mb = atof(v)) > 0;
+        break;
     }
     if (!ok) {
         usage_error("bad value '%s'", v);
@@ -239,7 +262,9 @@ static int write_dot(const options *o, const pg_plan *p, const double *node_sec)
 static int render(const options *o, pg_session *s, pg_plan *p) {
     pg_render_stats stats;
     double *node_sec = o->dot ? calloc((size_t)pg_plan_node_count(p) + 1, sizeof(double)) : NULL;
-    pg_write_opts wo = { .subtype = o->subtype, .quiet = o->quiet, .stats = &stats,
+    pg_write_opts wo = { .subtype = o->subtype,
+                         .quiet = o->quiet,
+                         .stats = &stats,
                          .node_sec = node_sec,
                          .progress = !o->quiet && isatty(2) && strcmp(o->out, "-") != 0 };
     double peak = 0.0, t0 = now_sec();
@@ -252,17 +277,19 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
     if (rc)
         return rc;
     if (peak > 1.0 && !o->quiet)
-        fprintf(stderr, "pygmuc: warning: the render clips: peak %.3f (%+.1f dBFS) in a PCM "
-                        "format; lower the gain or use --subtype float\n",
+        fprintf(stderr,
+                "pygmuc: warning: the render clips: peak %.3f (%+.1f dBFS) in a PCM "
+                "format; lower the gain or use --subtype float\n",
                 peak, 20.0 * log10(peak));
     if (o->explain) {
         pg_extent w = pg_plan_window(p);
         double secs = (double)(w.end - w.start) / pg_plan_frame_rate(p), dt = now_sec() - t0;
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        fprintf(stderr, "rendered %.2f s of audio in %.3f s (%.0fx realtime) on %d threads\n"
-                        "  prepare (init + materialise) %.3f s: %d buffers, cache %d hits / "
-                        "%d misses\n  stream %.3f s\n",
+        fprintf(stderr,
+                "rendered %.2f s of audio in %.3f s (%.0fx realtime) on %d threads\n"
+                "  prepare (init + materialise) %.3f s: %d buffers, cache %d hits / "
+                "%d misses\n  stream %.3f s\n",
                 secs, dt, dt > 0 ? secs / dt : 0.0, stats.threads, stats.prepare_sec,
                 stats.materialised, stats.cache_hits, stats.cache_misses, stats.stream_sec);
         fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f\n", secs, dt,
@@ -323,8 +350,8 @@ static int compare(int argc, char **argv) {
         return (int)err.status;
     }
     if (r.rate_a != r.rate_b || r.channels_a != r.channels_b) {
-        printf("mismatch: %s is %d Hz x %d ch, %s is %d Hz x %d ch\n", a, r.rate_a,
-               r.channels_a, b, r.rate_b, r.channels_b);
+        printf("mismatch: %s is %d Hz x %d ch, %s is %d Hz x %d ch\n", a, r.rate_a, r.channels_a, b,
+               r.rate_b, r.channels_b);
         return 1;
     }
     int64_t dlen = r.frames_b - r.frames_a;

@@ -10,20 +10,24 @@
 #include "graph.h"
 #include "plan.h"
 
-enum { DEFAULT_BLOCK = 4096 };
+enum {
+    DEFAULT_BLOCK = 4096
+};
 
 // How long an --until-silence render may run past the last finite end (frames = seconds
 // times the rate): a guard against feedback-like infinite tails.
-enum { UNTIL_SILENCE_TAIL_SEC = 60 };
+enum {
+    UNTIL_SILENCE_TAIL_SEC = 60
+};
 
 typedef struct planner {
     const pg_graph *g;
-    int *order;      // graph ids, inputs first
+    int *order; // graph ids, inputs first
     int n;
-    int *index_of;   // graph id -> position in order, or -1
-    pg_extent *need; // by position
-    int *merged_into; // graph id -> how many nodes were merged into it
-    int *readers;     // by position: how many input slots read the node
+    int *index_of;       // graph id -> position in order, or -1
+    pg_extent *need;     // by position
+    int *merged_into;    // graph id -> how many nodes were merged into it
+    int *readers;        // by position: how many input slots read the node
     double *read_frames; // by position: the frames those reads ask for, summed
     pg_diag *err;
 } planner;
@@ -94,18 +98,26 @@ static bool values_equal(const pe_value *a, const pe_value *b) {
     if (a->type != b->type)
         return false;
     switch (a->type) {
-    case PG_V_NONE: return true;
-    case PG_V_NUM: return memcmp(&a->u.num, &b->u.num, sizeof a->u.num) == 0;
-    case PG_V_INT: return a->u.i == b->u.i;
-    case PG_V_BOOL: return a->u.b == b->u.b;
-    case PG_V_STR: return strcmp(a->u.str, b->u.str) == 0;
-    case PG_V_EXTENT: return a->u.ext.start == b->u.ext.start && a->u.ext.end == b->u.ext.end;
-    case PG_V_NODE: return a->u.node == b->u.node; // slots; inputs are compared separately
+    case PG_V_NONE:
+        return true;
+    case PG_V_NUM:
+        return memcmp(&a->u.num, &b->u.num, sizeof a->u.num) == 0;
+    case PG_V_INT:
+        return a->u.i == b->u.i;
+    case PG_V_BOOL:
+        return a->u.b == b->u.b;
+    case PG_V_STR:
+        return strcmp(a->u.str, b->u.str) == 0;
+    case PG_V_EXTENT:
+        return a->u.ext.start == b->u.ext.start && a->u.ext.end == b->u.ext.end;
+    case PG_V_NODE:
+        return a->u.node == b->u.node; // slots; inputs are compared separately
     case PG_V_ARRAY:
         return a->u.array.rows == b->u.array.rows && a->u.array.cols == b->u.array.cols &&
                memcmp(a->u.array.data, b->u.array.data,
                       sizeof(double) * (size_t)a->u.array.rows * (size_t)a->u.array.cols) == 0;
-    case PG_V_FUNC: return a->u.func.call == b->u.func.call && a->u.func.env == b->u.func.env;
+    case PG_V_FUNC:
+        return a->u.func.call == b->u.func.call && a->u.func.env == b->u.func.env;
     }
     return false;
 }
@@ -211,8 +223,7 @@ static bool must_materialise(const gnode *n) {
 static bool slot_is_random(const gnode *n, int slot) {
     for (int k = 0; k < n->n_args; k++) {
         const pe_param *p = &n->kind->params[k];
-        if ((p->flags & PE_P_RANDOM) && n->args[k].type == PG_V_NODE &&
-            n->args[k].u.node == slot)
+        if ((p->flags & PE_P_RANDOM) && n->args[k].type == PG_V_NODE && n->args[k].u.node == slot)
             return true;
     }
     return false;
@@ -288,8 +299,7 @@ static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat) {
     return p;
 }
 
-static pg_plan *check_window(planner *pl, const pg_plan_opts *o, const gnode *root,
-                             pg_extent *w) {
+static pg_plan *check_window(planner *pl, const pg_plan_opts *o, const gnode *root, pg_extent *w) {
     pg_extent ext = root->nominal; // pygmu's extent: filters' tails past it are cut
     w->start = o->has_start ? o->start : ext.start;
     w->end = o->has_end ? o->end : ext.end;
@@ -336,8 +346,7 @@ static double own_work(const gnode *n) {
     return (n->pn.flags & PE_F_CHEAP) ? 0.0 : 1.0;
 }
 
-static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *mat,
-                       bool optimise) {
+static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *mat, bool optimise) {
     double *work = calloc((size_t)pl->n + 1, sizeof(double));
     size_t budget = p->mem_limit ? p->mem_limit / 2 : SHARED_BUDGET_BYTES;
     if (!work)
@@ -351,7 +360,8 @@ static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *m
             free(work);
             return fail(pl, PG_ERR_EXTENT, n->loc,
                         "%s has an indefinite extent but must be rendered from a start "
-                        "(it is stateful or read at random times): crop it", n->kind->name);
+                        "(it is stateful or read at random times): crop it",
+                        n->kind->name);
         }
         work[pos] = own_work(n);
         for (int s = 0; s < n->pn.n_inputs; s++) {
@@ -463,10 +473,13 @@ void pg_plan_explain(const pg_plan *p, FILE *f) {
     int mats = 0;
     for (int i = 0; i < p->n_nodes; i++)
         mats += p->nodes[i].materialise;
-    fprintf(f, "plan: %d nodes (%d equal subgraph nodes merged), %d materialised (%.1f MiB), window [%lld, %lld) at %d Hz, "
-               "%d channels, block %d\n",
-            p->n_nodes, p->n_merged, mats, (double)p->mat_bytes / 1048576.0, (long long)p->window.start,
-            (long long)p->window.end, p->frame_rate, p->channels, p->block_frames);
+    fprintf(f,
+            "plan: %d nodes (%d equal subgraph nodes merged), %d materialised (%.1f MiB), window "
+            "[%lld, %lld) at %d Hz, "
+            "%d channels, block %d\n",
+            p->n_nodes, p->n_merged, mats, (double)p->mat_bytes / 1048576.0,
+            (long long)p->window.start, (long long)p->window.end, p->frame_rate, p->channels,
+            p->block_frames);
     for (int i = 0; i < p->n_nodes; i++) {
         const plan_node *n = &p->nodes[i];
         fprintf(f, "  #%d %s%s need [%lld, %lld)", i, n->pn.kind->name,

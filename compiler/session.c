@@ -200,8 +200,8 @@ void pg_session_print_diag(const pg_session *s, const pg_diag *d, FILE *f) {
         fprintf(f, "pygmuc: %s: %s\n", what, d->message);
         return;
     }
-    fprintf(f, "%s:%d:%d: %s: %s\n", pg_session_file_path(s, d->loc.file), d->loc.line,
-            d->loc.col, what, d->message);
+    fprintf(f, "%s:%d:%d: %s: %s\n", pg_session_file_path(s, d->loc.file), d->loc.line, d->loc.col,
+            what, d->message);
     size_t len = 0;
     const char *text = line_text(s, d->loc.file, d->loc.line, &len);
     if (!text)

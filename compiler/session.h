@@ -11,7 +11,10 @@
 #include "arena.h"
 #include "pygmu.h"
 
-enum { SESSION_MAX_DIAGS = 20, SESSION_MAX_FILES = 64 };
+enum {
+    SESSION_MAX_DIAGS = 20,
+    SESSION_MAX_FILES = 64
+};
 
 typedef struct src_file {
     const char *path; // as given
@@ -21,14 +24,14 @@ typedef struct src_file {
 
 struct pg_session {
     arena *arena;
-    jmp_buf *on_error;   // the handler; NULL outside pg_compile_file
+    jmp_buf *on_error;                     // the handler; NULL outside pg_compile_file
     src_file files[SESSION_MAX_FILES + 1]; // index 0 unused (no location)
     int n_files;
     pg_diag diags[SESSION_MAX_DIAGS];
     int n_diags;
     pg_graph *graph;
-    int root;            // the node passed to render(), or -1
-    void *eval;          // the evaluator's state (eval.c)
+    int root;   // the node passed to render(), or -1
+    void *eval; // the evaluator's state (eval.c)
 };
 
 // Adds a source file (text copied into the arena); returns its index.
@@ -37,8 +40,7 @@ int session_add_file(pg_session *s, const char *path, const char *text);
 // Records an error at loc and longjmps to the session's handler.
 _Noreturn void diag_fatal(pg_session *s, pg_srcloc loc, pg_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-_Noreturn void diag_vfatal(pg_session *s, pg_srcloc loc, pg_status st, const char *fmt,
-                           va_list ap);
+_Noreturn void diag_vfatal(pg_session *s, pg_srcloc loc, pg_status st, const char *fmt, va_list ap);
 // Records a diagnostic and goes on (warnings, and shape errors from the graph).
 void diag_add(pg_session *s, pg_srcloc loc, pg_status st, int is_warning, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

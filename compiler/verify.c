@@ -7,10 +7,10 @@
 #include "verify.h"
 
 #include <dirent.h>
-#include <stdarg.h>
 #include <math.h>
 #include <pthread.h>
 #include <sndfile.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +21,9 @@
 #include "aio.h"
 #include "pygmu.h"
 
-enum { MAX_PIECES = 4096 };
+enum {
+    MAX_PIECES = 4096
+};
 
 typedef struct piece {
     char *path;          // X.pg
@@ -206,15 +208,15 @@ static void compare_with_ref(piece *p, const float *got, int ch, int rate, int64
     }
     p->length_diff = frames - rframes;
     if (rch != ch || rrate != rate) {
-        fail_piece(p, "reference is %d Hz x %d ch, render is %d Hz x %d ch", rrate, rch, rate,
-                   ch);
+        fail_piece(p, "reference is %d Hz x %d ch, render is %d Hz x %d ch", rrate, rch, rate, ch);
         free(ref);
         return;
     }
     int64_t n = frames > rframes ? frames : rframes;
     double peak = 0.0, sig = 0.0, noise = 0.0;
     for (int64_t i = 0; i < n * ch; i++) {
-        double x = i < rframes * ch ? (double)ref[i] : 0.0, y = i < frames * ch ? (double)got[i] : 0.0;
+        double x = i < rframes * ch ? (double)ref[i] : 0.0,
+               y = i < frames * ch ? (double)got[i] : 0.0;
         double d = fabs(x - y);
         peak = d > peak ? d : peak;
         sig += x * x;
@@ -241,7 +243,8 @@ static void write_ref(piece *p, const float *got, int ch, int rate, int64_t fram
     bool flac = peak <= 1.0;
     snprintf(path, sizeof path, "%.*s.ref.%s", (int)n, p->path, flac ? "flac" : "wav");
     snprintf(other, sizeof other, "%.*s.ref.%s", (int)n, p->path, flac ? "wav" : "flac");
-    SF_INFO info = { .samplerate = rate, .channels = ch,
+    SF_INFO info = { .samplerate = rate,
+                     .channels = ch,
                      .format = flac ? SF_FORMAT_FLAC | SF_FORMAT_PCM_24
                                     : SF_FORMAT_WAV | SF_FORMAT_FLOAT };
     char tmp[4200];
@@ -315,17 +318,25 @@ static void print_row(const piece *p) {
     if (p->message[0] && !p->ok)
         printf("%-7s %s  (%.2f s)\n        %s\n", state, p->path, p->seconds, p->message);
     else
-        printf("%-7s %s  peak diff %.1f dBFS  SNR %.1f dB  (%.2f s for %.2f s of audio)\n",
-               state, p->path, p->peak_db, p->snr_db, p->seconds, p->audio_sec);
+        printf("%-7s %s  peak diff %.1f dBFS  SNR %.1f dB  (%.2f s for %.2f s of audio)\n", state,
+               p->path, p->peak_db, p->snr_db, p->seconds, p->audio_sec);
 }
 
 static void xml_escaped(FILE *f, const char *s) {
     for (; *s; s++) {
         switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
         default:
             if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
                 fputc(*s, f);
@@ -338,8 +349,10 @@ static int write_junit(const char *path, const piece *ps, int n, int failed, dou
     if (!f)
         return -1;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuites><testsuite name=\"pygmuc verify\" tests=\"%d\" failures=\"%d\" "
-               "errors=\"0\" time=\"%.3f\">\n", n, failed, total);
+    fprintf(f,
+            "<testsuites><testsuite name=\"pygmuc verify\" tests=\"%d\" failures=\"%d\" "
+            "errors=\"0\" time=\"%.3f\">\n",
+            n, failed, total);
     for (int i = 0; i < n; i++) {
         fputs("  <testcase classname=\"pygmuc.verify\" name=\"", f);
         xml_escaped(f, ps[i].path);
@@ -367,9 +380,11 @@ static int parse_opts(int argc, char **argv, verify_opts *o, const char **paths,
         else if (strcmp(a, "--tolerance-db") == 0 && i + 1 < argc)
             o->tolerance_db = atof(argv[++i]);
         else if (a[0] == '-') {
-            fprintf(stderr, "pygmuc verify: unknown option '%s'\n"
-                            "usage: pygmuc verify [PATH...] [--update] [-j N] [--junit FILE] "
-                            "[--tolerance-db X]\n", a);
+            fprintf(stderr,
+                    "pygmuc verify: unknown option '%s'\n"
+                    "usage: pygmuc verify [PATH...] [--update] [-j N] [--junit FILE] "
+                    "[--tolerance-db X]\n",
+                    a);
             return 64;
         } else if (*np < 256)
             paths[(*np)++] = a;

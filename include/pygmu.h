@@ -84,7 +84,7 @@ typedef struct pg_extent {
     pg_frame end;
 } pg_extent;
 
-PG_API pg_extent pg_extent_make(pg_frame start, pg_frame end); // swaps reversed bounds
+PG_API pg_extent pg_extent_make(pg_frame start, pg_frame end);  // swaps reversed bounds
 PG_API pg_extent pg_extent_intersect(pg_extent a, pg_extent b); // empty result: [0, 0)
 PG_API pg_extent pg_extent_union(pg_extent a, pg_extent b);     // ignores empty extents
 PG_API pg_extent pg_extent_offset(pg_extent a, pg_frame d);     // infinite bounds stay
@@ -101,11 +101,11 @@ typedef enum pg_value_type {
     PG_V_NUM,      // a double
     PG_V_INT,      // an int64
     PG_V_BOOL,
-    PG_V_STR,      // a NUL-terminated string
+    PG_V_STR, // a NUL-terminated string
     PG_V_EXTENT,
-    PG_V_NODE,     // a node id of the same graph
-    PG_V_ARRAY,    // a rows x cols matrix of doubles, row-major (a flat list: rows = 1)
-    PG_V_FUNC,     // a per-sample function (MapPE, WaveShapePE)
+    PG_V_NODE,  // a node id of the same graph
+    PG_V_ARRAY, // a rows x cols matrix of doubles, row-major (a flat list: rows = 1)
+    PG_V_FUNC,  // a per-sample function (MapPE, WaveShapePE)
 } pg_value_type;
 
 typedef struct pg_array {
@@ -178,9 +178,9 @@ PG_API pg_status pg_graph_write_dot(const pg_graph *g, int root, FILE *f);
 // ---- PE kinds -----------------------------------------------------------------------
 
 PG_API int pg_kind_count(void);
-PG_API const char *pg_kind_name(int i);   // constructor name, e.g. "GainPE"
-PG_API const char *pg_kind_method(int i); // chaining method, e.g. "gain", or NULL
-PG_API int pg_kind_find(const char *name); // index, or -1
+PG_API const char *pg_kind_name(int i);             // constructor name, e.g. "GainPE"
+PG_API const char *pg_kind_method(int i);           // chaining method, e.g. "gain", or NULL
+PG_API int pg_kind_find(const char *name);          // index, or -1
 PG_API int pg_kind_find_method(const char *method); // index, or -1
 // The position of parameter `param` in the kind's parameter list, or -1.
 PG_API int pg_kind_param_index(int kind, const char *param);
@@ -190,8 +190,8 @@ PG_API int pg_kind_param_index(int kind, const char *param);
 typedef struct pg_plan pg_plan;
 
 typedef struct pg_plan_opts {
-    bool has_start;        // render from start (else the root's extent start)
-    bool has_end;          // render until end (else the root's extent end)
+    bool has_start; // render from start (else the root's extent start)
+    bool has_end;   // render until end (else the root's extent end)
     pg_frame start;
     pg_frame end;
     bool until_silence;    // an infinite root ends at the first silent block after every
@@ -241,12 +241,12 @@ PG_API pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err);
 
 // What a render did so far (for --explain and benchmarks).
 typedef struct pg_render_stats {
-    int nodes;            // nodes in the plan
-    int materialised;     // buffers rendered once (or loaded from the cache)
+    int nodes;        // nodes in the plan
+    int materialised; // buffers rendered once (or loaded from the cache)
     int cache_hits;
-    int cache_misses;     // cacheable buffers rendered and stored
-    double prepare_sec;   // wall time of init and materialisation
-    double stream_sec;    // wall time of rendering the output blocks
+    int cache_misses;   // cacheable buffers rendered and stored
+    double prepare_sec; // wall time of init and materialisation
+    double stream_sec;  // wall time of rendering the output blocks
     int threads;
 } pg_render_stats;
 PG_API void pg_render_get_stats(const pg_render *r, pg_render_stats *s);
@@ -265,8 +265,8 @@ typedef enum pg_subtype {
 
 typedef struct pg_write_opts {
     pg_subtype subtype;
-    bool progress;  // draw a progress bar on stderr
-    bool quiet;     // no warnings on stderr
+    bool progress;          // draw a progress bar on stderr
+    bool quiet;             // no warnings on stderr
     pg_render_stats *stats; // when not NULL, receives the render's statistics
     double *node_sec;       // when not NULL, receives pg_render_node_seconds()
 } pg_write_opts;

@@ -4,10 +4,10 @@
 #include "aio.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <math.h>
 #include <pthread.h>
 #include <sndfile.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,9 @@
 #include "exec.h"
 #include "plan.h"
 
-enum { WRITE_CHUNK = 16384 };
+enum {
+    WRITE_CHUNK = 16384
+};
 
 typedef struct format_entry {
     const char *ext;
@@ -74,13 +76,13 @@ static const format_entry *format_for(const char *path) {
     return NULL;
 }
 
-
 static pg_status pick_format(const char *path, pg_subtype sub, SF_INFO *info, pg_diag *err) {
     const format_entry *f = format_for(path);
     if (!f)
         return set_err(err, PG_ERR_IO,
                        "cannot tell the audio format of '%s' from its extension (use .wav, "
-                       ".flac, .aiff, .ogg, .opus, .caf, .w64, .au or .mp3)", path);
+                       ".flac, .aiff, .ogg, .opus, .caf, .w64, .au or .mp3)",
+                       path);
     int s = f->default_sub;
     if (sub == PG_SUBTYPE_PCM16)
         s = SF_FORMAT_PCM_16;
@@ -96,8 +98,8 @@ static pg_status pick_format(const char *path, pg_subtype sub, SF_INFO *info, pg
         return set_err(err, PG_ERR_IO, "the %s format is lossy: it has no PCM subtype", f->ext);
     info->format = f->major | s;
     if (!sf_format_check(info))
-        return set_err(err, PG_ERR_IO, "libsndfile cannot write %s at %d Hz, %d channels",
-                       f->ext, info->samplerate, info->channels);
+        return set_err(err, PG_ERR_IO, "libsndfile cannot write %s at %d Hz, %d channels", f->ext,
+                       info->samplerate, info->channels);
     return PG_OK;
 }
 
@@ -123,7 +125,9 @@ static void draw_progress(pg_frame done, pg_frame total, double *last) {
 
 // The encoder runs on its own thread so that encoding (FLAC especially) overlaps
 // rendering: the renderer fills one of N_SLOTS buffers while the encoder writes another.
-enum { N_SLOTS = 3 };
+enum {
+    N_SLOTS = 3
+};
 
 typedef struct encoder {
     SNDFILE *sf;

@@ -21,7 +21,10 @@
 #include "fuse.h"
 #include "plan.h"
 
-enum { SCRATCH_CHUNK = 4 << 20, SCRATCH_ALIGN = 64 };
+enum {
+    SCRATCH_CHUNK = 4 << 20,
+    SCRATCH_ALIGN = 64
+};
 
 typedef struct scratch_chunk {
     struct scratch_chunk *next;
@@ -41,18 +44,18 @@ typedef struct exec_shared {
     fuse_index **index; // interval indexes of fused nodes with many inputs
     bool *initialised;
     // task scheduling (-j N)
-    int *pending;       // input slots whose node is not prepared yet
-    int **consumers;    // consumers[i]: nodes with an input slot reading i (one per slot)
+    int *pending;    // input slots whose node is not prepared yet
+    int **consumers; // consumers[i]: nodes with an input slot reading i (one per slot)
     int *n_consumers;
-    int *ready;         // a queue of nodes whose inputs are all prepared
+    int *ready; // a queue of nodes whose inputs are all prepared
     int ready_head, ready_tail, done;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool failed;
     pg_diag error;
-    cache *cache;       // NULL when disabled
+    cache *cache;                                 // NULL when disabled
     int n_materialised, cache_hits, cache_misses; // under lock
-    double *cost;       // per node, summed from the workers when they finish (under lock)
+    double *cost; // per node, summed from the workers when they finish (under lock)
     double prepare_sec, stream_sec;
     int threads;
 } exec_shared;
@@ -66,9 +69,9 @@ struct exec_ctx { // one per thread
 
 struct pg_render {
     exec_shared sh;
-    exec_ctx main;      // the calling thread's worker
+    exec_ctx main; // the calling thread's worker
     pg_frame cursor;
-    bool stopped;       // until_silence found its silent block
+    bool stopped; // until_silence found its silent block
 };
 
 static double now_sec(void) {
@@ -122,8 +125,7 @@ static void *scratch_alloc(exec_ctx *cx, size_t bytes) {
 // ---- errors ------------------------------------------------------------------------------
 
 // Records the first error of the render (any thread) and returns st.
-static pg_status vfail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt,
-                       va_list ap) {
+static pg_status vfail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, va_list ap) {
     pthread_mutex_lock(&sh->lock);
     if (!sh->failed) {
         sh->failed = true;
@@ -224,8 +226,8 @@ static bool is_fused(const exec_shared *sh, int id) {
 }
 
 // Adds w (c_out x ch) times a leaf's output over [t0, t0 + n) into out.
-static pg_status add_leaf(exec_ctx *cx, int id, pg_frame t0, int64_t n, float *out,
-                          int64_t stride, int c_out, const double *w) {
+static pg_status add_leaf(exec_ctx *cx, int id, pg_frame t0, int64_t n, float *out, int64_t stride,
+                          int c_out, const double *w) {
     int ch = cx->sh->plan->nodes[id].pn.out.channels;
     scratch_mark m = scratch_get(cx);
     pe_view v;
@@ -367,8 +369,8 @@ pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out) {
     exec_shared *sh = pe->cx->sh;
     const plan_node *pn = &sh->plan->nodes[pe->id];
     if (slot < 0 || slot >= pn->pn.n_inputs || n < 0)
-        return fail(sh, PG_ERR_INTERNAL, pn->loc, "%s pulled a bad input %d",
-                    pn->pn.kind->name, slot);
+        return fail(sh, PG_ERR_INTERNAL, pn->loc, "%s pulled a bad input %d", pn->pn.kind->name,
+                    slot);
     return pull_node(pe->cx, pn->inputs[slot], t0, n, out);
 }
 
@@ -385,9 +387,8 @@ static pg_status materialise(exec_ctx *cx, int id) {
     if (!buf)
         return fail(sh, PG_ERR_NOMEM, pn->loc, "out of memory materialising %s (%lld frames)",
                     pn->pn.kind->name, (long long)len);
-    uint64_t key = pn->cacheable && sh->cache
-                       ? cache_key(pn->hash, pn->mat, ch, pn->pn.out.frame_rate)
-                       : 0;
+    uint64_t key =
+        pn->cacheable && sh->cache ? cache_key(pn->hash, pn->mat, ch, pn->pn.out.frame_rate) : 0;
     bool hit = key && cache_load(sh->cache, key, buf, ch, len);
     for (int64_t off = 0; !hit && off < len && !sh->failed; off += block) {
         int64_t n = len - off < block ? len - off : block;
@@ -614,9 +615,12 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
 
 void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
     const exec_shared *sh = &r->sh;
-    *s = (pg_render_stats){ .nodes = sh->plan->n_nodes, .materialised = sh->n_materialised,
-                            .cache_hits = sh->cache_hits, .cache_misses = sh->cache_misses,
-                            .prepare_sec = sh->prepare_sec, .stream_sec = sh->stream_sec,
+    *s = (pg_render_stats){ .nodes = sh->plan->n_nodes,
+                            .materialised = sh->n_materialised,
+                            .cache_hits = sh->cache_hits,
+                            .cache_misses = sh->cache_misses,
+                            .prepare_sec = sh->prepare_sec,
+                            .stream_sec = sh->stream_sec,
                             .threads = sh->threads };
 }
 

@@ -54,6 +54,5 @@ pg_extent pg_extent_offset(pg_extent a, pg_frame d) {
 }
 
 bool pg_extent_overlaps(pg_extent a, pg_extent b) {
-    return !pg_extent_is_empty(pg_extent_intersect(a, b)) &&
-           (a.start < b.end && b.start < a.end);
+    return !pg_extent_is_empty(pg_extent_intersect(a, b)) && (a.start < b.end && b.start < a.end);
 }

@@ -12,14 +12,18 @@
 
 #include "plan.h"
 
-enum { BUCKET_SHIFT = 14, INDEX_MIN_INPUTS = 16, MAX_BUCKETS = 1 << 20 };
+enum {
+    BUCKET_SHIFT = 14,
+    INDEX_MIN_INPUTS = 16,
+    MAX_BUCKETS = 1 << 20
+};
 
 struct fuse_index {
-    pg_frame origin;  // the first bucket's first frame
+    pg_frame origin; // the first bucket's first frame
     int64_t n_buckets;
-    int *offsets;     // n_buckets + 1 offsets into slots
-    int *slots;       // input slots per bucket, in slot order
-    int *always;      // slots with indefinite or very long extents, in order
+    int *offsets; // n_buckets + 1 offsets into slots
+    int *slots;   // input slots per bucket, in slot order
+    int *always;  // slots with indefinite or very long extents, in order
     int n_always;
 };
 
@@ -108,8 +112,7 @@ static int cmp_int(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static void bucket_range(const fuse_index *x, pg_frame t0, pg_frame t1, int64_t *b0,
-                         int64_t *b1) {
+static void bucket_range(const fuse_index *x, pg_frame t0, pg_frame t1, int64_t *b0, int64_t *b1) {
     *b0 = t0 > x->origin ? bucket_of(x, t0) : 0;
     *b1 = t1 > x->origin ? bucket_of(x, t1 - 1) : -1;
     if (*b1 >= x->n_buckets)

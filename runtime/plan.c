@@ -10,7 +10,10 @@ struct plan_chunk {
     _Alignas(64) unsigned char data[];
 };
 
-enum { CHUNK_BYTES = 64 * 1024, ALIGN = 64 };
+enum {
+    CHUNK_BYTES = 64 * 1024,
+    ALIGN = 64
+};
 
 pg_plan *plan_new_empty(void) {
     return calloc(1, sizeof(pg_plan));

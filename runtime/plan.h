@@ -13,36 +13,36 @@
 #include "pygmu.h"
 
 typedef struct plan_node {
-    pe_node pn;          // kind, args, input shapes, shape, flags (plan-owned)
-    int *inputs;         // plan node index of each input slot
-    pg_extent need;      // hull of the frames the render asks of this node (may be empty)
-    bool materialise;    // rendered once over `mat` into a buffer, then read at random
-    bool cacheable;      // a materialised buffer worth keeping in the on-disk cache
-    bool fused;          // a linear node evaluated as part of a fused weighted sum
-    int merged;          // how many equal graph nodes were merged into this one (CSE)
-    pg_extent mat;       // [origin, end): what a materialised node renders
-    pg_srcloc loc;       // the call that made the node
+    pe_node pn;       // kind, args, input shapes, shape, flags (plan-owned)
+    int *inputs;      // plan node index of each input slot
+    pg_extent need;   // hull of the frames the render asks of this node (may be empty)
+    bool materialise; // rendered once over `mat` into a buffer, then read at random
+    bool cacheable;   // a materialised buffer worth keeping in the on-disk cache
+    bool fused;       // a linear node evaluated as part of a fused weighted sum
+    int merged;       // how many equal graph nodes were merged into this one (CSE)
+    pg_extent mat;    // [origin, end): what a materialised node renders
+    pg_srcloc loc;    // the call that made the node
     uint64_t hash;
 } plan_node;
 
 typedef struct plan_chunk plan_chunk;
 
 struct pg_plan {
-    plan_node *nodes;    // topological order: every input before its consumers
+    plan_node *nodes; // topological order: every input before its consumers
     int n_nodes;
-    int n_merged;        // graph nodes merged into equal ones (CSE)
-    int root;            // index of the root node
-    pg_extent window;    // the frames rendered
+    int n_merged;     // graph nodes merged into equal ones (CSE)
+    int root;         // index of the root node
+    pg_extent window; // the frames rendered
     int channels;
     int frame_rate;
     int block_frames;
     int threads;
     int opt_level;
-    bool until_silence;  // stop at the first silent block after every finite part ended
+    bool until_silence;       // stop at the first silent block after every finite part ended
     pg_frame last_finite_end; // with until_silence: the latest finite end in the graph
     size_t mem_limit;
     const char *cache_dir; // NULL: the default folder; "": no cache (plan-owned copy)
-    size_t mat_bytes;    // bytes of materialised buffers
+    size_t mat_bytes;      // bytes of materialised buffers
     plan_chunk *pool;
 };
 

@@ -15,34 +15,33 @@ extern int check_passed, check_failed;
 void check_report(const char *file, int line, const char *expr, const char *detail);
 int check_done(void);
 
-#define CHECK(cond)                                                                        \
-    ((cond) ? (void)check_passed++ : check_report(__FILE__, __LINE__, #cond, ""))
+#define CHECK(cond) ((cond) ? (void)check_passed++ : check_report(__FILE__, __LINE__, #cond, ""))
 
-#define CHECK_EQ_I64(a, b)                                                                 \
-    do {                                                                                   \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                \
-        char d_[96];                                                                       \
-        snprintf(d_, sizeof d_, "%lld != %lld", a_, b_);                                   \
-        (a_ == b_) ? (void)check_passed++ : check_report(__FILE__, __LINE__, #a " == " #b, d_); \
+#define CHECK_EQ_I64(a, b)                                                                         \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        char d_[96];                                                                               \
+        snprintf(d_, sizeof d_, "%lld != %lld", a_, b_);                                           \
+        (a_ == b_) ? (void)check_passed++ : check_report(__FILE__, __LINE__, #a " == " #b, d_);    \
     } while (0)
 
-#define CHECK_NEAR(a, b, tol)                                                              \
-    do {                                                                                   \
-        double a_ = (double)(a), b_ = (double)(b);                                         \
-        char d_[128];                                                                      \
-        snprintf(d_, sizeof d_, "%.9g vs %.9g (tol %.3g)", a_, b_, (double)(tol));         \
-        (fabs(a_ - b_) <= (tol)) ? (void)check_passed++                                    \
-                                 : check_report(__FILE__, __LINE__, #a " ~ " #b, d_);      \
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    do {                                                                                           \
+        double a_ = (double)(a), b_ = (double)(b);                                                 \
+        char d_[128];                                                                              \
+        snprintf(d_, sizeof d_, "%.9g vs %.9g (tol %.3g)", a_, b_, (double)(tol));                 \
+        (fabs(a_ - b_) <= (tol)) ? (void)check_passed++                                            \
+                                 : check_report(__FILE__, __LINE__, #a " ~ " #b, d_);              \
     } while (0)
 
-#define CHECK_STATUS(expr, st)                                                             \
-    do {                                                                                   \
-        int s_ = (int)(expr);                                                              \
-        char d_[128];                                                                      \
-        snprintf(d_, sizeof d_, "got %d (%s), want %d (%s)", s_,                           \
-                 pg_status_str((pg_status)s_), (int)(st), pg_status_str(st));              \
-        (s_ == (int)(st)) ? (void)check_passed++                                           \
-                          : check_report(__FILE__, __LINE__, #expr " -> " #st, d_);        \
+#define CHECK_STATUS(expr, st)                                                                     \
+    do {                                                                                           \
+        int s_ = (int)(expr);                                                                      \
+        char d_[128];                                                                              \
+        snprintf(d_, sizeof d_, "got %d (%s), want %d (%s)", s_, pg_status_str((pg_status)s_),     \
+                 (int)(st), pg_status_str(st));                                                    \
+        (s_ == (int)(st)) ? (void)check_passed++                                                   \
+                          : check_report(__FILE__, __LINE__, #expr " -> " #st, d_);                \
     } while (0)
 
 // ---- helpers for PE tests (tests/support.c) ----

@@ -25,10 +25,12 @@ typedef struct blit_params {
 // exact values every ANCHOR samples since the origin (so independent of blocks): since m is
 // odd, sin(m theta) / sin(theta) is the same for theta = phi and for the unwrapped
 // theta = phi + j pi, so the phasors can run without the wrap.
-enum { ANCHOR = 256 };
+enum {
+    ANCHOR = 256
+};
 
 typedef struct phasors {
-    double c1, s1, cm, sm; // e^(i theta), e^(i m theta)
+    double c1, s1, cm, sm;     // e^(i theta), e^(i m theta)
     double r1c, r1s, rmc, rms; // rotations per sample: e^(i rate), e^(i m rate)
     int64_t since_anchor;
 } phasors;

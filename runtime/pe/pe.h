@@ -38,17 +38,17 @@ enum {
 
 // Parameter types.
 typedef enum pe_ptype {
-    PE_T_NUM,        // a number (ints are converted to double)
-    PE_T_INT,        // an int (a float with an integral value is accepted)
+    PE_T_NUM, // a number (ints are converted to double)
+    PE_T_INT, // an int (a float with an integral value is accepted)
     PE_T_BOOL,
     PE_T_STR,
     PE_T_EXTENT,
-    PE_T_PE,         // a PE: becomes an input slot
-    PE_T_NUM_OR_PE,  // a number, or a PE supplying one value per frame (an input slot)
-    PE_T_ARRAY,      // a number, a list of numbers or a list of lists of numbers
-    PE_T_FUNC,       // a per-sample function
-    PE_T_PES,        // *pes (only as the first parameter of a PE_F_VARIADIC kind)
-    PE_T_ANY,        // any value (the kernel's infer checks it)
+    PE_T_PE,        // a PE: becomes an input slot
+    PE_T_NUM_OR_PE, // a number, or a PE supplying one value per frame (an input slot)
+    PE_T_ARRAY,     // a number, a list of numbers or a list of lists of numbers
+    PE_T_FUNC,      // a per-sample function
+    PE_T_PES,       // *pes (only as the first parameter of a PE_F_VARIADIC kind)
+    PE_T_ANY,       // any value (the kernel's infer checks it)
 } pe_ptype;
 
 // Parameter flags.
@@ -66,15 +66,21 @@ typedef struct pe_param {
     const char *name; // pygmu's parameter name; NULL ends the list
     pe_ptype type;
     unsigned flags;
-    pe_value def;     // the default (ignored when PE_P_REQUIRED)
+    pe_value def; // the default (ignored when PE_P_REQUIRED)
 } pe_param;
 
-#define PE_NUM(x)  {.type = PG_V_NUM, .u.num = (x)}
-#define PE_INT(x)  {.type = PG_V_INT, .u.i = (x)}
-#define PE_BOOL(x) {.type = PG_V_BOOL, .u.b = (x)}
-#define PE_STR(x)  {.type = PG_V_STR, .u.str = (x)}
-#define PE_NONE    {.type = PG_V_NONE}
-#define PE_PARAMS_END {.name = NULL}
+#define PE_NUM(x)                                                                                  \
+    { .type = PG_V_NUM, .u.num = (x) }
+#define PE_INT(x)                                                                                  \
+    { .type = PG_V_INT, .u.i = (x) }
+#define PE_BOOL(x)                                                                                 \
+    { .type = PG_V_BOOL, .u.b = (x) }
+#define PE_STR(x)                                                                                  \
+    { .type = PG_V_STR, .u.str = (x) }
+#define PE_NONE                                                                                    \
+    { .type = PG_V_NONE }
+#define PE_PARAMS_END                                                                              \
+    { .name = NULL }
 
 // The shape a node has after inference.
 typedef struct pe_shape {
@@ -89,10 +95,10 @@ typedef struct pe_node {
     const pe_value *args; // one per parameter, defaults applied. A PE argument holds its
                           // input slot in u.node (PG_V_NODE); NUM_OR_PE holds either.
     int n_inputs;
-    const pe_shape *in;   // the inputs' shapes, by slot
-    pe_shape out;         // filled by infer
-    unsigned flags;       // kind->flags on entry; infer may add PE_F_STATEFUL (e.g. a SinPE
-                          // whose frequency is a PE)
+    const pe_shape *in; // the inputs' shapes, by slot
+    pe_shape out;       // filled by infer
+    unsigned flags;     // kind->flags on entry; infer may add PE_F_STATEFUL (e.g. a SinPE
+                        // whose frequency is a PE)
 } pe_node;
 
 // What infer reports through.
@@ -124,15 +130,15 @@ typedef struct pe_inst {
     void *state;     // kind->state_size bytes, zeroed before init
     pg_frame origin; // first frame a stateful PE sees
     exec_ctx *cx;
-    int id;          // the node's index in the plan
+    int id; // the node's index in the plan
 } pe_inst;
 
 typedef struct pe_kind {
-    const char *name;        // constructor in .pg: "SinPE"
-    const char *method;      // chaining method, or NULL: "gain"
-    const pe_param *params;  // pygmu's positional order, ended by PE_PARAMS_END
-    unsigned flags;          // PE_F_*
-    size_t state_size;       // per-instance state, zeroed by the executor
+    const char *name;       // constructor in .pg: "SinPE"
+    const char *method;     // chaining method, or NULL: "gain"
+    const pe_param *params; // pygmu's positional order, ended by PE_PARAMS_END
+    unsigned flags;         // PE_F_*
+    size_t state_size;      // per-instance state, zeroed by the executor
     // Derives n->out from n->args and n->in; reports errors with pe_fail. NULL: one
     // input's shape passes through (or, for generators, mono, indefinite, default rate).
     pg_status (*infer)(pe_node *n, pe_check *ck);
@@ -145,7 +151,7 @@ typedef struct pe_kind {
     double (*linear)(const pe_node *n, int slot, int out_ch, int in_ch);
     pg_status (*init)(pe_inst *pe); // once per render, before the first process; may pull
     pg_status (*process)(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out);
-    void (*fini)(pe_inst *pe);      // undoes init
+    void (*fini)(pe_inst *pe); // undoes init
 } pe_kind;
 
 // ---- for infer ----

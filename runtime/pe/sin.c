@@ -71,7 +71,10 @@ static pg_status sin_init(pe_inst *pe) {
 // exact values at anchors every ANCHOR frames of absolute time, then complex rotation, in
 // LANES independent lanes (so the loop pipelines). Every value depends only on its frame
 // number, never on the block, and stays within ~1e-13 of sin(omega * t + phase).
-enum { ANCHOR = 1024, LANES = 4 };
+enum {
+    ANCHOR = 1024,
+    LANES = 4
+};
 
 // Writes amp * sin(omega * t + phase) for the whole segment [a, a + ANCHOR) into seg.
 static void sin_segment(double omega, double phase, float amp, pg_frame a, float *seg) {

@@ -114,7 +114,9 @@ static void test_render_warm(void) {
     snprintf(sub, sizeof sub, "%s/render", dir);
     pg_graph *g = t_graph(48000);
     int root = saw_piece(g, 110.0);
-    enum { N = 11000 };
+    enum {
+        N = 11000
+    };
     static float none[N], cold[N], warm[N], edited[N];
     pg_render_stats s;
     CHECK_STATUS(render(g, root, "", none, &s), PG_OK);

@@ -180,8 +180,8 @@ static void test_fusion(void) {
         peak = d > peak ? d : peak;
         energy += (double)a[i] * (double)a[i];
     }
-    CHECK(energy > 100.0);  // the mix is not silent
-    CHECK(peak <= 1e-6);    // -120 dBFS
+    CHECK(energy > 100.0); // the mix is not silent
+    CHECK(peak <= 1e-6);   // -120 dBFS
     CHECK(memcmp(b, c, sizeof(float) * 2 * n) == 0);
     free(a);
     free(b);
