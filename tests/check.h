@@ -5,6 +5,7 @@
 #define PG_TESTS_CHECK_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -64,5 +65,33 @@ pg_status t_render(pg_graph *g, int node, pg_frame start, pg_frame end, int bloc
 // Renders at block sizes 1, 7, 64 and 4096 and checks the results are bit-identical.
 // Returns 1 when they are.
 int t_block_invariant(pg_graph *g, int node, pg_frame start, pg_frame end);
+
+// ADD(g, "SinPE", t_num(NULL, 440), ...) adds a node (t_add prints a binding error);
+// STATUS(...) gives the status of adding it instead: PG_OK, a binding error's status (no node
+// added), or the status of the shape error the graph recorded for the new node.
+#define ARGS(...)         ((pg_arg[]){ __VA_ARGS__ })
+#define NARGS(...)        ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
+#define ADD(g, k, ...)    t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
+#define STATUS(g, k, ...) t_add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
+pg_status t_add_status(pg_graph *g, const char *kind, const pg_arg *args, int n);
+
+// Checks out[i] against want[i] for i < n, reporting the first differing frame.
+#define CHECK_FRAMES(out, want, n, tol) t_check_frames(__FILE__, __LINE__, out, want, n, tol)
+void t_check_frames(const char *file, int line, const float *out, const double *want, int n,
+                    double tol);
+
+// Renders node over [s, s + n) (block 64) into out (planar) and checks it succeeded.
+#define RENDER(g, node, s, n, out) CHECK_STATUS(t_render(g, node, s, (s) + (n), 64, out), PG_OK)
+
+bool t_extent_is(pg_extent e, pg_frame s, pg_frame end);
+
+// Renders node over [s, s + n) at optimisation level opt (0: every kernel's own process; 1:
+// linear trees fused) into out, planar.
+pg_status t_render_opt(pg_graph *g, int node, pg_frame s, int64_t n, int opt, float *out);
+
+// The fused plan (-O1) agrees with the kernels (-O0) within tol (design.md's invariant 4).
+#define CHECK_FUSED(g, node, s, n, tol) t_check_fused(__FILE__, __LINE__, g, node, s, n, tol)
+void t_check_fused(const char *file, int line, pg_graph *g, int node, pg_frame s, int64_t n,
+                   double tol);
 
 #endif // PG_TESTS_CHECK_H

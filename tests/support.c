@@ -105,3 +105,75 @@ int t_block_invariant(pg_graph *g, int node, pg_frame start, pg_frame end) {
     free(got);
     return same;
 }
+
+pg_status t_add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
+    pg_diag err;
+    pg_srcloc none = { 0, 0, 0 };
+    int before = pg_graph_diag_count(g);
+    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
+        return err.status;
+    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
+}
+
+void t_check_frames(const char *file, int line, const float *out, const double *want, int n,
+                    double tol) {
+    for (int i = 0; i < n; i++) {
+        if (fabs((double)out[i] - want[i]) > tol || isnan(out[i]) != isnan(want[i])) {
+            char d[160];
+            snprintf(d, sizeof d, "frame %d: got %.9g, want %.9g (tol %.3g)", i, (double)out[i],
+                     want[i], tol);
+            check_report(file, line, "frames", d);
+            return;
+        }
+    }
+    check_passed++;
+}
+
+bool t_extent_is(pg_extent e, pg_frame s, pg_frame end) {
+    return e.start == s && e.end == end;
+}
+
+pg_status t_render_opt(pg_graph *g, int node, pg_frame s, int64_t n, int opt, float *out) {
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.has_start = o.has_end = true;
+    o.start = s;
+    o.end = s + n;
+    o.opt_level = opt;
+    o.cache_dir = "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, node, &o, &err);
+    if (!p)
+        return err.status;
+    int ch = pg_plan_channels(p);
+    float *inter = malloc(sizeof(float) * (size_t)(n * ch + 1));
+    pg_status st = inter ? pg_render_all(p, inter, &err) : PG_ERR_NOMEM;
+    for (int64_t i = 0; st == PG_OK && i < n; i++)
+        for (int c = 0; c < ch; c++)
+            out[c * n + i] = inter[i * ch + c];
+    free(inter);
+    pg_plan_free(p);
+    return st;
+}
+
+void t_check_fused(const char *file, int line, pg_graph *g, int node, pg_frame s, int64_t n,
+                   double tol) {
+    int ch = pg_graph_node_channels(g, node);
+    float *a = malloc(sizeof(float) * (size_t)(n * ch + 1));
+    float *b = malloc(sizeof(float) * (size_t)(n * ch + 1));
+    pg_status sa = t_render_opt(g, node, s, n, 0, a), sb = t_render_opt(g, node, s, n, 1, b);
+    double worst = 0;
+    for (int64_t i = 0; sa == PG_OK && sb == PG_OK && i < n * ch; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        worst = d > worst ? d : worst;
+    }
+    char d[160];
+    snprintf(d, sizeof d, "renders %s/%s, worst difference %.3g (tol %.3g)", pg_status_str(sa),
+             pg_status_str(sb), worst, tol);
+    if (sa == PG_OK && sb == PG_OK && worst <= tol)
+        check_passed++;
+    else
+        check_report(file, line, "-O0 and fused renders agree", d);
+    free(a);
+    free(b);
+}

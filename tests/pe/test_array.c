@@ -6,47 +6,6 @@
 
 #include "check.h"
 
-// ADD(g, "SinPE", t_num(NULL, 440), ...) adds a node (t_add prints a binding error);
-// STATUS(...) gives the status of adding it instead: PG_OK, a binding error's status (no node
-// added), or the status of the shape error the graph recorded for the new node.
-#define ARGS(...)                       ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)                      ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)                  t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...)               add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define CHECK_FRAMES(out, want, n, tol) check_frames(__LINE__, out, want, n, tol)
-
-static inline pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
-// Checks out[i] against want[i] for i < n, reporting the first differing frame.
-static inline void check_frames(int line, const float *out, const double *want, int n, double tol) {
-    for (int i = 0; i < n; i++) {
-        if (fabs((double)out[i] - want[i]) > tol || isnan(out[i]) != isnan(want[i])) {
-            char d[160];
-            snprintf(d, sizeof d, "frame %d: got %.9g, want %.9g (tol %.3g)", i, (double)out[i],
-                     want[i], tol);
-            check_report(__FILE__, line, "frames", d);
-            return;
-        }
-    }
-    check_passed++;
-}
-
-// Renders node over [s, s + n) (block 64) into out and checks that the render succeeded.
-static inline void render(pg_graph *g, int node, pg_frame s, int64_t n, float *out) {
-    CHECK_STATUS(t_render(g, node, s, s + n, 64, out), PG_OK);
-}
-
-static inline bool extent_is(pg_extent e, pg_frame s, pg_frame end) {
-    return e.start == s && e.end == end;
-}
-
 static const double mono_data[] = { -2, 0, 2 };
 static const double stereo_data[] = { -2, 0, 2, -1, 1, 3 };
 
@@ -55,7 +14,7 @@ static void test_shape(void) {
     int m = ADD(g, "ArrayPE", t_arr(NULL, 1, 3, mono_data));
     int s = ADD(g, "ArrayPE", t_arr(NULL, 2, 3, stereo_data), t_int("frame_rate", 1234));
     int e = ADD(g, "ArrayPE", t_arr(NULL, 0, 0, NULL));
-    CHECK(extent_is(pg_graph_node_extent(g, m), 0, 3));
+    CHECK(t_extent_is(pg_graph_node_extent(g, m), 0, 3));
     CHECK_EQ_I64(pg_graph_node_channels(g, m), 1);
     CHECK_EQ_I64(pg_graph_node_channels(g, s), 2);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, m), 48000);
@@ -83,13 +42,13 @@ static void test_windows(void) {
     int s = ADD(g, "ArrayPE", t_arr(NULL, 2, 3, stereo_data));
     float out[10];
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
-        render(g, m, rows[r].s, 5, out);
+        RENDER(g, m, rows[r].s, 5, out);
         CHECK_FRAMES(out, rows[r].mono, 5, 0);
-        render(g, s, rows[r].s, 5, out);
+        RENDER(g, s, rows[r].s, 5, out);
         CHECK_FRAMES(out, rows[r].left, 5, 0);
         CHECK_FRAMES(out + 5, rows[r].right, 5, 0);
     }
-    render(g, m, 0, 3, out); // exactly the extent
+    RENDER(g, m, 0, 3, out); // exactly the extent
     CHECK_FRAMES(out, mono_data, 3, 0);
     pg_graph_free(g);
 }
@@ -109,10 +68,10 @@ static void test_long(void) {
     int a = ADD(g, "ArrayPE", t_arr(NULL, 2, N, d));
     free(d); // the graph keeps its own copy
     float out[6];
-    render(g, a, -1, 3, out);
+    RENDER(g, a, -1, 3, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, (float)0.1 }), 3, 0);
     CHECK_FRAMES(out + 3, ((double[]){ 0, 0, (float)-0.001 }), 3, 0);
-    render(g, a, N - 1, 3, out);
+    RENDER(g, a, N - 1, 3, out);
     CHECK_FRAMES(out, ((double[]){ (float)(0.1 * (N - 1)), 0, 0 }), 3, 0);
     CHECK_FRAMES(out + 3, ((double[]){ (float)(-0.001 * (N - 1)), 0, 0 }), 3, 0);
     CHECK(t_block_invariant(g, a, -100, N + 100));
@@ -123,14 +82,14 @@ static void test_empty(void) {
     pg_graph *g = t_graph(0);
     int e = ADD(g, "ArrayPE", t_arr(NULL, 0, 0, NULL));
     float out[4] = { 1, 1, 1, 1 };
-    render(g, e, 0, 4, out);
+    RENDER(g, e, 0, 4, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 0, 0 }), 4, 0);
     pg_graph_free(g);
 }
 
 static void test_bad_args(void) {
     pg_graph *g = t_graph(0);
-    CHECK_STATUS(add_status(g, "ArrayPE", NULL, 0), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ArrayPE", NULL, 0), PG_ERR_ARG);
     CHECK_STATUS(STATUS(g, "ArrayPE", t_str(NULL, "frames")), PG_ERR_ARG);
     CHECK_STATUS(STATUS(g, "ArrayPE", t_arr(NULL, 1, 3, mono_data), t_int("frame_rate", 0)),
                  PG_ERR_ARG);

@@ -10,21 +10,7 @@
 
 #include "check.h"
 
-#define ARGS(...)         ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)        ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)    t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...) add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define PI                3.14159265358979323846
-
-// The status of adding a node: a binding error's, or the shape error recorded for it.
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
+#define PI 3.14159265358979323846
 
 // A mono ArrayPE over [0, n).
 static int array1(pg_graph *g, const double *x, int n) {

@@ -10,20 +10,7 @@
 
 #include "check.h"
 
-#define ARGS(...)         ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)        ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)    t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...) add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define PI                3.14159265358979323846
-
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
+#define PI 3.14159265358979323846
 
 // A sine of frequency f at rate fs on each of `rows` channels (row c at f * (c + 1)).
 static int sines(pg_graph *g, double f, int fs, int rows, int n) {
@@ -191,7 +178,7 @@ static void test_shapes_and_errors(void) {
                  PG_ERR_ARG);
     CHECK_STATUS(STATUS(g, "BQ2LowPassPE", t_node(NULL, stereo), t_int("frame_rate", 0)),
                  PG_ERR_ARG);
-    CHECK_STATUS(add_status(g, "BQ2LowPassPE", NULL, 0), PG_ERR_ARG); // src_pe is required
+    CHECK_STATUS(t_add_status(g, "BQ2LowPassPE", NULL, 0), PG_ERR_ARG); // src_pe is required
     // the first and last frames of a stereo impulse: b0 on both channels, ring-out to ~0
     double imp[2] = { 1, -1 };
     int src = ADD(g, "ArrayPE", t_arr(NULL, 2, 1, imp));

@@ -12,47 +12,6 @@
 
 #include "check.h"
 
-// ADD(g, "SinPE", t_num(NULL, 440), ...) adds a node (t_add prints a binding error);
-// STATUS(...) gives the status of adding it instead: PG_OK, a binding error's status (no node
-// added), or the status of the shape error the graph recorded for the new node.
-#define ARGS(...)                       ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)                      ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)                  t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...)               add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define CHECK_FRAMES(out, want, n, tol) check_frames(__LINE__, out, want, n, tol)
-
-static inline pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
-// Checks out[i] against want[i] for i < n, reporting the first differing frame.
-static inline void check_frames(int line, const float *out, const double *want, int n, double tol) {
-    for (int i = 0; i < n; i++) {
-        if (fabs((double)out[i] - want[i]) > tol || isnan(out[i]) != isnan(want[i])) {
-            char d[160];
-            snprintf(d, sizeof d, "frame %d: got %.9g, want %.9g (tol %.3g)", i, (double)out[i],
-                     want[i], tol);
-            check_report(__FILE__, line, "frames", d);
-            return;
-        }
-    }
-    check_passed++;
-}
-
-// Renders node over [s, s + n) (block 64) into out and checks that the render succeeded.
-static inline void render(pg_graph *g, int node, pg_frame s, int64_t n, float *out) {
-    CHECK_STATUS(t_render(g, node, s, s + n, 64, out), PG_OK);
-}
-
-static inline bool extent_is(pg_extent e, pg_frame s, pg_frame end) {
-    return e.start == s && e.end == end;
-}
-
 enum {
     FR = 48000
 };
@@ -74,7 +33,7 @@ static void test_shape(void) {
     int d = ADD(g, "BlitSawPE", t_node(NULL, c));
     for (int k = 0; k < 2; k++) {
         int n = k ? d : s;
-        CHECK(extent_is(pg_graph_node_extent(g, n), PG_FRAME_MIN, PG_FRAME_MAX));
+        CHECK(t_extent_is(pg_graph_node_extent(g, n), PG_FRAME_MIN, PG_FRAME_MAX));
         CHECK_EQ_I64(pg_graph_node_frame_rate(g, n), FR);
         CHECK_EQ_I64(pg_graph_node_channels(g, n), 1);
     }
@@ -88,7 +47,7 @@ static void test_440(void) {
     pg_graph *g = t_graph(0);
     int s = saw(g, 440);
     static float out[N];
-    render(g, s, 0, N, out);
+    RENDER(g, s, 0, N, out);
     CHECK_NEAR(out[0], first_sample(440, 0), 1e-7);
     CHECK_NEAR(out[0], 0.490417, 1e-6);
     double lo = 1, hi = -1, sum = 0;
@@ -115,7 +74,7 @@ static void test_period(void) {
     pg_graph *g = t_graph(0);
     int s = saw(g, 480);
     static float out[N];
-    render(g, s, 0, N, out);
+    RENDER(g, s, 0, N, out);
     CHECK_NEAR(out[0], first_sample(480, 0), 1e-7);
     double worst = 0, sum = 0;
     for (int t = 5000; t < 5900; t++) {
@@ -146,10 +105,10 @@ static void test_harmonics_and_dynamic(void) {
     int d = ADD(g, "BlitSawPE", t_node(NULL, c));
     int s = saw(g, 1000);
     static float a[N], b[N];
-    render(g, h, 0, 5, a);
+    RENDER(g, h, 0, 5, a);
     CHECK_NEAR(a[0], first_sample(440, 2), 1e-7);
-    render(g, d, 0, N, a);
-    render(g, s, 0, N, b);
+    RENDER(g, d, 0, N, a);
+    RENDER(g, s, 0, N, b);
     CHECK(memcmp(a, b, sizeof a) == 0);
     CHECK_NEAR(a[0], 0.489583, 1e-6);
     CHECK(t_block_invariant(g, d, 0, N));
@@ -162,8 +121,8 @@ static void test_origin(void) {
     pg_graph *g = t_graph(0);
     int s = saw(g, 300);
     float a[5], b[5];
-    render(g, s, 0, 5, a);
-    render(g, s, 1000, 5, b);
+    RENDER(g, s, 0, 5, a);
+    RENDER(g, s, 1000, 5, b);
     CHECK(memcmp(a, b, sizeof a) == 0);
     pg_graph_free(g);
 }
@@ -192,14 +151,14 @@ static void test_reference(void) {
     int note = saw(g, 440.0 * pow(2.0, (53 - 69) / 12.0));
     int gain = ADD(g, "GainPE", t_node(NULL, note), t_num(NULL, 0.2));
     int crop = ADD(g, "CropPE", t_node(NULL, gain), t_ext(NULL, S, 240000));
-    render(g, crop, 0, S + N, out);
+    RENDER(g, crop, 0, S + N, out);
     double worst = 0;
     for (int i = 0; i < S + N; i++) {
         double d = fabs((double)out[i] - (double)ref[i]);
         worst = d > worst ? d : worst;
     }
     CHECK(worst <= 3e-5);
-    render(g, note, S, N, out); // the bare saw, origin at the window start
+    RENDER(g, note, S, N, out); // the bare saw, origin at the window start
     worst = 0;
     for (int i = 0; i < N; i++) {
         double d = fabs((double)(out[i] * 0.2f) - (double)ref[S + i]);

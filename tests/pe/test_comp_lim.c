@@ -8,20 +8,6 @@
 
 #include "check.h"
 
-#define ARGS(...)         ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)        ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)    t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...) add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int db_ramp(pg_graph *g) {
     double r[70];
     for (int i = 0; i < 70; i++)

@@ -9,20 +9,6 @@
 
 #include "check.h"
 
-#define ARGS(...)         ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)        ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)    t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...) add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 // ConstPE(0.5) cropped to [s, e), on `channels` channels (SpreadPE for 2).
 static int half(pg_graph *g, pg_frame s, pg_frame e, int channels) {
     int c = ADD(g, "ConstPE", t_num(NULL, 0.5));
@@ -130,7 +116,7 @@ static void test_errors(void) {
     CHECK_STATUS(STATUS(g, "EnvDetectPE", t_node(NULL, src), t_num("release", 2)), PG_ERR_ARG);
     CHECK_STATUS(STATUS(g, "EnvDetectPE", t_node(NULL, src), t_str("units", "volts")), PG_ERR_ARG);
     CHECK_STATUS(STATUS(g, "EnvDetectPE", t_node(NULL, src), t_num("units", 1)), PG_ERR_ARG);
-    CHECK_STATUS(add_status(g, "EnvDetectPE", NULL, 0), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "EnvDetectPE", NULL, 0), PG_ERR_ARG);
     pg_graph_free(g);
 }
 

@@ -8,89 +8,6 @@
 
 #include "check.h"
 
-// ADD(g, "SinPE", t_num(NULL, 440), ...) adds a node (t_add prints a binding error);
-// STATUS(...) gives the status of adding it instead: PG_OK, a binding error's status (no node
-// added), or the status of the shape error the graph recorded for the new node.
-#define ARGS(...)                       ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)                      ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)                  t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...)               add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define CHECK_FRAMES(out, want, n, tol) check_frames(__LINE__, out, want, n, tol)
-
-static inline pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
-// Checks out[i] against want[i] for i < n, reporting the first differing frame.
-static inline void check_frames(int line, const float *out, const double *want, int n, double tol) {
-    for (int i = 0; i < n; i++) {
-        if (fabs((double)out[i] - want[i]) > tol || isnan(out[i]) != isnan(want[i])) {
-            char d[160];
-            snprintf(d, sizeof d, "frame %d: got %.9g, want %.9g (tol %.3g)", i, (double)out[i],
-                     want[i], tol);
-            check_report(__FILE__, line, "frames", d);
-            return;
-        }
-    }
-    check_passed++;
-}
-
-// Renders node over [s, s + n) (block 64) into out and checks that the render succeeded.
-static inline void render(pg_graph *g, int node, pg_frame s, int64_t n, float *out) {
-    CHECK_STATUS(t_render(g, node, s, s + n, 64, out), PG_OK);
-}
-
-static inline bool extent_is(pg_extent e, pg_frame s, pg_frame end) {
-    return e.start == s && e.end == end;
-}
-
-// Renders node over [s, s + n) at optimisation level opt (0: every kernel's own process;
-// 1: linear trees fused) into out, planar.
-static pg_status render_opt(pg_graph *g, int node, pg_frame s, int64_t n, int opt, float *out) {
-    pg_plan_opts o;
-    pg_plan_opts_init(&o);
-    o.has_start = o.has_end = true;
-    o.start = s;
-    o.end = s + n;
-    o.opt_level = opt;
-    o.cache_dir = "";
-    pg_diag err;
-    pg_plan *p = pg_plan_new(g, node, &o, &err);
-    if (!p)
-        return err.status;
-    int ch = pg_plan_channels(p);
-    float *inter = malloc(sizeof(float) * (size_t)(n * ch));
-    pg_status st = pg_render_all(p, inter, &err);
-    for (int64_t i = 0; st == PG_OK && i < n; i++)
-        for (int c = 0; c < ch; c++)
-            out[c * n + i] = inter[i * ch + c];
-    free(inter);
-    pg_plan_free(p);
-    return st;
-}
-
-// The fused plan (-O1) agrees with the kernels (-O0) within tol (design.md's invariant 4).
-static void check_fused_matches(pg_graph *g, int node, pg_frame s, int64_t n, double tol) {
-    int ch = pg_graph_node_channels(g, node);
-    float *a = malloc(sizeof(float) * (size_t)(n * ch)),
-          *b = malloc(sizeof(float) * (size_t)(n * ch));
-    CHECK_STATUS(render_opt(g, node, s, n, 0, a), PG_OK);
-    CHECK_STATUS(render_opt(g, node, s, n, 1, b), PG_OK);
-    double worst = 0;
-    for (int64_t i = 0; i < n * ch; i++) {
-        double d = fabs((double)a[i] - (double)b[i]);
-        worst = d > worst ? d : worst;
-    }
-    CHECK(worst <= tol);
-    free(a);
-    free(b);
-}
-
 static int crop(pg_graph *g, int src, pg_frame s, pg_frame e) {
     return ADD(g, "CropPE", t_node(NULL, src), t_ext(NULL, s, e));
 }
@@ -109,27 +26,27 @@ static void test_pygmu(void) {
     int c05 = crop(g, src, 0, 5);
     int late = ADD(g, "GainPE", t_node(NULL, src), t_node(NULL, c05));
     float out[5];
-    render(g, one, 0, 5, out);
+    RENDER(g, one, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 1, 2, 3, 4 }), 5, 0);
-    render(g, neg, 0, 5, out);
+    RENDER(g, neg, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, -2, -4, -6, -8 }), 5, 0);
-    render(g, cropped_after, 0, 5, out);
+    RENDER(g, cropped_after, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 2, 3, 0 }), 5, 0);
-    render(g, cropped_before, 0, 5, out);
+    RENDER(g, cropped_before, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 2, 3, 0 }), 5, 0);
-    render(g, sq, 0, 5, out);
+    RENDER(g, sq, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 1, 4, 9, 16 }), 5, 0);
-    render(g, sq_src, 0, 5, out);
+    RENDER(g, sq_src, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 4, 9, 0 }), 5, 0);
-    render(g, sq_gain, 0, 5, out);
+    RENDER(g, sq_gain, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 4, 9, 0 }), 5, 0);
-    render(g, late, 5, 5, out);
+    RENDER(g, late, 5, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 0, 0, 0 }), 5, 0);
     // extents
-    CHECK(extent_is(pg_graph_node_extent(g, one), PG_FRAME_MIN, PG_FRAME_MAX));
-    CHECK(extent_is(pg_graph_node_extent(g, cropped_before), 2, 4));
-    CHECK(extent_is(pg_graph_node_extent(g, sq_src), 2, 4));
-    CHECK(extent_is(pg_graph_node_extent(g, sq_gain), 2, 4)); // gain-limited
+    CHECK(t_extent_is(pg_graph_node_extent(g, one), PG_FRAME_MIN, PG_FRAME_MAX));
+    CHECK(t_extent_is(pg_graph_node_extent(g, cropped_before), 2, 4));
+    CHECK(t_extent_is(pg_graph_node_extent(g, sq_src), 2, 4));
+    CHECK(t_extent_is(pg_graph_node_extent(g, sq_gain), 2, 4)); // gain-limited
     CHECK(t_block_invariant(g, sq_gain, -10, 10));
     pg_graph_free(g);
 }
@@ -146,22 +63,22 @@ static void test_db(void) {
     int ramp = ADD(g, "RampPE", t_num(NULL, -40), t_num(NULL, 60), t_ext(NULL, 0, 5));
     int dyn = ADD(g, "GainPE", t_node(NULL, src), t_node(NULL, ramp), t_str("units", "db"));
     float out[5];
-    render(g, d0, 0, 5, out);
+    RENDER(g, d0, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 1, 2, 3, 4 }), 5, 0);
-    render(g, dm20, 0, 5, out);
+    RENDER(g, dm20, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, .1, .2, .3, .4 }), 5, 1.5e-6);
     CHECK(out[3] == 3.0f * (float)pow(10.0, -20.0 / 20.0)); // a number: 10^(g/20) in double
-    render(g, dp20, 0, 5, out);
+    RENDER(g, dp20, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 10, 20, 30, 40 }), 5, 1.5e-6);
-    render(g, before, 0, 5, out);
+    RENDER(g, before, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 2, 3, 0 }), 5, 0);
-    render(g, after, 0, 5, out);
+    RENDER(g, after, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 2, 3, 0 }), 5, 0);
-    render(g, dyn, 0, 5, out);
+    RENDER(g, dyn, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, .1, 2, 30, 400 }), 5, 1.5e-4); // 400 has float32 ulp 3e-5
     // a PE gain in dB converts in float32 as numpy does: powf(10, g/20) per frame
     CHECK(out[1] == 1.0f * powf(10.0f, -20.0f / 20.0f));
-    CHECK(extent_is(pg_graph_node_extent(g, dyn), 0, 5));
+    CHECK(t_extent_is(pg_graph_node_extent(g, dyn), 0, 5));
     pg_graph_free(g);
 }
 
@@ -180,13 +97,13 @@ static void test_channels(void) {
     int arr = ADD(g, "ArrayPE", t_arr(NULL, 2, 3, (double[]){ 1, 2, 3, -1, -2, -3 }));
     int by_stereo = ADD(g, "GainPE", t_node(NULL, st), t_node(NULL, arr));
     float out[10];
-    render(g, by_mono, 0, 5, out);
+    RENDER(g, by_mono, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 1, 4, 9, 16, 0, 1, 4, 9, 16 }), 10, 0);
-    render(g, by_stereo, 0, 3, out);
+    RENDER(g, by_stereo, 0, 3, out);
     CHECK_FRAMES(out, ((double[]){ 0, 2, 6, 0, -2, -6 }), 6, 0);
     int c = ADD(g, "ConstPE", t_num(NULL, 0.1));
     int p = ADD(g, "GainPE", t_node(NULL, c), t_num(NULL, 0.3));
-    render(g, p, 0, 1, out);
+    RENDER(g, p, 0, 1, out);
     CHECK(out[0] == (float)0.1 * (float)0.3);
     CHECK(t_block_invariant(g, by_mono, -100, 5000));
     // a chain of constant gains fuses into one weight (0.3 * 0.7 in double): within an ulp or
@@ -194,9 +111,9 @@ static void test_channels(void) {
     int noise = t_add(g, "NoisePE", NULL, 0);
     int g1 = ADD(g, "GainPE", t_node(NULL, noise), t_num(NULL, 0.3));
     int g2 = ADD(g, "GainPE", t_node(NULL, g1), t_num(NULL, 0.7));
-    check_fused_matches(g, g2, 0, 4800, 3e-8);
+    CHECK_FUSED(g, g2, 0, 4800, 3e-8);
     int gd = ADD(g, "GainPE", t_node(NULL, st), t_num(NULL, -6), t_str("units", "db"));
-    check_fused_matches(g, gd, 0, 100, 0);
+    CHECK_FUSED(g, gd, 0, 100, 0);
     pg_graph_free(g);
 }
 

@@ -9,99 +9,16 @@
 
 #include "check.h"
 
-// ADD(g, "SinPE", t_num(NULL, 440), ...) adds a node (t_add prints a binding error);
-// STATUS(...) gives the status of adding it instead: PG_OK, a binding error's status (no node
-// added), or the status of the shape error the graph recorded for the new node.
-#define ARGS(...)                       ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)                      ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)                  t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...)               add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define CHECK_FRAMES(out, want, n, tol) check_frames(__LINE__, out, want, n, tol)
-
-static inline pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
-// Checks out[i] against want[i] for i < n, reporting the first differing frame.
-static inline void check_frames(int line, const float *out, const double *want, int n, double tol) {
-    for (int i = 0; i < n; i++) {
-        if (fabs((double)out[i] - want[i]) > tol || isnan(out[i]) != isnan(want[i])) {
-            char d[160];
-            snprintf(d, sizeof d, "frame %d: got %.9g, want %.9g (tol %.3g)", i, (double)out[i],
-                     want[i], tol);
-            check_report(__FILE__, line, "frames", d);
-            return;
-        }
-    }
-    check_passed++;
-}
-
-// Renders node over [s, s + n) (block 64) into out and checks that the render succeeded.
-static inline void render(pg_graph *g, int node, pg_frame s, int64_t n, float *out) {
-    CHECK_STATUS(t_render(g, node, s, s + n, 64, out), PG_OK);
-}
-
-static inline bool extent_is(pg_extent e, pg_frame s, pg_frame end) {
-    return e.start == s && e.end == end;
-}
-
-// Renders node over [s, s + n) at optimisation level opt (0: every kernel's own process;
-// 1: linear trees fused) into out, planar.
-static pg_status render_opt(pg_graph *g, int node, pg_frame s, int64_t n, int opt, float *out) {
-    pg_plan_opts o;
-    pg_plan_opts_init(&o);
-    o.has_start = o.has_end = true;
-    o.start = s;
-    o.end = s + n;
-    o.opt_level = opt;
-    o.cache_dir = "";
-    pg_diag err;
-    pg_plan *p = pg_plan_new(g, node, &o, &err);
-    if (!p)
-        return err.status;
-    int ch = pg_plan_channels(p);
-    float *inter = malloc(sizeof(float) * (size_t)(n * ch));
-    pg_status st = pg_render_all(p, inter, &err);
-    for (int64_t i = 0; st == PG_OK && i < n; i++)
-        for (int c = 0; c < ch; c++)
-            out[c * n + i] = inter[i * ch + c];
-    free(inter);
-    pg_plan_free(p);
-    return st;
-}
-
-// The fused plan (-O1) agrees with the kernels (-O0) within tol (design.md's invariant 4).
-static void check_fused_matches(pg_graph *g, int node, pg_frame s, int64_t n, double tol) {
-    int ch = pg_graph_node_channels(g, node);
-    float *a = malloc(sizeof(float) * (size_t)(n * ch)),
-          *b = malloc(sizeof(float) * (size_t)(n * ch));
-    CHECK_STATUS(render_opt(g, node, s, n, 0, a), PG_OK);
-    CHECK_STATUS(render_opt(g, node, s, n, 1, b), PG_OK);
-    double worst = 0;
-    for (int64_t i = 0; i < n * ch; i++) {
-        double d = fabs((double)a[i] - (double)b[i]);
-        worst = d > worst ? d : worst;
-    }
-    CHECK(worst <= tol);
-    free(a);
-    free(b);
-}
-
 static void test_two_ramps(void) {
     pg_graph *g = t_graph(0);
     int a = ADD(g, "RampPE", t_num(NULL, 0), t_num(NULL, 10), t_ext(NULL, 0, 10));
     int b = ADD(g, "RampPE", t_num(NULL, 100), t_num(NULL, 0), t_ext(NULL, 5, 15));
     int m = ADD(g, "MixPE", t_node(NULL, a), t_node(NULL, b));
-    CHECK(extent_is(pg_graph_node_extent(g, m), 0, 15));
+    CHECK(t_extent_is(pg_graph_node_extent(g, m), 0, 15));
     CHECK_EQ_I64(pg_graph_node_channels(g, m), 1);
     float out[20];
     double want[20];
-    render(g, m, -2, 20, out);
+    RENDER(g, m, -2, 20, out);
     for (int i = 0; i < 20; i++) {
         int t = i - 2;
         want[i] = t < 0 || t >= 15 ? 0
@@ -122,13 +39,13 @@ static void test_extents(void) {
     int e = ADD(g, "ArrayPE", t_arr(NULL, 0, 0, NULL));
     int b = ADD(g, "RampPE", t_num(NULL, 2), t_num(NULL, 2), t_ext(NULL, 30, 40));
     int m = ADD(g, "MixPE", t_node(NULL, a), t_node(NULL, e), t_node(NULL, b));
-    CHECK(extent_is(pg_graph_node_extent(g, m), 10, 40));
+    CHECK(t_extent_is(pg_graph_node_extent(g, m), 10, 40));
     int c = ADD(g, "ConstPE", t_num(NULL, 0.5));
     int inf = ADD(g, "MixPE", t_node(NULL, a), t_node(NULL, c));
-    CHECK(extent_is(pg_graph_node_extent(g, inf), PG_FRAME_MIN, PG_FRAME_MAX));
+    CHECK(t_extent_is(pg_graph_node_extent(g, inf), PG_FRAME_MIN, PG_FRAME_MAX));
     float out[40];
     double want[40];
-    render(g, m, 0, 40, out);
+    RENDER(g, m, 0, 40, out);
     for (int t = 0; t < 40; t++)
         want[t] = t >= 10 && t < 20 ? 1 : t >= 30 ? 2 : 0;
     CHECK_FRAMES(out, want, 40, 0);
@@ -148,7 +65,7 @@ static void test_channels_and_order(void) {
     CHECK_EQ_I64(pg_graph_node_channels(g, m2), 2);
     float out[6];
     for (int k = 0; k < 2; k++) {
-        render(g, k ? m2 : m1, 0, 3, out);
+        RENDER(g, k ? m2 : m1, 0, 3, out);
         CHECK_FRAMES(out, ((double[]){ 101, 202, 303, 110, 220, 330 }), 6, 0);
     }
     int big = ADD(g, "ConstPE", t_num(NULL, 1e8));
@@ -156,12 +73,12 @@ static void test_channels_and_order(void) {
     int neg = ADD(g, "ConstPE", t_num(NULL, -1e8));
     int ordered = ADD(g, "MixPE", t_node(NULL, big), t_node(NULL, one), t_node(NULL, neg));
     int other = ADD(g, "MixPE", t_node(NULL, big), t_node(NULL, neg), t_node(NULL, one));
-    render(g, ordered, 0, 1, out);
+    RENDER(g, ordered, 0, 1, out);
     CHECK(out[0] == 0.0f); // 1e8 + 1 rounds to 1e8 in float32 (spacing 8)
-    render(g, other, 0, 1, out);
+    RENDER(g, other, 0, 1, out);
     CHECK(out[0] == 1.0f);
     CHECK(t_block_invariant(g, m1, -5, 10));
-    check_fused_matches(g, m1, -2, 6, 0);
+    CHECK_FUSED(g, m1, -2, 6, 0);
     pg_graph_free(g);
 }
 
@@ -179,7 +96,7 @@ static void test_fused(void) {
     int c = ADD(g, "StereoPE", t_node(NULL, s));
     int m = ADD(g, "MixPE", t_node(NULL, ag), t_node(NULL, bg), t_node(NULL, c));
     CHECK_EQ_I64(pg_graph_node_channels(g, m), 2);
-    check_fused_matches(g, m, -3000, 9000, 1e-6);
+    CHECK_FUSED(g, m, -3000, 9000, 1e-6);
     CHECK(t_block_invariant(g, m, -3000, 3000));
     pg_graph_free(g);
 }
@@ -191,12 +108,12 @@ static void test_empty_and_single(void) {
     CHECK_EQ_I64(pg_graph_node_channels(g, m), 1);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, m), 44100);
     float out[4] = { 1, 1, 1, 1 };
-    render(g, m, 0, 4, out);
+    RENDER(g, m, 0, 4, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 0, 0 }), 4, 0);
     int id = ADD(g, "IdentityPE", t_int("frame_rate", 1234));
     int single = ADD(g, "MixPE", t_node(NULL, id));
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, single), 1234);
-    render(g, single, 7, 3, out);
+    RENDER(g, single, 7, 3, out);
     CHECK_FRAMES(out, ((double[]){ 7, 8, 9 }), 3, 0);
     pg_graph_free(g);
 }

@@ -8,62 +8,21 @@
 
 #include "check.h"
 
-// ADD(g, "SinPE", t_num(NULL, 440), ...) adds a node (t_add prints a binding error);
-// STATUS(...) gives the status of adding it instead: PG_OK, a binding error's status (no node
-// added), or the status of the shape error the graph recorded for the new node.
-#define ARGS(...)                       ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)                      ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)                  t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...)               add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define CHECK_FRAMES(out, want, n, tol) check_frames(__LINE__, out, want, n, tol)
-
-static inline pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
-// Checks out[i] against want[i] for i < n, reporting the first differing frame.
-static inline void check_frames(int line, const float *out, const double *want, int n, double tol) {
-    for (int i = 0; i < n; i++) {
-        if (fabs((double)out[i] - want[i]) > tol || isnan(out[i]) != isnan(want[i])) {
-            char d[160];
-            snprintf(d, sizeof d, "frame %d: got %.9g, want %.9g (tol %.3g)", i, (double)out[i],
-                     want[i], tol);
-            check_report(__FILE__, line, "frames", d);
-            return;
-        }
-    }
-    check_passed++;
-}
-
-// Renders node over [s, s + n) (block 64) into out and checks that the render succeeded.
-static inline void render(pg_graph *g, int node, pg_frame s, int64_t n, float *out) {
-    CHECK_STATUS(t_render(g, node, s, s + n, 64, out), PG_OK);
-}
-
-static inline bool extent_is(pg_extent e, pg_frame s, pg_frame end) {
-    return e.start == s && e.end == end;
-}
-
 static void test_values(void) {
     pg_graph *g = t_graph(0);
     int a = ADD(g, "ArrayPE", t_arr(NULL, 1, 5, (double[]){ 1, 2, 3, 4, 5 }));
     int b = ADD(g, "ArrayPE", t_arr(NULL, 1, 3, (double[]){ 2, 2, -2 }));
     int m = ADD(g, "MulPE", t_node(NULL, a), t_node(NULL, b));
-    CHECK(extent_is(pg_graph_node_extent(g, m), 0, 3));
+    CHECK(t_extent_is(pg_graph_node_extent(g, m), 0, 3));
     float out[7];
-    render(g, m, -1, 7, out);
+    RENDER(g, m, -1, 7, out);
     CHECK_FRAMES(out, ((double[]){ 0, 2, 4, -6, 0, 0, 0 }), 7, 0);
     // Q39's example: [0, 5) * [3, 10) is [3, 5)
     int r1 = ADD(g, "RampPE", t_num(NULL, 0), t_num(NULL, 5), t_ext(NULL, 0, 5));
     int r2 = ADD(g, "RampPE", t_num(NULL, 0), t_num(NULL, 7), t_ext(NULL, 3, 10));
     int q = ADD(g, "MulPE", t_node(NULL, r1), t_node(NULL, r2));
-    CHECK(extent_is(pg_graph_node_extent(g, q), 3, 5));
-    render(g, q, 2, 4, out);
+    CHECK(t_extent_is(pg_graph_node_extent(g, q), 3, 5));
+    RENDER(g, q, 2, 4, out);
     CHECK_FRAMES(out, ((double[]){ 0, 3 * 0, 4 * 1, 0 }), 4, 0);
     // a ramp t on [0, 100) times a ramp t - 5 on [5, 100): t*(t - 5) on [5, 100)
     int u = ADD(g, "RampPE", t_num(NULL, 0), t_num(NULL, 100), t_ext(NULL, 0, 100));
@@ -71,7 +30,7 @@ static void test_values(void) {
     int uv = ADD(g, "MulPE", t_node(NULL, u), t_node(NULL, v));
     float w[100];
     double want[100];
-    render(g, uv, 0, 100, w);
+    RENDER(g, uv, 0, 100, w);
     for (int t = 0; t < 100; t++)
         want[t] = t < 5 ? 0 : (double)t * (t - 5);
     CHECK_FRAMES(w, want, 100, 0);
@@ -86,24 +45,24 @@ static void test_channels_and_rounding(void) {
     int two = ADD(g, "ConstPE", t_num(NULL, 2));
     int id = t_add(g, "IdentityPE", NULL, 0);
     int m = ADD(g, "MulPE", t_node(NULL, two), t_node(NULL, id));
-    CHECK(extent_is(pg_graph_node_extent(g, m), PG_FRAME_MIN, PG_FRAME_MAX));
+    CHECK(t_extent_is(pg_graph_node_extent(g, m), PG_FRAME_MIN, PG_FRAME_MAX));
     float out[6];
-    render(g, m, -2, 5, out);
+    RENDER(g, m, -2, 5, out);
     CHECK_FRAMES(out, ((double[]){ -4, -2, 0, 2, 4 }), 5, 0);
     int st = ADD(g, "ArrayPE", t_arr(NULL, 2, 2, (double[]){ 1, 2, 3, 4 }));
     int ten = ADD(g, "ArrayPE", t_arr(NULL, 1, 2, (double[]){ 10, -10 }));
     int sm = ADD(g, "MulPE", t_node(NULL, ten), t_node(NULL, st));
     CHECK_EQ_I64(pg_graph_node_channels(g, sm), 2);
-    render(g, sm, 0, 2, out);
+    RENDER(g, sm, 0, 2, out);
     CHECK_FRAMES(out, ((double[]){ 10, -20, 30, -40 }), 4, 0);
     int a = ADD(g, "ConstPE", t_num(NULL, 0.1));
     int b = ADD(g, "ConstPE", t_num(NULL, 0.2));
     int c = ADD(g, "ConstPE", t_num(NULL, 0.3));
     int abc = ADD(g, "MulPE", t_node(NULL, a), t_node(NULL, b), t_node(NULL, c));
-    render(g, abc, 0, 1, out);
+    RENDER(g, abc, 0, 1, out);
     CHECK(out[0] == ((float)0.1 * (float)0.2) * (float)0.3);
     int single = ADD(g, "MulPE", t_node(NULL, id));
-    render(g, single, 3, 2, out);
+    RENDER(g, single, 3, 2, out);
     CHECK_FRAMES(out, ((double[]){ 3, 4 }), 2, 0);
     CHECK(t_block_invariant(g, sm, -3, 5));
     pg_graph_free(g);
@@ -121,7 +80,7 @@ static void test_empty(void) {
     int d = ADD(g, "MulPE", t_node(NULL, a), t_node(NULL, r));
     CHECK(pg_extent_is_empty(pg_graph_node_extent(g, d)));
     float out[3] = { 1, 1, 1 };
-    render(g, d, 0, 3, out);
+    RENDER(g, d, 0, 3, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 0 }), 3, 0);
     pg_graph_free(g);
 }

@@ -10,47 +10,6 @@
 
 #include "check.h"
 
-// ADD(g, "SinPE", t_num(NULL, 440), ...) adds a node (t_add prints a binding error);
-// STATUS(...) gives the status of adding it instead: PG_OK, a binding error's status (no node
-// added), or the status of the shape error the graph recorded for the new node.
-#define ARGS(...)                       ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)                      ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)                  t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...)               add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define CHECK_FRAMES(out, want, n, tol) check_frames(__LINE__, out, want, n, tol)
-
-static inline pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
-// Checks out[i] against want[i] for i < n, reporting the first differing frame.
-static inline void check_frames(int line, const float *out, const double *want, int n, double tol) {
-    for (int i = 0; i < n; i++) {
-        if (fabs((double)out[i] - want[i]) > tol || isnan(out[i]) != isnan(want[i])) {
-            char d[160];
-            snprintf(d, sizeof d, "frame %d: got %.9g, want %.9g (tol %.3g)", i, (double)out[i],
-                     want[i], tol);
-            check_report(__FILE__, line, "frames", d);
-            return;
-        }
-    }
-    check_passed++;
-}
-
-// Renders node over [s, s + n) (block 64) into out and checks that the render succeeded.
-static inline void render(pg_graph *g, int node, pg_frame s, int64_t n, float *out) {
-    CHECK_STATUS(t_render(g, node, s, s + n, 64, out), PG_OK);
-}
-
-static inline bool extent_is(pg_extent e, pg_frame s, pg_frame end) {
-    return e.start == s && e.end == end;
-}
-
 enum {
     N = 48000
 };
@@ -64,7 +23,7 @@ static void test_shape(void) {
     pg_graph *g = t_graph(0);
     int a = t_add(g, "NoisePE", NULL, 0);
     int b = ADD(g, "NoisePE", t_num(NULL, 0.5), t_int(NULL, 44100), t_int(NULL, 7));
-    CHECK(extent_is(pg_graph_node_extent(g, a), PG_FRAME_MIN, PG_FRAME_MAX));
+    CHECK(t_extent_is(pg_graph_node_extent(g, a), PG_FRAME_MIN, PG_FRAME_MAX));
     CHECK_EQ_I64(pg_graph_node_channels(g, a), 1);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, a), 48000);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, b), 44100);
@@ -78,7 +37,7 @@ static void test_statistics(void) {
     pg_graph *g = t_graph(0);
     int a = t_add(g, "NoisePE", NULL, 0);
     float *out = malloc(sizeof(float) * N);
-    render(g, a, 0, N, out);
+    RENDER(g, a, 0, N, out);
     double sum = 0, sq = 0, lo = 1, hi = -1;
     int same = 1;
     for (int i = 0; i < N; i++) {
@@ -107,24 +66,24 @@ static void test_windows_and_seeds(void) {
     int s1 = ADD(g, "NoisePE", t_int("seed", 1));
     int half = ADD(g, "NoisePE", t_num("gain", 0.5));
     float wide[30], narrow[10], other[30];
-    render(g, a, 990, 30, wide);
-    render(g, a, 1000, 10, narrow);
+    RENDER(g, a, 990, 30, wide);
+    RENDER(g, a, 1000, 10, narrow);
     CHECK(memcmp(wide + 10, narrow, sizeof narrow) == 0);
-    render(g, s0, 990, 30, other);
+    RENDER(g, s0, 990, 30, other);
     CHECK(memcmp(wide, other, sizeof wide) == 0);
-    render(g, s1, 990, 30, other);
+    RENDER(g, s1, 990, 30, other);
     int differ = 0;
     for (int i = 0; i < 30; i++)
         differ += other[i] != wide[i];
     CHECK(differ >= 29);
     CHECK(other[0] == spec(990, 1, 1.0));
-    render(g, half, 990, 30, other);
+    RENDER(g, half, 990, 30, other);
     int halved = 1;
     for (int i = 0; i < 30; i++)
         halved &= other[i] == 0.5f * wide[i];
     CHECK(halved);
     pg_frame far = -((pg_frame)1 << 50);
-    render(g, a, far, 3, other);
+    RENDER(g, a, far, 3, other);
     CHECK(other[0] == spec(far, 0, 1.0) && other[2] == spec(far + 2, 0, 1.0));
     CHECK(t_block_invariant(g, a, -3000, 3000));
     pg_graph_free(g);

@@ -9,53 +9,12 @@
 
 #include "check.h"
 
-// ADD(g, "SinPE", t_num(NULL, 440), ...) adds a node (t_add prints a binding error);
-// STATUS(...) gives the status of adding it instead: PG_OK, a binding error's status (no node
-// added), or the status of the shape error the graph recorded for the new node.
-#define ARGS(...)                       ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)                      ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)                  t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...)               add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define CHECK_FRAMES(out, want, n, tol) check_frames(__LINE__, out, want, n, tol)
-
-static inline pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
-// Checks out[i] against want[i] for i < n, reporting the first differing frame.
-static inline void check_frames(int line, const float *out, const double *want, int n, double tol) {
-    for (int i = 0; i < n; i++) {
-        if (fabs((double)out[i] - want[i]) > tol || isnan(out[i]) != isnan(want[i])) {
-            char d[160];
-            snprintf(d, sizeof d, "frame %d: got %.9g, want %.9g (tol %.3g)", i, (double)out[i],
-                     want[i], tol);
-            check_report(__FILE__, line, "frames", d);
-            return;
-        }
-    }
-    check_passed++;
-}
-
-// Renders node over [s, s + n) (block 64) into out and checks that the render succeeded.
-static inline void render(pg_graph *g, int node, pg_frame s, int64_t n, float *out) {
-    CHECK_STATUS(t_render(g, node, s, s + n, 64, out), PG_OK);
-}
-
-static inline bool extent_is(pg_extent e, pg_frame s, pg_frame end) {
-    return e.start == s && e.end == end;
-}
-
 static void test_shape(void) {
     pg_graph *g = t_graph(0);
     int r = ADD(g, "RampPE", t_num(NULL, 10), t_num(NULL, 20), t_ext(NULL, 0, 10));
     int q = ADD(g, "RampPE", t_num(NULL, 0), t_num(NULL, 1), t_ext(NULL, 0, 10),
                 t_int("frame_rate", 1234));
-    CHECK(extent_is(pg_graph_node_extent(g, r), 0, 10));
+    CHECK(t_extent_is(pg_graph_node_extent(g, r), 0, 10));
     CHECK_EQ_I64(pg_graph_node_channels(g, r), 1);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, r), 48000);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, q), 1234);
@@ -66,26 +25,26 @@ static void test_values(void) {
     pg_graph *g = t_graph(0);
     int r = ADD(g, "RampPE", t_num(NULL, 10), t_num(NULL, 20), t_ext(NULL, 0, 10));
     float out[10];
-    render(g, r, 0, 10, out);
+    RENDER(g, r, 0, 10, out);
     CHECK_FRAMES(out, ((double[]){ 10, 11, 12, 13, 14, 15, 16, 17, 18, 19 }), 10, 0);
-    render(g, r, -5, 10, out); // pygmu: 10 x 5 before the ramp; here the extent starts at 0
+    RENDER(g, r, -5, 10, out); // pygmu: 10 x 5 before the ramp; here the extent starts at 0
     CHECK_FRAMES(out, ((double[]){ 0, 0, 0, 0, 0, 10, 11, 12, 13, 14 }), 10, 0);
-    render(g, r, 5, 10, out); // the last frame inside is end_v - slope = 19
+    RENDER(g, r, 5, 10, out); // the last frame inside is end_v - slope = 19
     CHECK_FRAMES(out, ((double[]){ 15, 16, 17, 18, 19, 0, 0, 0, 0, 0 }), 10, 0);
-    render(g, r, -20, 10, out); // wholly outside: n frames (Q44), all zero
+    RENDER(g, r, -20, 10, out); // wholly outside: n frames (Q44), all zero
     CHECK_FRAMES(out, ((double[]){ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }), 10, 0);
     // pygmu's test_gain_pe fixture: RampPE(-40, 60, [0, 5)) = [-40, -20, 0, 20, 40]
     int db = ADD(g, "RampPE", t_num(NULL, -40), t_num(NULL, 60), t_ext(NULL, 0, 5));
-    render(g, db, 0, 5, out);
+    RENDER(g, db, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ -40, -20, 0, 20, 40 }), 5, 0);
     // a ramp far from 0 is computed from t - S: 0, 1/4, 2/4, 3/4 (exact in float32)
     pg_frame far = (pg_frame)1 << 40;
     int f = ADD(g, "RampPE", t_num(NULL, 0), t_num(NULL, 1), t_ext(NULL, far, far + 4));
-    render(g, f, far, 4, out);
+    RENDER(g, f, far, 4, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0.25, 0.5, 0.75 }), 4, 0);
     // thirds round to float32 per frame: (float)(1/3), (float)(2/3)
     int th = ADD(g, "RampPE", t_num(NULL, 0), t_num(NULL, 1), t_ext(NULL, 0, 3));
-    render(g, th, 0, 3, out);
+    RENDER(g, th, 0, 3, out);
     CHECK_FRAMES(out, ((double[]){ 0, (float)(1.0 / 3), (float)(2.0 / 3) }), 3, 0);
     pg_graph_free(g);
 }
@@ -97,7 +56,7 @@ static void test_blocks(void) {
     int r = ADD(g, "RampPE", t_num(NULL, -1), t_num(NULL, 1), t_ext(NULL, 100, 9000));
     CHECK(t_block_invariant(g, r, 0, 9100));
     float *out = malloc(sizeof(float) * 8900);
-    render(g, r, 100, 8900, out);
+    RENDER(g, r, 100, 8900, out);
     int ok = 1;
     for (int i = 0; i < 8900; i++)
         ok &= out[i] == (float)(-1.0 + (2.0 / 8900) * i);

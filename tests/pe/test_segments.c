@@ -7,47 +7,6 @@
 
 #include "check.h"
 
-// ADD(g, "SinPE", t_num(NULL, 440), ...) adds a node (t_add prints a binding error);
-// STATUS(...) gives the status of adding it instead: PG_OK, a binding error's status (no node
-// added), or the status of the shape error the graph recorded for the new node.
-#define ARGS(...)                       ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)                      ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)                  t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...)               add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define CHECK_FRAMES(out, want, n, tol) check_frames(__LINE__, out, want, n, tol)
-
-static inline pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
-// Checks out[i] against want[i] for i < n, reporting the first differing frame.
-static inline void check_frames(int line, const float *out, const double *want, int n, double tol) {
-    for (int i = 0; i < n; i++) {
-        if (fabs((double)out[i] - want[i]) > tol || isnan(out[i]) != isnan(want[i])) {
-            char d[160];
-            snprintf(d, sizeof d, "frame %d: got %.9g, want %.9g (tol %.3g)", i, (double)out[i],
-                     want[i], tol);
-            check_report(__FILE__, line, "frames", d);
-            return;
-        }
-    }
-    check_passed++;
-}
-
-// Renders node over [s, s + n) (block 64) into out and checks that the render succeeded.
-static inline void render(pg_graph *g, int node, pg_frame s, int64_t n, float *out) {
-    CHECK_STATUS(t_render(g, node, s, s + n, 64, out), PG_OK);
-}
-
-static inline bool extent_is(pg_extent e, pg_frame s, pg_frame end) {
-    return e.start == s && e.end == end;
-}
-
 static const double bp[] = { 0, 1, 4, 2, 6, -3 };
 
 static int seg(pg_graph *g, int rows, const double *pairs, const char *interp) {
@@ -58,7 +17,7 @@ static void test_shape(void) {
     pg_graph *g = t_graph(0);
     int s = ADD(g, "SegmentsPE", t_arr(NULL, 3, 2, bp));
     int r = ADD(g, "SegmentsPE", t_arr(NULL, 3, 2, bp), t_str(NULL, "step"), t_int(NULL, 1234));
-    CHECK(extent_is(pg_graph_node_extent(g, s), PG_FRAME_MIN, PG_FRAME_MAX));
+    CHECK(t_extent_is(pg_graph_node_extent(g, s), PG_FRAME_MIN, PG_FRAME_MAX));
     CHECK_EQ_I64(pg_graph_node_channels(g, s), 1);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, s), 48000);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, r), 1234);
@@ -71,14 +30,14 @@ static void test_values(void) {
     float out[9];
     for (int k = 0; k < 2; k++) {
         int n = k ? step : ramp;
-        render(g, n, -5, 5, out);
+        RENDER(g, n, -5, 5, out);
         CHECK_FRAMES(out, ((double[]){ 1, 1, 1, 1, 1 }), 5, 0);
-        render(g, n, 6, 5, out);
+        RENDER(g, n, 6, 5, out);
         CHECK_FRAMES(out, ((double[]){ -3, -3, -3, -3, -3 }), 5, 0);
     }
-    render(g, ramp, -1, 9, out);
+    RENDER(g, ramp, -1, 9, out);
     CHECK_FRAMES(out, ((double[]){ 1, 1, 1.25, 1.5, 1.75, 2, -0.5, -3, -3 }), 9, 0);
-    render(g, step, -1, 9, out);
+    RENDER(g, step, -1, 9, out);
     CHECK_FRAMES(out, ((double[]){ 1, 1, 1, 1, 1, 2, 2, -3, -3 }), 9, 0);
     CHECK(t_block_invariant(g, ramp, -100, 100));
     pg_graph_free(g);
@@ -93,13 +52,13 @@ static void test_insertion(void) {
     int dup_step = seg(g, 3, (double[]){ 0, 100, 2, 200, 2, 300 }, "step");
     int unsorted = seg(g, 3, (double[]){ 4, 2, 6, -3, 0, 1 }, "ramp"); // bp, shuffled
     float out[9];
-    render(g, sorted, 0, 2, out);
+    RENDER(g, sorted, 0, 2, out);
     CHECK_FRAMES(out, ((double[]){ 300, 200 }), 2, 0);
-    render(g, dup, 0, 3, out);
+    RENDER(g, dup, 0, 3, out);
     CHECK_FRAMES(out, ((double[]){ 100, 200, 300 }), 3, 0);
-    render(g, dup_step, 0, 3, out);
+    RENDER(g, dup_step, 0, 3, out);
     CHECK_FRAMES(out, ((double[]){ 100, 100, 300 }), 3, 0);
-    render(g, unsorted, -1, 9, out);
+    RENDER(g, unsorted, -1, 9, out);
     CHECK_FRAMES(out, ((double[]){ 1, 1, 1.25, 1.5, 1.75, 2, -0.5, -3, -3 }), 9, 0);
     pg_graph_free(g);
 }
@@ -111,9 +70,9 @@ static void test_fractional(void) {
     const double pairs[] = { 0.5, 0, 2.5, 2 };
     int ramp = seg(g, 2, pairs, "ramp"), step = seg(g, 2, pairs, "step");
     float out[4];
-    render(g, ramp, 0, 4, out);
+    RENDER(g, ramp, 0, 4, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0.5, 1.5, 2 }), 4, 0);
-    render(g, step, 0, 4, out);
+    RENDER(g, step, 0, 4, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 0, 2 }), 4, 0);
     pg_graph_free(g);
 }
@@ -123,7 +82,7 @@ static void test_long(void) {
     pg_graph *g = t_graph(0);
     int env = seg(g, 4, (double[]){ 0, 0, 1000, 1, 3000, 0.25, 4000, 0 }, "ramp");
     float out[3];
-    render(g, env, 999, 3, out);
+    RENDER(g, env, 999, 3, out);
     CHECK_FRAMES(out, ((double[]){ (float)(999.0 / 1000), 1, (float)(1 - 0.75 / 2000) }), 3, 0);
     CHECK(t_block_invariant(g, env, -50, 5000));
     pg_graph_free(g);
@@ -138,7 +97,7 @@ static void test_bad_args(void) {
     CHECK_STATUS(STATUS(g, "SegmentsPE", t_arr(NULL, 2, 2, (double[]){ 0, 1, NAN, 2 })),
                  PG_ERR_ARG);
     CHECK_STATUS(STATUS(g, "SegmentsPE", t_num(NULL, 3)), PG_ERR_ARG); // a number: 1 x 1
-    CHECK_STATUS(add_status(g, "SegmentsPE", NULL, 0), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SegmentsPE", NULL, 0), PG_ERR_ARG);
     CHECK_EQ_I64(pg_graph_node_count(g), 0);
     pg_graph_free(g);
 }

@@ -11,47 +11,6 @@
 
 #include "check.h"
 
-// ADD(g, "SinPE", t_num(NULL, 440), ...) adds a node (t_add prints a binding error);
-// STATUS(...) gives the status of adding it instead: PG_OK, a binding error's status (no node
-// added), or the status of the shape error the graph recorded for the new node.
-#define ARGS(...)                       ((pg_arg[]){ __VA_ARGS__ })
-#define NARGS(...)                      ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(pg_arg)))
-#define ADD(g, k, ...)                  t_add(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define STATUS(g, k, ...)               add_status(g, k, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-#define CHECK_FRAMES(out, want, n, tol) check_frames(__LINE__, out, want, n, tol)
-
-static inline pg_status add_status(pg_graph *g, const char *kind, const pg_arg *args, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    if (pg_graph_add(g, kind, args, n, none, &err) < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
-// Checks out[i] against want[i] for i < n, reporting the first differing frame.
-static inline void check_frames(int line, const float *out, const double *want, int n, double tol) {
-    for (int i = 0; i < n; i++) {
-        if (fabs((double)out[i] - want[i]) > tol || isnan(out[i]) != isnan(want[i])) {
-            char d[160];
-            snprintf(d, sizeof d, "frame %d: got %.9g, want %.9g (tol %.3g)", i, (double)out[i],
-                     want[i], tol);
-            check_report(__FILE__, line, "frames", d);
-            return;
-        }
-    }
-    check_passed++;
-}
-
-// Renders node over [s, s + n) (block 64) into out and checks that the render succeeded.
-static inline void render(pg_graph *g, int node, pg_frame s, int64_t n, float *out) {
-    CHECK_STATUS(t_render(g, node, s, s + n, 64, out), PG_OK);
-}
-
-static inline bool extent_is(pg_extent e, pg_frame s, pg_frame end) {
-    return e.start == s && e.end == end;
-}
-
 #define PI 3.14159265358979323846
 
 enum {
@@ -64,8 +23,8 @@ static void test_shape(void) {
     int r = ADD(g, "SinPE", t_num(NULL, 440), t_num(NULL, 1), t_num(NULL, 0), t_int(NULL, 1234));
     int f = ADD(g, "ConstPE", t_num(NULL, 100));
     int d = ADD(g, "SinPE", t_node("frequency", f));
-    CHECK(extent_is(pg_graph_node_extent(g, s), PG_FRAME_MIN, PG_FRAME_MAX));
-    CHECK(extent_is(pg_graph_node_extent(g, d), PG_FRAME_MIN, PG_FRAME_MAX));
+    CHECK(t_extent_is(pg_graph_node_extent(g, s), PG_FRAME_MIN, PG_FRAME_MAX));
+    CHECK(t_extent_is(pg_graph_node_extent(g, d), PG_FRAME_MIN, PG_FRAME_MAX));
     CHECK_EQ_I64(pg_graph_node_channels(g, s), 1);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, s), FR);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, r), 1234);
@@ -82,17 +41,17 @@ static void test_pygmu_table(void) {
     int half_amp = ADD(g, "SinPE", t_num(NULL, FR / 4), t_num("amplitude", 0.5));
     int shifted = ADD(g, "SinPE", t_num(NULL, FR / 4), t_num("phase", PI / 2));
     float out[5];
-    render(g, zero, 0, 5, out);
+    RENDER(g, zero, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 0, 0, 0 }), 5, 0);
-    render(g, nyq, 0, 5, out);
+    RENDER(g, nyq, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0, 0, 0, 0 }), 5, 1.5e-6);
-    render(g, quarter, 0, 5, out);
+    RENDER(g, quarter, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 1, 0, -1, 0 }), 5, 1.5e-6);
-    render(g, half_amp, 0, 5, out);
+    RENDER(g, half_amp, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 0.5, 0, -0.5, 0 }), 5, 1.5e-6);
-    render(g, shifted, 0, 5, out);
+    RENDER(g, shifted, 0, 5, out);
     CHECK_FRAMES(out, ((double[]){ 1, 0, -1, 0, 1 }), 5, 1.5e-6);
-    render(g, quarter, 101, 4, out); // absolute time: frame 101 is a quarter period past 100
+    RENDER(g, quarter, 101, 4, out); // absolute time: frame 101 is a quarter period past 100
     CHECK_FRAMES(out, ((double[]){ 1, 0, -1, 0 }), 4, 1.5e-6);
     pg_graph_free(g);
 }
@@ -107,7 +66,7 @@ static void test_rounding(void) {
     };
     float out[N];
     pg_frame t0 = 1000000;
-    render(g, s, t0, N, out);
+    RENDER(g, s, t0, N, out);
     double omega = 440 * 2.0 * PI / FR;
     int same = 1;
     for (int i = 0; i < N; i++)
@@ -130,14 +89,14 @@ static void test_dynamic(void) {
     int ramp = ADD(g, "RampPE", t_num(NULL, 100), t_num(NULL, 100 + 0.5 * N), t_ext(NULL, 0, N));
     int chirp = ADD(g, "SinPE", t_node(NULL, ramp), t_num(NULL, 1), t_num(NULL, 0.25));
     static float a[N], b[N];
-    render(g, dyn, 0, N, a);
-    render(g, stat, 0, N, b);
+    RENDER(g, dyn, 0, N, a);
+    RENDER(g, stat, 0, N, b);
     CHECK(a[0] == 0.5f); // (float)(0.5 * sin(pi/2)): the first sample is sin(phase)
     double want[N];
     for (int i = 0; i < N; i++)
         want[i] = b[i];
     CHECK_FRAMES(a, want, N, 1e-6);
-    render(g, chirp, 0, N, a);
+    RENDER(g, chirp, 0, N, a);
     for (int t = 0; t < N; t++)
         want[t] = sin(0.25 + 2 * PI / FR * (t * 100.0 + 0.5 * t * (t - 1) / 2.0));
     CHECK_FRAMES(a, want, N, 1e-6);
@@ -154,9 +113,9 @@ static void test_dynamic_origin(void) {
     int dyn = ADD(g, "SinPE", t_node(NULL, c));
     int crop = ADD(g, "CropPE", t_node(NULL, dyn), t_ext(NULL, 100, 105));
     float out[200];
-    render(g, crop, 0, 200, out);
+    RENDER(g, crop, 0, 200, out);
     CHECK_FRAMES(out + 95, ((double[]){ 0, 0, 0, 0, 0, 0, 1, 0, -1, 0, 0, 0 }), 12, 1.5e-6);
-    render(g, dyn, 1001, 5, out);
+    RENDER(g, dyn, 1001, 5, out);
     CHECK_FRAMES(out, ((double[]){ 0, 1, 0, -1, 0 }), 5, 1.5e-6);
     pg_graph_free(g);
 }
