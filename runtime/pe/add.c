@@ -21,19 +21,9 @@ static const pe_param add_params[] = {
 
 // QUIRK Q1: the extent is the union of the non-empty extents (pygmu counts an empty one).
 static pg_status add_infer(pe_node *n, pe_check *ck) {
-    const pe_shape *a = &n->in[pe_slot(n, P_SRC)], *b = &n->in[pe_slot(n, P_SRC2)];
-    n->out.channels = a->channels > b->channels ? a->channels : b->channels;
-    n->out.frame_rate = a->frame_rate;
-    n->out.extent = pg_extent_union(a->extent, b->extent);
-    if (a->frame_rate != b->frame_rate)
-        return pe_fail(ck, PG_ERR_RATE,
-                       "frame rate mismatch: AddPE input 2 is %d Hz, input 1 is %d Hz",
-                       b->frame_rate, a->frame_rate);
-    if (a->channels != b->channels && a->channels != 1 && b->channels != 1)
-        return pe_fail(ck, PG_ERR_CHANNELS,
-                       "channel count mismatch: AddPE input 2 has %d channels, input 1 has %d",
-                       b->channels, a->channels);
-    return PG_OK;
+    n->out.extent =
+        pg_extent_union(n->in[pe_slot(n, P_SRC)].extent, n->in[pe_slot(n, P_SRC2)].extent);
+    return pe_fit_inputs(n, ck, "AddPE");
 }
 
 // out = 0 + x1 + x2 in float32, skipping an input outside the window.

@@ -12,38 +12,11 @@ static const pe_param mix_params[] = {
     PE_PARAMS_END,
 };
 
-// Channels = the most of any input; mono inputs fit anything, others must agree with the
-// first multi-channel input. Rates must all equal input 1's.
-// QUIRK Q1: the extent is the union of the inputs' non-empty extents (pygmu's union counts
-// an empty [0, 0) and stretches the mix to frame 0).
-// QUIRK Q37: MixPE() has an empty extent, 1 channel and the default rate (pygmu crashes).
 static pg_status mix_infer(pe_node *n, pe_check *ck) {
-    n->out = (pe_shape){ 1, ck->default_rate, { 0, 0 } };
-    int first_multi = -1;
-    for (int i = 0; i < n->n_inputs; i++) {
-        const pe_shape *in = &n->in[i];
-        n->out.extent = pg_extent_union(n->out.extent, in->extent);
-        if (in->channels > n->out.channels)
-            n->out.channels = in->channels;
-        if (in->channels > 1 && first_multi < 0)
-            first_multi = i;
-    }
-    if (n->n_inputs > 0)
-        n->out.frame_rate = n->in[0].frame_rate;
-    for (int i = 1; i < n->n_inputs; i++)
-        if (n->in[i].frame_rate != n->in[0].frame_rate)
-            return pe_fail(ck, PG_ERR_RATE,
-                           "frame rate mismatch: MixPE input %d is %d Hz, input 1 is %d Hz", i + 1,
-                           n->in[i].frame_rate, n->in[0].frame_rate);
-    for (int i = first_multi + 1; first_multi >= 0 && i < n->n_inputs; i++) {
-        int c = n->in[i].channels;
-        if (c != 1 && c != n->in[first_multi].channels)
-            return pe_fail(ck, PG_ERR_CHANNELS,
-                           "channel count mismatch: MixPE input %d has %d channels, input %d "
-                           "has %d",
-                           i + 1, c, first_multi + 1, n->in[first_multi].channels);
-    }
-    return PG_OK;
+    n->out.extent = (pg_extent){ 0, 0 };
+    for (int i = 0; i < n->n_inputs; i++)
+        n->out.extent = pg_extent_union(n->out.extent, n->in[i].extent);
+    return pe_fit_inputs(n, ck, "MixPE");
 }
 
 static pg_status mix_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {

@@ -41,3 +41,30 @@ pg_status pe_fail(pe_check *ck, pg_status st, const char *fmt, ...) {
     ck->status = st;
     return st;
 }
+
+// Channels = the most of any input; a mono input fits any count, any other count must agree
+// with the first multi-channel input. Frame rates must all be input 1's.
+pg_status pe_fit_inputs(pe_node *n, pe_check *ck, const char *kind) {
+    n->out.channels = 1;
+    n->out.frame_rate = n->n_inputs > 0 ? n->in[0].frame_rate : ck->default_rate;
+    int first_multi = -1;
+    for (int i = 0; i < n->n_inputs; i++) {
+        if (n->in[i].channels > n->out.channels)
+            n->out.channels = n->in[i].channels;
+        if (n->in[i].channels > 1 && first_multi < 0)
+            first_multi = i;
+    }
+    for (int i = 1; i < n->n_inputs; i++)
+        if (n->in[i].frame_rate != n->in[0].frame_rate)
+            return pe_fail(ck, PG_ERR_RATE,
+                           "frame rate mismatch: %s input %d is %d Hz, input 1 is %d Hz", kind,
+                           i + 1, n->in[i].frame_rate, n->in[0].frame_rate);
+    for (int i = first_multi + 1; first_multi >= 0 && i < n->n_inputs; i++) {
+        int c = n->in[i].channels;
+        if (c != 1 && c != n->in[first_multi].channels)
+            return pe_fail(ck, PG_ERR_CHANNELS,
+                           "channel count mismatch: %s input %d has %d channels, input %d has %d",
+                           kind, i + 1, c, first_multi + 1, n->in[first_multi].channels);
+    }
+    return PG_OK;
+}

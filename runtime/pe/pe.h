@@ -160,6 +160,11 @@ typedef struct pe_kind {
 pg_status pe_fail(pe_check *ck, pg_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+// For kinds that combine their inputs frame by frame (mix, mul, add): sets n->out's
+// channels (the most of any input: mono is fitted to any count) and frame rate (input 1's),
+// and reports any other channel or rate mismatch naming `kind` and the inputs from 1.
+pg_status pe_fit_inputs(pe_node *n, pe_check *ck, const char *kind);
+
 // The input slot bound to parameter k, or -1 when it holds a number / None.
 static inline int pe_slot(const pe_node *n, int k) {
     return n->args[k].type == PG_V_NODE ? n->args[k].u.node : -1;
