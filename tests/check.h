@@ -94,4 +94,17 @@ pg_status t_render_opt(pg_graph *g, int node, pg_frame s, int64_t n, int opt, fl
 void t_check_fused(const char *file, int line, pg_graph *g, int node, pg_frame s, int64_t n,
                    double tol);
 
+// Deterministic values in [-1, 1) (a 64-bit LCG, Knuth's MMIX constants).
+void t_fill_random(double *x, int64_t n, uint64_t seed);
+
+// Renders node over [s, s + n) (block 4096) into a fresh planar buffer the caller frees.
+#define t_render_new(g, node, s, n) t_render_new_at(__FILE__, __LINE__, g, node, s, n)
+float *t_render_new_at(const char *file, int line, pg_graph *g, int node, pg_frame s, int64_t n);
+
+#define CHECK_EXTENT(g, node, s, e)                                                                \
+    do {                                                                                           \
+        CHECK_EQ_I64(pg_graph_node_extent(g, node).start, s);                                      \
+        CHECK_EQ_I64(pg_graph_node_extent(g, node).end, e);                                        \
+    } while (0)
+
 #endif // PG_TESTS_CHECK_H

@@ -177,3 +177,21 @@ void t_check_fused(const char *file, int line, pg_graph *g, int node, pg_frame s
     free(a);
     free(b);
 }
+
+void t_fill_random(double *x, int64_t n, uint64_t seed) {
+    for (int64_t i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        x[i] = (double)(seed >> 11) * 0x1p-52 - 1.0;
+    }
+}
+
+float *t_render_new_at(const char *file, int line, pg_graph *g, int node, pg_frame s, int64_t n) {
+    int ch = pg_graph_node_channels(g, node);
+    float *out = calloc((size_t)(n * ch + 1), sizeof(float));
+    pg_status st = out ? t_render(g, node, s, s + n, 4096, out) : PG_ERR_NOMEM;
+    if (st == PG_OK)
+        check_passed++;
+    else
+        check_report(file, line, "render", pg_status_str(st));
+    return out;
+}

@@ -53,27 +53,6 @@ static int conv(pg_graph *g, int src, int filt) {
     return t_add(g, "ConvolvePE", a, 2);
 }
 
-// Deterministic values in [-1, 1) (a 64-bit LCG, Knuth's MMIX constants).
-static void fill_random(double *x, int64_t n, uint64_t seed) {
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 6364136223846793005u + 1442695040888963407u;
-        x[i] = (double)(seed >> 11) * 0x1p-52 - 1.0;
-    }
-}
-
-// Renders node over [s, s + n) (block 4096) into a fresh planar buffer.
-static float *render(pg_graph *g, int node, pg_frame s, int64_t n) {
-    int ch = pg_graph_node_channels(g, node);
-    float *out = calloc((size_t)(n * ch + 1), sizeof(float));
-    CHECK_STATUS(t_render(g, node, s, s + n, 4096, out), PG_OK);
-    return out;
-}
-
-static void check_extent(pg_graph *g, int node, pg_frame s, pg_frame e) {
-    CHECK_EQ_I64(pg_graph_node_extent(g, node).start, s);
-    CHECK_EQ_I64(pg_graph_node_extent(g, node).end, e);
-}
-
 // The catalogue's closed form at frame t for a source row x starting at frame xs (length
 // xn, zeros outside) and a filter row h of N taps, h already divided by 50 r.
 static double closed_form(const double *x, pg_frame xs, int64_t xn, const double *h, int64_t taps,
@@ -104,9 +83,9 @@ static void test_hand(void) {
     static const double x[] = { 1, 2, 3 }, h1[] = { 1, 1 }, h2[] = { 1, 0, -1, 2 };
     int src = array(g, 1, 3, x);
     int a = conv(g, src, array(g, 1, 2, h1)), b = conv(g, src, array(g, 1, 4, h2));
-    check_extent(g, a, 0, 4);
-    check_extent(g, b, 0, 6);
-    float *ya = render(g, a, 0, 4), *yb = render(g, b, 0, 6);
+    CHECK_EXTENT(g, a, 0, 4);
+    CHECK_EXTENT(g, b, 0, 6);
+    float *ya = t_render_new(g, a, 0, 4), *yb = t_render_new(g, b, 0, 6);
     static const double wa[] = { 1, 3, 5, 3 }, wb[] = { 1, 2, 2, 0, 1, 6 };
     for (int i = 0; i < 4; i++)
         CHECK_NEAR(ya[i], wa[i] / 50.0, 1e-7);
@@ -126,16 +105,16 @@ static void test_impulse_gain(void) {
     int c4 = conv(g, src, crop(g, imp, 0, 4)), c10 = conv(g, src, crop(g, imp, 0, 10));
     int c100 = conv(g, src, crop(g, imp, 0, 100));
     int d100 = conv(g, src, crop(g, shift(g, imp, 10), 0, 100));
-    float *x = render(g, src, 0, 1200), *y4 = render(g, c4, 0, 1200);
-    float *y10 = render(g, c10, 0, 1200), *y100 = render(g, c100, 0, 1200);
-    float *yd = render(g, d100, 0, 1200);
+    float *x = t_render_new(g, src, 0, 1200), *y4 = t_render_new(g, c4, 0, 1200);
+    float *y10 = t_render_new(g, c10, 0, 1200), *y100 = t_render_new(g, c100, 0, 1200);
+    float *yd = t_render_new(g, d100, 0, 1200);
     for (int t = 0; t < 1200; t++) {
         CHECK_NEAR(y4[t], 0.04 * (double)x[t], 1e-7);
         CHECK_NEAR(y10[t], sqrt(10.0) / 50.0 * (double)x[t], 1e-7);
         CHECK_NEAR(y100[t], 0.2 * (double)x[t], 1e-6);
         CHECK_NEAR(yd[t], t >= 10 ? 0.2 * (double)x[t - 10] : 0.0, 1e-6);
     }
-    check_extent(g, c100, 0, 1099);
+    CHECK_EXTENT(g, c100, 0, 1099);
     free(x);
     free(y4);
     free(y10);
@@ -154,13 +133,13 @@ static void check_random(int64_t taps, double tol) {
     };
     pg_graph *g = t_graph(0);
     double *x = malloc(sizeof(double) * XN), *h = malloc(sizeof(double) * (size_t)taps);
-    fill_random(x, XN, 1);
-    fill_random(h, taps, 2);
+    t_fill_random(x, XN, 1);
+    t_fill_random(h, taps, 2);
     int node = conv(g, shift(g, array(g, 1, XN, x), XS), array(g, 1, taps, h));
     normalise(h, taps);
     int64_t n = XN + taps - 1;
-    check_extent(g, node, XS, XS + n);
-    float *y = render(g, node, XS, n);
+    CHECK_EXTENT(g, node, XS, XS + n);
+    float *y = t_render_new(g, node, XS, n);
     double worst = 0.0;
     for (int64_t i = 0; i < n; i++) {
         double d = fabs((double)y[i] - closed_form(x, XS, XN, h, taps, XS + i));
@@ -190,8 +169,8 @@ static void check_pairing(int64_t taps) {
     };
     pg_graph *g = t_graph(0);
     double *x = malloc(sizeof(double) * 2 * XN), *h = malloc(sizeof(double) * 2 * (size_t)taps);
-    fill_random(x, 2 * XN, 5);
-    fill_random(h, 2 * taps, 6);
+    t_fill_random(x, 2 * XN, 5);
+    t_fill_random(h, 2 * taps, 6);
     int xm = array(g, 1, XN, x), xs = array(g, 2, XN, x);
     int hm = array(g, 1, taps, h), hs = array(g, 2, taps, h);
     int ms = conv(g, xm, hs), sm = conv(g, xs, hm), ss = conv(g, xs, hs);
@@ -200,7 +179,8 @@ static void check_pairing(int64_t taps) {
     normalise(hn_s, 2 * taps); // the stereo filter, normalised over both rows
     normalise(h, taps);        // the mono filter (its first row)
     int64_t n = XN + taps - 1;
-    float *yms = render(g, ms, 0, n), *ysm = render(g, sm, 0, n), *yss = render(g, ss, 0, n);
+    float *yms = t_render_new(g, ms, 0, n), *ysm = t_render_new(g, sm, 0, n),
+          *yss = t_render_new(g, ss, 0, n);
     for (int c = 0; c < 2; c++)
         for (int64_t t = 0; t < n; t += 7) {
             const double *xc = x + c * XN, *hc = hn_s + c * taps;
@@ -237,19 +217,19 @@ static void test_pygmu(void) {
                      conv(g, spread(g, src, 2), f10s) };
     for (int i = 0; i < 4; i++) {
         CHECK_EQ_I64(pg_graph_node_channels(g, nodes[i]), i == 0 ? 1 : 2);
-        check_extent(g, nodes[i], INF_S, INF_E);
-        float *y = render(g, nodes[i], 0, 1000);
+        CHECK_EXTENT(g, nodes[i], INF_S, INF_E);
+        float *y = t_render_new(g, nodes[i], 0, 1000);
         free(y);
     }
     int off = conv(g, crop(g, src, 0, 100), f10);
-    float *z = render(g, off, 200, 100);
+    float *z = t_render_new(g, off, 200, 100);
     int zeros = 1;
     for (int i = 0; i < 100; i++)
         zeros &= z[i] == 0.0f;
     CHECK(zeros);
     free(z);
-    check_extent(g, conv(g, crop(g, src, 0, 20), crop(g, imp, 0, 20)), 0, 39);
-    check_extent(g, conv(g, crop(g, src, INF_S, 1000), f10), INF_S, 1009);
+    CHECK_EXTENT(g, conv(g, crop(g, src, 0, 20), crop(g, imp, 0, 20)), 0, 39);
+    CHECK_EXTENT(g, conv(g, crop(g, src, INF_S, 1000), f10), INF_S, 1009);
     pg_graph_free(g);
 }
 
@@ -261,12 +241,13 @@ static void test_indefinite_start(void) {
     };
     pg_graph *g = t_graph(0);
     double h[TAPS];
-    fill_random(h, TAPS, 9);
+    t_fill_random(h, TAPS, 9);
     int src = crop(g, noise(g, 4), INF_S, 5000);
     int node = conv(g, src, array(g, 1, TAPS, h));
     normalise(h, TAPS);
-    check_extent(g, node, INF_S, 5000 + TAPS - 1);
-    float *xf = render(g, src, 1000 - TAPS, 2000 + TAPS), *y = render(g, node, 1000, 2000);
+    CHECK_EXTENT(g, node, INF_S, 5000 + TAPS - 1);
+    float *xf = t_render_new(g, src, 1000 - TAPS, 2000 + TAPS),
+          *y = t_render_new(g, node, 1000, 2000);
     double *x = malloc(sizeof(double) * (2000 + TAPS));
     for (int i = 0; i < 2000 + TAPS; i++)
         x[i] = (double)xf[i];
@@ -287,12 +268,12 @@ static void test_sparse(void) {
     };
     pg_graph *g = t_graph(0);
     double *x = calloc(XN, sizeof(double)), h[TAPS];
-    fill_random(x, 100, 11);
-    fill_random(x + 90000, 100, 12);
-    fill_random(h, TAPS, 13);
+    t_fill_random(x, 100, 11);
+    t_fill_random(x + 90000, 100, 12);
+    t_fill_random(h, TAPS, 13);
     int node = conv(g, array(g, 1, XN, x), array(g, 1, TAPS, h));
     normalise(h, TAPS);
-    float *y = render(g, node, 0, XN + TAPS - 1);
+    float *y = t_render_new(g, node, 0, XN + TAPS - 1);
     int zeros = 1;
     for (int t = 2000; t < 89000; t++)
         zeros &= y[t] == 0.0f;
@@ -374,8 +355,8 @@ static void test_blocks(void) {
     for (int k = 0; k < 3; k++) {
         pg_graph *g = t_graph(0);
         double *x = malloc(sizeof(double) * XN), *h = malloc(sizeof(double) * 2 * (size_t)taps[k]);
-        fill_random(x, XN, 21);
-        fill_random(h, 2 * taps[k], 22);
+        t_fill_random(x, XN, 21);
+        t_fill_random(h, 2 * taps[k], 22);
         int node = conv(g, shift(g, array(g, 1, XN, x), -5), array(g, 2, taps[k], h));
         CHECK(t_block_invariant(g, node, -5, XN + taps[k] - 6));
         CHECK(t_block_invariant(g, node, 3000, 9000));

@@ -31,13 +31,6 @@ static int ganesh(pg_graph *g, int head, int body, bool extend) {
     return t_add(g, "GaneshPE", a, 3);
 }
 
-static void fill_random(double *x, int64_t n, uint64_t seed) {
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 6364136223846793005u + 1442695040888963407u;
-        x[i] = (double)(seed >> 11) * 0x1p-52 - 1.0;
-    }
-}
-
 static void expect(pg_graph *g, int node, int64_t n, const double *want, double tol) {
     int ch = pg_graph_node_channels(g, node);
     float *y = calloc((size_t)(n * ch + 1), sizeof(float));
@@ -83,7 +76,7 @@ static void test_identity(void) {
     };
     pg_graph *g = t_graph(0);
     double *x = malloc(sizeof(double) * XN);
-    fill_random(x, XN, 1);
+    t_fill_random(x, XN, 1);
     pg_arg sa[] = { t_node(NULL, array(g, 1, XN, x)), t_int(NULL, 500) };
     int src = t_add(g, "TimeShiftPE", sa, 2);
     expect(g, ganesh(g, src, src, true), XN, x, 2e-6);
@@ -134,7 +127,7 @@ static void test_blocks(void) {
     };
     pg_graph *g = t_graph(0);
     double *x = malloc(sizeof(double) * 2 * XN);
-    fill_random(x, 2 * XN, 2);
+    t_fill_random(x, 2 * XN, 2);
     int node = ganesh(g, array(g, 2, XN, x), array(g, 1, XN - 1000, x), true);
     CHECK(t_block_invariant(g, node, 0, XN));
     free(x);

@@ -44,18 +44,13 @@ static void expect(pg_graph *g, int node, pg_frame s, int n, const double *want)
     free(out);
 }
 
-static void check_extent(pg_graph *g, int node, pg_frame s, pg_frame e) {
-    CHECK_EQ_I64(pg_graph_node_extent(g, node).start, s);
-    CHECK_EQ_I64(pg_graph_node_extent(g, node).end, e);
-}
-
 static void test_default_end(void) {
     pg_graph *g = t_graph(0);
     static const double rows[] = { 1, 2, 3, 4, 5, 10, 20, 30, 40, 50 };
     pg_arg a1[] = { t_arr(NULL, 1, 5, rows) }, a2[] = { t_arr(NULL, 2, 5, rows) };
     int m = reverse(g, t_add(g, "ArrayPE", a1, 1));
     int s = reverse(g, t_add(g, "ArrayPE", a2, 1));
-    check_extent(g, m, 0, 5);
+    CHECK_EXTENT(g, m, 0, 5);
     CHECK_EQ_I64(pg_graph_node_channels(g, s), 2);
     static const double wm[] = { 0, 5, 4, 3, 2, 1, 0 }; // [-1, 6)
     expect(g, m, -1, 7, wm);
@@ -66,12 +61,12 @@ static void test_default_end(void) {
     // a source on [10, 15): F = 15, extent [0, 5), out(t) = src(14 - t) = 14 - t
     int id = t_add(g, "IdentityPE", NULL, 0);
     int r = reverse(g, crop(g, id, 10, 15));
-    check_extent(g, r, 0, 5);
+    CHECK_EXTENT(g, r, 0, 5);
     static const double wr[] = { 0, 14, 13, 12, 11, 10, 0 };
     expect(g, r, -1, 7, wr);
     // reversing r again (F' = 5, extent [0, 5)): r(4 - t) = 14 - (4 - t) = 10 + t
     int rr = reverse(g, r);
-    check_extent(g, rr, 0, 5);
+    CHECK_EXTENT(g, rr, 0, 5);
     static const double wrr[] = { 10, 11, 12, 13, 14 };
     expect(g, rr, 0, 5, wrr);
     pg_graph_free(g);
@@ -84,25 +79,25 @@ static void test_infinite_end(void) {
     int arr = t_add(g, "ArrayPE", a, 1);
     // F = 20: [20 - 5, 20 - 0) = [15, 20), out(15) = x(4) = 5, out(19) = x(0) = 1
     int r = reverse_f(g, arr, 20);
-    check_extent(g, r, 15, 20);
+    CHECK_EXTENT(g, r, 15, 20);
     static const double w[] = { 0, 5, 4, 3, 2, 1, 0 };
     expect(g, r, 14, 7, w);
     // F = 2 < E: the image [-3, 2)
-    check_extent(g, reverse_f(g, arr, 2), -3, 2);
+    CHECK_EXTENT(g, reverse_f(g, arr, 2), -3, 2);
     // an indefinite source with an explicit F: [0, inf) -> [-inf, F); out(t) = F - 1 - t
     int id = t_add(g, "IdentityPE", NULL, 0);
     int h = reverse_f(g, crop(g, id, 0, INF_E), 100);
-    check_extent(g, h, INF_S, 100);
+    CHECK_EXTENT(g, h, INF_S, 100);
     static const double tail[] = { 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0 }; // [90, 101)
     expect(g, h, 90, 11, tail);
     double far[10]; // [-10, 0): 99 - t
     for (int i = 0; i < 10; i++)
         far[i] = 99 - (-10 + i);
     expect(g, h, -10, 10, far);
-    check_extent(g, reverse_f(g, id, 7), INF_S, INF_E);
-    check_extent(g, reverse_f(g, crop(g, id, INF_S, 10), 7), -3, INF_E);
+    CHECK_EXTENT(g, reverse_f(g, id, 7), INF_S, INF_E);
+    CHECK_EXTENT(g, reverse_f(g, crop(g, id, INF_S, 10), 7), -3, INF_E);
     // an empty source stays empty
-    check_extent(g, reverse_f(g, crop(g, arr, 10, 20), 50), 0, 0);
+    CHECK_EXTENT(g, reverse_f(g, crop(g, arr, 10, 20), 50), 0, 0);
     pg_arg sa[] = { t_num(NULL, 300.0) };
     int sn = reverse_f(g, crop(g, t_add(g, "SinPE", sa, 1), 0, 10000), 12345);
     CHECK(t_block_invariant(g, sn, 2000, 12500));

@@ -61,11 +61,6 @@ static int snippet(pg_graph *g, const char *path, double sync, const pg_extent *
     return t_add(g, "SnippetPE", a, crop ? 3 : 2);
 }
 
-static void check_extent(pg_graph *g, int node, pg_frame s, pg_frame e) {
-    CHECK_EQ_I64(pg_graph_node_extent(g, node).start, s);
-    CHECK_EQ_I64(pg_graph_node_extent(g, node).end, e);
-}
-
 // Renders node over its extent and checks out(t) = x_c(t + sync) against f(c, tau).
 static void check_values(pg_graph *g, int node, double sync, pg_frame lo, pg_frame hi) {
     pg_extent e = pg_graph_node_extent(g, node);
@@ -87,27 +82,27 @@ static void check_values(pg_graph *g, int node, double sync, pg_frame lo, pg_fra
 static void test_stereo(const char *path) {
     pg_graph *g = t_graph(0);
     int plain = snippet(g, path, 0, NULL);
-    check_extent(g, plain, 0, FRAMES);
+    CHECK_EXTENT(g, plain, 0, FRAMES);
     CHECK_EQ_I64(pg_graph_node_channels(g, plain), 2);
     check_values(g, plain, 0, 0, FRAMES);
     int synced = snippet(g, path, 10, NULL); // QUIRK Q47: [-10, 90), not pygmu's [0, 100)
-    check_extent(g, synced, -10, 90);
+    CHECK_EXTENT(g, synced, -10, 90);
     check_values(g, synced, 10, 0, FRAMES);
     pg_extent crop = { 20, 50 };
     int cropped = snippet(g, path, 0, &crop);
-    check_extent(g, cropped, 20, 50);
+    CHECK_EXTENT(g, cropped, 20, 50);
     check_values(g, cropped, 0, 20, 50);
     int both = snippet(g, path, 30, &crop); // the sync point 30 is inside [20, 50)
-    check_extent(g, both, -10, 20);
+    CHECK_EXTENT(g, both, -10, 20);
     check_values(g, both, 30, 20, 50);
     // fractional: tau = t + 10.5 touches the file for t in [-11, 90): out(-11) = x(0) / 2
     int frac = snippet(g, path, 10.5, NULL);
-    check_extent(g, frac, -11, 90);
+    CHECK_EXTENT(g, frac, -11, 90);
     check_values(g, frac, 10.5, 0, FRAMES);
     pg_extent miss = { 200, 300 }, open_end = { 60, INF_E };
     CHECK(pg_extent_is_empty(pg_graph_node_extent(g, snippet(g, path, 0, &miss))));
     int tail = snippet(g, path, 60, &open_end);
-    check_extent(g, tail, 0, 40);
+    CHECK_EXTENT(g, tail, 0, 40);
     check_values(g, tail, 60, 60, FRAMES);
     CHECK(t_block_invariant(g, frac, -11, 90));
     CHECK(t_block_invariant(g, both, -10, 20));
@@ -118,7 +113,7 @@ static void test_stereo(const char *path) {
 static void test_mono(const char *path) {
     pg_graph *g = t_graph(48000);
     int node = snippet(g, path, -5, NULL);
-    check_extent(g, node, 5, 105);
+    CHECK_EXTENT(g, node, 5, 105);
     CHECK_EQ_I64(pg_graph_node_channels(g, node), 1);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, node), 44100);
     check_values(g, node, -5, 0, FRAMES);

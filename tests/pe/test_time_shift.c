@@ -66,11 +66,6 @@ static void expect(pg_graph *g, int node, pg_frame s, int n, const double *want,
     free(out);
 }
 
-static void check_extent(pg_graph *g, int node, pg_frame s, pg_frame e) {
-    CHECK_EQ_I64(pg_graph_node_extent(g, node).start, s);
-    CHECK_EQ_I64(pg_graph_node_extent(g, node).end, e);
-}
-
 // pygmu's init tests: delay 0 keeps a finite extent and the channel count; a PE delay makes
 // it indefinite; a stereo PE delay is a channel error.
 static void test_pygmu_init(void) {
@@ -78,10 +73,10 @@ static void test_pygmu_init(void) {
     pg_arg ra[] = { t_num(NULL, 0), t_num(NULL, 10), t_ext(NULL, 0, 10) };
     int ramp = crop(g, t_add(g, "RampPE", ra, 3), 0, 10);
     int m = shift_int(g, ramp, 0), s = shift_int(g, spread(g, ramp, 2), 0);
-    check_extent(g, m, 0, 10);
+    CHECK_EXTENT(g, m, 0, 10);
     CHECK_EQ_I64(pg_graph_node_channels(g, m), 1);
     CHECK_EQ_I64(pg_graph_node_channels(g, s), 2);
-    check_extent(g, shift_pe(g, ramp, cnst(g, 0)), INF_S, INF_E);
+    CHECK_EXTENT(g, shift_pe(g, ramp, cnst(g, 0)), INF_S, INF_E);
     pg_arg bad[] = { t_node(NULL, ramp), t_node(NULL, spread(g, cnst(g, 0), 2)) };
     CHECK_STATUS(add_status(g, "TimeShiftPE", bad, 2), PG_ERR_CHANNELS);
     pg_graph_free(g);
@@ -130,9 +125,9 @@ static void test_extents(void) {
         x[i] = i + 1;
     int a = array(g, 1, 10, x);
     int p = shift_num(g, a, 2.5), n = shift_num(g, a, -2.5), e = shift_num(g, a, 3.0);
-    check_extent(g, p, 2, 13);
-    check_extent(g, n, -3, 8);
-    check_extent(g, e, 3, 13);
+    CHECK_EXTENT(g, p, 2, 13);
+    CHECK_EXTENT(g, n, -3, 8);
+    CHECK_EXTENT(g, e, 3, 13);
     double wp[13]; // [1, 14): x(t - 2.5)
     for (int i = 0; i < 13; i++) {
         double tau = (1 + i) - 2.5, f = floor(tau);
@@ -152,15 +147,15 @@ static void test_extents(void) {
     static const double we[] = { 0, 1, 2, 3 }; // [2, 6)
     expect(g, e, 2, 4, we, 0);
     int half = crop(g, t_add(g, "IdentityPE", NULL, 0), 5, INF_E);
-    check_extent(g, shift_int(g, half, -7), -2, INF_E);
-    check_extent(g, shift_num(g, half, 0.5), 5, INF_E);
+    CHECK_EXTENT(g, shift_int(g, half, -7), -2, INF_E);
+    CHECK_EXTENT(g, shift_num(g, half, 0.5), 5, INF_E);
     int left = crop(g, t_add(g, "IdentityPE", NULL, 0), INF_S, 5);
-    check_extent(g, shift_num(g, left, -1.25), INF_S, 4);
+    CHECK_EXTENT(g, shift_num(g, left, -1.25), INF_S, 4);
     // an empty source stays empty
-    check_extent(g, shift_num(g, crop(g, a, 20, 30), 2.5), 0, 0);
+    CHECK_EXTENT(g, shift_num(g, crop(g, a, 20, 30), 2.5), 0, 0);
     // IdentityPE shifted by .25: (t - (t-1)) * .75 + (t - 1) = t - .25, for negative t too
     int q = shift_num(g, t_add(g, "IdentityPE", NULL, 0), 0.25);
-    check_extent(g, q, INF_S, INF_E);
+    CHECK_EXTENT(g, q, INF_S, INF_E);
     double wq[10];
     for (int i = 0; i < 10; i++)
         wq[i] = -5 + i - 0.25;
@@ -193,7 +188,7 @@ static void test_fractional_sine(void) {
     pg_arg sa[] = { t_num(NULL, 392.0), t_num("amplitude", 0.3) };
     int src = crop(g, t_add(g, "SinPE", sa, 2), 0, 12000);
     int s = shift_num(g, src, 7200.375);
-    check_extent(g, s, 7200, 19201);
+    CHECK_EXTENT(g, s, 7200, 19201);
     enum {
         N = 12002
     };

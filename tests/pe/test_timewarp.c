@@ -46,23 +46,11 @@ static int warp(pg_graph *g, int src, int timeline) {
     return t_add(g, "TimewarpPE", a, 2);
 }
 
-static void fill_random(double *x, int64_t n, uint64_t seed) {
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 6364136223846793005u + 1442695040888963407u;
-        x[i] = (double)(seed >> 11) * 0x1p-52 - 1.0;
-    }
-}
-
 static float *render(pg_graph *g, int node, pg_frame s, int64_t n) {
     int ch = pg_graph_node_channels(g, node);
     float *out = calloc((size_t)(n * ch + 1), sizeof(float));
     CHECK_STATUS(t_render(g, node, s, s + n, 7, out), PG_OK);
     return out;
-}
-
-static void check_extent(pg_graph *g, int node, pg_frame s, pg_frame e) {
-    CHECK_EQ_I64(pg_graph_node_extent(g, node).start, s);
-    CHECK_EQ_I64(pg_graph_node_extent(g, node).end, e);
 }
 
 // np.interp of the row x (frames [0, xn), zeros elsewhere) at tau.
@@ -90,7 +78,7 @@ static void test_pygmu(void) {
         for (int i = 0; i < 10; i++)
             CHECK_NEAR(y[i], want[k][i], 1.5e-6);
         free(y);
-        check_extent(g, node, 0, 10);
+        CHECK_EXTENT(g, node, 0, 10);
         CHECK_EQ_I64(pg_graph_node_frame_rate(g, node), 1234);
         CHECK_EQ_I64(pg_graph_node_channels(g, node), 1);
     }
@@ -107,7 +95,7 @@ static void test_linear(void) {
     };
     pg_graph *g = t_graph(0);
     double *x = malloc(sizeof(double) * 2 * XN);
-    fill_random(x, 2 * XN, 3);
+    t_fill_random(x, 2 * XN, 3);
     int mono = array(g, 1, XN, x), st = array(g, 2, XN, x);
     int shift = ramp(g, 5.5 - 20.0, 5.5 + 1100.0, -20, 1100); // tau = t + 5.5
     int slow = crop(g, gain(g, t_add(g, "IdentityPE", NULL, 0), 0.75), 0, 1400);
@@ -134,13 +122,13 @@ static void test_extent(void) {
     static const double x[] = { 10, 20, 30, 40 };
     int src = array(g, 1, 4, x), id = t_add(g, "IdentityPE", NULL, 0);
     int a = warp(g, src, crop(g, gain(g, id, 0.25), 4, 12)); // tau = t / 4 over [4, 12)
-    check_extent(g, a, 4, 12);
+    CHECK_EXTENT(g, a, 4, 12);
     float *y = render(g, a, 4, 8);
     CHECK_NEAR(y[0], 20.0, 0.0); // t = 4: tau = 1
     CHECK_NEAR(y[7], 37.5, 0.0); // t = 11: tau = 2.75 -> 30 + .75 * (40 - 30)
     free(y);
     int b = warp(g, src, id);
-    check_extent(g, b, INF_S, INF_E);
+    CHECK_EXTENT(g, b, INF_S, INF_E);
     int e = warp(g, src, crop(g, crop(g, id, 0, 5), 10, 20));
     CHECK(pg_extent_is_empty(pg_graph_node_extent(g, e)));
     pg_graph_free(g);
@@ -188,7 +176,7 @@ static void test_blocks(void) {
     };
     pg_graph *g = t_graph(0);
     double *x = malloc(sizeof(double) * 2 * XN);
-    fill_random(x, 2 * XN, 4);
+    t_fill_random(x, 2 * XN, 4);
     pg_arg sa[] = { t_num("frequency", 3.0), t_num("amplitude", 120.0) };
     pg_arg ma[] = { t_node(NULL, t_add(g, "IdentityPE", NULL, 0)),
                     t_node(NULL, t_add(g, "SinPE", sa, 2)) };

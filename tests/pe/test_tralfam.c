@@ -32,13 +32,6 @@ static int tralfam(pg_graph *g, int src, int64_t seed) {
     return t_add(g, "TralfamPE", a, seed < 0 ? 1 : 2);
 }
 
-static void fill_random(double *x, int64_t n, uint64_t seed) {
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 6364136223846793005u + 1442695040888963407u;
-        x[i] = (double)(seed >> 11) * 0x1p-52 - 1.0;
-    }
-}
-
 // The closed form for one row x of n frames (as float32, as the source renders it).
 static void smear(const double *x, int64_t n, uint64_t seed, double *out) {
     double *mag = malloc(sizeof(double) * (size_t)n);
@@ -70,7 +63,7 @@ static void test_closed_form(void) {
     };
     pg_graph *g = t_graph(0);
     double x[2 * N], want[2 * N];
-    fill_random(x, 2 * N, 1);
+    t_fill_random(x, 2 * N, 1);
     pg_arg sa[] = { t_node(NULL, array(g, 2, N, x)), t_int(NULL, 300) };
     int src = t_add(g, "TimeShiftPE", sa, 2);
     int a = tralfam(g, src, -1), b = tralfam(g, src, 42);
@@ -97,7 +90,7 @@ static void test_partial(void) {
     };
     pg_graph *g = t_graph(0);
     double x[N], want[N];
-    fill_random(x, N, 2);
+    t_fill_random(x, N, 2);
     pg_arg sa[] = { t_node(NULL, array(g, 1, N, x)), t_int(NULL, 10) };
     int node = tralfam(g, t_add(g, "TimeShiftPE", sa, 2), 5);
     float y[N + 20];
@@ -124,7 +117,7 @@ static void test_blocks(void) {
     };
     pg_graph *g = t_graph(0);
     double *x = malloc(sizeof(double) * N);
-    fill_random(x, N, 3);
+    t_fill_random(x, N, 3);
     int node = tralfam(g, array(g, 1, N, x), 9);
     CHECK(t_block_invariant(g, node, 0, N));
     free(x);
