@@ -554,6 +554,18 @@ static uint64_t hash_node(const pg_graph *g, const gnode *n) {
     return r;
 }
 
+static bool is_uncacheable(const pg_graph *g, const gnode *n) {
+    if (n->kind->flags & PE_F_SIDE_EFFECT)
+        return true;
+    for (int k = 0; k < n->n_args; k++)
+        if (n->args[k].type == PG_V_FUNC && n->args[k].u.func.hash == 0)
+            return true;
+    for (int i = 0; i < n->pn.n_inputs; i++)
+        if (g->nodes[n->inputs[i]].uncacheable)
+            return true;
+    return false;
+}
+
 static int grow_nodes(pg_graph *g) {
     if (g->n_nodes < g->cap_nodes)
         return 0;
@@ -641,5 +653,6 @@ int pg_graph_add(pg_graph *g, const char *kind, const pg_arg *args, int n_args, 
         return -1;
     n->nominal = nominal_extent(g, n, b.inputs);
     n->hash = hash_node(g, n);
+    n->uncacheable = is_uncacheable(g, n);
     return g->n_nodes++;
 }

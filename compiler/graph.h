@@ -3,6 +3,7 @@
 #ifndef PG_COMPILER_GRAPH_H
 #define PG_COMPILER_GRAPH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -19,6 +20,8 @@ typedef struct gnode {
                        // .extent() answers and what a render covers by default
     pg_srcloc loc;     // the call that made the node
     uint64_t hash;     // XXH3 of kind, arguments and inputs' hashes
+    bool uncacheable;  // its output may not come from the render cache: it or a node feeding
+                       // it has side effects, or takes a function its hash cannot identify
 } gnode;
 
 // Node `id`, or NULL. Valid until the next pg_graph_add.

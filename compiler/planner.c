@@ -259,6 +259,8 @@ static void propagate_needs(planner *pl, bool *random_read) {
 // A materialised buffer is worth a cache entry unless it is a plain file read (reading the
 // file again costs as much as reading the entry).
 static bool worth_caching(const gnode *n) {
+    if (n->uncacheable)
+        return false;
     if (n->pn.n_inputs > 0)
         return true;
     for (int k = 0; k < n->n_args; k++)

@@ -36,15 +36,16 @@ static pg_status chorus_check(const pe_node *n, pe_check *ck) {
     if (!isfinite(rate))
         return pe_fail(ck, PG_ERR_ARG, "ChorusPE rate must be finite, got %g", rate);
     if (!(depth <= CHORUS_MAX_DEPTH))
-        return pe_fail(ck, PG_ERR_ARG, "ChorusPE depth must be <= %g ms, got %g",
-                       CHORUS_MAX_DEPTH, depth);
+        return pe_fail(ck, PG_ERR_ARG, "ChorusPE depth must be <= %g ms, got %g", CHORUS_MAX_DEPTH,
+                       depth);
     if (!isfinite(mix))
         return pe_fail(ck, PG_ERR_ARG, "ChorusPE mix must be finite, got %g", mix);
     return PG_OK;
 }
 
 // QUIRK Q21: pygmu's extent is E(src), cutting the delayed copy of the last frames; ours
-// runs on while x(t - D(t)) can still read the source (at most the history length).
+// runs on while x(t - D(t)) can still read the source (at most the history length). E(src)
+// stays the nominal extent (what .extent() answers and a render covers by default).
 static pg_status chorus_infer(pe_node *n, pe_check *ck) {
     const pe_shape *src = &n->in[pe_slot(n, P_SRC)];
     n->out = *src;
@@ -53,7 +54,7 @@ static pg_status chorus_infer(pe_node *n, pe_check *ck) {
     if (src->frame_rate <= 0)
         return pe_fail(ck, PG_ERR_RATE, "ChorusPE needs its source's frame rate");
     pg_frame h = chorus_history(n, src->frame_rate);
-    if (!pg_extent_is_empty(src->extent) && src->extent.end != PG_FRAME_MAX)
+    if (!ck->nominal && !pg_extent_is_empty(src->extent) && src->extent.end != PG_FRAME_MAX)
         n->out.extent.end = src->extent.end > PG_FRAME_MAX - h ? PG_FRAME_MAX : src->extent.end + h;
     return PG_OK;
 }
@@ -110,6 +111,7 @@ const pe_kind pe_kind_chorus = {
     .name = "ChorusPE",
     .method = "chorus",
     .params = chorus_params,
+    .flags = PE_F_TAIL,
     .infer = chorus_infer,
     .need = chorus_need,
     .process = chorus_process,

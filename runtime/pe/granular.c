@@ -1,10 +1,9 @@
 // granular.c: GranularPE(src_pe, grain_size=0.81, grain_overlap=0.15, frame_rate=None,
-// seed=0) and `.granular(grain_size=0.1, grain_overlap=0.5)`, after pygmu's granular_pe.py,
-// which is broken (QUIRK Q33); this is the granular re-scattering it was meant to be.
-// Grains of G = int(grain_size fr) frames start every hop = int(G (1 - grain_overlap))
-// frames from the source's start; grain k reads the source near its own time, scattered by up
-// to +-G frames by a hash of (seed, k), under a periodic Hann window; the grains are summed,
-// scaled by min(1, 2 hop / G). A pure function of absolute time: stateless, any window.
+// seed=0) and `.granular(grain_size=0.1, grain_overlap=0.5)`: the granular re-scattering
+// pygmu's broken granular_pe.py meant (QUIRK Q33). Grains of G frames start every hop frames;
+// grain k reads the source near its own time, scattered over +-G frames by a hash of
+// (seed, k), under a periodic Hann window; the sum is scaled by min(1, 2 hop / G). A pure
+// function of absolute time: stateless. Design: docs/quirks-effects.md.
 #include <math.h>
 #include <stdlib.h>
 #include <xxhash.h>
@@ -19,8 +18,8 @@ enum {
     P_SEED
 };
 
-#define GRAIN_PI        3.14159265358979323846
-#define GRAIN_MAX_SEC   10.0 // longest grain
+#define GRAIN_PI      3.14159265358979323846
+#define GRAIN_MAX_SEC 10.0 // longest grain
 
 typedef struct grain_geom {
     pg_frame len;        // G, frames per grain
@@ -87,8 +86,10 @@ static pg_status granular_check(const pe_node *n, const pe_shape *src, pe_check 
     if (fr <= 0)
         return pe_fail(ck, PG_ERR_RATE, "GranularPE needs its source's frame rate");
     if (n->args[P_FRAME_RATE].type != PG_V_NONE && pe_int(n, P_FRAME_RATE) != fr)
-        return pe_fail(ck, PG_ERR_RATE, "frame rate mismatch: GranularPE frame_rate is %lld Hz, "
-                       "its source is %d Hz", (long long)pe_int(n, P_FRAME_RATE), fr);
+        return pe_fail(ck, PG_ERR_RATE,
+                       "frame rate mismatch: GranularPE frame_rate is %lld Hz, "
+                       "its source is %d Hz",
+                       (long long)pe_int(n, P_FRAME_RATE), fr);
     if (!(size <= GRAIN_MAX_SEC) || size * fr < 2.0)
         return pe_fail(ck, PG_ERR_ARG, "GranularPE grain_size must be 2 frames to %g s, got %g",
                        GRAIN_MAX_SEC, size);
@@ -101,7 +102,8 @@ static pg_status granular_check(const pe_node *n, const pe_shape *src, pe_check 
 }
 
 // The source's extent from its start (or, when indefinite, everything) to the end of the
-// last grain starting inside it. QUIRK Q33: pygmu reports E(src) and drops grains past it.
+// last grain starting inside it. QUIRK Q33: pygmu reports E(src) and drops grains past it;
+// E(src) stays the nominal extent (what .extent() answers and a render covers by default).
 static pg_status granular_infer(pe_node *n, pe_check *ck) {
     const pe_shape *src = &n->in[pe_slot(n, P_SRC)];
     n->out = *src;
@@ -112,7 +114,7 @@ static pg_status granular_infer(pe_node *n, pe_check *ck) {
         return PG_OK;
     }
     grain_geom g = geom_of(n, src);
-    if (src->extent.end != PG_FRAME_MAX)
+    if (!ck->nominal && src->extent.end != PG_FRAME_MAX)
         n->out.extent.end = g.anchor + g.k_hi * g.hop + g.len;
     return PG_OK;
 }
@@ -177,8 +179,8 @@ static void granular_fini(pe_inst *pe) {
 }
 
 // Adds grain k's part inside [t0, t0 + n) into acc (ch x n, planar).
-static pg_status add_grain(pe_inst *pe, const granular_state *s, pg_frame k, pg_frame t0,
-                           int64_t n, int ch, double *acc) {
+static pg_status add_grain(pe_inst *pe, const granular_state *s, pg_frame k, pg_frame t0, int64_t n,
+                           int ch, double *acc) {
     const grain_geom *g = &s->g;
     pg_frame start = g->anchor + k * g->hop;
     pg_frame a = start > t0 ? start : t0;
@@ -226,6 +228,7 @@ const pe_kind pe_kind_granular = {
     .name = "GranularPE",
     .method = NULL,
     .params = granular_params,
+    .flags = PE_F_TAIL,
     .state_size = sizeof(granular_state),
     .infer = granular_infer,
     .need = granular_need,
@@ -240,6 +243,7 @@ const pe_kind pe_kind_granular_method = {
     .name = "_granular",
     .method = "granular",
     .params = granular_method_params,
+    .flags = PE_F_TAIL,
     .state_size = sizeof(granular_state),
     .infer = granular_infer,
     .need = granular_need,

@@ -43,8 +43,8 @@ static pg_status map_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
             buf[c * n + i] = (double)pe_vch(&v, c)[i];
     st = fn->call(fn->env, buf, y, n * ch);
     if (st != PG_OK)
-        return pe_error(pe, st, "MapPE: user_fn failed on frames [%lld, %lld): %s",
-                        (long long)t0, (long long)(t0 + n), pg_status_str(st));
+        return pe_error(pe, st, "MapPE: user_fn failed on frames [%lld, %lld): %s", (long long)t0,
+                        (long long)(t0 + n), pg_status_str(st));
     for (int c = 0; c < ch; c++)
         for (int64_t i = 0; i < n; i++)
             pe_ch(out, c)[i] = (float)y[c * n + i];

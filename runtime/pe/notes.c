@@ -30,14 +30,14 @@ typedef struct note {
     pg_frame start, end; // [offset, offset + duration + release) in frames
     double ratio;        // source frames per output frame
     double vol;
-    int index;           // position in note_list (orders notes that start together)
+    int index; // position in note_list (orders notes that start together)
 } note;
 
 typedef struct notes_state {
     note *notes;      // sorted by start (stable)
     pg_frame *maxend; // maxend[i]: the latest end among notes[0..i]
     int count;
-    double atk, rel;  // ramp lengths in frames (0: none)
+    double atk, rel; // ramp lengths in frames (0: none)
 } notes_state;
 
 static const pe_param notes_params[] = {
@@ -69,7 +69,7 @@ static pg_frame to_frames(double x) {
 
 // Note i in frames, computed with pygmu's expressions and order of operations.
 // QUIRK Q41: velocity 0 gives pygmu vol = -inf; here it is a silent note (MIDI's meaning),
-// and a vol below 0 (velocities under 0.0001) is 0.
+// and so is any velocity below 127e-6 (where 120 + dB would turn the note's phase over).
 static note note_of(const pe_node *n, int fr, int i) {
     double tempo = pe_num(n, P_TEMPO), rel = pe_num(n, P_REL);
     double off = note_field(n, i, 0), dur = note_field(n, i, 1);
@@ -79,9 +79,8 @@ static note note_of(const pe_node *n, int fr, int i) {
     x.start = to_frames(off * 60 / tempo * fr);
     x.end = x.start + to_frames((dur * 60 / tempo + rel) * fr);
     x.ratio = pow(2.0, (pitch - pe_num(n, P_NATIVE)) / 12);
-    double db = vel > 0 ? 20.0 * log10(vel / 127.0) : -HUGE_VAL;
-    x.vol = vel > 0 ? pe_num(n, P_GAIN) * (120.0 + db) / 120.0 : 0.0;
-    x.vol = x.vol > 0 || pe_num(n, P_GAIN) < 0 ? x.vol : 0.0;
+    double db = vel > 0 ? 20.0 * log10(vel / 127.0) : -120.0;
+    x.vol = pe_num(n, P_GAIN) * fmax(120.0 + db, 0.0) / 120.0;
     return x;
 }
 
@@ -110,8 +109,10 @@ static pg_status notes_check_row(const pe_node *n, int fr, int i, pe_check *ck) 
     return PG_OK;
 }
 
-// QUIRK Q41: pygmu's extent leaves out rel_secs and is indefinite for an empty list; ours
-// is the union of the notes' [offset, offset + duration + release), empty for no notes.
+// The union of the notes' [offset, offset + duration + release). QUIRK Q41: pygmu's extent
+// leaves the release out: that is our nominal extent (what .extent() answers and a render
+// covers by default), the release a tail. pygmu's extent of an empty list is indefinite;
+// ours is empty.
 static pg_status notes_infer(pe_node *n, pe_check *ck) {
     const pe_shape *src = &n->in[pe_slot(n, P_SRC)];
     const pg_array *a = &n->args[P_NOTES].u.array;
@@ -126,12 +127,18 @@ static pg_status notes_infer(pe_node *n, pe_check *ck) {
                        a->cols);
     if (!isfinite(pe_num(n, P_NATIVE)) || !isfinite(pe_num(n, P_ATK)) ||
         !isfinite(pe_num(n, P_REL)) || !isfinite(pe_num(n, P_GAIN)))
-        return pe_fail(ck, PG_ERR_ARG, "NotesPE gain_factor, native_pitch, atk_secs and "
-                                       "rel_secs must be finite");
+        return pe_fail(ck, PG_ERR_ARG,
+                       "NotesPE gain_factor, native_pitch, atk_secs and "
+                       "rel_secs must be finite");
+    if (!((pe_num(n, P_ATK) + pe_num(n, P_REL)) * src->frame_rate < NOTES_FAR))
+        return pe_fail(ck, PG_ERR_ARG, "NotesPE atk_secs and rel_secs are too long");
     for (int i = 0; i < note_count(n); i++) {
         if (notes_check_row(n, src->frame_rate, i, ck) != PG_OK)
             return ck->status;
         note x = note_of(n, src->frame_rate, i);
+        if (ck->nominal) // pygmu's Note.extent(tempo, fr) without rel_secs
+            x.end = x.start +
+                    to_frames(note_field(n, i, 1) * 60 / pe_num(n, P_TEMPO) * src->frame_rate);
         n->out.extent = pg_extent_union(n->out.extent, (pg_extent){ x.start, x.end });
     }
     return PG_OK;
@@ -233,8 +240,8 @@ static double note_env(const notes_state *s, const note *x, pg_frame t) {
 
 // Adds note x over output frames [a, b) (inside it) into acc (ch x n from t0), reading
 // the source in runs of at most MAX_SPAN_FRAMES.
-static pg_status add_note(pe_inst *pe, const notes_state *s, const note *x, pg_frame t0,
-                          int64_t n, pg_frame a, pg_frame b, int ch, double *acc) {
+static pg_status add_note(pe_inst *pe, const notes_state *s, const note *x, pg_frame t0, int64_t n,
+                          pg_frame a, pg_frame b, int ch, double *acc) {
     int64_t step = (int64_t)((double)(MAX_SPAN_FRAMES - 4) / x->ratio) + 1;
     float vol = (float)x->vol;
     for (pg_frame i = a; i < b; i += step) {
@@ -250,7 +257,7 @@ static pg_status add_note(pe_inst *pe, const notes_state *s, const note *x, pg_f
             for (int c = 0; c < ch; c++) {
                 const float *xs = pe_vch(&v, c);
                 double x0 = (double)xs[at], x1 = (double)xs[at + 1];
-                float y = (float)((x1 - x0) * (tau - f) + x0); // WarpSpeedPE's float32 sample
+                float y = (float)((x1 - x0) * (tau - f) + x0);  // WarpSpeedPE's float32 sample
                 acc[c * n + (t - t0)] += (double)(y * vol) * g; // GainPE's float32 product
             }
         }
@@ -284,6 +291,7 @@ const pe_kind pe_kind_notes = {
     .name = "NotesPE",
     .method = NULL,
     .params = notes_params,
+    .flags = PE_F_TAIL,
     .state_size = sizeof(notes_state),
     .infer = notes_infer,
     .need = notes_need,

@@ -34,6 +34,9 @@ enum {
                                 // materialising for the sake of its consumers
     PE_F_TAIL = 1u << 7,        // its extent runs past its source's (a filter's ring-out):
                                 // infer, asked for the nominal extent, leaves the tail out
+    PE_F_SIDE_EFFECT = 1u << 8, // does something besides its output (writes a file, prints):
+                                // it and everything fed by it must really run, never come
+                                // from the render cache
 };
 
 // Parameter types.

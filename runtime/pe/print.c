@@ -14,8 +14,8 @@ enum {
 };
 
 enum {
-    SHOWN = 3,          // samples shown at each end of a window
-    LINE_PER_CH = 200,  // bytes of line per channel, at most
+    SHOWN = 3,         // samples shown at each end of a window
+    LINE_PER_CH = 200, // bytes of line per channel, at most
 };
 
 static const pe_param print_params[] = {
@@ -95,7 +95,7 @@ const pe_kind pe_kind_print = {
     .name = "PrintPE",
     .method = NULL,
     .params = print_params,
-    .flags = PE_F_STATEFUL,
+    .flags = PE_F_STATEFUL | PE_F_SIDE_EFFECT,
     .infer = print_infer,
     .process = print_process,
 };

@@ -32,8 +32,8 @@ static pg_status pwm_check_arg(pe_node *n, int k, pe_check *ck) {
     const pe_shape *in = &n->in[slot];
     if (in->channels != 1)
         return pe_fail(ck, PG_ERR_CHANNELS,
-                       "channel count mismatch: PwmPE %s has %d channels, expected 1",
-                       pwm_names[k], in->channels);
+                       "channel count mismatch: PwmPE %s has %d channels, expected 1", pwm_names[k],
+                       in->channels);
     if (in->frame_rate != n->out.frame_rate)
         return pe_fail(ck, PG_ERR_RATE, "frame rate mismatch: PwmPE %s is %d Hz, PwmPE is %d Hz",
                        pwm_names[k], in->frame_rate, n->out.frame_rate);

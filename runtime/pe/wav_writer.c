@@ -22,10 +22,10 @@ enum {
 };
 
 typedef struct wav_writer_state {
-    SNDFILE *sf;      // the temporary file, open for writing (NULL when none)
-    char *tmp;        // its path (malloc'd)
-    int64_t written;  // frames written so far
-    bool failed;      // a write failed: the target is left alone
+    SNDFILE *sf;     // the temporary file, open for writing (NULL when none)
+    char *tmp;       // its path (malloc'd)
+    int64_t written; // frames written so far
+    bool failed;     // a write failed: the target is left alone
 } wav_writer_state;
 
 // The filename is an output path: not PE_P_FILE (nothing is read from it, so the node's
@@ -120,8 +120,8 @@ static pg_status wav_writer_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf 
 // The frames the executor renders this node over. The kernel interface does not carry the
 // span, so it is read from the plan node that holds pe->node (runtime/plan.h).
 static int64_t span_frames(const pe_inst *pe) {
-    const plan_node *pn = (const plan_node *)(const void *)((const char *)pe->node -
-                                                           offsetof(plan_node, pn));
+    const plan_node *pn =
+        (const plan_node *)(const void *)((const char *)pe->node - offsetof(plan_node, pn));
     pg_extent span = pn->materialise ? pn->mat : pg_extent_intersect(pn->need, pn->pn.out.extent);
     return pg_extent_is_empty(span) ? 0 : span.end - span.start;
 }
@@ -137,8 +137,8 @@ static void wav_writer_fini(pe_inst *pe) {
         ok = false;
     s->sf = NULL;
     if (ok && rename(s->tmp, path) != 0) {
-        fprintf(stderr, "pygmuc: warning: WavWriterPE cannot rename its file to '%s': %s\n",
-                path, strerror(errno));
+        fprintf(stderr, "pygmuc: warning: WavWriterPE cannot rename its file to '%s': %s\n", path,
+                strerror(errno));
         ok = false;
     }
     if (!ok && s->tmp)
@@ -156,7 +156,7 @@ const pe_kind pe_kind_wav_writer = {
     .name = "WavWriterPE",
     .method = "wav_writer",
     .params = wav_writer_params,
-    .flags = PE_F_STATEFUL,
+    .flags = PE_F_STATEFUL | PE_F_SIDE_EFFECT,
     .state_size = sizeof(wav_writer_state),
     .infer = wav_writer_infer,
     .init = wav_writer_init,

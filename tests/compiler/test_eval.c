@@ -2,7 +2,8 @@
 // semantics: each EXPECT runs a program and compares repr(x) with what CPython 3.11 prints
 // for the same program (generated once with python3 and checked in as literals; the
 // interesting cases are worked out in comments). Then units, errors with their line:col,
-// limits, and the graphs that PE calls and PE methods build.
+// limits, the graphs that PE calls and PE methods build, .pg functions as MapPE callbacks,
+// the conformance pieces, and a fixed-seed mutation fuzz (diagnostics, never a crash).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -633,6 +634,14 @@ static void test_file_paths(void) {
     pg_status st = pg_compile_file(s, path, "render(WavReaderPE('samples/pluck.flac'))\n", &node);
     CHECK_STATUS(st, PG_OK);
     CHECK(node >= 0);
+    pg_session_free(s);
+    // os.path.join(os.path.dirname(__file__), ...) keeps the path relative to the piece.
+    s = pg_session_new();
+    st = pg_compile_file(s, path,
+                         "import os\nd = os.path.dirname(__file__)\n"
+                         "render(WavReaderPE(os.path.join(d, 'samples', 'pluck.flac')))\n",
+                         &node);
+    CHECK_STATUS(st, PG_OK);
     pg_session_free(s);
     // From another folder the same call does not find the file.
     s = pg_session_new();

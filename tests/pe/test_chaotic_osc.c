@@ -6,16 +6,6 @@
 
 #include "check.h"
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 // The first n outputs of the recurrence (pygmu's loop, term for term).
 static void lorenz(double rho, double sigma, double beta, double scale, double fr, int n,
                    float *out) {
@@ -114,19 +104,19 @@ static void test_origin_and_extents(void) {
 static void test_bad_args(void) {
     pg_graph *g = t_graph(0);
     pg_arg inf[] = { t_num("rho", INFINITY) };
-    CHECK_STATUS(add_status(g, "ChaoticOscPE", inf, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ChaoticOscPE", inf, 1), PG_ERR_ARG);
     pg_arg nan_x[] = { t_num("x0", NAN) };
-    CHECK_STATUS(add_status(g, "ChaoticOscPE", nan_x, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ChaoticOscPE", nan_x, 1), PG_ERR_ARG);
     pg_arg fr0[] = { t_int("frame_rate", 0) };
-    CHECK_STATUS(add_status(g, "ChaoticOscPE", fr0, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ChaoticOscPE", fr0, 1), PG_ERR_ARG);
     pg_arg str[] = { t_str("sigma", "ten") };
-    CHECK_STATUS(add_status(g, "ChaoticOscPE", str, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ChaoticOscPE", str, 1), PG_ERR_ARG);
     pg_arg kw[] = { t_num("gamma", 1.0) };
-    CHECK_STATUS(add_status(g, "ChaoticOscPE", kw, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ChaoticOscPE", kw, 1), PG_ERR_ARG);
     pg_arg many[9];
     for (int i = 0; i < 9; i++)
         many[i] = t_num(NULL, 1.0);
-    CHECK_STATUS(add_status(g, "ChaoticOscPE", many, 9), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ChaoticOscPE", many, 9), PG_ERR_ARG);
     pg_graph_free(g);
 }
 

@@ -9,16 +9,6 @@
 
 #define PI 3.14159265358979323846
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int chorus(pg_graph *g, int src, double rate, double depth, double mix) {
     pg_arg a[] = { t_node(NULL, src), t_num("rate", rate), t_num("depth", depth),
                    t_num("mix", mix) };
@@ -163,17 +153,17 @@ static void test_bad_args(void) {
     pg_graph *g = t_graph(0);
     int src = ramp_source(g);
     pg_arg neg[] = { t_node(NULL, src), t_num("depth", -1.0) };
-    CHECK_STATUS(add_status(g, "ChorusPE", neg, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ChorusPE", neg, 2), PG_ERR_ARG);
     pg_arg deep[] = { t_node(NULL, src), t_num("depth", 5000.0) };
-    CHECK_STATUS(add_status(g, "ChorusPE", deep, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ChorusPE", deep, 2), PG_ERR_ARG);
     pg_arg rate[] = { t_node(NULL, src), t_num("rate", INFINITY) };
-    CHECK_STATUS(add_status(g, "ChorusPE", rate, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ChorusPE", rate, 2), PG_ERR_ARG);
     pg_arg mix[] = { t_node(NULL, src), t_num("mix", NAN) };
-    CHECK_STATUS(add_status(g, "ChorusPE", mix, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ChorusPE", mix, 2), PG_ERR_ARG);
     pg_arg nosrc[] = { t_num("rate", 1.0) };
-    CHECK_STATUS(add_status(g, "ChorusPE", nosrc, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ChorusPE", nosrc, 1), PG_ERR_ARG);
     pg_arg num[] = { t_num(NULL, 1.0) };
-    CHECK_STATUS(add_status(g, "ChorusPE", num, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ChorusPE", num, 1), PG_ERR_ARG);
     CHECK_EQ_I64(pg_kind_find_method("chorus"), pg_kind_find("ChorusPE"));
     pg_graph_free(g);
 }

@@ -11,16 +11,6 @@
 
 #define PI 3.14159265358979323846
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int crop(pg_graph *g, int src, pg_frame s, pg_frame e) {
     pg_arg c[] = { t_node(NULL, src), t_ext(NULL, s, e) };
     return t_add(g, "CropPE", c, 2);
@@ -163,21 +153,21 @@ static void test_bad_args(void) {
     pg_graph *g = t_graph(1000);
     int src = crop(g, t_add(g, "IdentityPE", NULL, 0), 0, 100);
     pg_arg zero[] = { t_node(NULL, src), t_num(NULL, 0.0) };
-    CHECK_STATUS(add_status(g, "GranularPE", zero, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "GranularPE", zero, 2), PG_ERR_ARG);
     pg_arg tiny[] = { t_node(NULL, src), t_num(NULL, 0.001) }; // 1 frame at 1 kHz
-    CHECK_STATUS(add_status(g, "GranularPE", tiny, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "GranularPE", tiny, 2), PG_ERR_ARG);
     pg_arg huge[] = { t_node(NULL, src), t_num(NULL, 11.0) };
-    CHECK_STATUS(add_status(g, "GranularPE", huge, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "GranularPE", huge, 2), PG_ERR_ARG);
     pg_arg one[] = { t_node(NULL, src), t_num(NULL, 0.1), t_num(NULL, 1.0) };
-    CHECK_STATUS(add_status(g, "GranularPE", one, 3), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "GranularPE", one, 3), PG_ERR_ARG);
     pg_arg neg[] = { t_node(NULL, src), t_num(NULL, 0.1), t_num(NULL, -0.1) };
-    CHECK_STATUS(add_status(g, "GranularPE", neg, 3), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "GranularPE", neg, 3), PG_ERR_ARG);
     pg_arg rate[] = { t_node(NULL, src), t_int("frame_rate", 48000) };
-    CHECK_STATUS(add_status(g, "GranularPE", rate, 2), PG_ERR_RATE);
+    CHECK_STATUS(t_add_status(g, "GranularPE", rate, 2), PG_ERR_RATE);
     pg_arg seed[] = { t_node(NULL, src), t_num("seed", 1.5) };
-    CHECK_STATUS(add_status(g, "GranularPE", seed, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "GranularPE", seed, 2), PG_ERR_ARG);
     pg_arg nosrc[] = { t_num("grain_size", 0.1) };
-    CHECK_STATUS(add_status(g, "GranularPE", nosrc, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "GranularPE", nosrc, 1), PG_ERR_ARG);
     pg_graph_free(g);
 }
 

@@ -7,16 +7,6 @@
 
 #include "check.h"
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static pg_status square(void *env, const double *in, double *out, int64_t n) {
     (void)env;
     for (int64_t i = 0; i < n; i++)
@@ -107,13 +97,13 @@ static void test_errors(void) {
     float out[100];
     CHECK_STATUS(t_render(g, map(g, src, refuses, 3), 0, 100, 64, out), PG_ERR_ARG);
     pg_arg num[] = { t_node(NULL, src), t_num(NULL, 2.0) };
-    CHECK_STATUS(add_status(g, "MapPE", num, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "MapPE", num, 2), PG_ERR_ARG);
     pg_arg none[] = { t_node(NULL, src), t_fn(NULL, NULL, 0) };
-    CHECK_STATUS(add_status(g, "MapPE", none, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "MapPE", none, 2), PG_ERR_ARG);
     pg_arg missing[] = { t_node(NULL, src) };
-    CHECK_STATUS(add_status(g, "MapPE", missing, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "MapPE", missing, 1), PG_ERR_ARG);
     pg_arg nosrc[] = { t_fn("user_fn", square, 1) };
-    CHECK_STATUS(add_status(g, "MapPE", nosrc, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "MapPE", nosrc, 1), PG_ERR_ARG);
     pg_graph_free(g);
 }
 

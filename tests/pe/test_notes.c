@@ -8,16 +8,6 @@
 
 #include "check.h"
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int ident(pg_graph *g, int rate, pg_frame end) {
     pg_arg r[] = { t_int("frame_rate", rate) };
     pg_arg c[] = { t_node(NULL, t_add(g, "IdentityPE", r, 1)), t_ext(NULL, 0, end) };
@@ -165,37 +155,37 @@ static void test_bad_args(void) {
     int src = ident(g, 8, 100);
     double two[] = { 0, 1 };
     CHECK_STATUS(
-        add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 2, two) }, 2),
+        t_add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 2, two) }, 2),
         PG_ERR_ARG);
     double loud[] = { 0, 1, 60, 128 };
     CHECK_STATUS(
-        add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 4, loud) }, 2),
+        t_add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 4, loud) }, 2),
         PG_ERR_ARG);
     double back[] = { 0, -1, 60, 100 };
     CHECK_STATUS(
-        add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 4, back) }, 2),
+        t_add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 4, back) }, 2),
         PG_ERR_ARG);
     double high[] = { 0, 1, 1000, 100 };
     CHECK_STATUS(
-        add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 4, high) }, 2),
+        t_add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 4, high) }, 2),
         PG_ERR_ARG);
     double nan_off[] = { NAN, 1, 60, 100 };
     CHECK_STATUS(
-        add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 4, nan_off) }, 2),
+        t_add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 4, nan_off) }, 2),
         PG_ERR_ARG);
     double ok[] = { 0, 1, 60, 100 };
     CHECK_STATUS(
-        add_status(g, "NotesPE",
-                   (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 4, ok), t_num("tempo", 0) }, 3),
+        t_add_status(g, "NotesPE",
+                     (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 4, ok), t_num("tempo", 0) }, 3),
         PG_ERR_ARG);
     CHECK_STATUS(
-        add_status(g, "NotesPE",
-                   (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 4, ok), t_num("atk_secs", -1) },
-                   3),
+        t_add_status(g, "NotesPE",
+                     (pg_arg[]){ t_node(NULL, src), t_arr(NULL, 1, 4, ok), t_num("atk_secs", -1) },
+                     3),
         PG_ERR_ARG);
-    CHECK_STATUS(add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src) }, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src) }, 1), PG_ERR_ARG);
     CHECK_STATUS(
-        add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src), t_str(NULL, "notes.mid") }, 2),
+        t_add_status(g, "NotesPE", (pg_arg[]){ t_node(NULL, src), t_str(NULL, "notes.mid") }, 2),
         PG_ERR_ARG);
     pg_graph_free(g);
 }

@@ -9,16 +9,6 @@
 
 #include "check.h"
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 // Renders node over [s, e) at the block size with stderr captured into text (size bytes).
 static pg_status render_captured(pg_graph *g, int node, pg_frame s, pg_frame e, int block,
                                  float *out, char *text, size_t size) {
@@ -125,10 +115,10 @@ static void test_blocks(void) {
 static void test_bad_args(void) {
     pg_graph *g = t_graph(0);
     pg_arg none[] = { t_num("x", 1) };
-    CHECK_STATUS(add_status(g, "PrintPE", none, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "PrintPE", none, 1), PG_ERR_ARG);
     pg_arg num[] = { t_num(NULL, 1) };
-    CHECK_STATUS(add_status(g, "PrintPE", num, 1), PG_ERR_ARG);
-    CHECK_STATUS(add_status(g, "PrintPE", NULL, 0), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "PrintPE", num, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "PrintPE", NULL, 0), PG_ERR_ARG);
     pg_graph_free(g);
 }
 

@@ -5,16 +5,6 @@
 
 #include "check.h"
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int konst(pg_graph *g, double v) {
     pg_arg a[] = { t_num(NULL, v) };
     return t_add(g, "ConstPE", a, 1);
@@ -130,25 +120,25 @@ static void test_bad_args(void) {
     pg_arg sp[] = { t_node(NULL, two), t_int(NULL, 2) };
     int stereo = t_add(g, "SpreadPE", sp, 2);
     pg_arg bad_p[] = { t_node(NULL, stereo), t_num(NULL, .5) };
-    CHECK_STATUS(add_status(g, "PwmPE", bad_p, 2), PG_ERR_CHANNELS);
+    CHECK_STATUS(t_add_status(g, "PwmPE", bad_p, 2), PG_ERR_CHANNELS);
     pg_arg bad_d[] = { t_num(NULL, 10), t_node(NULL, stereo) };
-    CHECK_STATUS(add_status(g, "PwmPE", bad_d, 2), PG_ERR_CHANNELS);
+    CHECK_STATUS(t_add_status(g, "PwmPE", bad_d, 2), PG_ERR_CHANNELS);
     pg_arg k[] = { t_num(NULL, 8), t_int("frame_rate", 1000) };
     pg_arg rate[] = { t_node(NULL, t_add(g, "ConstPE", k, 2)), t_num(NULL, .5),
                       t_int("frame_rate", 48000) };
-    CHECK_STATUS(add_status(g, "PwmPE", rate, 3), PG_ERR_RATE);
+    CHECK_STATUS(t_add_status(g, "PwmPE", rate, 3), PG_ERR_RATE);
     pg_arg zero[] = { t_num(NULL, 0), t_num(NULL, .5) };
-    CHECK_STATUS(add_status(g, "PwmPE", zero, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "PwmPE", zero, 2), PG_ERR_ARG);
     pg_arg neg[] = { t_num(NULL, -4), t_num(NULL, .5) };
-    CHECK_STATUS(add_status(g, "PwmPE", neg, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "PwmPE", neg, 2), PG_ERR_ARG);
     pg_arg inf[] = { t_num(NULL, INFINITY), t_num(NULL, .5) };
-    CHECK_STATUS(add_status(g, "PwmPE", inf, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "PwmPE", inf, 2), PG_ERR_ARG);
     pg_arg nan_d[] = { t_num(NULL, 4), t_num(NULL, NAN) };
-    CHECK_STATUS(add_status(g, "PwmPE", nan_d, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "PwmPE", nan_d, 2), PG_ERR_ARG);
     pg_arg one[] = { t_num(NULL, 4) };
-    CHECK_STATUS(add_status(g, "PwmPE", one, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "PwmPE", one, 1), PG_ERR_ARG);
     pg_arg str[] = { t_str(NULL, "4"), t_num(NULL, .5) };
-    CHECK_STATUS(add_status(g, "PwmPE", str, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "PwmPE", str, 2), PG_ERR_ARG);
     pg_graph_free(g);
 }
 

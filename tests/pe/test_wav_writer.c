@@ -13,16 +13,6 @@
 
 static char dir[64];
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static const char *path_of(const char *name) {
     static char p[128];
     snprintf(p, sizeof p, "%s/%s", dir, name);
@@ -169,13 +159,13 @@ static void test_bad_args(void) {
     pg_graph *g = t_graph(0);
     int src = stereo_source(g);
     pg_arg blank[] = { t_node(NULL, src), t_str(NULL, "") };
-    CHECK_STATUS(add_status(g, "WavWriterPE", blank, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "WavWriterPE", blank, 2), PG_ERR_ARG);
     pg_arg slash[] = { t_node(NULL, src), t_str(NULL, "some/dir/") };
-    CHECK_STATUS(add_status(g, "WavWriterPE", slash, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "WavWriterPE", slash, 2), PG_ERR_ARG);
     pg_arg num[] = { t_node(NULL, src), t_num(NULL, 3) };
-    CHECK_STATUS(add_status(g, "WavWriterPE", num, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "WavWriterPE", num, 2), PG_ERR_ARG);
     pg_arg nosrc[] = { t_str("filename", "x.wav") };
-    CHECK_STATUS(add_status(g, "WavWriterPE", nosrc, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "WavWriterPE", nosrc, 1), PG_ERR_ARG);
     // a folder that does not exist: the render fails at its start, writing nothing
     pg_arg gone[] = { t_node(NULL, src), t_str(NULL, "/nonexistent-pygmuc-dir/x.wav") };
     int w = t_add(g, "WavWriterPE", gone, 2);

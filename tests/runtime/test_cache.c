@@ -147,6 +147,33 @@ static void test_render_warm(void) {
     pg_graph_free(g);
 }
 
+// A side effect (WavWriterPE) and everything it feeds always run: a warm cache serves the
+// saw next to it, but the stem file is written again after it was deleted.
+static void test_side_effect(void) {
+    char sub[300], stem[320];
+    snprintf(sub, sizeof sub, "%s/side", dir);
+    snprintf(stem, sizeof stem, "%s/stem.wav", dir);
+    pg_graph *g = t_graph(48000);
+    pg_arg s[] = { t_num("frequency", 220.0) };
+    int saw = t_add(g, "BlitSawPE", s, 1);
+    pg_arg c[] = { t_node(NULL, saw), t_ext(NULL, 0, 3000) };
+    int note = t_add(g, "CropPE", c, 2);
+    pg_arg w[] = { t_node(NULL, note), t_str("filename", stem) };
+    int writer = t_add(g, "WavWriterPE", w, 2);
+    pg_arg cb[] = { t_node(NULL, writer), t_num("f0", 300.0) };
+    int comb = t_add(g, "CombPE", cb, 2); // stateful: materialised, but fed by the writer
+    enum { N = 3000 };
+    static float cold[N * 2], warm[N * 2];
+    pg_render_stats st;
+    CHECK_STATUS(render(g, comb, sub, cold, &st), PG_OK);
+    CHECK(unlink(stem) == 0);
+    CHECK_STATUS(render(g, comb, sub, warm, &st), PG_OK);
+    CHECK_EQ_I64(st.cache_hits, 1); // the saw
+    CHECK(access(stem, F_OK) == 0);
+    CHECK(memcmp(cold, warm, sizeof(float) * N) == 0);
+    pg_graph_free(g);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/pygmuc-test-cache-XXXXXX");
     if (!mkdtemp(dir)) {
@@ -157,6 +184,7 @@ int main(void) {
     test_damaged();
     test_keys();
     test_render_warm();
+    test_side_effect();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
