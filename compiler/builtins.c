@@ -1054,8 +1054,12 @@ void builtins_init(evaluator *ev) {
     }
     builtins_num_init(ev);
     put(ev, "FRAME_RATE", value_int(48000));
-    // __file__ is the piece's path (pieces find their folder with os.path.dirname).
-    put(ev, "__file__", value_cstr(ev, ev->s->files[ev->file].path));
+    // __file__ is the piece's file name without its folder: ported pieces build paths as
+    // os.path.join(os.path.dirname(__file__), "x.wav"), which then stays relative, and a
+    // relative sound-file path is already relative to the piece's folder.
+    const char *path = ev->s->files[ev->file].path;
+    const char *slash = strrchr(path, '/');
+    put(ev, "__file__", value_cstr(ev, slash ? slash + 1 : path));
     put(ev, "__name__", value_cstr(ev, "__main__"));
     for (size_t i = 0; i < sizeof predefined / sizeof predefined[0]; i++)
         put(ev, predefined[i].name, module_value(predefined[i].mod));

@@ -3,7 +3,8 @@
 // ones), each def / lambda / comprehension gets a static scope (its local names, Python's
 // rule: assigned anywhere in the body => local), and calls run in frames of slots linked
 // to the defining frame, which gives Python's closures (LEGB, late binding). PE constructor
-// calls build the session graph (methods.c); builtins live in builtins.c.
+// calls build the session graph (methods.c); operators are in value_ops.c, builtins in
+// builtins.c and builtins_num.c.
 // Every allocation is from the session arena; errors longjmp out through diag_fatal.
 #include "eval.h"
 
@@ -1422,6 +1423,7 @@ static evaluator *evaluator_new(pg_session *s, int file, const eval_limits *lim)
 
 void eval_module(pg_session *s, const ast_module *m, int file, const eval_limits *lim) {
     evaluator *ev = evaluator_new(s, file, lim);
+    s->root = -1; // this module's render() decides
     for (int i = 0; i < m->n; i++)
         intern_tree(ev, m->body[i]);
     exec_block(ev, NULL, m->body, m->n);

@@ -1133,8 +1133,8 @@ static value pe_delays(evaluator *ev, value self, const call_args *c) {
     double amp = 1.0;
     for (int64_t i = 1; i < n; i++) {
         eval_step(ev, c->loc);
-        value d = value_binop(ev, TK_STAR, value_binop(ev, TK_STAR, value_int(i), secs, c->loc), rate,
-                             c->loc);
+        value d = value_binop(ev, TK_STAR, value_binop(ev, TK_STAR, value_int(i), secs, c->loc),
+                              rate, c->loc);
         int64_t dframes = d.t == VT_FLOAT ? value_float_to_int(ev, d.u.f, c->loc) : d.u.i;
         value tap = make2(ev, "TimeShiftPE", c->loc, self, value_int(dframes));
         tap = make2(ev, "GainPE", c->loc, tap, value_float(amp));
@@ -1323,48 +1323,55 @@ static const char *parse_pct(const char *p, const char *end, pct_spec *sp) {
 
 // One %-conversion, done through format()'s mini-language: flags '-' '+' ' ' '0' '#',
 // width, precision and the type map onto [align][sign][#][0][width][.prec][type].
-static void pct_one(evaluator *ev, sbuf *b, const pct_spec *sp, value v, pg_srcloc loc) {
-    char spec[48];
-    int k = 0;
-    char t = sp->type;
-    if (strchr(sp->flags, '-'))
-        spec[k++] = '<';
-    if (strchr(sp->flags, '+'))
-        spec[k++] = '+';
-    else if (strchr(sp->flags, ' '))
-        spec[k++] = ' ';
-    if (strchr(sp->flags, '#'))
-        spec[k++] = '#';
-    if (strchr(sp->flags, '0') && !strchr(sp->flags, '-'))
-        spec[k++] = '0';
-    if (sp->width >= 0)
-        k += snprintf(spec + k, sizeof spec - (size_t)k, "%d", sp->width > 300 ? 300 : sp->width);
-    if (strchr("diuxXo", t) && t) {
-        if (!value_is_num(v))
-            eval_error(ev, loc, PG_ERR_ARG, "%%%c format: a real number is required, not %s", t,
-                       value_type_name(v));
-        if (v.t == VT_FLOAT)
-            v = value_int(value_float_to_int(ev, v.u.f, loc));
-        spec[k++] = (t == 'i' || t == 'u') ? 'd' : t;
-    } else if (strchr("eEfFgG", t) && t) {
-        v = value_float(builtins_num(ev, v, "% format", loc));
-        k += snprintf(spec + k, sizeof spec - (size_t)k, ".%d%c",
-                      sp->prec < 0 ? 6 : (sp->prec > 300 ? 300 : sp->prec), t);
-    } else if (t == 's' || t == 'r') {
+// The value a %-conversion formats: an int for d i u x X o, a float for e f g, a str for
+// s (str()) and r (repr()).
+static value pct_value(evaluator *ev, char t, value v, pg_srcloc loc) {
+    if (t == 's' || t == 'r') {
         sbuf s = { 0 };
         if (t == 's')
             value_str_into(ev, &s, v);
         else
             value_repr(ev, &s, v, 0);
-        v = value_str(ev, s.p ? s.p : "", s.n);
-        if (sp->prec >= 0)
-            k += snprintf(spec + k, sizeof spec - (size_t)k, ".%d", sp->prec);
-        if (!strchr(sp->flags, '-'))
-            memmove(spec + 1, spec, (size_t)k++), spec[0] = '>';
-    } else {
-        eval_error(ev, loc, PG_ERR_ARG, "unsupported format character '%c'", t ? t : '?');
+        return value_str(ev, s.p ? s.p : "", s.n);
     }
-    value_format(ev, b, v, spec, (size_t)k, loc);
+    if (!value_is_num(v))
+        eval_error(ev, loc, PG_ERR_ARG, "%%%c format: a real number is required, not %s", t,
+                   value_type_name(v));
+    if (strchr("eEfFgG", t))
+        return value_float(value_as_double(v));
+    return v.t == VT_FLOAT ? value_int(value_float_to_int(ev, v.u.f, loc)) : v;
+}
+
+// One %-conversion, done through format()'s mini-language: flags '-' '+' ' ' '0' '#',
+// width, precision and the type map onto [align][sign][#][0][width][.prec][type].
+static void pct_one(evaluator *ev, sbuf *b, const pct_spec *sp, value v, pg_srcloc loc) {
+    char t = sp->type;
+    bool is_str = t == 's' || t == 'r';
+    if (!t || !strchr("diuxXoeEfFgGsr", t))
+        eval_error(ev, loc, PG_ERR_ARG, "unsupported format character '%c'", t ? t : '?');
+    bool left = strchr(sp->flags, '-') != NULL;
+    char spec[48];
+    int k = 0;
+    if (left || is_str)
+        spec[k++] = left ? '<' : '>';
+    if (!is_str && strchr(sp->flags, '+'))
+        spec[k++] = '+';
+    else if (!is_str && strchr(sp->flags, ' '))
+        spec[k++] = ' ';
+    if (!is_str && strchr(sp->flags, '#'))
+        spec[k++] = '#';
+    if (!is_str && !left && strchr(sp->flags, '0'))
+        spec[k++] = '0';
+    if (sp->width >= 0)
+        k += snprintf(spec + k, sizeof spec - (size_t)k, "%d", sp->width > 300 ? 300 : sp->width);
+    int prec = sp->prec > 300 ? 300 : sp->prec;
+    if (strchr("eEfFgG", t))
+        k += snprintf(spec + k, sizeof spec - (size_t)k, ".%d%c", prec < 0 ? 6 : prec, t);
+    else if (is_str && prec >= 0)
+        k += snprintf(spec + k, sizeof spec - (size_t)k, ".%d", prec);
+    else if (!is_str)
+        spec[k++] = (t == 'i' || t == 'u') ? 'd' : t;
+    value_format(ev, b, pct_value(ev, t, v, loc), spec, (size_t)k, loc);
 }
 
 value methods_percent_format(evaluator *ev, value fmt, value args, pg_srcloc loc) {

@@ -913,7 +913,7 @@ static void pad_out(evaluator *ev, sbuf *b, const char *body, const fmt_spec *f,
     char align = f->align ? f->align : (numeric ? '>' : '<');
     char fill = f->fill;
     if (f->zero && !f->align) {
-        align = '=';
+        align = numeric ? '=' : '<'; // '0' pads numbers after the sign, strings on the right
         fill = '0';
     }
     size_t pad = width > len ? width - len : 0;

@@ -1,7 +1,8 @@
 // value.h: the .pg evaluator's values (int, float, bool, None, str, list, tuple, dict,
 // range, function, builtin, bound method, module, PE kind, Extent, PE, transport), the
-// evaluator state shared by eval.c, builtins.c and methods.c, and the operations on values
-// (equality, ordering, hashing, dicts, repr/str and Python's number formatting).
+// evaluator state shared by eval.c, builtins*.c and methods.c, and the operations on values
+// (value.c: equality, ordering, hashing, dicts, repr/str, Python's number formatting;
+// value_ops.c: the operators).
 // Every object lives in the session arena and is never freed before the session ends.
 // Names are interned (one pointer per spelling), so symbol tables compare pointers.
 #ifndef PG_COMPILER_VALUE_H
@@ -174,7 +175,10 @@ typedef struct ptrmap {
     uint32_t cap, n;
 } ptrmap;
 
-enum { EVAL_FREE_FRAME_SLOTS = 64 }; // frames of up to this many slots are recycled
+// Frames of up to this many slots are recycled when no closure holds them.
+enum {
+    EVAL_FREE_FRAME_SLOTS = 64
+};
 
 // The evaluator state (s->eval).
 struct evaluator {
@@ -188,11 +192,11 @@ struct evaluator {
     uint32_t interned_cap, interned_n;
     symtab globals;
     symtab builtins;
-    ptrmap scopes;         // AST_DEF / AST_LAMBDA / comprehension node -> its scope
-    ptrmap strings;        // AST_STR node -> its str_obj (literals are made once)
-    pg_srcloc stmt_loc;    // the statement being executed (for errors without a better place)
-    int nesting;           // expression nesting (C recursion guard)
-    int value_nesting;     // nesting of recursive operations on values (==, <, hash, ...)
+    ptrmap scopes;      // AST_DEF / AST_LAMBDA / comprehension node -> its scope
+    ptrmap strings;     // AST_STR node -> its str_obj (literals are made once)
+    pg_srcloc stmt_loc; // the statement being executed (for errors without a better place)
+    int nesting;        // expression nesting (C recursion guard)
+    int value_nesting;  // nesting of recursive operations on values (==, <, hash, ...)
     frame *free_frames[EVAL_FREE_FRAME_SLOTS + 1]; // recycled frames by slot count
     prng rng;
     uint64_t noise_seed;  // np.random.seed(n) (0 until set)
@@ -201,7 +205,6 @@ struct evaluator {
     value ret;            // the value of the last return statement
     pthread_mutex_t lock; // serialises calls from PG_V_FUNC callbacks (render threads)
     pg_status last_error; // the status of the last eval_error (for PG_V_FUNC callbacks)
-    const char *sym_self; // a few interned names the evaluator compares with
 };
 
 // ---- errors ----
@@ -217,8 +220,8 @@ value eval_call(evaluator *ev, value fn, const value *args, int n, pg_srcloc loc
 value eval_call_args(evaluator *ev, value fn, const call_args *c);
 void eval_step(evaluator *ev, pg_srcloc loc); // counts one step; PG_ERR_LIMIT past the limit
 
-// "Did you mean" suggestions: offer candidates, then read best (NULL when none is close:
-// a case-insensitive match or an edit distance of at most 2, 1 for short names).
+// "Did you mean" suggestions: offer candidates, then read best (NULL when none is close: a
+// case-insensitive match, or CPython's edit distance within its bound).
 typedef struct suggest {
     const char *name;
     const char *best;
