@@ -67,9 +67,15 @@ struct exec_ctx { // one per thread
     double child_sec;          // time of the kernels the running kernel pulled, so far
 };
 
+enum {
+    MAX_STREAM_THREADS = 16
+};
+
 struct pg_render {
     exec_shared sh;
-    exec_ctx main; // the calling thread's worker
+    exec_ctx main;                        // the calling thread's worker
+    exec_ctx helpers[MAX_STREAM_THREADS]; // more workers for streaming blocks in parallel
+    int n_helpers;
     pg_frame cursor;
     bool stopped; // until_silence found its silent block
 };
@@ -610,6 +616,11 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
     }
     r->sh.prepare_sec = now_sec() - t0;
     r->cursor = p->window.start;
+    r->n_helpers = r->sh.threads - 1 < MAX_STREAM_THREADS ? r->sh.threads - 1 : MAX_STREAM_THREADS;
+    for (int k = 0; k < r->n_helpers; k++) {
+        r->helpers[k] = (exec_ctx){ .sh = &r->sh };
+        r->helpers[k].cost = calloc((size_t)p->n_nodes + 1, sizeof(double));
+    }
     return r;
 }
 
@@ -630,6 +641,10 @@ void pg_render_free(pg_render *r) {
     shared_fini(&r->sh);
     scratch_free(&r->main);
     free(r->main.cost);
+    for (int k = 0; k < r->n_helpers; k++) {
+        scratch_free(&r->helpers[k]);
+        free(r->helpers[k].cost);
+    }
     free(r);
 }
 
@@ -646,12 +661,13 @@ static bool is_silent(const pe_view *v) {
 }
 
 // Renders one block of the root at the cursor into out (interleaved).
-static int64_t render_block(pg_render *r, float *out, int64_t n) {
-    exec_ctx *cx = &r->main;
-    const pg_plan *p = r->sh.plan;
+// Renders the root over [t0, t0 + n) on worker cx into out (interleaved). Returns whether
+// the block was silent (for until_silence), or -1 on error.
+static int render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
+    const pg_plan *p = cx->sh->plan;
     scratch_mark m = scratch_get(cx);
     pe_view v;
-    if (pull_node(cx, p->root, r->cursor, n, &v) != PG_OK) {
+    if (pull_node(cx, p->root, t0, n, &v) != PG_OK) {
         scratch_release(cx, m);
         return -1;
     }
@@ -660,27 +676,88 @@ static int64_t render_block(pg_render *r, float *out, int64_t n) {
         for (int64_t i = 0; i < n; i++)
             out[i * v.channels + c] = src[i];
     }
-    if (p->until_silence && r->cursor >= p->last_finite_end && is_silent(&v))
-        r->stopped = true;
+    int silent = is_silent(&v);
     scratch_release(cx, m);
-    r->cursor += n;
-    return n;
+    return silent;
+}
+
+// A run of whole blocks one worker renders, the same blocks a sequential render makes: so
+// the output never depends on how the run was split.
+typedef struct block_run {
+    exec_ctx *cx;
+    pg_frame t0, end;
+    float *out;
+    int block;
+    bool failed;
+} block_run;
+
+static void *render_run(void *arg) {
+    block_run *run = arg;
+    int ch = run->cx->sh->plan->channels;
+    for (pg_frame t = run->t0; t < run->end && !run->failed; t += run->block) {
+        int64_t n = run->end - t < run->block ? run->end - t : run->block;
+        run->failed = render_block(run->cx, t, n, run->out + (t - run->t0) * ch) < 0;
+    }
+    return NULL;
+}
+
+// Renders [cursor, cursor + n) split into runs of whole blocks, one per thread.
+static bool render_parallel(pg_render *r, float *out, int64_t n) {
+    const pg_plan *p = r->sh.plan;
+    int64_t blocks = (n + p->block_frames - 1) / p->block_frames;
+    int nt = r->n_helpers + 1 < blocks ? r->n_helpers + 1 : (int)blocks;
+    block_run runs[MAX_STREAM_THREADS + 1];
+    pthread_t th[MAX_STREAM_THREADS + 1];
+    bool started[MAX_STREAM_THREADS + 1] = { false };
+    pg_frame t = r->cursor;
+    for (int k = 0; k < nt; k++) {
+        int64_t share = (blocks * (k + 1) / nt - blocks * k / nt) * p->block_frames;
+        pg_frame end = k == nt - 1 ? r->cursor + n : t + share;
+        runs[k] = (block_run){ k == 0 ? &r->main : &r->helpers[k - 1],
+                               t,
+                               end,
+                               out + (t - r->cursor) * p->channels,
+                               p->block_frames,
+                               false };
+        t = end;
+    }
+    for (int k = 1; k < nt; k++)
+        started[k] = pthread_create(&th[k], NULL, render_run, &runs[k]) == 0;
+    render_run(&runs[0]);
+    bool ok = !runs[0].failed;
+    for (int k = 1; k < nt; k++) {
+        if (started[k])
+            pthread_join(th[k], NULL);
+        else
+            render_run(&runs[k]);
+        ok = ok && !runs[k].failed;
+    }
+    return ok;
 }
 
 int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
     const pg_plan *p = r->sh.plan;
-    int64_t done = 0;
     double t0 = now_sec();
-    while (done < max_frames && r->cursor < p->window.end && !r->stopped) {
-        int64_t n = p->window.end - r->cursor;
-        if (n > p->block_frames)
-            n = p->block_frames;
-        if (n > max_frames - done)
-            n = max_frames - done;
-        int64_t got = render_block(r, out + done * p->channels, n);
-        if (got < 0)
+    int64_t n = p->window.end - r->cursor < max_frames ? p->window.end - r->cursor : max_frames;
+    if (n <= 0 || r->stopped)
+        return 0;
+    if (!p->until_silence && r->n_helpers > 0 && n >= 2 * p->block_frames) {
+        if (!render_parallel(r, out, n))
             return -1;
-        done += got;
+        r->cursor += n;
+        r->sh.stream_sec += now_sec() - t0;
+        return n;
+    }
+    int64_t done = 0;
+    while (done < n && !r->stopped) {
+        int64_t k = n - done < p->block_frames ? n - done : p->block_frames;
+        int silent = render_block(&r->main, r->cursor, k, out + done * p->channels);
+        if (silent < 0)
+            return -1;
+        if (p->until_silence && r->cursor >= p->last_finite_end && silent)
+            r->stopped = true;
+        r->cursor += k;
+        done += k;
     }
     r->sh.stream_sec += now_sec() - t0;
     return done;
@@ -703,8 +780,11 @@ pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err) {
 }
 
 void pg_render_node_seconds(const pg_render *r, double *out) {
-    for (int i = 0; i < r->sh.plan->n_nodes; i++)
+    for (int i = 0; i < r->sh.plan->n_nodes; i++) {
         out[i] = r->main.cost ? r->main.cost[i] : 0.0;
+        for (int k = 0; k < r->n_helpers; k++)
+            out[i] += r->helpers[k].cost ? r->helpers[k].cost[i] : 0.0;
+    }
 }
 
 pg_frame exec_render_cursor(const pg_render *r) {
