@@ -162,7 +162,9 @@ static void test_side_effect(void) {
     int writer = t_add(g, "WavWriterPE", w, 2);
     pg_arg cb[] = { t_node(NULL, writer), t_num("f0", 300.0) };
     int comb = t_add(g, "CombPE", cb, 2); // stateful: materialised, but fed by the writer
-    enum { N = 3000 };
+    enum {
+        N = 3000
+    };
     static float cold[N * 2], warm[N * 2];
     pg_render_stats st;
     CHECK_STATUS(render(g, comb, sub, cold, &st), PG_OK);
