@@ -222,6 +222,8 @@ static void window_opts(const options *o, pg_graph *g, int root, pg_plan_opts *p
     po->has_start = o->start.set;
     po->start = o->start.set ? to_frames(&o->start, rate) : 0;
     pg_frame from = o->start.set ? po->start : pg_graph_node_extent(g, root).start;
+    if (from == PG_FRAME_MIN)
+        from = 0; // an extent with no start plays from frame 0
     if (o->end.set) {
         po->has_end = true;
         po->end = to_frames(&o->end, rate);

@@ -303,11 +303,9 @@ static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat) {
 
 static pg_plan *check_window(planner *pl, const pg_plan_opts *o, const gnode *root, pg_extent *w) {
     pg_extent ext = root->nominal; // pygmu's extent: filters' tails past it are cut
-    w->start = o->has_start ? o->start : ext.start;
+    // an extent with no start plays from frame 0, as pygmu's transports do
+    w->start = o->has_start ? o->start : ext.start == PG_FRAME_MIN ? 0 : ext.start;
     w->end = o->has_end ? o->end : ext.end;
-    if (w->start == PG_FRAME_MIN)
-        return fail(pl, PG_ERR_EXTENT, root->loc,
-                    "the piece's extent has no start (it is indefinite): give --start");
     if (w->end == PG_FRAME_MAX && !o->until_silence)
         return fail(pl, PG_ERR_EXTENT, root->loc,
                     "the piece's extent never ends (it is indefinite): give --duration or "

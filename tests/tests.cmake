@@ -54,3 +54,7 @@ set_tests_properties(header PROPERTIES LABELS unit)
 add_test(NAME invariants COMMAND sh ${CMAKE_SOURCE_DIR}/tests/pieces/invariants.sh
          $<TARGET_FILE:pygmuc> ${CMAKE_SOURCE_DIR}/pieces ${CMAKE_SOURCE_DIR}/../shared/conformance)
 set_tests_properties(invariants PROPERTIES LABELS golden TIMEOUT 1800)
+
+# The command line end to end: formats, stdout, windows, clipping, exit codes, safe output.
+add_test(NAME cli COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/run.sh $<TARGET_FILE:pygmuc>)
+set_tests_properties(cli PROPERTIES LABELS unit TIMEOUT 300)

@@ -1,0 +1,80 @@
+#!/bin/sh
+# tests/cli/run.sh PYGMUC: the command line end to end: output formats and subtypes, WAV on
+# stdout, the render window options, the clipping warning, exit statuses, and that a failed
+# render leaves an existing output file untouched. Prints "N passed, N failed".
+set -u
+pg=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+expect_status() { # want cmd...
+    want=$1
+    shift
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    [ "$got" = "$want" ] && ok || bad "$* exited $got, want $want: $(head -2 "$tmp/err")"
+}
+
+cat >"$tmp/tone.pg" <<'PG'
+frame_rate(48000)
+render(SinPE(frequency=440.0, amplitude=0.5).crop(Extent(0, 1s)))
+PG
+cat >"$tmp/loud.pg" <<'PG'
+render(SinPE(frequency=440.0, amplitude=2.0).crop(Extent(0, 0.1s)))
+PG
+cat >"$tmp/endless.pg" <<'PG'
+render(SinPE(frequency=440.0))
+PG
+cat >"$tmp/fails.pg" <<'PG'
+# a frequency PE that becomes 0 Hz at render time: an error only the render can see
+f = SegmentsPE([(0, 440.0), (100, 0.0)])
+render(BlitSawPE(frequency=f).crop(Extent(0, 1000)))
+PG
+
+# formats from the extension, and their default subtypes
+for ext in wav flac aiff ogg; do
+    expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/tone.$ext" -q
+    [ -s "$tmp/tone.$ext" ] && ok || bad "no $ext written"
+done
+expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/tone.flac" --tolerance-db -130
+expect_status 1 "$pg" compare "$tmp/tone.wav" "$tmp/tone.ogg" --tolerance-db -130
+expect_status 10 "$pg" "$tmp/tone.pg" -o "$tmp/tone.xyz"
+expect_status 10 "$pg" "$tmp/tone.pg" -o "$tmp/tone.flac" --subtype float
+expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/tone16.wav" --subtype pcm16 -q
+expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/tone16.wav" --tolerance-db -80
+
+# WAV on stdout equals the file
+"$pg" "$tmp/tone.pg" -o - -q >"$tmp/stdout.wav" && ok || bad "-o - failed"
+expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/stdout.wav" --tolerance-db -1000
+
+# the window: --duration, --start/--end with units; an endless piece needs an end
+expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/half.wav" --duration 0.5s -q
+expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/mid.wav" --start 250ms --end 24000f -q
+expect_status 6 "$pg" "$tmp/endless.pg" -o "$tmp/endless.wav"
+grep -q "endless.pg:1:8: error: .*indefinite" "$tmp/err" && ok || bad "endless: $(head -1 "$tmp/err")"
+expect_status 0 "$pg" "$tmp/endless.pg" -o "$tmp/endless.wav" --duration 0.1s -q
+
+# clipping in PCM is a warning with the peak; float keeps it silently
+expect_status 0 "$pg" "$tmp/loud.pg" -o "$tmp/loud.flac"
+grep -q "warning: the render clips: peak 2.000" "$tmp/err" && ok || bad "no clip warning"
+expect_status 0 "$pg" "$tmp/loud.pg" -o "$tmp/loud.wav" --subtype float
+grep -q "clips" "$tmp/err" && bad "float warned" || ok
+
+# a failed render keeps the old file and leaves no temporary beside it
+cp "$tmp/tone.wav" "$tmp/keep.wav"
+expect_status 3 "$pg" "$tmp/fails.pg" -o "$tmp/keep.wav"
+cmp -s "$tmp/tone.wav" "$tmp/keep.wav" && ok || bad "failed render clobbered the output"
+ls -a "$tmp" | grep -q "pygmuc-" && bad "temporary file left behind" || ok
+
+# check compiles without rendering; usage errors are 64
+expect_status 0 "$pg" check "$tmp/tone.pg"
+[ -e "$tmp/tone.pg.wav" ] && bad "check wrote audio" || ok
+expect_status 64 "$pg" "$tmp/tone.pg"
+expect_status 64 "$pg" "$tmp/tone.pg" -o "$tmp/x.wav" --bogus
+expect_status 7 "$pg" compare "$tmp/none.wav" "$tmp/tone.wav"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
