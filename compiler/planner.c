@@ -14,6 +14,12 @@ enum {
     DEFAULT_BLOCK = 4096
 };
 
+// A render longer than this is almost certainly a mistake (an extent computed in the wrong
+// unit): it is refused rather than left to run for days.
+enum {
+    MAX_RENDER_HOURS = 24
+};
+
 // How long an --until-silence render may run past the last finite end (frames = seconds
 // times the rate): a guard against feedback-like infinite tails.
 enum {
@@ -312,6 +318,12 @@ static pg_plan *check_window(planner *pl, const pg_plan_opts *o, const gnode *ro
                     "--end, or --until-silence");
     if (w->end < w->start)
         return fail(pl, PG_ERR_ARG, root->loc, "the render window ends before it starts");
+    double hours = ((double)w->end - (double)w->start) / root->pn.out.frame_rate / 3600.0;
+    if (hours > MAX_RENDER_HOURS)
+        return fail(pl, PG_ERR_LIMIT, root->loc,
+                    "the render would be %.3g hours long, over the limit of %d hours: give "
+                    "--duration or --end",
+                    hours, MAX_RENDER_HOURS);
     return (pg_plan *)1;
 }
 

@@ -58,3 +58,8 @@ set_tests_properties(invariants PROPERTIES LABELS golden TIMEOUT 1800)
 # The command line end to end: formats, stdout, windows, clipping, exit codes, safe output.
 add_test(NAME cli COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/run.sh $<TARGET_FILE:pygmuc>)
 set_tests_properties(cli PROPERTIES LABELS unit TIMEOUT 300)
+
+# pygmuc verify itself: a moved reference fails with its dB figure, --update fixes it.
+add_test(NAME verify_update COMMAND sh ${CMAKE_SOURCE_DIR}/tests/pieces/verify.sh
+         $<TARGET_FILE:pygmuc>)
+set_tests_properties(verify_update PROPERTIES LABELS golden TIMEOUT 300)
