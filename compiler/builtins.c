@@ -6,12 +6,14 @@
 #include "builtins.h"
 
 #include <math.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lex.h"
 #include "methods.h"
+#include "midi.h"
 
 #define BUILTIN(id, pyname)                                                                        \
     static value bi_##id(evaluator *ev, const call_args *c);                                       \
@@ -538,7 +540,8 @@ static value bi_print(evaluator *ev, const call_args *c) {
         value_str_into(ev, &b, c->args[i]);
     }
     value_sbuf_puts(ev, &b, end);
-    fputs(b.p, stderr);
+    if (ev->s->print_to) // pg_session_set_print(s, NULL) silences the piece (verify, -q)
+        fputs(b.p, ev->s->print_to);
     return value_none();
 }
 
@@ -826,6 +829,65 @@ static value bi_Extent(evaluator *ev, const call_args *c) {
     return methods_extent_new(ev, c);
 }
 
+// Note(offset, duration, pitch, velocity=100): pygmu's Note as the tuple NotesPE reads, one
+// row of its note_list (offsets and durations in beats, pitch and velocity MIDI numbers).
+BUILTIN(Note, "Note")
+static value bi_Note(evaluator *ev, const call_args *c) {
+    static const char *const names[] = { "offset", "duration", "pitch", "velocity" };
+    value a[4];
+    builtins_bind(ev, c, "Note", names, 4, 3, a);
+    if (!given(a[3]))
+        a[3] = value_int(100);
+    for (int i = 0; i < 4; i++)
+        if (!value_is_num(a[i]))
+            eval_error(ev, c->loc, PG_ERR_ARG, "Note() %s must be a number, not '%s'", names[i],
+                       value_type_name(a[i]));
+    return value_tuple(ev, a, 4);
+}
+
+static value notes_list(evaluator *ev, const midi_notes *m, pg_srcloc loc) {
+    if (m->count > (size_t)ev->lim.max_list)
+        eval_error(ev, loc, PG_ERR_LIMIT, "list too large (%zu notes)", m->count);
+    value out = value_list(ev, (int64_t)m->count);
+    for (size_t i = 0; i < m->count; i++) {
+        const midi_note *n = &m->notes[i];
+        value row[4] = { value_float(n->offset_beats), value_float(n->duration_beats),
+                         value_int(n->pitch), value_int(n->velocity) };
+        out.u.l->items[i] = value_tuple(ev, row, 4);
+    }
+    out.u.l->n = (int64_t)m->count;
+    return out;
+}
+
+// get_notes_from_midi(path): the notes of a Standard MIDI File (runtime/midi.c) beside the
+// piece, track by track, as Note tuples (offset, duration, pitch, velocity).
+BUILTIN(get_notes, "get_notes_from_midi")
+static value bi_get_notes(evaluator *ev, const call_args *c) {
+    builtins_want_args(ev, c, "get_notes_from_midi", 1, 1);
+    value path = c->args[0];
+    if (path.t != VT_STR)
+        eval_error(ev, c->loc, PG_ERR_ARG, "get_notes_from_midi() path must be a str, not '%s'",
+                   value_type_name(path));
+    midi_notes m = { 0 };
+    char err[256];
+    pg_status st = midi_read_file(methods_resolve_path(ev, path.u.s->data), &m, err, sizeof err);
+    if (st != PG_OK)
+        eval_error(ev, c->loc, st, "get_notes_from_midi(): %s", err);
+    // m is malloc'd: an error while the list is built (out of memory) frees it on its way.
+    jmp_buf here;
+    jmp_buf *outer = ev->s->on_error;
+    ev->s->on_error = &here;
+    if (setjmp(here)) {
+        ev->s->on_error = outer;
+        midi_free(&m);
+        longjmp(*outer, 1);
+    }
+    value out = notes_list(ev, &m, c->loc);
+    ev->s->on_error = outer;
+    midi_free(&m);
+    return out;
+}
+
 // ---- isinstance ----
 
 static bool is_instance(evaluator *ev, value x, value t, pg_srcloc loc) {
@@ -902,6 +964,8 @@ static const builtin *const global_fns[] = {
     &B_Transport,
     &B_FtsTransport,
     &B_Extent,
+    &B_Note,
+    &B_get_notes,
 };
 
 static value get_sys_path(evaluator *ev) {

@@ -304,7 +304,8 @@ static value bi_pitch_to_freq(evaluator *ev, const call_args *c) {
     if (strcmp(sys, "Just") == 0)
         return value_float(nearest_tempered(ev, et, a_hz, just_cents, c->loc));
     if (strcmp(sys, "12TET") != 0 && strcmp(sys, "833") != 0)
-        fprintf(stderr, "Unknown tuning system. %s  - sticking with 12TET.\n", sys);
+        if (ev->s->print_to) // pygmu prints this line: it is the piece's output
+            fprintf(ev->s->print_to, "Unknown tuning system. %s  - sticking with 12TET.\n", sys);
     return value_float(et);
 }
 

@@ -9,6 +9,7 @@
 #include "eval.h"
 
 #include <math.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,19 @@ _Noreturn void eval_error(evaluator *ev, pg_srcloc loc, pg_status st, const char
     va_list ap;
     va_start(ap, fmt);
     ev->last_error = st;
-    diag_vfatal(ev->s, loc, st, fmt, ap);
+    if (!ev->cb_err)
+        diag_vfatal(ev->s, loc, st, fmt, ap);
+    // Inside a PG_V_FUNC callback (eval_func.c): the message goes back to the render,
+    // located as a diagnostic would be, and the session's diagnostics stay as they were.
+    char msg[400];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (loc.line > 0)
+        snprintf(ev->cb_err, ev->cb_err_size, "%s:%d:%d: %s", pg_session_file_path(ev->s, loc.file),
+                 loc.line, loc.col, msg);
+    else
+        snprintf(ev->cb_err, ev->cb_err_size, "%s", msg);
+    longjmp(*ev->s->on_error, 1);
 }
 
 static _Noreturn void step_limit(evaluator *ev, pg_srcloc loc) {
@@ -168,9 +181,17 @@ static int common_prefix(const char *a, const char *b) {
     return n;
 }
 
+// Names starting with '_' are offered only for a name that starts with '_' too, and never
+// the hidden PE kinds ("_lowpass", "_warp_speed": a method's own defaults, no constructors).
+static bool offerable(const char *cand, const char *name) {
+    if (cand[0] == '<')
+        return false;
+    return cand[0] != '_' || (name[0] == '_' && pg_kind_find(cand) < 0);
+}
+
 void eval_suggest_offer(void *ctx, const char *cand) {
     suggest *sg = ctx;
-    if (!cand || strcmp(cand, sg->name) == 0 || cand[0] == '<' || cand[0] == '_')
+    if (!cand || strcmp(cand, sg->name) == 0 || !offerable(cand, sg->name))
         return;
     int score = 0;
     if (!same_ignoring_case(cand, sg->name)) {
@@ -466,6 +487,16 @@ static value load_name(evaluator *ev, frame *f, const ast *e) {
     if (v)
         return *v;
     name_error(ev, f, e);
+}
+
+bool eval_frame_binds(const frame *f, const char *sym) {
+    for (const frame *g = f; g; g = g->up) {
+        if (g->sc->n_globals && scope_is_global(g->sc, sym))
+            return false;
+        if (scope_find(g->sc, sym) >= 0)
+            return true;
+    }
+    return false;
 }
 
 static value *name_slot(frame *f, const char *sym) {
@@ -1426,11 +1457,9 @@ void eval_module(pg_session *s, const ast_module *m, int file, const eval_limits
     s->root = -1; // this module's render() decides
     for (int i = 0; i < m->n; i++)
         intern_tree(ev, m->body[i]);
+    ev->module = m;
     exec_block(ev, NULL, m->body, m->n);
-    if (s->root < 0) {
-        pg_srcloc first = { file, 1, 1 };
-        diag_fatal(s, first, PG_ERR_ARG, "the piece never calls render()");
-    }
+    methods_render_finish(ev);
 }
 
 // ---- test hooks ----

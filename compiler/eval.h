@@ -1,7 +1,7 @@
 // eval.h: the .pg evaluator. Runs a parsed module (a deterministic tree-walking
 // interpreter of the Python subset in design.md) whose PE constructor calls build the
 // session's graph through the public pg_graph_* API. render(pe) (and its porting aliases)
-// sets s->root. Errors are fatal (diag_fatal) at the offending call's location.
+// decides s->root. Errors are fatal (diag_fatal) at the offending call's location.
 #ifndef PG_COMPILER_EVAL_H
 #define PG_COMPILER_EVAL_H
 
@@ -15,8 +15,9 @@ typedef struct eval_limits {
     int64_t max_list;  // elements in one list / string length (default 10,000,000)
 } eval_limits;
 
-// Evaluates module m of source file `file`. Sets s->root to the node given to render(),
-// or reports "the piece never calls render()" at the end of the file.
+// Evaluates module m of source file `file`. Sets s->root to the node given to render() (to
+// a MixPE of time-shifted PEs when render() is called several times: they play one after
+// another), or reports "the piece never calls render()" at the end of the file.
 void eval_module(pg_session *s, const ast_module *m, int file, const eval_limits *lim);
 
 // Test hooks: read a module-level name after eval_module (also after a failed one).

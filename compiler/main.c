@@ -40,7 +40,7 @@ static const char usage_text[] =
     "  --no-cache, --cache-dir DIR, --mem-limit MB\n"
     "  --dump-graph FILE.dot   write the graph for Graphviz\n"
     "  --explain          print the plan\n"
-    "  -q                 no progress bar and no warnings\n"
+    "  -q                 no progress bar, warnings or print() output\n"
     "  --version\n";
 
 typedef struct time_arg { // a time on the command line, converted once the rate is known
@@ -307,6 +307,8 @@ static int compile_and_run(const options *o, bool check_only) {
         return PG_ERR_NOMEM;
     }
     int root = -1, rc = 0;
+    if (o->quiet)
+        pg_session_set_print(s, NULL);
     pg_status st = pg_compile_file(s, o->piece, NULL, &root);
     print_diags(s, o->quiet);
     if (st != PG_OK) {

@@ -1,17 +1,18 @@
 // methods.c: attributes and methods of .pg values, and the bridge from the evaluator to the
 // graph. A PE constructor call converts its arguments to pg_arg (numbers, strings, Extents,
-// PEs as node ids, lists as arrays, .pg functions as PG_V_FUNC callbacks back into the
-// interpreter) and calls pg_graph_add. PE methods are the kinds' chaining methods plus the
-// helpers of pygmu's PygPE built here (crop with fades, pad, delays, reverb, mul, ...).
+// PEs as node ids, lists as arrays, .pg functions as PG_V_FUNC callbacks: eval_func.c) and
+// calls pg_graph_add. PE methods are the kinds' chaining methods plus the helpers of pygmu's
+// PygPE built here (crop with fades, pad, delays, reverb, mul, ...). render() calls are
+// recorded and combined here once the module has run.
 #include "methods.h"
 
 #include <math.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "builtins.h"
+#include "eval_func.h"
 #include "lex.h"
 
 // ---- attribute errors ----
@@ -846,46 +847,6 @@ static bool extent_method(evaluator *ev, value self, const char *name, const cal
 
 // ---- PE construction ----
 
-typedef struct func_env {
-    evaluator *ev;
-    value fn;
-    pg_srcloc loc;
-    const char *kind;
-} func_env;
-
-// PG_V_FUNC's call: evaluates the .pg function per element. Render threads may call it at
-// once, so the interpreter is entered under the evaluator's lock, with its own error
-// handler (the compile's handler is gone by then).
-static pg_status func_call(void *envp, const double *in, double *out, int64_t n) {
-    func_env *env = envp;
-    evaluator *ev = env->ev;
-    pthread_mutex_lock(&ev->lock);
-    jmp_buf handler;
-    jmp_buf *saved = ev->s->on_error;
-    volatile pg_status st = PG_OK;
-    ev->s->on_error = &handler;
-    if (setjmp(handler) == 0) {
-        for (int64_t i = 0; i < n; i++) {
-            ev->steps = 0; // each element gets the whole step budget
-            ev->depth = 0;
-            ev->nesting = 0;
-            ev->value_nesting = 0;
-            value x = value_float(in[i]);
-            value r = eval_call(ev, env->fn, &x, 1, env->loc);
-            if (!value_is_num(r))
-                eval_error(ev, env->loc, PG_ERR_ARG,
-                           "the function given to %s must return a number, got '%s'", env->kind,
-                           value_type_name(r));
-            out[i] = value_as_double(r);
-        }
-    } else {
-        st = ev->last_error ? ev->last_error : PG_ERR_INTERNAL;
-    }
-    ev->s->on_error = saved;
-    pthread_mutex_unlock(&ev->lock);
-    return st;
-}
-
 static bool all_numbers(const list_obj *l) {
     for (int64_t i = 0; i < l->n; i++)
         if (!value_is_num(l->items[i]))
@@ -962,21 +923,17 @@ static pg_value to_pg(evaluator *ev, value v, const char *kind, const char *what
         return to_array(ev, v, kind, what, loc);
     case VT_FUNC:
     case VT_BUILTIN:
-    case VT_BOUND: {
-        func_env *env = ARENA_NEW(ev->a, func_env);
-        *env = (func_env){ ev, v, loc, kind };
+    case VT_BOUND:
         pv.type = PG_V_FUNC;
-        pv.u.func = (pg_func){ func_call, env, 0 }; // hash 0: never cached
+        pv.u.func = eval_func_make(ev, v, loc, kind);
         return pv;
-    }
     default:
         eval_error(ev, loc, PG_ERR_ARG, "%s(): %s cannot be a '%s'", kind, what,
                    value_type_name(v));
     }
 }
 
-// A relative sound-file path names a file beside the piece.
-static const char *resolve_path(evaluator *ev, const char *path) {
+const char *methods_resolve_path(evaluator *ev, const char *path) {
     const char *dir = ev->s->files[ev->file].dir;
     if (!path[0] || path[0] == '/' || !dir || !dir[0])
         return path;
@@ -994,7 +951,7 @@ static void fix_filename(evaluator *ev, int kind, pg_arg *args, int n_pos, int n
     for (int i = 0; i < n; i++) {
         bool is_it = i < n_pos ? i == fidx : strcmp(args[i].name, "filename") == 0;
         if (is_it && args[i].value.type == PG_V_STR)
-            args[i].value.u.str = resolve_path(ev, args[i].value.u.str);
+            args[i].value.u.str = methods_resolve_path(ev, args[i].value.u.str);
     }
 }
 
@@ -1049,6 +1006,9 @@ static value pe_build(evaluator *ev, int kind, const value *self, const call_arg
 }
 
 value methods_pe_new(evaluator *ev, int kind, const call_args *c) {
+    // Hidden kinds ("_lowpass") only give a method its own defaults: no constructors.
+    if (pg_kind_name(kind)[0] == '_')
+        eval_error(ev, c->loc, PG_ERR_NAME, "name '%s' is not defined", pg_kind_name(kind));
     return pe_build(ev, kind, NULL, c);
 }
 
@@ -1284,13 +1244,66 @@ value methods_call(evaluator *ev, value obj, const char *name, const call_args *
     return out;
 }
 
+// render(pe): recorded; methods_render_finish combines the calls once the module has run.
 void methods_render(evaluator *ev, value pe, pg_srcloc loc) {
     if (pe.t != VT_PE)
         eval_error(ev, loc, PG_ERR_ARG, "render() needs a PE, got '%s'", value_type_name(pe));
-    if (ev->s->root >= 0)
-        diag_add(ev->s, loc, PG_ERR_ARG, 1,
-                 "render() called again: this PE replaces the one rendered before");
-    ev->s->root = (int)pe.u.i;
+    if (ev->n_renders == ev->cap_renders) {
+        int cap = ev->cap_renders ? ev->cap_renders * 2 : 8;
+        if (cap > ev->lim.max_list || cap < 0)
+            eval_error(ev, loc, PG_ERR_LIMIT, "too many render() calls");
+        ev->renders =
+            arena_grow(ev->a, ev->renders, (size_t)ev->n_renders, (size_t)cap, sizeof(render_call));
+        ev->cap_renders = cap;
+    }
+    ev->renders[ev->n_renders++] = (render_call){ (int)pe.u.i, loc };
+}
+
+// a + b for frame numbers; PG_ERR_LIMIT when it leaves the int64 range.
+static pg_frame frames_add(evaluator *ev, pg_frame a, pg_frame b, pg_srcloc loc) {
+    if ((b > 0 && a > PG_FRAME_MAX - 1 - b) || (b < 0 && a < PG_FRAME_MIN + 1 - b))
+        eval_error(ev, loc, PG_ERR_LIMIT, "the rendered PEs are too long in all");
+    return a + b;
+}
+
+// Several render() calls play one after another, as pygmu's Transport(x).play() calls do:
+// the first at its own extent, each next one shifted (TimeShiftPE) to start where the one
+// before ended, all mixed (MixPE) at the first call's location. Each extent must be finite.
+static int render_sequence(evaluator *ev) {
+    pg_graph *g = ev->s->graph;
+    int n = ev->n_renders;
+    pg_srcloc at = ev->renders[0].loc;
+    value *parts = ARENA_ARRAY(ev->a, value, n);
+    pg_frame cursor = 0;
+    for (int k = 0; k < n; k++) {
+        const render_call *rc = &ev->renders[k];
+        pg_extent x = pg_graph_node_extent(g, rc->node);
+        if (!pg_extent_is_finite(x))
+            eval_error(ev, rc->loc, PG_ERR_EXTENT,
+                       "render() call %d of %d has an indefinite extent (no %s): PEs rendered "
+                       "one after another need finite extents",
+                       k + 1, n,
+                       x.start != PG_FRAME_MIN
+                           ? "end"
+                           : (x.end == PG_FRAME_MAX ? "start and no end" : "start"));
+        if (k == 0)
+            cursor = x.start;
+        pg_frame len = x.end > x.start ? frames_add(ev, x.end, -x.start, rc->loc) : 0;
+        pg_frame shift = frames_add(ev, cursor, -x.start, rc->loc); // 0 for the first
+        parts[k] = (value){ .t = VT_PE, .u.i = rc->node };
+        if (shift != 0)
+            parts[k] = make2(ev, "TimeShiftPE", at, parts[k], value_int(shift));
+        cursor = frames_add(ev, cursor, len, rc->loc);
+    }
+    return (int)make(ev, "MixPE", at, parts, n).u.i;
+}
+
+void methods_render_finish(evaluator *ev) {
+    if (ev->n_renders == 0) {
+        pg_srcloc first = { ev->file, 1, 1 };
+        eval_error(ev, first, PG_ERR_ARG, "the piece never calls render()");
+    }
+    ev->s->root = ev->n_renders == 1 ? ev->renders[0].node : render_sequence(ev);
 }
 
 // ---- printf-style formatting: fmt % args ----

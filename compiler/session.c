@@ -25,6 +25,7 @@ pg_session *pg_session_new(void) {
     s->arena = arena_new(on_oom, s);
     s->graph = pg_graph_new(48000);
     s->root = -1;
+    s->print_to = stderr;
     if (!s->arena || !s->graph) {
         pg_session_free(s);
         return NULL;
@@ -38,6 +39,10 @@ void pg_session_free(pg_session *s) {
     pg_graph_free(s->graph);
     arena_free(s->arena);
     free(s);
+}
+
+void pg_session_set_print(pg_session *s, FILE *f) {
+    s->print_to = f;
 }
 
 pg_graph *pg_session_graph(pg_session *s) {

@@ -7,6 +7,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdio.h>
 
 #include "arena.h"
 #include "pygmu.h"
@@ -30,8 +31,9 @@ struct pg_session {
     pg_diag diags[SESSION_MAX_DIAGS];
     int n_diags;
     pg_graph *graph;
-    int root;   // the node passed to render(), or -1
-    void *eval; // the evaluator's state (eval.c)
+    int root;       // the node passed to render(), or -1
+    void *eval;     // the evaluator's state (eval.c)
+    FILE *print_to; // where print() writes (stderr by default); NULL discards
 };
 
 // Adds a source file (text copied into the arena); returns its index.

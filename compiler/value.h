@@ -180,6 +180,12 @@ enum {
     EVAL_FREE_FRAME_SLOTS = 64
 };
 
+// A render() call (or a porting alias): the PE and where it was called.
+typedef struct render_call {
+    int node;
+    pg_srcloc loc;
+} render_call;
+
 // The evaluator state (s->eval).
 struct evaluator {
     pg_session *s;
@@ -205,6 +211,13 @@ struct evaluator {
     value ret;            // the value of the last return statement
     pthread_mutex_t lock; // serialises calls from PG_V_FUNC callbacks (render threads)
     pg_status last_error; // the status of the last eval_error (for PG_V_FUNC callbacks)
+    char *cb_err;         // inside a PG_V_FUNC callback: eval_error writes its message here
+    size_t cb_err_size;   // (as "file:line:col: message") instead of recording a diagnostic
+    render_call *renders; // every render() call, in order (eval_module combines them)
+    int n_renders, cap_renders;
+    const ast_module *module;  // the module being run (eval_fast's constant-global check)
+    const symtab *bind_counts; // per global name: how often the module may bind it (lazy)
+    void *fast_scratch;        // eval_fast's compile workspace (made once)
 };
 
 // ---- errors ----
@@ -219,6 +232,9 @@ const char *eval_intern(evaluator *ev, const char *s, size_t n);
 value eval_call(evaluator *ev, value fn, const value *args, int n, pg_srcloc loc);
 value eval_call_args(evaluator *ev, value fn, const call_args *c);
 void eval_step(evaluator *ev, pg_srcloc loc); // counts one step; PG_ERR_LIMIT past the limit
+// Whether sym names a slot of frame f or of a frame enclosing it (a local or a closure
+// variable), as a load of sym from code running in f would find it.
+bool eval_frame_binds(const frame *f, const char *sym);
 
 // "Did you mean" suggestions: offer candidates, then read best (NULL when none is close: a
 // case-insensitive match, or CPython's edit distance within its bound).
@@ -309,6 +325,9 @@ int64_t value_len(evaluator *ev, value v, pg_srcloc loc);
 // a op b for a binary operator token (TK_PLUS, TK_STAR, TK_DSLASH, ...), Python's rules;
 // PG_ERR_ARG for unsupported operand types, division by zero and int64 overflow.
 value value_binop(evaluator *ev, int op, value a, value b, pg_srcloc loc);
+// Python's float // and % for y != 0 (CPython's _float_div_mod); the evaluator's fast path
+// (eval_fast_run.c) shares it.
+void value_float_divmod(double x, double y, double *floordiv, double *mod);
 // a op= b: a list is extended (+=) or repeated (*=) in place, as in Python.
 value value_inplace_binop(evaluator *ev, int op, value a, value b, pg_srcloc loc);
 // op v for '-', '+', '~' (or their token kinds) and TK_NOT.

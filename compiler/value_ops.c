@@ -83,7 +83,7 @@ static value int_pow(evaluator *ev, int64_t a, int64_t b, pg_srcloc loc) {
 }
 
 // CPython's float floor division and modulo (Objects/floatobject.c, _float_div_mod).
-static void float_divmod(double vx, double wx, double *floordiv, double *mod) {
+void value_float_divmod(double vx, double wx, double *floordiv, double *mod) {
     double m = fmod(vx, wx);
     double div = (vx - m) / wx;
     if (m != 0.0) {
@@ -140,12 +140,12 @@ static value float_arith(evaluator *ev, int op, double x, double y, pg_srcloc lo
     case TK_DSLASH:
         if (y == 0.0)
             eval_error(ev, loc, PG_ERR_ARG, "float floor division by zero");
-        float_divmod(x, y, &q, &m);
+        value_float_divmod(x, y, &q, &m);
         return value_float(q);
     case TK_PERCENT:
         if (y == 0.0)
             eval_error(ev, loc, PG_ERR_ARG, "float modulo by zero");
-        float_divmod(x, y, &q, &m);
+        value_float_divmod(x, y, &q, &m);
         return value_float(m);
     case TK_DSTAR:
         return value_float(float_pow(ev, x, y, loc));

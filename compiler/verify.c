@@ -162,6 +162,7 @@ static float *render_piece(piece *p, int threads, int *ch, int *rate, int64_t *f
         fail_piece(p, "out of memory");
         return NULL;
     }
+    pg_session_set_print(s, NULL); // the pieces' print() lines would clutter the report
     if (pg_compile_file(s, p->path, NULL, &root) != PG_OK) {
         const pg_diag *d = pg_session_diag(s, 0);
         for (int i = 0; i < pg_session_diag_count(s); i++)

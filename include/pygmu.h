@@ -115,10 +115,13 @@ typedef struct pg_array {
 } pg_array;
 
 // A vectorised function of one variable: writes out[i] = f(in[i]) for i < n. It must be
-// pure and thread-safe. env stays owned by whoever made the function and must outlive
-// every plan that uses it; hash identifies the function for caching (0 = never cache).
+// pure and thread-safe. On failure it returns the error's status and writes its message,
+// NUL-terminated, into err (err_size bytes; nothing is written when err_size is 0). env
+// stays owned by whoever made the function and must outlive every plan that uses it; hash
+// identifies the function for caching (0 = never cache).
 typedef struct pg_func {
-    pg_status (*call)(void *env, const double *in, double *out, int64_t n);
+    pg_status (*call)(void *env, const double *in, double *out, int64_t n, char *err,
+                      size_t err_size);
     void *env;
     uint64_t hash;
 } pg_func;
@@ -300,6 +303,11 @@ PG_API void pg_session_free(pg_session *s);
 // NULL) into the session's graph. Returns PG_OK and sets *root to the node passed to
 // render(). On error the diagnostics are in the session.
 PG_API pg_status pg_compile_file(pg_session *s, const char *path, const char *src, int *root);
+
+// Where the piece's print() output goes: f (the session does not close it), or nowhere when
+// f is NULL. The default is stderr. Applies to print() calls at compile time and to those in
+// .pg functions that PEs call while rendering.
+PG_API void pg_session_set_print(pg_session *s, FILE *f);
 
 PG_API pg_graph *pg_session_graph(pg_session *s);
 PG_API int pg_session_diag_count(const pg_session *s);

@@ -41,10 +41,11 @@ static pg_status waveshape_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *
     for (int c = 0; c < ch; c++)
         for (int64_t i = 0; i < n; i++)
             x[c * n + i] = (double)pe_vch(&v, c)[i];
-    st = fn->call(fn->env, x, y, n * ch);
+    char why[400] = ""; // the function's own message (file:line:col: ...)
+    st = fn->call(fn->env, x, y, n * ch, why, sizeof why);
     if (st != PG_OK)
         return pe_error(pe, st, "WaveShapePE: shaping_func failed on frames [%lld, %lld): %s",
-                        (long long)t0, (long long)(t0 + n), pg_status_str(st));
+                        (long long)t0, (long long)(t0 + n), why[0] ? why : pg_status_str(st));
     for (int c = 0; c < ch; c++)
         for (int64_t i = 0; i < n; i++)
             pe_ch(out, c)[i] = (float)y[c * n + i];

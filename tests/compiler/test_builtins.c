@@ -192,7 +192,122 @@ static void test_types(void) {
     EXPECT_FAIL("x = randrange(1.5)", PG_ERR_ARG, "non-integer arg 1 for randrange()");
 }
 
+// print() writes where pg_session_set_print says (stderr by default; NULL: nowhere).
+static void test_print(void) {
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    pg_session *s = pg_session_new();
+    pg_session_set_print(s, f);
+    int root;
+    CHECK_STATUS(pg_compile_file(s, "t.pg",
+                                 "print('a', 1, sep='-')\nprint(2.5, end='!')\n"
+                                 "x = pitch_to_freq(60, 'Pythagorean')\n"
+                                 "render(ConstPE(0.0))\n",
+                                 &root),
+                 PG_OK);
+    pg_session_free(s);
+    char buf[256] = "";
+    rewind(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    CHECK(strcmp(buf, "a-1\n2.5!Unknown tuning system. Pythagorean  - sticking with 12TET.\n") ==
+          0);
+    // Silenced: nothing reaches f.
+    s = pg_session_new();
+    pg_session_set_print(s, NULL);
+    CHECK_STATUS(pg_compile_file(s, "t.pg", "print('quiet')\nrender(ConstPE(0.0))\n", &root),
+                 PG_OK);
+    pg_session_free(s);
+    CHECK_EQ_I64(ftell(f), (long)n);
+    fclose(f);
+}
+
+// Writes bytes to dir/name; returns 1 on success.
+static int write_bytes(const char *dir, const char *name, const unsigned char *b, size_t n) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return 0;
+    int ok = fwrite(b, 1, n, f) == n;
+    return fclose(f) == 0 && ok;
+}
+
+// Compiles src as dir/t.pg; returns repr(x) in out.
+static pg_status compile_in(const char *dir, const char *src, char *out, size_t size) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/t.pg", dir);
+    pg_session *s = pg_session_new();
+    int root;
+    pg_status st = pg_compile_file(s, path, src, &root);
+    if (st == PG_OK)
+        eval_global_repr(s, "x", out, size);
+    else
+        snprintf(out, size, "%s", pg_session_diag(s, 0)->message);
+    pg_session_free(s);
+    return st;
+}
+
+// Note(...) is pygmu's Note as a tuple; get_notes_from_midi reads a file beside the piece;
+// NotesPE takes a list of Notes as its rows x 4 note_list.
+static void test_notes(void) {
+    EXPECT("x = [Note(0, 1, 60), Note(offset=2, duration=0.5, pitch=72, velocity=64)]",
+           "[(0, 1, 60, 100), (2, 0.5, 72, 64)]");
+    EXPECT_FAIL("x = Note(0, 1)", PG_ERR_ARG, "Note() missing required argument 'pitch'");
+    EXPECT_FAIL("x = Note(0, 1, 'C4')", PG_ERR_ARG, "Note() pitch must be a number, not 'str'");
+    EXPECT_FAIL("x = get_notes_from_midi(3)", PG_ERR_ARG, "path must be a str, not 'int'");
+    EXPECT_FAIL("x = get_notes_from_midi('no-such.mid')", PG_ERR_FILE,
+                "get_notes_from_midi(): cannot open MIDI file 'no-such.mid'");
+    // A note list of Notes becomes NotesPE's 2 x 4 array: IdentityPE at 8 Hz, tempo 120,
+    // so one beat is 4 frames; Note(0, 1, 60, 127) plays frames 0..3 at vol .24 (catalogue).
+    EXPECT("n = NotesPE(IdentityPE(frame_rate=8).crop(Extent(0, 100)), "
+           "[Note(0, 1, 60, 127), Note(2, 0.5, 72, 64)])\nx = n.extent()",
+           "Extent(0, 10)");
+    // A format-0 file, 480 ticks per quarter: C4 (velocity 90) from tick 0 to 240 and E4
+    // (velocity 100) from 480 to 1440, i.e. (0, 0.5) and (1, 2) in beats.
+    static const unsigned char mid[] = {
+        'M', 'T',  'h',  'd',  0,  0,   0,    6,    0,    0,  0,  1,    0x01, 0xE0, 'M',
+        'T', 'r',  'k',  0,    0,  0,   23,   0x00, 0x90, 60, 90, 0x81, 0x70, 0x80, 60,
+        0,   0x81, 0x70, 0x90, 64, 100, 0x87, 0x40, 0x80, 64, 0,  0x00, 0xFF, 0x2F, 0x00,
+    };
+    char tmpl[] = "/tmp/pg-notes-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    CHECK(dir != NULL);
+    if (!dir)
+        return;
+    CHECK(write_bytes(dir, "two.mid", mid, sizeof mid));
+    CHECK(write_bytes(dir, "bad.mid", mid, 30)); // cut inside the track
+    char out[512];
+    CHECK_STATUS(compile_in(dir, "x = get_notes_from_midi('two.mid')\nrender(ConstPE(0.0))\n", out,
+                            sizeof out),
+                 PG_OK);
+    CHECK(strcmp(out, "[(0.0, 0.5, 60, 90), (1.0, 2.0, 64, 100)]") == 0);
+    CHECK_STATUS(compile_in(dir, "x = get_notes_from_midi('bad.mid')\n", out, sizeof out),
+                 PG_ERR_FILE);
+    CHECK(strstr(out, "get_notes_from_midi(): ") == out);
+    char path[512];
+    snprintf(path, sizeof path, "%s/two.mid", dir);
+    remove(path);
+    snprintf(path, sizeof path, "%s/bad.mid", dir);
+    remove(path);
+    remove(dir);
+    // The piece's file (pieces/midi/frere_jacques.mid, made by make_midi.py): 36 notes, the
+    // first a C4 of 84/96 beats at velocity 96, the last a G4 in the closing chord at beat 32.
+    const char *root = getenv("PG_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/pieces/midi", root ? root : ".");
+    CHECK_STATUS(compile_in(path,
+                            "n = get_notes_from_midi('frere_jacques.mid')\n"
+                            "x = [len(n), n[0], n[-1]]\nrender(ConstPE(0.0))\n",
+                            out, sizeof out),
+                 PG_OK);
+    CHECK(strcmp(out, "[36, (0.0, 0.875, 60, 96), (32.0, 4.0, 67, 80)]") == 0);
+}
+
 int main(void) {
+    test_print();
+    test_notes();
     test_pygmu_utils();
     test_music_helpers();
     test_math();

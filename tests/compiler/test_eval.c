@@ -386,6 +386,42 @@ static void test_errors(void) {
     EXPECT_ERROR("x = Extent(float('nan'), 1)\n", PG_ERR_ARG, 1, 5, "must not be NaN");
 }
 
+// The first diagnostic's message of compiling src (which must fail).
+static void first_error_message(const char *src, char *out, size_t size) {
+    run r = compile(src);
+    CHECK(r.st != PG_OK);
+    first_diag(&r, out, size);
+    pg_session_free(r.s);
+}
+
+// Kinds named "_..." (the BQ2 filters' and WarpSpeedPE's method kinds) only give a method its
+// own defaults: they are no constructors, and no "did you mean" offers them.
+static void test_hidden_kinds(void) {
+    CHECK(pg_kind_find("_lowpass") >= 0 && pg_kind_find("_warp_speed") >= 0);
+    EXPECT_ERROR("x = _lowpass(SinPE(440), 1000)\n", PG_ERR_NAME, 1, 5,
+                 "name '_lowpass' is not defined");
+    EXPECT_ERROR("import pygmu as pg\nx = pg._warp_speed(SinPE(440), 2)\n", PG_ERR_NAME, 2, 8,
+                 "module 'pygmu' has no attribute '_warp_speed'");
+    char msg[512];
+    static const char *const near_misses[] = {
+        "x = _lowpas(1)\n", "x = _warp_sped(1)\n",
+        "x = _lowpass\n",   "import pygmu as pg\nx = pg._lowpas\n",
+        "x = lowpas\n",
+    };
+    for (size_t i = 0; i < sizeof near_misses / sizeof *near_misses; i++) {
+        first_error_message(near_misses[i], msg, sizeof msg);
+        if (strstr(msg, "did you mean"))
+            check_report(__FILE__, __LINE__, near_misses[i], msg);
+        else
+            check_passed++;
+    }
+    // The methods they stand behind work, and a piece's own "_" names are still suggested.
+    run r = compile("render(SinPE(440).lowpass(1000).speed(2))\n");
+    CHECK_STATUS(r.st, PG_OK);
+    pg_session_free(r.s);
+    EXPECT_ERROR("_gain = 2\nx = _gian\n", PG_ERR_NAME, 2, 5, "did you mean '_gain'?");
+}
+
 // ---- limits ----
 
 static double seconds_since(clock_t t0) {
@@ -494,17 +530,70 @@ static void test_graph_basics(void) {
     CHECK_EQ_I64(number(&r, "d"), 3);
     pg_session_free(r.s);
 
-    // A second render() replaces the root with a warning; Transport(pe).play() renders.
-    r = compile("a = ConstPE(1.0)\nb = ConstPE(2.0)\nrender(a)\nTransport(b).play()\n");
-    CHECK_STATUS(r.st, PG_OK);
-    CHECK_EQ_I64(r.root, 1);
-    CHECK(pg_session_diag_count(r.s) == 1 && pg_session_diag(r.s, 0)->is_warning);
-    CHECK_EQ_I64(pg_session_diag(r.s, 0)->loc.line, 4);
-    pg_session_free(r.s);
+    // One render() is the root itself, with no node added; pe.pygplay() renders.
     r = compile("ConstPE(1.0).pygplay()\n");
     CHECK_STATUS(r.st, PG_OK);
     CHECK_EQ_I64(r.root, 0);
     pg_session_free(r.s);
+}
+
+// Renders the compiled piece over its root's extent into out (mono, n frames).
+static pg_status render_root(const run *r, float *out, int64_t n) {
+    pg_plan_opts po;
+    pg_plan_opts_init(&po);
+    po.cache_dir = "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(pg_session_graph(r->s), r->root, &po, &err);
+    if (!p)
+        return err.status;
+    pg_extent w = pg_plan_window(p);
+    pg_status st = w.end - w.start == n ? pg_render_all(p, out, &err) : PG_ERR_INTERNAL;
+    pg_plan_free(p);
+    return st;
+}
+
+// Several render() calls play one after another (pygmu's Transport(x).play() calls): the
+// first at its own extent, each next one moved to start where the one before ended.
+static void test_render_sequence(void) {
+    // a covers [100, 200), b [-50, 0) is moved by 200 - (-50) = 250 to [200, 250), c (empty)
+    // adds nothing, d [0, 10) is moved by 250 to [250, 260): the whole is [100, 260).
+    run r = compile("a = ConstPE(1.0).crop(Extent(100, 200))\n"
+                    "b = ConstPE(2.0).crop(Extent(-50, 0))\n"
+                    "c = ConstPE(5.0).crop(Extent(7, 7))\n"
+                    "d = ConstPE(3.0).crop(Extent(0, 10))\n"
+                    "render(a)\nTransport(b).play()\nrender(c)\nd.pygplay()\n");
+    CHECK_STATUS(r.st, PG_OK);
+    CHECK_EQ_I64(pg_session_diag_count(r.s), 0); // no warning any more
+    CHECK(strcmp(kind_of(&r, r.root), "MixPE") == 0);
+    const gnode *mix = graph_node(pg_session_graph(r.s), r.root);
+    CHECK(mix != NULL && mix->loc.line == 5 && mix->loc.col == 1); // the first render()
+    CHECK(strcmp(kind_of(&r, input_of(&r, r.root, 1)), "TimeShiftPE") == 0);
+    CHECK_EXTENT(pg_session_graph(r.s), input_of(&r, r.root, 1), 200, 250);
+    CHECK_EXTENT(pg_session_graph(r.s), r.root, 100, 260);
+    float out[160];
+    CHECK_STATUS(render_root(&r, out, 160), PG_OK);
+    CHECK(out[0] == 1.0f && out[99] == 1.0f && out[100] == 2.0f && out[149] == 2.0f);
+    CHECK(out[150] == 3.0f && out[159] == 3.0f);
+    pg_session_free(r.s);
+    // A single render() keeps its PE as the root: two nodes, no MixPE.
+    r = compile("a = ConstPE(1.0).crop(Extent(100, 200))\nrender(a)\n");
+    CHECK_STATUS(r.st, PG_OK);
+    CHECK_EQ_I64(r.root, 1);
+    CHECK_EQ_I64(pg_graph_node_count(pg_session_graph(r.s)), 2);
+    pg_session_free(r.s);
+    // An indefinite extent among several renders is an error at its render() call.
+    EXPECT_ERROR("a = ConstPE(1.0).crop(Extent(0, 10))\nrender(a)\nrender(SinPE(440))\n",
+                 PG_ERR_EXTENT, 3, 1,
+                 "render() call 2 of 2 has an indefinite extent (no start and no end)");
+    EXPECT_ERROR("render(ConstPE(1.0).crop(Extent(0)))\nrender(ConstPE(1.0).crop(Extent(0, 9)))\n",
+                 PG_ERR_EXTENT, 1, 1, "render() call 1 of 2 has an indefinite extent (no end)");
+    EXPECT_ERROR("render(ConstPE(1.0).crop(Extent(end=5)))\nrender(ConstPE(1.0))\n",
+                 PG_ERR_EXTENT, 1, 1, "render() call 1 of 2 has an indefinite extent (no start)");
+    // A lone indefinite render is not an error of the evaluator (--start/--end may bound it).
+    r = compile("render(SinPE(440))\n");
+    CHECK_STATUS(r.st, PG_OK);
+    pg_session_free(r.s);
+    EXPECT_ERROR("x = 1\n", PG_ERR_ARG, 1, 1, "the piece never calls render()");
 }
 
 static void test_crop_pad_mul(void) {
@@ -679,34 +768,72 @@ static const pg_func *func_arg(const run *r, int node) {
 }
 
 static void test_func_args(void) {
-    if (pg_kind_find("MapPE") < 0) {
-        fprintf(stderr, "test_func_args: skipped (no MapPE in this build)\n");
-        return;
-    }
     run r = compile("k = 3\ndef f(v):\n    return v * k + 1\nx = MapPE(ConstPE(1.0), f)\n"
                     "y = MapPE(ConstPE(1.0), abs)\nz = MapPE(ConstPE(1.0), lambda v: 'no')\n"
                     "w = MapPE(ConstPE(1.0), lambda v: 1 / v)\nrender(x)\n");
     CHECK_STATUS(r.st, PG_OK);
     const double in[3] = { 1.0, 2.5, -3.0 };
     double out[3] = { 0 };
+    char err[256] = "";
     const pg_func *f = func_arg(&r, 1);
-    CHECK(f != NULL && f->hash == 0);
+    CHECK(f != NULL);
     if (f) {
-        CHECK_STATUS(f->call(f->env, in, out, 3), PG_OK);
+        CHECK_STATUS(f->call(f->env, in, out, 3, err, sizeof err), PG_OK);
         CHECK(out[0] == 4.0 && out[1] == 8.5 && out[2] == -8.0); // v * 3 + 1
     }
     f = func_arg(&r, 3);
     if (f) {
-        CHECK_STATUS(f->call(f->env, in, out, 3), PG_OK);
+        CHECK_STATUS(f->call(f->env, in, out, 3, err, sizeof err), PG_OK);
         CHECK(out[0] == 1.0 && out[1] == 2.5 && out[2] == 3.0); // abs
     }
     f = func_arg(&r, 5);
-    if (f) // a function must return a number
-        CHECK_STATUS(f->call(f->env, in, out, 1), PG_ERR_ARG);
+    if (f) { // a function must return a number; the error names the PE, at the call
+        CHECK_STATUS(f->call(f->env, in, out, 1, err, sizeof err), PG_ERR_ARG);
+        CHECK(strcmp(err, "t.pg:6:5: the function given to MapPE must return a number, got "
+                          "'str'") == 0);
+    }
     f = func_arg(&r, 7);
     const double zero = 0.0;
-    if (f) // 1 / 0 in the function is reported, not a crash
-        CHECK_STATUS(f->call(f->env, &zero, out, 1), PG_ERR_ARG);
+    if (f) { // 1 / 0 in the function is reported with its location, not a crash
+        CHECK_STATUS(f->call(f->env, &zero, out, 1, err, sizeof err), PG_ERR_ARG);
+        CHECK(strcmp(err, "t.pg:7:37: float division by zero") == 0);
+        CHECK_STATUS(f->call(f->env, &zero, out, 1, NULL, 0), PG_ERR_ARG); // no room: no text
+    }
+    // Errors at render time leave the session's diagnostics alone.
+    CHECK_EQ_I64(pg_session_diag_count(r.s), 0);
+    pg_session_free(r.s);
+}
+
+// A .pg function that fails while rendering: the render's error is the function's own, with
+// its location, behind the PE and the frames.
+static void test_func_render_error(void) {
+    run r = compile("def shape(v):\n    return v / missing\n"
+                    "render(MapPE(ConstPE(0.5).crop(Extent(0, 100)), shape))\n");
+    CHECK_STATUS(r.st, PG_OK);
+    float out[100];
+    pg_plan_opts po;
+    pg_plan_opts_init(&po);
+    po.cache_dir = "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(pg_session_graph(r.s), r.root, &po, &err);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_STATUS(pg_render_all(p, out, &err), PG_ERR_NAME);
+        CHECK(strstr(err.message, "MapPE: user_fn failed on frames [0, ") != NULL);
+        CHECK(strstr(err.message, "): t.pg:2:16: name 'missing' is not defined") != NULL);
+    }
+    pg_plan_free(p);
+    pg_session_free(r.s);
+    r = compile("render(ConstPE(2.0).crop(Extent(0, 10)).waveshape(lambda v: [v]))\n");
+    CHECK_STATUS(r.st, PG_OK);
+    p = pg_plan_new(pg_session_graph(r.s), r.root, &po, &err);
+    if (p) {
+        CHECK_STATUS(pg_render_all(p, out, &err), PG_ERR_ARG);
+        CHECK(strstr(err.message, "WaveShapePE: shaping_func failed on frames [0, 10): t.pg:1:41: "
+                                  "the function given to WaveShapePE must return a number, got "
+                                  "'list'") != NULL);
+    }
+    pg_plan_free(p);
     pg_session_free(r.s);
 }
 
@@ -844,9 +971,11 @@ int main(void) {
     test_units();
     test_random();
     test_errors();
+    test_hidden_kinds();
     test_limits();
     test_many_notes();
     test_graph_basics();
+    test_render_sequence();
     test_crop_pad_mul();
     test_delays();
     test_extents();
@@ -854,6 +983,7 @@ int main(void) {
     test_file_paths();
     test_porting();
     test_func_args();
+    test_func_render_error();
     test_conformance_pieces();
     test_fuzz();
     return check_done();

@@ -3,39 +3,53 @@
 // Expectations: the function applied in double to the source's samples, silence outside the
 // extent even where user_fn(0) != 0, errors from the function fail the render.
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 
-static pg_status square(void *env, const double *in, double *out, int64_t n) {
+static pg_status square(void *env, const double *in, double *out, int64_t n, char *err,
+                        size_t err_size) {
     (void)env;
+    (void)err;
+    (void)err_size;
     for (int64_t i = 0; i < n; i++)
         out[i] = in[i] * in[i];
     return PG_OK;
 }
 
-static pg_status plus_one(void *env, const double *in, double *out, int64_t n) {
+static pg_status plus_one(void *env, const double *in, double *out, int64_t n, char *err,
+                          size_t err_size) {
     (void)env;
+    (void)err;
+    (void)err_size;
     for (int64_t i = 0; i < n; i++)
         out[i] = in[i] + 1.0;
     return PG_OK;
 }
 
-static pg_status refuses(void *env, const double *in, double *out, int64_t n) {
+// Fails with a message, as a .pg function does ("file:line:col: what went wrong").
+static pg_status refuses(void *env, const double *in, double *out, int64_t n, char *err,
+                         size_t err_size) {
     (void)env;
     (void)in;
     (void)out;
     (void)n;
+    if (err_size > 0)
+        snprintf(err, err_size, "t.pg:3:14: float division by zero");
     return PG_ERR_ARG;
 }
 
-static pg_arg t_fn(const char *name, pg_status (*call)(void *, const double *, double *, int64_t),
+static pg_arg t_fn(const char *name,
+                   pg_status (*call)(void *, const double *, double *, int64_t, char *, size_t),
                    uint64_t hash) {
     pg_arg a = { name, { .type = PG_V_FUNC, .u.func = { call, NULL, hash } } };
     return a;
 }
 
-static int map(pg_graph *g, int src, pg_status (*call)(void *, const double *, double *, int64_t),
+static int map(pg_graph *g, int src,
+               pg_status (*call)(void *, const double *, double *, int64_t, char *, size_t),
                uint64_t hash) {
     pg_arg a[] = { t_node(NULL, src), t_fn(NULL, call, hash) };
     return t_add(g, "MapPE", a, 2);
@@ -95,7 +109,21 @@ static void test_errors(void) {
     pg_graph *g = t_graph(0);
     int src = sine(g, 0, 100);
     float out[100];
-    CHECK_STATUS(t_render(g, map(g, src, refuses, 3), 0, 100, 64, out), PG_ERR_ARG);
+    int bad = map(g, src, refuses, 3);
+    CHECK_STATUS(t_render(g, bad, 0, 100, 64, out), PG_ERR_ARG);
+    // The render's error is the function's own message, behind the PE and the frames.
+    pg_plan_opts po;
+    pg_plan_opts_init(&po);
+    po.cache_dir = "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, bad, &po, &err);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_STATUS(pg_render_all(p, out, &err), PG_ERR_ARG);
+        CHECK(strstr(err.message, "MapPE: user_fn failed on frames [0, ") != NULL);
+        CHECK(strstr(err.message, "): t.pg:3:14: float division by zero") != NULL);
+    }
+    pg_plan_free(p);
     pg_arg num[] = { t_node(NULL, src), t_num(NULL, 2.0) };
     CHECK_STATUS(t_add_status(g, "MapPE", num, 2), PG_ERR_ARG);
     pg_arg none[] = { t_node(NULL, src), t_fn(NULL, NULL, 0) };

@@ -110,8 +110,11 @@ static void test_writes(void) {
     pg_graph_free(g);
 }
 
-static pg_status fail_after(void *env, const double *in, double *out, int64_t n) {
+static pg_status fail_after(void *env, const double *in, double *out, int64_t n, char *err,
+                            size_t err_size) {
     (void)env;
+    (void)err;
+    (void)err_size;
     for (int64_t i = 0; i < n; i++) {
         if (in[i] > 100.0)
             return PG_ERR_ARG;
