@@ -587,8 +587,8 @@ static void test_render_sequence(void) {
                  "render() call 2 of 2 has an indefinite extent (no start and no end)");
     EXPECT_ERROR("render(ConstPE(1.0).crop(Extent(0)))\nrender(ConstPE(1.0).crop(Extent(0, 9)))\n",
                  PG_ERR_EXTENT, 1, 1, "render() call 1 of 2 has an indefinite extent (no end)");
-    EXPECT_ERROR("render(ConstPE(1.0).crop(Extent(end=5)))\nrender(ConstPE(1.0))\n",
-                 PG_ERR_EXTENT, 1, 1, "render() call 1 of 2 has an indefinite extent (no start)");
+    EXPECT_ERROR("render(ConstPE(1.0).crop(Extent(end=5)))\nrender(ConstPE(1.0))\n", PG_ERR_EXTENT,
+                 1, 1, "render() call 1 of 2 has an indefinite extent (no start)");
     // A lone indefinite render is not an error of the evaluator (--start/--end may bound it).
     r = compile("render(SinPE(440))\n");
     CHECK_STATUS(r.st, PG_OK);
