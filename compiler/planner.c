@@ -319,7 +319,7 @@ static pg_plan *check_window(planner *pl, const pg_plan_opts *o, const gnode *ro
     if (w->end < w->start)
         return fail(pl, PG_ERR_ARG, root->loc, "the render window ends before it starts");
     double hours = ((double)w->end - (double)w->start) / root->pn.out.frame_rate / 3600.0;
-    if (hours > MAX_RENDER_HOURS)
+    if (w->end != PG_FRAME_MAX && hours > MAX_RENDER_HOURS) // --until-silence is capped later
         return fail(pl, PG_ERR_LIMIT, root->loc,
                     "the render would be %.3g hours long, over the limit of %d hours: give "
                     "--duration or --end",

@@ -28,6 +28,9 @@ PG
 cat >"$tmp/endless.pg" <<'PG'
 render(SinPE(frequency=440.0))
 PG
+cat >"$tmp/tail.pg" <<'PG'
+render(MixPE(SinPE(frequency=440.0).crop(Extent(0, 10000)), ConstPE(0.0)))
+PG
 cat >"$tmp/fails.pg" <<'PG'
 # a frequency PE that becomes 0 Hz at render time: an error only the render can see
 f = SegmentsPE([(0, 440.0), (100, 0.0)])
@@ -56,6 +59,14 @@ expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/mid.wav" --start 250ms --end 24000
 expect_status 6 "$pg" "$tmp/endless.pg" -o "$tmp/endless.wav"
 grep -q "endless.pg:1:8: error: .*indefinite" "$tmp/err" && ok || bad "endless: $(head -1 "$tmp/err")"
 expect_status 0 "$pg" "$tmp/endless.pg" -o "$tmp/endless.wav" --duration 0.1s -q
+
+# --until-silence: an endless piece stops at the first silent block after its finite parts
+# (blocks of 4096: [12288, 16384) is the first silent one)
+expect_status 0 "$pg" "$tmp/tail.pg" -o "$tmp/tail.wav" --until-silence -q
+expect_status 0 "$pg" "$tmp/tail.pg" -o "$tmp/tail16k.wav" --duration 16384f -q
+"$pg" compare "$tmp/tail16k.wav" "$tmp/tail.wav" --tolerance-db -1000 | grep -q "length_diff_frames=0 " &&
+    ok || bad "--until-silence length"
+expect_status 8 "$pg" "$tmp/endless.pg" -o "$tmp/long.wav" --duration 90000s
 
 # clipping in PCM is a warning with the peak; float keeps it silently
 expect_status 0 "$pg" "$tmp/loud.pg" -o "$tmp/loud.flac"
