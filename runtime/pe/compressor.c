@@ -42,7 +42,8 @@ static comp_curve curve_of(const pe_node *n) {
     return k;
 }
 
-static double gain_of(const comp_curve *k, double env) {
+static double gain_of(const void *curve, double env) {
+    const comp_curve *k = curve;
     if (env < k->below)
         return k->makeup;
     double x = 20 * log10(env > COMP_RATIO_MIN ? env : COMP_RATIO_MIN);
@@ -51,44 +52,16 @@ static double gain_of(const comp_curve *k, double env) {
 }
 
 static pg_status comp_infer(pe_node *n, pe_check *ck) {
-    const pe_shape *src = &n->in[pe_slot(n, P_SRC)], *env = &n->in[pe_slot(n, P_ENV)];
-    n->out = *src;
+    n->out = n->in[pe_slot(n, P_SRC)];
     if (!isfinite(pe_num(n, P_THRESHOLD)) || !isfinite(pe_num(n, P_RATIO)))
         return pe_fail(ck, PG_ERR_ARG, "CompressorPE threshold_db and ratio must be finite");
-    if (env->channels != 1 && env->channels != src->channels)
-        return pe_fail(ck, PG_ERR_CHANNELS,
-                       "channel count mismatch: CompressorPE env_pe has %d channels, src_pe "
-                       "has %d",
-                       env->channels, src->channels);
-    if (env->frame_rate != src->frame_rate)
-        return pe_fail(ck, PG_ERR_RATE,
-                       "frame rate mismatch: CompressorPE env_pe is %d Hz, src_pe is %d Hz",
-                       env->frame_rate, src->frame_rate);
-    return PG_OK;
+    return pe_check_sidechain(n, ck, "CompressorPE", pe_slot(n, P_SRC), pe_slot(n, P_ENV));
 }
 
 static pg_status comp_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
-    const pe_node *nd = pe->node;
-    comp_curve k = curve_of(nd);
-    pe_view x, e;
-    pg_status s = pe_pull(pe, pe_slot(nd, P_SRC), t0, n, &x);
-    if (s == PG_OK)
-        s = pe_pull(pe, pe_slot(nd, P_ENV), t0, n, &e);
-    if (s != PG_OK)
-        return s;
-    double *g = pe_scratch(pe, (size_t)n * sizeof *g);
-    if (!g)
-        return pe_error(pe, PG_ERR_NOMEM, "CompressorPE: out of scratch memory");
-    for (int c = 0; c < out->channels; c++) {
-        const float *xc = pe_vch(&x, c), *ec = pe_vch(&e, c);
-        float *o = pe_ch(out, c);
-        if (c == 0 || e.channels > 1) // a mono envelope's gains serve every channel
-            for (int64_t i = 0; i < n; i++)
-                g[i] = gain_of(&k, (double)ec[i]);
-        for (int64_t i = 0; i < n; i++)
-            o[i] = (float)((double)xc[i] * g[i]);
-    }
-    return PG_OK;
+    comp_curve k = curve_of(pe->node);
+    return pe_apply_gain_curve(pe, t0, n, out, pe_slot(pe->node, P_SRC), pe_slot(pe->node, P_ENV),
+                               gain_of, &k);
 }
 
 const pe_kind pe_kind_compressor = {

@@ -68,3 +68,42 @@ pg_status pe_fit_inputs(pe_node *n, pe_check *ck, const char *kind) {
     }
     return PG_OK;
 }
+
+// A sidechain (an envelope that sets a source's gain, as CompressorPE and CompLimPE take):
+// the envelope is mono or has the source's channels, at the source's rate.
+pg_status pe_check_sidechain(pe_node *n, pe_check *ck, const char *kind, int src_slot,
+                             int env_slot) {
+    const pe_shape *src = &n->in[src_slot], *env = &n->in[env_slot];
+    if (env->channels != 1 && env->channels != src->channels)
+        return pe_fail(ck, PG_ERR_CHANNELS,
+                       "channel count mismatch: %s env_pe has %d channels, src_pe has %d", kind,
+                       env->channels, src->channels);
+    if (env->frame_rate != src->frame_rate)
+        return pe_fail(ck, PG_ERR_RATE, "frame rate mismatch: %s env_pe is %d Hz, src_pe is %d Hz",
+                       kind, env->frame_rate, src->frame_rate);
+    return PG_OK;
+}
+
+pg_status pe_apply_gain_curve(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out, int src_slot,
+                              int env_slot, double (*gain)(const void *curve, double env),
+                              const void *curve) {
+    pe_view x, e;
+    pg_status s = pe_pull(pe, src_slot, t0, n, &x);
+    if (s == PG_OK)
+        s = pe_pull(pe, env_slot, t0, n, &e);
+    if (s != PG_OK)
+        return s;
+    double *g = pe_scratch(pe, (size_t)n * sizeof *g);
+    if (!g)
+        return pe_error(pe, PG_ERR_NOMEM, "%s: out of scratch memory", pe->node->kind->name);
+    for (int c = 0; c < out->channels; c++) {
+        const float *xc = pe_vch(&x, c), *ec = pe_vch(&e, c);
+        float *o = pe_ch(out, c);
+        if (c == 0 || e.channels > 1) // a mono envelope's gains serve every channel
+            for (int64_t i = 0; i < n; i++)
+                g[i] = gain(curve, (double)ec[i]);
+        for (int64_t i = 0; i < n; i++)
+            o[i] = (float)((double)xc[i] * g[i]);
+    }
+    return PG_OK;
+}

@@ -168,6 +168,11 @@ pg_status pe_fail(pe_check *ck, pg_status st, const char *fmt, ...)
 // and reports any other channel or rate mismatch naming `kind` and the inputs from 1.
 pg_status pe_fit_inputs(pe_node *n, pe_check *ck, const char *kind);
 
+// For kinds whose envelope input sets their source's gain (CompressorPE, CompLimPE): the
+// envelope must be mono or have the source's channels, at the source's rate.
+pg_status pe_check_sidechain(pe_node *n, pe_check *ck, const char *kind, int src_slot,
+                             int env_slot);
+
 // The input slot bound to parameter k, or -1 when it holds a number / None.
 static inline int pe_slot(const pe_node *n, int k) {
     return n->args[k].type == PG_V_NODE ? n->args[k].u.node : -1;
@@ -192,6 +197,12 @@ void *pe_scratch(pe_inst *pe, size_t bytes);
 // Reports a runtime error (I/O, memory) and returns st.
 pg_status pe_error(pe_inst *pe, pg_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+// out = src * gain(curve, env) frame by frame, the gain in double (a mono envelope's gains
+// serve every channel). For sidechain kinds' process.
+pg_status pe_apply_gain_curve(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out, int src_slot,
+                              int env_slot, double (*gain)(const void *curve, double env),
+                              const void *curve);
 
 static inline float *pe_ch(const pe_buf *b, int c) {
     return b->data + (int64_t)c * b->stride;
