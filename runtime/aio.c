@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -284,6 +285,21 @@ static int make_temp(const char *path, char *tmp, size_t size) {
     return mkstemp(tmp);
 }
 
+// mkstemp makes the temporary file 0600; the finished file gets the mode a new file would
+// have (0666 less the umask), or the mode of the file it replaces.
+static void set_final_mode(int fd, const char *path) {
+    struct stat st;
+    mode_t mode;
+    if (stat(path, &st) == 0) {
+        mode = st.st_mode & 07777;
+    } else {
+        mode_t mask = umask(0);
+        umask(mask);
+        mode = 0666 & ~mask;
+    }
+    fchmod(fd, mode);
+}
+
 pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_opts *o,
                             double *peak, pg_diag *err) {
     bool to_stdout = strcmp(path, "-") == 0;
@@ -299,6 +315,7 @@ pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_o
     if (fd < 0)
         return set_err(err, PG_ERR_IO, "cannot create a file beside '%s': %s", path,
                        strerror(errno));
+    set_final_mode(fd, path);
     SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE);
     if (!sf) {
         close(fd);

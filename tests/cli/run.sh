@@ -49,6 +49,10 @@ expect_status 10 "$pg" "$tmp/tone.pg" -o "$tmp/tone.flac" --subtype float
 expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/tone16.wav" --subtype pcm16 -q
 expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/tone16.wav" --tolerance-db -80
 
+# the finished file has a new file's mode (the temporary one was 0600)
+(umask 022 && "$pg" "$tmp/tone.pg" -o "$tmp/mode.wav" -q)
+[ "$(stat -c %a "$tmp/mode.wav")" = 644 ] && ok || bad "output mode $(stat -c %a "$tmp/mode.wav")"
+
 # WAV on stdout equals the file
 "$pg" "$tmp/tone.pg" -o - -q >"$tmp/stdout.wav" && ok || bad "-o - failed"
 expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/stdout.wav" --tolerance-db -1000
