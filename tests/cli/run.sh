@@ -84,6 +84,20 @@ expect_status 3 "$pg" "$tmp/fails.pg" -o "$tmp/keep.wav"
 cmp -s "$tmp/tone.wav" "$tmp/keep.wav" && ok || bad "failed render clobbered the output"
 ls -a "$tmp" | grep -q "pygmuc-" && bad "temporary file left behind" || ok
 
+# --explain prints the plan and the render's statistics; --dump-graph draws the plan with
+# what the passes did and each node's measured time
+cat >"$tmp/shared.pg" <<'PG'
+note = BlitSawPE(frequency=220.0).crop(Extent(0, 4800))
+render(MixPE(note.gain(0.5), note.time_shift(2400).gain(0.25), SinPE().crop(Extent(0, 100)).gain(0.1)))
+PG
+expect_status 0 "$pg" "$tmp/shared.pg" -o "$tmp/shared.wav" --explain --dump-graph "$tmp/g.dot"
+grep -q "^plan: .* materialised" "$tmp/err" && grep -q "^stats: audio_sec=0.150 " "$tmp/err" &&
+    ok || bad "--explain: $(head -3 "$tmp/err")"
+grep -q "^digraph pygmuc" "$tmp/g.dot" && grep -q "materialised \[0, 4800)" "$tmp/g.dot" &&
+    grep -q "fused" "$tmp/g.dot" && grep -q " ms (" "$tmp/g.dot" && ok || bad "--dump-graph"
+expect_status 0 "$pg" check "$tmp/shared.pg" --dump-graph "$tmp/g0.dot"
+grep -q "BlitSawPE" "$tmp/g0.dot" && ok || bad "check --dump-graph"
+
 # check compiles without rendering; usage errors are 64
 expect_status 0 "$pg" check "$tmp/tone.pg"
 [ -e "$tmp/tone.pg.wav" ] && bad "check wrote audio" || ok
