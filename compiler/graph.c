@@ -170,30 +170,6 @@ int pg_kind_param_index(int kind, const char *param) {
 
 // ---- binding ---------------------------------------------------------------------------
 
-static const char *value_type_name(pg_value_type t) {
-    switch (t) {
-    case PG_V_NONE:
-        return "None";
-    case PG_V_NUM:
-        return "a float";
-    case PG_V_INT:
-        return "an int";
-    case PG_V_BOOL:
-        return "a bool";
-    case PG_V_STR:
-        return "a string";
-    case PG_V_EXTENT:
-        return "an Extent";
-    case PG_V_NODE:
-        return "a PE";
-    case PG_V_ARRAY:
-        return "a list";
-    case PG_V_FUNC:
-        return "a function";
-    }
-    return "a value";
-}
-
 static const char *ptype_name(pe_ptype t) {
     switch (t) {
     case PE_T_NUM:
@@ -297,7 +273,7 @@ static int check_range(binder *b, const pe_param *p, double x) {
 
 static int wrong_type(binder *b, const pe_param *p, const pe_value *v) {
     return bind_fail(b->err, PG_ERR_ARG, "%s %s must be %s, got %s", b->kind->name, p->name,
-                     ptype_name(p->type), value_type_name(v->type));
+                     ptype_name(p->type), pe_value_type_name(v->type));
 }
 
 // Checks and converts one argument to its parameter's type (in place).
@@ -420,7 +396,7 @@ static int bind_variadic(binder *b, const pg_arg *args, int n_args) {
         pos++;
         if (args[i].value.type != PG_V_NODE)
             return bind_fail(b->err, PG_ERR_ARG, "%s argument %d must be a PE, got %s",
-                             b->kind->name, pos, value_type_name(args[i].value.type));
+                             b->kind->name, pos, pe_value_type_name(args[i].value.type));
         if (check_node(b, &b->kind->params[0], args[i].value.u.node) < 0 ||
             add_input(b, args[i].value.u.node) < 0)
             return -1;

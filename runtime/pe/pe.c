@@ -107,3 +107,28 @@ pg_status pe_apply_gain_curve(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out, 
     }
     return PG_OK;
 }
+
+// How a value's type reads in messages: "a float", "a PE", ...
+const char *pe_value_type_name(pg_value_type t) {
+    switch (t) {
+    case PG_V_NONE:
+        return "None";
+    case PG_V_NUM:
+        return "a float";
+    case PG_V_INT:
+        return "an int";
+    case PG_V_BOOL:
+        return "a bool";
+    case PG_V_STR:
+        return "a string";
+    case PG_V_EXTENT:
+        return "an Extent";
+    case PG_V_NODE:
+        return "a PE";
+    case PG_V_ARRAY:
+        return "a list";
+    case PG_V_FUNC:
+        return "a function";
+    }
+    return "a value";
+}

@@ -173,6 +173,9 @@ pg_status pe_fit_inputs(pe_node *n, pe_check *ck, const char *kind);
 pg_status pe_check_sidechain(pe_node *n, pe_check *ck, const char *kind, int src_slot,
                              int env_slot);
 
+// How a value's type reads in messages: "a float", "a PE", ...
+const char *pe_value_type_name(pg_value_type t);
+
 // The input slot bound to parameter k, or -1 when it holds a number / None.
 static inline int pe_slot(const pe_node *n, int k) {
     return n->args[k].type == PG_V_NODE ? n->args[k].u.node : -1;

@@ -64,30 +64,6 @@ static pg_status ts_decode(const pe_node *n, ts_delay *out) {
     return PG_OK;
 }
 
-static const char *ts_type_name(pg_value_type t) {
-    switch (t) {
-    case PG_V_NONE:
-        return "None";
-    case PG_V_NUM:
-        return "a float";
-    case PG_V_INT:
-        return "an int";
-    case PG_V_BOOL:
-        return "a bool";
-    case PG_V_STR:
-        return "a string";
-    case PG_V_EXTENT:
-        return "an Extent";
-    case PG_V_NODE:
-        return "a PE";
-    case PG_V_ARRAY:
-        return "a list";
-    case PG_V_FUNC:
-        return "a function";
-    }
-    return "a value";
-}
-
 // The message for a delay ts_decode refused.
 static pg_status ts_bad_delay(const pe_node *n, pe_check *ck) {
     const pe_value *v = &n->args[P_DELAY];
@@ -96,7 +72,7 @@ static pg_status ts_bad_delay(const pe_node *n, pe_check *ck) {
                        "TimeShiftPE delay must be finite and at most 2^53 frames, got %g",
                        pe_num(n, P_DELAY));
     return pe_fail(ck, PG_ERR_ARG, "TimeShiftPE delay must be a number or a mono PE, got %s",
-                   ts_type_name(v->type));
+                   pe_value_type_name(v->type));
 }
 
 static pg_status ts_infer(pe_node *n, pe_check *ck) {
