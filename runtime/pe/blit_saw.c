@@ -52,15 +52,7 @@ static const pe_param blit_saw_params[] = {
 
 static pg_status blit_saw_infer_dynamic(pe_node *n, pe_check *ck, const pe_shape *f) {
     n->flags &= ~(unsigned)PE_F_GENERATOR; // it has a signal input
-    if (f->channels != 1)
-        return pe_fail(ck, PG_ERR_CHANNELS,
-                       "channel count mismatch: BlitSawPE frequency has %d channels, expected 1",
-                       f->channels);
-    if (f->frame_rate != n->out.frame_rate)
-        return pe_fail(ck, PG_ERR_RATE,
-                       "frame rate mismatch: BlitSawPE frequency is %d Hz, BlitSawPE is %d Hz",
-                       f->frame_rate, n->out.frame_rate);
-    return PG_OK;
+    return pe_check_control(n, ck, "frequency", f);
 }
 
 // QUIRK Q18: pygmu fails with a TypeError without a frame rate; ours falls back to the graph's

@@ -132,3 +132,16 @@ const char *pe_value_type_name(pg_value_type t) {
     }
     return "a value";
 }
+
+// A control input (a PE-driven frequency, delay or timeline) is one value per frame: mono,
+// at the node's own rate.
+pg_status pe_check_control(const pe_node *n, pe_check *ck, const char *param, const pe_shape *ctl) {
+    if (ctl->channels != 1)
+        return pe_fail(ck, PG_ERR_CHANNELS,
+                       "channel count mismatch: %s %s has %d channels, expected 1", n->kind->name,
+                       param, ctl->channels);
+    if (ctl->frame_rate != n->out.frame_rate)
+        return pe_fail(ck, PG_ERR_RATE, "frame rate mismatch: %s %s is %d Hz, %s is %d Hz",
+                       n->kind->name, param, ctl->frame_rate, n->kind->name, n->out.frame_rate);
+    return PG_OK;
+}

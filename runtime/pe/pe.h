@@ -173,6 +173,9 @@ pg_status pe_fit_inputs(pe_node *n, pe_check *ck, const char *kind);
 pg_status pe_check_sidechain(pe_node *n, pe_check *ck, const char *kind, int src_slot,
                              int env_slot);
 
+// A control input (a PE-driven frequency, delay or timeline) must be mono at n's rate.
+pg_status pe_check_control(const pe_node *n, pe_check *ck, const char *param, const pe_shape *ctl);
+
 // How a value's type reads in messages: "a float", "a PE", ...
 const char *pe_value_type_name(pg_value_type t);
 

@@ -34,16 +34,7 @@ static const pe_param sin_params[] = {
 // generator: it has a signal input).
 static pg_status sin_infer_dynamic(pe_node *n, pe_check *ck, const pe_shape *f) {
     n->flags = (n->flags | PE_F_STATEFUL) & ~(unsigned)PE_F_GENERATOR;
-    if (f->channels != 1)
-        return pe_fail(ck, PG_ERR_CHANNELS,
-                       "channel count mismatch: SinPE frequency has %d channels, expected 1",
-                       f->channels);
-    if (f->frame_rate != n->out.frame_rate)
-        return pe_fail(ck, PG_ERR_RATE,
-                       "frame rate mismatch: SinPE frequency is %d Hz, SinPE "
-                       "is %d Hz",
-                       f->frame_rate, n->out.frame_rate);
-    return PG_OK;
+    return pe_check_control(n, ck, "frequency", f);
 }
 
 static pg_status sin_infer(pe_node *n, pe_check *ck) {
