@@ -98,6 +98,11 @@ grep -q "^digraph pygmuc" "$tmp/g.dot" && grep -q "materialised \[0, 4800)" "$tm
 expect_status 0 "$pg" check "$tmp/shared.pg" --dump-graph "$tmp/g0.dot"
 grep -q "BlitSawPE" "$tmp/g0.dot" && ok || bad "check --dump-graph"
 
+# --mem-limit: materialised buffers over the budget fail before anything renders
+expect_status 8 "$pg" "$tmp/shared.pg" -o "$tmp/mem.wav" --mem-limit 0.01
+grep -q "over the memory limit" "$tmp/err" && ok || bad "--mem-limit: $(head -1 "$tmp/err")"
+[ -e "$tmp/mem.wav" ] && bad "--mem-limit wrote a file" || ok
+
 # check compiles without rendering; usage errors are 64
 expect_status 0 "$pg" check "$tmp/tone.pg"
 [ -e "$tmp/tone.pg.wav" ] && bad "check wrote audio" || ok
