@@ -1,5 +1,6 @@
-// test_map.c: MapPE(src_pe, user_fn): out = user_fn(x) per sample, on the source's extent,
-// channels and rate. user_fn is a pg_func (here C callbacks standing in for .pg functions).
+// test_map.c: MapPE(src_pe, user_fn) and WaveShapePE(src_pe, shaping_func), one kernel:
+// out = fn(x) per sample, on the source's extent, channels and rate. fn is a pg_func (here C
+// callbacks standing in for .pg functions).
 // Expectations: the function applied in double to the source's samples, silence outside the
 // extent even where user_fn(0) != 0, errors from the function fail the render.
 #include <math.h>
@@ -48,11 +49,15 @@ static pg_arg t_fn(const char *name,
     return a;
 }
 
+// MapPE and WaveShapePE share one kernel: every test runs for both (their names and the
+// function parameter's name differ).
+static const char *kind = "MapPE", *fn_param = "user_fn";
+
 static int map(pg_graph *g, int src,
                pg_status (*call)(void *, const double *, double *, int64_t, char *, size_t),
                uint64_t hash) {
     pg_arg a[] = { t_node(NULL, src), t_fn(NULL, call, hash) };
-    return t_add(g, "MapPE", a, 2);
+    return t_add(g, kind, a, 2);
 }
 
 static int sine(pg_graph *g, pg_frame s, pg_frame e) {
@@ -120,24 +125,60 @@ static void test_errors(void) {
     CHECK(p != NULL);
     if (p) {
         CHECK_STATUS(pg_render_all(p, out, &err), PG_ERR_ARG);
-        CHECK(strstr(err.message, "MapPE: user_fn failed on frames [0, ") != NULL);
+        char want[80];
+        snprintf(want, sizeof want, "%s: %s failed on frames [0, ", kind, fn_param);
+        CHECK(strstr(err.message, want) != NULL);
         CHECK(strstr(err.message, "): t.pg:3:14: float division by zero") != NULL);
     }
     pg_plan_free(p);
     pg_arg num[] = { t_node(NULL, src), t_num(NULL, 2.0) };
-    CHECK_STATUS(t_add_status(g, "MapPE", num, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, kind, num, 2), PG_ERR_ARG);
     pg_arg none[] = { t_node(NULL, src), t_fn(NULL, NULL, 0) };
-    CHECK_STATUS(t_add_status(g, "MapPE", none, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, kind, none, 2), PG_ERR_ARG);
     pg_arg missing[] = { t_node(NULL, src) };
-    CHECK_STATUS(t_add_status(g, "MapPE", missing, 1), PG_ERR_ARG);
-    pg_arg nosrc[] = { t_fn("user_fn", square, 1) };
-    CHECK_STATUS(t_add_status(g, "MapPE", nosrc, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, kind, missing, 1), PG_ERR_ARG);
+    pg_arg nosrc[] = { t_fn(fn_param, square, 1) };
+    CHECK_STATUS(t_add_status(g, kind, nosrc, 1), PG_ERR_ARG);
+    pg_graph_free(g);
+}
+
+// pygmu's waveshape_example: tanh(20 x) / 20.
+static pg_status distortion(void *env, const double *in, double *out, int64_t n, char *err,
+                            size_t err_size) {
+    (void)env;
+    (void)err;
+    (void)err_size;
+    for (int64_t i = 0; i < n; i++)
+        out[i] = tanh(in[i] * 20) / 20;
+    return PG_OK;
+}
+
+// QUIRK Q57: over a 3-frame source pygmu answers R = [-2, 3) with 3 unpositioned frames; the
+// window here is 5 frames with the source's frames in place.
+static void test_q57(void) {
+    pg_graph *g = t_graph(0);
+    double d[] = { 0.01, -0.02, 0.5 };
+    pg_arg a[] = { t_arr(NULL, 1, 3, d) };
+    int w = map(g, t_add(g, "ArrayPE", a, 1), distortion, 4);
+    float out[5];
+    CHECK_STATUS(t_render(g, w, -2, 3, 5, out), PG_OK);
+    CHECK_NEAR(out[0], 0.0, 0);
+    CHECK_NEAR(out[1], 0.0, 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(out[2 + i], tanh((double)(float)d[i] * 20) / 20, 1e-8);
+    CHECK_EQ_I64(pg_kind_find_method("waveshape"), pg_kind_find("WaveShapePE"));
     pg_graph_free(g);
 }
 
 int main(void) {
-    test_values();
-    test_stereo();
-    test_errors();
+    for (int k = 0; k < 2; k++) {
+        kind = k == 0 ? "MapPE" : "WaveShapePE";
+        fn_param = k == 0 ? "user_fn" : "shaping_func";
+        test_values();
+        test_stereo();
+        test_errors();
+    }
+    kind = "WaveShapePE";
+    test_q57();
     return check_done();
 }
