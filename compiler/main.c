@@ -237,6 +237,7 @@ static void window_opts(const options *o, pg_graph *g, int root, pg_plan_opts *p
     po->threads = o->threads;
     po->cache_dir = o->no_cache ? "" : o->cache_dir;
     po->mem_limit = (size_t)(o->mem_limit_mb * 1048576.0);
+    po->measure = o->dot != NULL; // the graph picture shows each node's own time
 }
 
 static int report(const pg_session *s, const pg_diag *d) {

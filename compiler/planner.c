@@ -425,6 +425,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     }
     p->window = w;
     p->mem_limit = o->mem_limit;
+    p->measure = o->measure;
     p->opt_level = o->opt_level;
     if (o->cache_dir) {
         char *dir = plan_alloc(p, strlen(o->cache_dir) + 1);

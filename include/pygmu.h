@@ -204,6 +204,8 @@ typedef struct pg_plan_opts {
     int threads;           // 0: the number of cores
     const char *cache_dir; // NULL: the default; "" disables the render cache
     size_t mem_limit;      // bytes of materialised buffers allowed; 0: no limit
+    bool measure;          // time every node's own work (pg_render_node_seconds); off, it
+                           // reads zeros and costs nothing
 } pg_plan_opts;
 
 PG_API void pg_plan_opts_init(pg_plan_opts *o);
@@ -253,8 +255,8 @@ typedef struct pg_render_stats {
     int threads;
 } pg_render_stats;
 PG_API void pg_render_get_stats(const pg_render *r, pg_render_stats *s);
-// Seconds spent in each plan node's own kernel so far (its inputs' time excluded); out has
-// pg_plan_node_count() entries.
+// Seconds spent in each plan node's own kernel so far (its inputs' time excluded), when the
+// plan was made with pg_plan_opts.measure (else zeros); out has pg_plan_node_count() entries.
 PG_API void pg_render_node_seconds(const pg_render *r, double *out);
 
 // ---- audio files --------------------------------------------------------------------

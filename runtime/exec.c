@@ -172,6 +172,28 @@ static pg_status oom(exec_ctx *cx, int id) {
 
 // ---- pulling -----------------------------------------------------------------------------
 
+// Each node's own time, for --dump-graph: measured only when the plan asks (two clock reads
+// per kernel call are not free at small block sizes).
+typedef struct timing {
+    double outer_child, start;
+} timing;
+
+static void timing_begin(exec_ctx *cx, timing *t) {
+    if (!cx->cost)
+        return;
+    t->outer_child = cx->child_sec;
+    t->start = now_sec();
+    cx->child_sec = 0.0;
+}
+
+static void timing_end(exec_ctx *cx, const timing *t, int id) {
+    if (!cx->cost)
+        return;
+    double spent = now_sec() - t->start;
+    cx->cost[id] += spent - cx->child_sec;
+    cx->child_sec = t->outer_child + spent;
+}
+
 // Runs node id's kernel over [t0, t0 + n) (inside its extent) into out, on worker cx,
 // releasing whatever the kernel pulled when it returns.
 static pg_status run_kernel(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_buf *out) {
@@ -179,13 +201,10 @@ static pg_status run_kernel(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_buf
     pe_inst local = sh->inst[id];
     local.cx = cx;
     scratch_mark m = scratch_get(cx);
-    double outer_child = cx->child_sec, start = now_sec();
-    cx->child_sec = 0.0;
+    timing tm = { 0.0, 0.0 };
+    timing_begin(cx, &tm);
     pg_status st = sh->plan->nodes[id].pn.kind->process(&local, t0, n, out);
-    double spent = now_sec() - start;
-    if (cx->cost)
-        cx->cost[id] += spent - cx->child_sec;
-    cx->child_sec = outer_child + spent;
+    timing_end(cx, &tm, id);
     scratch_release(cx, m);
     if (st != PG_OK)
         fail(sh, st, sh->plan->nodes[id].loc, "%s failed: %s", sh->plan->nodes[id].pn.kind->name,
@@ -348,13 +367,10 @@ static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view
     if (pg_extent_is_empty(in))
         return zero_view(cx, id, ch, n, out);
     if (is_fused(sh, id)) {
-        double outer_child = cx->child_sec, start = now_sec();
-        cx->child_sec = 0.0;
+        timing tm = { 0.0, 0.0 };
+        timing_begin(cx, &tm);
         pg_status st = pull_fused(cx, id, t0, n, out);
-        double spent = now_sec() - start;
-        if (cx->cost)
-            cx->cost[id] += spent - cx->child_sec;
-        cx->child_sec = outer_child + spent;
+        timing_end(cx, &tm, id);
         return st;
     }
     if (pn->materialise)
@@ -439,6 +455,11 @@ static pg_status prepare_node(exec_ctx *cx, int id) {
     if (is_fused(sh, id))
         sh->index[id] = fuse_index_new(&pn->pn); // NULL (no index) for a few inputs
     return pn->materialise && !pg_extent_is_empty(pn->mat) ? materialise(cx, id) : PG_OK;
+}
+
+// A worker's per-node time accumulator, or NULL when the plan does not measure.
+static double *node_costs(const pg_plan *p) {
+    return p->measure ? calloc((size_t)p->n_nodes + 1, sizeof(double)) : NULL;
 }
 
 // ---- the task scheduler ------------------------------------------------------------------
@@ -532,7 +553,7 @@ static pg_status prepare_all(exec_ctx *main_cx) {
     int started = 0;
     for (int t = 1; t < nt; t++) {
         workers[t] = (exec_ctx){ .sh = sh };
-        workers[t].cost = calloc((size_t)sh->plan->n_nodes + 1, sizeof(double));
+        workers[t].cost = node_costs(sh->plan);
         if (pthread_create(&threads[t], NULL, worker_main, &workers[t]) != 0)
             break;
         started = t;
@@ -541,7 +562,7 @@ static pg_status prepare_all(exec_ctx *main_cx) {
     for (int t = 1; t < nt; t++) {
         if (t <= started)
             pthread_join(threads[t], NULL);
-        for (int i = 0; workers[t].cost && i < sh->plan->n_nodes; i++)
+        for (int i = 0; workers[t].cost && main_cx->cost && i < sh->plan->n_nodes; i++)
             main_cx->cost[i] += workers[t].cost[i];
         free(workers[t].cost);
         scratch_free(&workers[t]);
@@ -606,7 +627,7 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
         return NULL;
     }
     r->main.sh = &r->sh;
-    r->main.cost = calloc((size_t)p->n_nodes + 1, sizeof(double));
+    r->main.cost = node_costs(p);
     double t0 = now_sec();
     if (shared_init(&r->sh, p) != PG_OK || prepare_all(&r->main) != PG_OK) {
         if (err)
@@ -619,7 +640,7 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
     r->n_helpers = r->sh.threads - 1 < MAX_STREAM_THREADS ? r->sh.threads - 1 : MAX_STREAM_THREADS;
     for (int k = 0; k < r->n_helpers; k++) {
         r->helpers[k] = (exec_ctx){ .sh = &r->sh };
-        r->helpers[k].cost = calloc((size_t)p->n_nodes + 1, sizeof(double));
+        r->helpers[k].cost = node_costs(p);
     }
     return r;
 }
