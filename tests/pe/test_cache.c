@@ -7,16 +7,6 @@
 
 #include "check.h"
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int crop(pg_graph *g, int src, pg_frame s, pg_frame e) {
     pg_arg a[] = { t_node(NULL, src), t_ext(NULL, s, e) };
     return t_add(g, "CropPE", a, 2);
@@ -88,12 +78,12 @@ static void test_bad_args(void) {
     pg_graph *g = t_graph(0);
     int id = t_add(g, "IdentityPE", NULL, 0);
     pg_arg ind[] = { t_node(NULL, id) };
-    CHECK_STATUS(add_status(g, "CachePE", ind, 1), PG_ERR_EXTENT);
+    CHECK_STATUS(t_add_status(g, "CachePE", ind, 1), PG_ERR_EXTENT);
     pg_arg half[] = { t_node(NULL, crop(g, id, PG_FRAME_MIN, 0)) };
-    CHECK_STATUS(add_status(g, "CachePE", half, 1), PG_ERR_EXTENT);
+    CHECK_STATUS(t_add_status(g, "CachePE", half, 1), PG_ERR_EXTENT);
     pg_arg num[] = { t_num(NULL, 1) };
-    CHECK_STATUS(add_status(g, "CachePE", num, 1), PG_ERR_ARG);
-    CHECK_STATUS(add_status(g, "CachePE", NULL, 0), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "CachePE", num, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "CachePE", NULL, 0), PG_ERR_ARG);
     pg_graph_free(g);
 }
 

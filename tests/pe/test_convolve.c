@@ -13,16 +13,6 @@
 #define INF_S PG_FRAME_MIN
 #define INF_E PG_FRAME_MAX
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int array(pg_graph *g, int rows, int cols, const double *data) {
     pg_arg a[] = { t_arr(NULL, rows, cols, data) };
     return t_add(g, "ArrayPE", a, 1);
@@ -300,7 +290,7 @@ static void test_rates(void) {
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, conv(g, src, f1)), 1111);
     pg_arg bad[] = { t_node(NULL, src),
                      t_node(NULL, crop(g, t_add(g, "ImpulsePE", i2, 1), 0, 20)) };
-    CHECK_STATUS(add_status(g, "ConvolvePE", bad, 2), PG_ERR_RATE);
+    CHECK_STATUS(t_add_status(g, "ConvolvePE", bad, 2), PG_ERR_RATE);
     pg_graph_free(g);
 }
 
@@ -310,20 +300,20 @@ static void test_bad(void) {
     pg_graph *g = t_graph(0);
     int src = noise(g, 0), imp = t_add(g, "ImpulsePE", NULL, 0), f = crop(g, imp, 0, 20);
     pg_arg a1[] = { t_node(NULL, spread(g, src, 3)), t_node(NULL, f) };
-    CHECK_STATUS(add_status(g, "ConvolvePE", a1, 2), PG_ERR_CHANNELS);
+    CHECK_STATUS(t_add_status(g, "ConvolvePE", a1, 2), PG_ERR_CHANNELS);
     pg_graph_free(g);
     g = t_graph(0);
     src = noise(g, 0);
     imp = t_add(g, "ImpulsePE", NULL, 0);
     f = crop(g, imp, 0, 20);
     pg_arg a2[] = { t_node(NULL, src), t_node(NULL, crop(g, spread(g, imp, 3), 0, 20)) };
-    CHECK_STATUS(add_status(g, "ConvolvePE", a2, 2), PG_ERR_CHANNELS);
+    CHECK_STATUS(t_add_status(g, "ConvolvePE", a2, 2), PG_ERR_CHANNELS);
     pg_arg a3[] = { t_node(NULL, src), t_node(NULL, imp) };
-    CHECK_STATUS(add_status(g, "ConvolvePE", a3, 2), PG_ERR_EXTENT);
+    CHECK_STATUS(t_add_status(g, "ConvolvePE", a3, 2), PG_ERR_EXTENT);
     pg_arg a4[] = { t_node(NULL, src), t_node(NULL, crop(g, f, 50, 60)) };
-    CHECK_STATUS(add_status(g, "ConvolvePE", a4, 2), PG_ERR_ARG); // crop misses: empty
+    CHECK_STATUS(t_add_status(g, "ConvolvePE", a4, 2), PG_ERR_ARG); // crop misses: empty
     pg_arg a5[] = { t_node(NULL, src) };
-    CHECK_STATUS(add_status(g, "ConvolvePE", a5, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ConvolvePE", a5, 1), PG_ERR_ARG);
     pg_graph_free(g);
     g = t_graph(0);
     src = noise(g, 0);

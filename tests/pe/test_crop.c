@@ -8,16 +8,6 @@
 #define INF_S PG_FRAME_MIN
 #define INF_E PG_FRAME_MAX
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int crop(pg_graph *g, int src, pg_frame s, pg_frame e) {
     pg_arg a[] = { t_node(NULL, src), t_ext(NULL, s, e) };
     return t_add(g, "CropPE", a, 2);
@@ -117,15 +107,15 @@ static void test_bad_args(void) {
     pg_graph *g = t_graph(0);
     int id = t_add(g, "IdentityPE", NULL, 0);
     pg_arg no_extent[] = { t_node(NULL, id) };
-    CHECK_STATUS(add_status(g, "CropPE", no_extent, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "CropPE", no_extent, 1), PG_ERR_ARG);
     pg_arg num_extent[] = { t_node(NULL, id), t_num(NULL, 3) };
-    CHECK_STATUS(add_status(g, "CropPE", num_extent, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "CropPE", num_extent, 2), PG_ERR_ARG);
     pg_arg num_src[] = { t_num(NULL, 1), t_ext(NULL, 0, 5) };
-    CHECK_STATUS(add_status(g, "CropPE", num_src, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "CropPE", num_src, 2), PG_ERR_ARG);
     pg_arg bad_kw[] = { t_node(NULL, id), t_ext("extnt", 0, 5) };
-    CHECK_STATUS(add_status(g, "CropPE", bad_kw, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "CropPE", bad_kw, 2), PG_ERR_ARG);
     pg_arg kw[] = { t_node("src_pe", id), t_ext("extent", 0, 5) };
-    CHECK_STATUS(add_status(g, "CropPE", kw, 2), PG_OK);
+    CHECK_STATUS(t_add_status(g, "CropPE", kw, 2), PG_OK);
     pg_graph_free(g);
 }
 

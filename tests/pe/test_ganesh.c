@@ -9,16 +9,6 @@
 
 #include "check.h"
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int array(pg_graph *g, int rows, int cols, const double *data) {
     pg_arg a[] = { t_arr(NULL, rows, cols, data) };
     return t_add(g, "ArrayPE", a, 1);
@@ -107,16 +97,16 @@ static void test_bad(void) {
     int a = t_add(g, "ArrayPE", r1, 2), b = t_add(g, "ArrayPE", r1, 2);
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, ganesh(g, a, b, true)), 44100);
     pg_arg bad_rate[] = { t_node(NULL, a), t_node(NULL, t_add(g, "ArrayPE", r2, 2)) };
-    CHECK_STATUS(add_status(g, "GaneshPE", bad_rate, 2), PG_ERR_RATE);
+    CHECK_STATUS(t_add_status(g, "GaneshPE", bad_rate, 2), PG_ERR_RATE);
     pg_graph_free(g);
     g = t_graph(0);
     a = array(g, 1, 4, h);
     pg_arg inf[] = { t_node(NULL, a), t_node(NULL, t_add(g, "IdentityPE", NULL, 0)) };
-    CHECK_STATUS(add_status(g, "GaneshPE", inf, 2), PG_ERR_EXTENT);
+    CHECK_STATUS(t_add_status(g, "GaneshPE", inf, 2), PG_ERR_EXTENT);
     pg_arg s2[] = { t_node(NULL, a), t_int(NULL, 2) }, s3[] = { t_node(NULL, a), t_int(NULL, 3) };
     pg_arg ch[] = { t_node(NULL, t_add(g, "SpreadPE", s2, 2)),
                     t_node(NULL, t_add(g, "SpreadPE", s3, 2)) };
-    CHECK_STATUS(add_status(g, "GaneshPE", ch, 2), PG_ERR_CHANNELS);
+    CHECK_STATUS(t_add_status(g, "GaneshPE", ch, 2), PG_ERR_CHANNELS);
     pg_graph_free(g);
 }
 

@@ -5,16 +5,6 @@
 
 #include "check.h"
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int crop(pg_graph *g, int src, pg_frame s, pg_frame e) {
     pg_arg a[] = { t_node(NULL, src), t_ext(NULL, s, e) };
     return t_add(g, "CropPE", a, 2);
@@ -118,17 +108,17 @@ static void test_bad_args(void) {
     pg_graph *g = t_graph(0);
     int id = t_add(g, "IdentityPE", NULL, 0);
     pg_arg f4[] = { t_node(NULL, id), t_num(NULL, 4.0) }; // an integral float is fine
-    CHECK_STATUS(add_status(g, "LoopPE", f4, 2), PG_OK);
+    CHECK_STATUS(t_add_status(g, "LoopPE", f4, 2), PG_OK);
     pg_arg f45[] = { t_node(NULL, id), t_num(NULL, 4.5) };
-    CHECK_STATUS(add_status(g, "LoopPE", f45, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "LoopPE", f45, 2), PG_ERR_ARG);
     pg_arg zero[] = { t_node(NULL, id), t_int(NULL, 0) };
-    CHECK_STATUS(add_status(g, "LoopPE", zero, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "LoopPE", zero, 2), PG_ERR_ARG);
     pg_arg neg[] = { t_node(NULL, id), t_int("loop_duration", -3) };
-    CHECK_STATUS(add_status(g, "LoopPE", neg, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "LoopPE", neg, 2), PG_ERR_ARG);
     pg_arg missing[] = { t_node(NULL, id) };
-    CHECK_STATUS(add_status(g, "LoopPE", missing, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "LoopPE", missing, 1), PG_ERR_ARG);
     pg_arg str[] = { t_node(NULL, id), t_str(NULL, "5") };
-    CHECK_STATUS(add_status(g, "LoopPE", str, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "LoopPE", str, 2), PG_ERR_ARG);
     pg_graph_free(g);
 }
 

@@ -9,16 +9,6 @@
 #define INF_S PG_FRAME_MIN
 #define INF_E PG_FRAME_MAX
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int crop(pg_graph *g, int src, pg_frame s, pg_frame e) {
     pg_arg a[] = { t_node(NULL, src), t_ext(NULL, s, e) };
     return t_add(g, "CropPE", a, 2);
@@ -108,17 +98,17 @@ static void test_bad_args(void) {
     pg_graph *g = t_graph(0);
     int id = t_add(g, "IdentityPE", NULL, 0);
     pg_arg ind[] = { t_node(NULL, id) };
-    CHECK_STATUS(add_status(g, "ReversePE", ind, 1), PG_ERR_EXTENT);
+    CHECK_STATUS(t_add_status(g, "ReversePE", ind, 1), PG_ERR_EXTENT);
     pg_arg half[] = { t_node(NULL, crop(g, id, 0, INF_E)) };
-    CHECK_STATUS(add_status(g, "ReversePE", half, 1), PG_ERR_EXTENT);
+    CHECK_STATUS(t_add_status(g, "ReversePE", half, 1), PG_ERR_EXTENT);
     pg_arg frac[] = { t_node(NULL, id), t_num(NULL, 2.5) };
-    CHECK_STATUS(add_status(g, "ReversePE", frac, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ReversePE", frac, 2), PG_ERR_ARG);
     pg_arg str[] = { t_node(NULL, id), t_str(NULL, "x") };
-    CHECK_STATUS(add_status(g, "ReversePE", str, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ReversePE", str, 2), PG_ERR_ARG);
     pg_arg nosrc[] = { t_int("infinite_end", 3) };
-    CHECK_STATUS(add_status(g, "ReversePE", nosrc, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "ReversePE", nosrc, 1), PG_ERR_ARG);
     pg_arg fl[] = { t_node(NULL, crop(g, id, 0, 4)), t_num(NULL, 8.0) }; // integral float
-    CHECK_STATUS(add_status(g, "ReversePE", fl, 2), PG_OK);
+    CHECK_STATUS(t_add_status(g, "ReversePE", fl, 2), PG_OK);
     pg_graph_free(g);
 }
 

@@ -44,16 +44,6 @@ static int write_file(char *path, int channels, int rate) {
     return 0;
 }
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int snippet(pg_graph *g, const char *path, double sync, const pg_extent *crop) {
     pg_arg a[3] = { t_str(NULL, path), t_num(NULL, sync) };
     if (crop)
@@ -123,11 +113,11 @@ static void test_mono(const char *path) {
 static void test_bad(const char *path) {
     pg_graph *g = t_graph(0);
     pg_arg a[] = { t_str(NULL, "/nonexistent/no_such_file.wav") };
-    CHECK_STATUS(add_status(g, "SnippetPE", a, 1), PG_ERR_FILE);
+    CHECK_STATUS(t_add_status(g, "SnippetPE", a, 1), PG_ERR_FILE);
     pg_arg b[] = { t_str(NULL, path), t_num(NULL, (double)NAN) };
-    CHECK_STATUS(add_status(g, "SnippetPE", b, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SnippetPE", b, 2), PG_ERR_ARG);
     pg_arg c[] = { t_num(NULL, 3.0) };
-    CHECK_STATUS(add_status(g, "SnippetPE", c, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SnippetPE", c, 1), PG_ERR_ARG);
     pg_graph_free(g);
 }
 

@@ -13,16 +13,6 @@
 
 #define PI 3.14159265358979323846
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int crop(pg_graph *g, int src, pg_frame s, pg_frame e) {
     pg_arg a[] = { t_node(NULL, src), t_ext(NULL, s, e) };
     return t_add(g, "CropPE", a, 2);
@@ -175,19 +165,19 @@ static void test_bad_args(void) {
     pg_graph *g = t_graph(0);
     int src = cnst(g, 1);
     pg_arg curve[] = { t_node(NULL, src), t_num(NULL, 30), t_str("curve", "bogus") };
-    CHECK_STATUS(add_status(g, "SpatialPE", curve, 3), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SpatialPE", curve, 3), PG_ERR_ARG);
     pg_arg fr0[] = { t_node(NULL, src), t_int("frame_rate", 0) };
-    CHECK_STATUS(add_status(g, "SpatialPE", fr0, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SpatialPE", fr0, 2), PG_ERR_ARG);
     pg_arg frn[] = { t_node(NULL, src), t_int("frame_rate", -48000) };
-    CHECK_STATUS(add_status(g, "SpatialPE", frn, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SpatialPE", frn, 2), PG_ERR_ARG);
     pg_arg deg[] = { t_node(NULL, src), t_str(NULL, "left") };
-    CHECK_STATUS(add_status(g, "SpatialPE", deg, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SpatialPE", deg, 2), PG_ERR_ARG);
     pg_arg th[] = { t_node(NULL, src), t_num("theta", INFINITY) };
-    CHECK_STATUS(add_status(g, "SpatialPE", th, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SpatialPE", th, 2), PG_ERR_ARG);
     pg_arg dinf[] = { t_node(NULL, src), t_num(NULL, -INFINITY) };
-    CHECK_STATUS(add_status(g, "SpatialPE", dinf, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SpatialPE", dinf, 2), PG_ERR_ARG);
     pg_arg nosrc[] = { t_num("degree", 3) };
-    CHECK_STATUS(add_status(g, "SpatialPE", nosrc, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SpatialPE", nosrc, 1), PG_ERR_ARG);
     int k = pg_kind_find_method("pan");
     CHECK(k >= 0 && strcmp(pg_kind_name(k), "SpatialPE") == 0);
     pg_graph_free(g);

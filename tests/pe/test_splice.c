@@ -6,16 +6,6 @@
 
 #include "check.h"
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int cnst(pg_graph *g, double v) {
     pg_arg a[] = { t_num(NULL, v) };
     return t_add(g, "ConstPE", a, 1);
@@ -163,23 +153,23 @@ static void test_extents_and_errors(void) {
     pg_graph *g = t_graph(0);
     int k = cnst(g, 1);
     pg_arg inf[] = { t_node(NULL, k), t_num(NULL, 4) };
-    CHECK_STATUS(add_status(g, "SplicePE", inf, 2), PG_ERR_EXTENT);
+    CHECK_STATUS(t_add_status(g, "SplicePE", inf, 2), PG_ERR_EXTENT);
     int half[2];
     pg_extent halves[2] = { { PG_FRAME_MIN, 10 }, { 0, PG_FRAME_MAX } };
     for (int i = 0; i < 2; i++) {
         half[i] = crop(g, k, halves[i].start, halves[i].end);
         pg_arg a[] = { t_node(NULL, half[i]) };
-        CHECK_STATUS(add_status(g, "SplicePE", a, 1), PG_ERR_EXTENT);
+        CHECK_STATUS(t_add_status(g, "SplicePE", a, 1), PG_ERR_EXTENT);
     }
     int src = crop(g, k, 0, 10);
     pg_arg neg_up[] = { t_node(NULL, src), t_num(NULL, -1) };
-    CHECK_STATUS(add_status(g, "SplicePE", neg_up, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SplicePE", neg_up, 2), PG_ERR_ARG);
     pg_arg neg_dn[] = { t_node(NULL, src), t_num("dn_dur", -0.5) };
-    CHECK_STATUS(add_status(g, "SplicePE", neg_dn, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SplicePE", neg_dn, 2), PG_ERR_ARG);
     pg_arg str[] = { t_node(NULL, src), t_str("up_dur", "4") };
-    CHECK_STATUS(add_status(g, "SplicePE", str, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "SplicePE", str, 2), PG_ERR_ARG);
     pg_arg ints[] = { t_node(NULL, src), t_int("up_dur", 4), t_int("dn_dur", 5) };
-    CHECK_STATUS(add_status(g, "SplicePE", ints, 3), PG_OK);
+    CHECK_STATUS(t_add_status(g, "SplicePE", ints, 3), PG_OK);
     // an empty source: an empty, finite extent, silence
     int e2 = splice(g, crop(g, src, 20, 30), 3, 3);
     CHECK(e2 >= 0);

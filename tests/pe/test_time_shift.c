@@ -11,16 +11,6 @@
 #define INF_S PG_FRAME_MIN
 #define INF_E PG_FRAME_MAX
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int crop(pg_graph *g, int src, pg_frame s, pg_frame e) {
     pg_arg a[] = { t_node(NULL, src), t_ext(NULL, s, e) };
     return t_add(g, "CropPE", a, 2);
@@ -78,7 +68,7 @@ static void test_pygmu_init(void) {
     CHECK_EQ_I64(pg_graph_node_channels(g, s), 2);
     CHECK_EXTENT(g, shift_pe(g, ramp, cnst(g, 0)), INF_S, INF_E);
     pg_arg bad[] = { t_node(NULL, ramp), t_node(NULL, spread(g, cnst(g, 0), 2)) };
-    CHECK_STATUS(add_status(g, "TimeShiftPE", bad, 2), PG_ERR_CHANNELS);
+    CHECK_STATUS(t_add_status(g, "TimeShiftPE", bad, 2), PG_ERR_CHANNELS);
     pg_graph_free(g);
 }
 
@@ -228,17 +218,17 @@ static void test_bad_args(void) {
     pg_graph *g = t_graph(0);
     int id = t_add(g, "IdentityPE", NULL, 0);
     pg_arg s[] = { t_node(NULL, id), t_str(NULL, "abc") };
-    CHECK_STATUS(add_status(g, "TimeShiftPE", s, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "TimeShiftPE", s, 2), PG_ERR_ARG);
     pg_arg inf[] = { t_node(NULL, id), t_num(NULL, INFINITY) };
-    CHECK_STATUS(add_status(g, "TimeShiftPE", inf, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "TimeShiftPE", inf, 2), PG_ERR_ARG);
     pg_arg nan[] = { t_node(NULL, id), t_num(NULL, NAN) };
-    CHECK_STATUS(add_status(g, "TimeShiftPE", nan, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "TimeShiftPE", nan, 2), PG_ERR_ARG);
     pg_arg huge[] = { t_node(NULL, id), t_num(NULL, 1e300) };
-    CHECK_STATUS(add_status(g, "TimeShiftPE", huge, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "TimeShiftPE", huge, 2), PG_ERR_ARG);
     pg_arg none[] = { t_node(NULL, id), { "delay", { .type = PG_V_NONE } } };
-    CHECK_STATUS(add_status(g, "TimeShiftPE", none, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "TimeShiftPE", none, 2), PG_ERR_ARG);
     pg_arg ext[] = { t_node(NULL, id), t_ext(NULL, 0, 3) };
-    CHECK_STATUS(add_status(g, "TimeShiftPE", ext, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "TimeShiftPE", ext, 2), PG_ERR_ARG);
     pg_diag err;
     pg_srcloc nowhere = { 0, 0, 0 };
     CHECK(pg_graph_add(g, "TimeShiftPE", inf, 2, nowhere, &err) < 0);
@@ -246,12 +236,12 @@ static void test_bad_args(void) {
     CHECK(pg_graph_add(g, "TimeShiftPE", ext, 2, nowhere, &err) < 0);
     CHECK(strstr(err.message, "got an Extent") != NULL);
     pg_arg nosrc[] = { t_num("delay", 3) };
-    CHECK_STATUS(add_status(g, "TimeShiftPE", nosrc, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "TimeShiftPE", nosrc, 1), PG_ERR_ARG);
     // rates must agree between the source and a PE delay
     pg_arg r[] = { t_int("frame_rate", 1234) };
     int id1234 = t_add(g, "IdentityPE", r, 1);
     pg_arg mism[] = { t_node(NULL, id1234), t_node(NULL, id) };
-    CHECK_STATUS(add_status(g, "TimeShiftPE", mism, 2), PG_ERR_RATE);
+    CHECK_STATUS(t_add_status(g, "TimeShiftPE", mism, 2), PG_ERR_RATE);
     // pygmu: the frame rate is the source's (1234) with an IdentityPE delay at that rate
     int ok = shift_pe(g, id1234, t_add(g, "IdentityPE", r, 1));
     CHECK_EQ_I64(pg_graph_node_frame_rate(g, ok), 1234);

@@ -11,16 +11,6 @@
 #define INF_S PG_FRAME_MIN
 #define INF_E PG_FRAME_MAX
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int array(pg_graph *g, int rows, int cols, const double *data) {
     pg_arg a[] = { t_arr(NULL, rows, cols, data) };
     return t_add(g, "ArrayPE", a, 1);
@@ -156,15 +146,15 @@ static void test_bad(void) {
     int id = t_add(g, "IdentityPE", NULL, 0);
     pg_arg sp[] = { t_node(NULL, id), t_int(NULL, 2) };
     pg_arg a[] = { t_node(NULL, id), t_node(NULL, t_add(g, "SpreadPE", sp, 2)) };
-    CHECK_STATUS(add_status(g, "TimewarpPE", a, 2), PG_ERR_CHANNELS);
+    CHECK_STATUS(t_add_status(g, "TimewarpPE", a, 2), PG_ERR_CHANNELS);
     pg_graph_free(g);
     g = t_graph(0);
     pg_arg fr[] = { t_int("frame_rate", 1234) };
     pg_arg b[] = { t_node(NULL, t_add(g, "IdentityPE", NULL, 0)),
                    t_node(NULL, t_add(g, "IdentityPE", fr, 1)) };
-    CHECK_STATUS(add_status(g, "TimewarpPE", b, 2), PG_ERR_RATE);
+    CHECK_STATUS(t_add_status(g, "TimewarpPE", b, 2), PG_ERR_RATE);
     pg_arg c[] = { t_node(NULL, t_add(g, "IdentityPE", NULL, 0)) };
-    CHECK_STATUS(add_status(g, "TimewarpPE", c, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "TimewarpPE", c, 1), PG_ERR_ARG);
     pg_graph_free(g);
 }
 

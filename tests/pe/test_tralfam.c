@@ -12,16 +12,6 @@
 
 #define TWO_PI 6.283185307179586476925286766559
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int array(pg_graph *g, int rows, int cols, const double *data) {
     pg_arg a[] = { t_arr(NULL, rows, cols, data) };
     return t_add(g, "ArrayPE", a, 1);
@@ -104,9 +94,9 @@ static void test_partial(void) {
 static void test_bad(void) {
     pg_graph *g = t_graph(0);
     pg_arg a[] = { t_node(NULL, t_add(g, "IdentityPE", NULL, 0)) };
-    CHECK_STATUS(add_status(g, "TralfamPE", a, 1), PG_ERR_EXTENT);
+    CHECK_STATUS(t_add_status(g, "TralfamPE", a, 1), PG_ERR_EXTENT);
     pg_arg b[] = { t_num(NULL, 1.0) };
-    CHECK_STATUS(add_status(g, "TralfamPE", b, 1), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "TralfamPE", b, 1), PG_ERR_ARG);
     pg_graph_free(g);
 }
 

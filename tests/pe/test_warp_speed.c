@@ -11,16 +11,6 @@
 #define INF_S PG_FRAME_MIN
 #define INF_E PG_FRAME_MAX
 
-static pg_status add_status(pg_graph *g, const char *kind, const pg_arg *a, int n) {
-    pg_diag err;
-    pg_srcloc none = { 0, 0, 0 };
-    int before = pg_graph_diag_count(g);
-    int id = pg_graph_add(g, kind, a, n, none, &err);
-    if (id < 0)
-        return err.status;
-    return pg_graph_diag_count(g) > before ? pg_graph_diag(g, before)->status : PG_OK;
-}
-
 static int array(pg_graph *g, int rows, int cols, const double *data) {
     pg_arg a[] = { t_arr(NULL, rows, cols, data) };
     return t_add(g, "ArrayPE", a, 1);
@@ -181,11 +171,11 @@ static void test_bad(void) {
     pg_graph *g = t_graph(0);
     int id = t_add(g, "IdentityPE", NULL, 0);
     pg_arg a[] = { t_node(NULL, id), t_node("speed", t_add(g, "IdentityPE", NULL, 0)) };
-    CHECK_STATUS(add_status(g, "WarpSpeedPE", a, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "WarpSpeedPE", a, 2), PG_ERR_ARG);
     pg_arg b[] = { t_node(NULL, id), t_num(NULL, (double)NAN) };
-    CHECK_STATUS(add_status(g, "WarpSpeedPE", b, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "WarpSpeedPE", b, 2), PG_ERR_ARG);
     pg_arg c[] = { t_node(NULL, id), t_num(NULL, HUGE_VAL) };
-    CHECK_STATUS(add_status(g, "WarpSpeedPE", c, 2), PG_ERR_ARG);
+    CHECK_STATUS(t_add_status(g, "WarpSpeedPE", c, 2), PG_ERR_ARG);
     pg_graph_free(g);
 }
 
