@@ -131,6 +131,16 @@ static bool write_exact(int fd, const void *buf, size_t n) {
     return true;
 }
 
+bool cache_has(const cache *c, uint64_t key, int channels, int64_t frames) {
+    if (!c)
+        return false;
+    char path[4200];
+    entry_path(c, key, path, sizeof path);
+    struct stat st;
+    size_t bytes = sizeof(float) * (size_t)channels * (size_t)frames;
+    return stat(path, &st) == 0 && (size_t)st.st_size == sizeof(entry_header) + bytes;
+}
+
 bool cache_load(cache *c, uint64_t key, float *buf, int channels, int64_t frames) {
     if (!c)
         return false;

@@ -21,6 +21,8 @@ cache *cache_open(const char *dir, size_t limit_bytes);
 void cache_close(cache *c);
 // The key of a buffer: the node's structural hash, the span, its shape and the version.
 uint64_t cache_key(uint64_t node_hash, pg_extent span, int channels, int rate);
+// Whether an entry of that size exists (it may still turn out damaged when loaded).
+bool cache_has(const cache *c, uint64_t key, int channels, int64_t frames);
 // Fills buf (planar, channel c at buf + c * frames) from a valid entry; false on a miss
 // or a damaged entry.
 bool cache_load(cache *c, uint64_t key, float *buf, int channels, int64_t frames);

@@ -10,6 +10,7 @@
 #include "exec.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,26 +38,55 @@ typedef struct scratch_mark {
     size_t used;
 } scratch_mark;
 
+typedef struct block_run block_run;
+
 typedef struct exec_shared {
     const pg_plan *plan;
     pe_inst *inst;      // one per plan node; cx is set per call to the calling worker
     float **mat;        // materialised buffers (NULL when not materialised / not yet)
     fuse_index **index; // interval indexes of fused nodes with many inputs
     bool *initialised;
-    // task scheduling (-j N)
-    int *pending;    // input slots whose node is not prepared yet
-    int **consumers; // consumers[i]: nodes with an input slot reading i (one per slot)
+    // Scheduling (-j N): a pool of threads runs every node's init, then node tasks (a
+    // materialisation, or nothing) once their inputs' tasks are done, most urgent first, and
+    // stream runs as soon as every buffer they may read is ready: so the output streams
+    // while later notes are still being materialised.
+    pg_frame *first;  // per node: the earliest output frame at which streaming may pull it
+    pg_frame *urgent; // per node: when its task is needed (also through its consumers' tasks)
+    int *pending;     // per node: its own init and its inputs' tasks not done yet
+    int **consumers;  // consumers[i]: nodes with an input slot reading i (one per slot)
     int *n_consumers;
-    int *ready; // a queue of nodes whose inputs are all prepared
-    int ready_head, ready_tail, done;
+    int *heap, n_heap; // ready node tasks, the most urgent on top
+    int *early, n_early, next_init; // nodes initialised before their inputs are ready
+    int done;                       // node tasks done
+    int *streamed, n_streamed, frontier; // the nodes streaming pulls, by first; frontier:
+    bool *ready;                         // the first of them not ready to be pulled
+    // Freeing: a materialised buffer is freed once the stream has passed the last frame it
+    // may pull it at and every task that may pull it is done. Node tasks run only up to a
+    // horizon a little ahead of the stream, so that buffers are freed as fast as they are
+    // made and memory follows what sounds at once, not the whole piece.
+    pg_frame *last;     // per node: the output frame after which streaming pulls it no more
+    int *pullers_left;  // per materialised node: the tasks that may still pull it
+    int **pulls;        // per node task: the materialised nodes it may pull
+    int *n_pulls;
+    int *by_last, n_by_last, free_front; // streamed materialised nodes, by last
+    pg_frame stream_done, horizon;       // output frames done; tasks needed before horizon
+    size_t live_bytes, peak_bytes;       // materialised buffers alive now, at most
+    // Demand: with a warm cache, a materialised node found in it needs none of its inputs;
+    // the nodes nothing needs are neither initialised nor rendered. If an entry turns out
+    // damaged when loaded, its inputs are revived (rendered on the spot) after all.
+    bool *needed;
+    bool *probed;                // found in the cache when the render started
+    pthread_mutex_t revive_lock; // one revival at a time (the rare path)
+    block_run *runs; // the stream runs of the current pg_render_next call
+    int n_runs, runs_taken, runs_left;
+    atomic_bool shutdown; // pg_render_free: the pool stops
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    bool failed;
+    atomic_bool failed; // read without the lock by long tasks, to stop early
     pg_diag error;
     cache *cache;                                 // NULL when disabled
     int n_materialised, cache_hits, cache_misses; // under lock
-    double *cost; // per node, summed from the workers when they finish (under lock)
-    double prepare_sec, stream_sec;
+    double t_start, prepare_sec, stream_sec;
     int threads;
 } exec_shared;
 
@@ -68,14 +98,18 @@ struct exec_ctx { // one per thread
 };
 
 enum {
-    MAX_STREAM_THREADS = 16
+    MAX_THREADS = 64,
+    LOOKAHEAD_BLOCKS = 8 // node tasks run up to this far ahead of the stream, at least
 };
+
+static const double LOOKAHEAD_SEC = 2.0; // ... and at least this far
 
 struct pg_render {
     exec_shared sh;
-    exec_ctx main;                        // the calling thread's worker
-    exec_ctx helpers[MAX_STREAM_THREADS]; // more workers for streaming blocks in parallel
-    int n_helpers;
+    exec_ctx main;                // the calling thread's worker
+    exec_ctx pool[MAX_THREADS];   // the pool's workers
+    pthread_t threads[MAX_THREADS];
+    int n_pool;
     pg_frame cursor;
     bool stopped; // until_silence found its silent block
 };
@@ -362,10 +396,12 @@ static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view
     int ch = pn->pn.out.channels;
     pg_extent want = { t0, t0 + n };
     pg_extent in = pg_extent_intersect(want, pn->pn.out.extent);
-    if (pn->materialise && sh->mat[id])
-        return read_mat(cx, id, t0, n, pg_extent_intersect(in, pn->mat), out);
+    // Outside its extent a node is never touched: a buffer still being materialised by
+    // another thread is read only once the scheduler has seen it done.
     if (pg_extent_is_empty(in))
         return zero_view(cx, id, ch, n, out);
+    if (pn->materialise && sh->mat[id])
+        return read_mat(cx, id, t0, n, pg_extent_intersect(in, pn->mat), out);
     if (is_fused(sh, id)) {
         timing tm = { 0.0, 0.0 };
         timing_begin(cx, &tm);
@@ -398,29 +434,65 @@ pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out) {
 
 // ---- preparing nodes: init and materialise -----------------------------------------------
 
-// Renders node id over its span [mat.start, mat.end) in time order, block by block,
-// straight into its buffer.
-static pg_status materialise(exec_ctx *cx, int id) {
+static pg_status init_node(exec_ctx *cx, int id);
+
+static pg_status revive_below(exec_ctx *cx, int id, int **made, int *n_made);
+
+// Renders node id over its span in time order, block by block, straight into buf.
+static pg_status render_span(exec_ctx *cx, int id, float *buf) {
     exec_shared *sh = cx->sh;
     const plan_node *pn = &sh->plan->nodes[id];
     int64_t len = pn->mat.end - pn->mat.start, block = sh->plan->block_frames;
+    for (int64_t off = 0; off < len && !sh->failed && !sh->shutdown; off += block) {
+        int64_t n = len - off < block ? len - off : block;
+        pe_buf b = { pn->pn.out.channels, n, len, buf + off };
+        if (run_kernel(cx, id, pn->mat.start + off, n, &b) != PG_OK)
+            break;
+    }
+    return sh->failed ? sh->error.status : sh->shutdown ? PG_ERR_INTERNAL : PG_OK;
+}
+
+static void free_mat(exec_shared *sh, int id);
+
+// A node found in the cache at the start whose entry is damaged now: what it reads was
+// never rendered. Renders that (one revival at a time), then the node, then drops it again.
+static pg_status render_revived(exec_ctx *cx, int id, float *buf) {
+    exec_shared *sh = cx->sh;
+    int *made = NULL, n_made = 0;
+    pthread_mutex_lock(&sh->revive_lock);
+    pg_status st = revive_below(cx, id, &made, &n_made);
+    if (st == PG_OK)
+        st = render_span(cx, id, buf);
+    pthread_mutex_lock(&sh->lock);
+    for (int k = 0; k < n_made; k++)
+        free_mat(sh, made[k]);
+    pthread_mutex_unlock(&sh->lock);
+    pthread_mutex_unlock(&sh->revive_lock);
+    free(made);
+    return st;
+}
+
+// Renders node id over its span [mat.start, mat.end) into its buffer, or loads it from the
+// cache (and stores what it rendered there).
+static pg_status materialise(exec_ctx *cx, int id) {
+    exec_shared *sh = cx->sh;
+    const plan_node *pn = &sh->plan->nodes[id];
+    int64_t len = pn->mat.end - pn->mat.start;
     int ch = pn->pn.out.channels;
-    float *buf = malloc(sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)ch);
+    size_t bytes = sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)ch;
+    float *buf = malloc(bytes);
     if (!buf)
         return fail(sh, PG_ERR_NOMEM, pn->loc, "out of memory materialising %s (%lld frames)",
                     pn->pn.kind->name, (long long)len);
     uint64_t key =
         pn->cacheable && sh->cache ? cache_key(pn->hash, pn->mat, ch, pn->pn.out.frame_rate) : 0;
     bool hit = key && cache_load(sh->cache, key, buf, ch, len);
-    for (int64_t off = 0; !hit && off < len && !sh->failed; off += block) {
-        int64_t n = len - off < block ? len - off : block;
-        pe_buf b = { ch, n, len, buf + off };
-        if (run_kernel(cx, id, pn->mat.start + off, n, &b) != PG_OK)
-            break;
-    }
-    if (sh->failed) {
+    pg_status st = hit               ? PG_OK
+                   : sh->probed[id] ? render_revived(cx, id, buf)
+                                    : render_span(cx, id, buf);
+    if (st != PG_OK) {
         free(buf);
-        return sh->error.status;
+        return st;
     }
     if (key && !hit)
         cache_store(sh->cache, key, buf, ch, len);
@@ -428,12 +500,88 @@ static pg_status materialise(exec_ctx *cx, int id) {
     sh->n_materialised++;
     sh->cache_hits += hit;
     sh->cache_misses += key && !hit;
-    pthread_mutex_unlock(&sh->lock);
     sh->mat[id] = buf;
+    sh->live_bytes += bytes;
+    sh->peak_bytes = sh->live_bytes > sh->peak_bytes ? sh->live_bytes : sh->peak_bytes;
+    pthread_mutex_unlock(&sh->lock);
     return PG_OK;
 }
 
-static pg_status prepare_node(exec_ctx *cx, int id) {
+// What a revival must bring up: every node below id that is not a materialised node with
+// its buffer (those are ready), in plan (topological) order.
+static int collect_revival(exec_shared *sh, int id, bool *seen, int *stack, int *order) {
+    const plan_node *nodes = sh->plan->nodes;
+    int top = 0, n = 0;
+    stack[top++] = id;
+    while (top > 0) {
+        const plan_node *pn = &nodes[stack[--top]];
+        for (int s = 0; s < pn->pn.n_inputs; s++) {
+            int i = pn->inputs[s];
+            pthread_mutex_lock(&sh->lock);
+            bool ready = nodes[i].materialise && sh->mat[i];
+            pthread_mutex_unlock(&sh->lock);
+            if (seen[i] || ready)
+                continue;
+            seen[i] = true;
+            stack[top++] = i;
+        }
+    }
+    for (int i = 0; i < id; i++)
+        if (seen[i])
+            order[n++] = i;
+    return n;
+}
+
+// Brings node j up for a revival: initialised afresh (a stateful node restarts from its
+// origin), and rendered if it is materialised.
+static pg_status revive_node(exec_ctx *cx, int j, int *made, int *n_made) {
+    exec_shared *sh = cx->sh;
+    const plan_node *pn = &sh->plan->nodes[j];
+    if (!pn->materialise && sh->initialised[j])
+        return PG_OK; // stateless and in use elsewhere: as it is
+    if (sh->initialised[j] && pn->pn.kind->fini)
+        pn->pn.kind->fini(&sh->inst[j]);
+    free(sh->inst[j].state);
+    sh->inst[j].state = NULL;
+    sh->initialised[j] = false;
+    pg_status st = init_node(cx, j);
+    if (st != PG_OK || !pn->materialise)
+        return st;
+    int64_t len = pn->mat.end - pn->mat.start;
+    size_t bytes = sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)pn->pn.out.channels;
+    float *buf = malloc(bytes);
+    if (!buf)
+        return oom(cx, j);
+    if ((st = render_span(cx, j, buf)) != PG_OK) {
+        free(buf);
+        return st;
+    }
+    pthread_mutex_lock(&sh->lock);
+    sh->mat[j] = buf;
+    sh->live_bytes += bytes;
+    pthread_mutex_unlock(&sh->lock);
+    made[(*n_made)++] = j;
+    return PG_OK;
+}
+
+static pg_status revive_below(exec_ctx *cx, int id, int **made, int *n_made) {
+    size_t n = (size_t)cx->sh->plan->n_nodes + 1;
+    bool *seen = calloc(n, sizeof(bool));
+    int *stack = malloc(n * sizeof(int)), *order = malloc(n * sizeof(int));
+    *made = malloc(n * sizeof(int));
+    pg_status st = seen && stack && order && *made ? PG_OK : oom(cx, id);
+    int count = st == PG_OK ? collect_revival(cx->sh, id, seen, stack, order) : 0;
+    for (int k = 0; st == PG_OK && k < count; k++)
+        st = revive_node(cx, order[k], *made, n_made);
+    free(seen);
+    free(stack);
+    free(order);
+    return st;
+}
+
+// A node's init: its state, its kind's init and its interval index. Inits read no input, so
+// they all may run at once, before anything is pulled.
+static pg_status init_node(exec_ctx *cx, int id) {
     exec_shared *sh = cx->sh;
     const plan_node *pn = &sh->plan->nodes[id];
     pe_inst *pe = &sh->inst[id];
@@ -454,7 +602,30 @@ static pg_status prepare_node(exec_ctx *cx, int id) {
     sh->initialised[id] = true;
     if (is_fused(sh, id))
         sh->index[id] = fuse_index_new(&pn->pn); // NULL (no index) for a few inputs
-    return pn->materialise && !pg_extent_is_empty(pn->mat) ? materialise(cx, id) : PG_OK;
+    return PG_OK;
+}
+
+// A kind's init may pull its inputs (ConvolvePE reads its impulse response): a node whose
+// kind has an init and which has inputs is initialised in its task, once they are ready.
+static bool early_init(const plan_node *pn) {
+    return pn->pn.kind->init == NULL || pn->pn.n_inputs == 0;
+}
+
+// Whose task pulls inputs: a materialisation, or an init that may pull.
+static bool is_task_puller(const plan_node *pn) {
+    return pn->materialise || !early_init(pn);
+}
+
+// A node's task, once its inputs' tasks are done: its init if that may pull, then
+// materialising it if the plan says so (its inputs can all be pulled by then).
+static pg_status node_task(exec_ctx *cx, int id) {
+    const plan_node *pn = &cx->sh->plan->nodes[id];
+    if (!cx->sh->needed[id])
+        return PG_OK;
+    pg_status st = early_init(pn) ? PG_OK : init_node(cx, id);
+    if (st == PG_OK && pn->materialise && !pg_extent_is_empty(pn->mat))
+        st = materialise(cx, id);
+    return st;
 }
 
 // A worker's per-node time accumulator, or NULL when the plan does not measure.
@@ -462,17 +633,220 @@ static double *node_costs(const pg_plan *p) {
     return p->measure ? calloc((size_t)p->n_nodes + 1, sizeof(double)) : NULL;
 }
 
-// ---- the task scheduler ------------------------------------------------------------------
+// ---- when streaming first pulls each node ------------------------------------------------
+
+static pg_frame frame_min(pg_frame a, pg_frame b) {
+    return a < b ? a : b;
+}
+
+static pg_frame frame_max(pg_frame a, pg_frame b) {
+    return a > b ? a : b;
+}
+
+// first[i]: a lower bound on the output frame at which streaming first pulls node i
+// (PG_FRAME_MAX: only materialisations pull it). A node is pulled only while a consumer is
+// pulled, and only over frames inside its extent; while every consumer on the way from the
+// root reads its inputs at the frames it makes (need == NULL), node and output frames are the
+// same, so a node's extent start (less a block: blocks are whole) bounds it as well.
+// urgent[i] is the earliest first of i and of every node whose task waits for i's. last[i]
+// is the matching upper bound: streaming pulls i at no output frame from last[i] on.
+static void plan_first_pulls(exec_shared *sh, bool *aligned) {
+    const pg_plan *p = sh->plan;
+    for (int i = 0; i < p->n_nodes; i++) {
+        sh->first[i] = sh->urgent[i] = PG_FRAME_MAX;
+        sh->last[i] = PG_FRAME_MIN;
+    }
+    sh->first[p->root] = p->window.start;
+    sh->last[p->root] = p->window.end;
+    aligned[p->root] = true;
+    for (int x = p->n_nodes - 1; x >= 0; x--) { // consumers before their inputs
+        const plan_node *pn = &p->nodes[x];
+        sh->urgent[x] = frame_min(sh->urgent[x], sh->first[x]);
+        bool same = pn->pn.kind->need == NULL && aligned[x];
+        for (int s = 0; s < pn->pn.n_inputs; s++) {
+            int i = pn->inputs[s];
+            sh->urgent[i] = frame_min(sh->urgent[i], sh->urgent[x]);
+            if (pn->materialise || sh->first[x] == PG_FRAME_MAX)
+                continue; // pulled by x's materialisation, which waits for i's task
+            pg_extent e = p->nodes[i].pn.out.extent;
+            pg_frame f = sh->first[x], l = sh->last[x];
+            if (same && e.start != PG_FRAME_MIN)
+                f = frame_max(f, e.start - (p->block_frames - 1));
+            if (same && e.end != PG_FRAME_MAX)
+                l = frame_min(l, e.end + (p->block_frames - 1));
+            bool was_pulled = sh->first[i] != PG_FRAME_MAX;
+            aligned[i] = same && (aligned[i] || !was_pulled);
+            sh->first[i] = frame_min(sh->first[i], f);
+            sh->last[i] = frame_max(sh->last[i], l);
+        }
+    }
+}
+
+// Sorts ids by key[id] (a stable merge sort).
+static void sort_by(const pg_frame *key, int *ids, int *tmp, int n) {
+    if (n < 2)
+        return;
+    int h = n / 2;
+    sort_by(key, ids, tmp, h);
+    sort_by(key, ids + h, tmp, n - h);
+    int i = 0, j = h, k = 0;
+    while (i < h || j < n)
+        tmp[k++] = j >= n || (i < h && key[ids[i]] <= key[ids[j]]) ? ids[i++] : ids[j++];
+    memcpy(ids, tmp, sizeof(int) * (size_t)n);
+}
+
+// The nodes streaming pulls, in the order it first pulls them.
+static int plan_streamed(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    int *tmp = malloc(sizeof(int) * (size_t)(p->n_nodes + 1));
+    if (!tmp)
+        return -1;
+    sh->n_streamed = 0;
+    for (int i = 0; i < p->n_nodes; i++)
+        if (sh->first[i] != PG_FRAME_MAX)
+            sh->streamed[sh->n_streamed++] = i;
+    for (int i = 0; i < p->n_nodes; i++)
+        if (sh->needed[i] && early_init(&p->nodes[i]))
+            sh->early[sh->n_early++] = i;
+    sort_by(sh->first, sh->streamed, tmp, sh->n_streamed);
+    free(tmp);
+    return 0;
+}
+
+static bool is_task_puller(const plan_node *pn);
+
+enum {
+    MAX_PULL_VISITS = 1 << 22 // past this, the graph is too tangled to track: never free early
+};
+
+// Collects into pulls the materialised nodes reachable from node x's inputs through nodes
+// that are not materialised (what x's task may pull). Returns the visits made, or -1.
+static int64_t collect_pulls(exec_shared *sh, int x, int *stamp, int *stack, int *pulls) {
+    const pg_plan *p = sh->plan;
+    int top = 0, n = 0;
+    int64_t visits = 0;
+    stack[top++] = x;
+    while (top > 0) {
+        const plan_node *pn = &p->nodes[stack[--top]];
+        for (int s = 0; s < pn->pn.n_inputs; s++, visits++) {
+            int i = pn->inputs[s];
+            if (stamp[i] == x + 1)
+                continue;
+            stamp[i] = x + 1;
+            if (p->nodes[i].materialise)
+                pulls[n++] = i;
+            else
+                stack[top++] = i;
+        }
+    }
+    sh->n_pulls[x] = n;
+    return visits;
+}
+
+// pulls[x] for every node whose task may pull (see is_task_puller), and pullers_left.
+static int plan_pulls(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    size_t n = (size_t)p->n_nodes + 1;
+    int *stamp = calloc(n, sizeof(int)), *stack = malloc(n * sizeof(int));
+    int *tmp = malloc(n * sizeof(int));
+    int64_t visits = 0;
+    int rc = stamp && stack && tmp ? 0 : -1;
+    for (int x = 0; rc == 0 && x < p->n_nodes && visits < MAX_PULL_VISITS; x++) {
+        if (!is_task_puller(&p->nodes[x]))
+            continue;
+        visits += collect_pulls(sh, x, stamp, stack, tmp);
+        sh->pulls[x] = malloc(sizeof(int) * (size_t)(sh->n_pulls[x] + 1));
+        if (!sh->pulls[x])
+            rc = -1;
+        for (int k = 0; rc == 0 && k < sh->n_pulls[x]; k++)
+            sh->pullers_left[(sh->pulls[x][k] = tmp[k])]++;
+    }
+    for (int i = 0; visits >= MAX_PULL_VISITS && i < p->n_nodes; i++)
+        sh->pullers_left[i] = INT32_MAX / 2; // too tangled: kept to the end
+    free(stamp);
+    free(stack);
+    free(tmp);
+    return rc;
+}
+
+// The materialised nodes, by the output frame from which streaming no longer pulls them.
+static int plan_by_last(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    int *tmp = malloc(sizeof(int) * (size_t)(p->n_nodes + 1));
+    if (!tmp)
+        return -1;
+    for (int i = 0; i < p->n_nodes; i++)
+        if (p->nodes[i].materialise)
+            sh->by_last[sh->n_by_last++] = i;
+    sort_by(sh->last, sh->by_last, tmp, sh->n_by_last);
+    free(tmp);
+    return 0;
+}
+
+// Under the lock.
+static void free_mat(exec_shared *sh, int id) {
+    const plan_node *pn = &sh->plan->nodes[id];
+    int64_t len = pn->mat.end - pn->mat.start;
+    free(sh->mat[id]);
+    sh->mat[id] = NULL; // a pull now is an internal error, never a read of freed memory
+    sh->live_bytes -= sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)pn->pn.out.channels;
+}
+
+// Under the lock: frees materialised node id's buffer if nothing will pull it again.
+static void try_free(exec_shared *sh, int id) {
+    if (sh->mat[id] && sh->pullers_left[id] == 0 && sh->last[id] <= sh->stream_done)
+        free_mat(sh, id);
+}
+
+// Under the lock: the output before frame t is rendered.
+static void stream_advanced(exec_shared *sh, pg_frame t) {
+    sh->stream_done = t;
+    for (; sh->free_front < sh->n_by_last; sh->free_front++) {
+        int id = sh->by_last[sh->free_front];
+        if (sh->last[id] > t)
+            break;
+        try_free(sh, id);
+    }
+}
+
+// Streaming [t0, t1) may start once every node it may pull is ready: initialised, and
+// materialised if the plan says so.
+static bool stream_ready(const exec_shared *sh, pg_frame t1) {
+    return sh->frontier == sh->n_streamed || sh->first[sh->streamed[sh->frontier]] >= t1;
+}
+
+// Under the lock: node id can be pulled by streaming.
+static void node_ready(exec_shared *sh, int id) {
+    sh->ready[id] = true;
+    while (sh->frontier < sh->n_streamed && sh->ready[sh->streamed[sh->frontier]])
+        sh->frontier++;
+}
+
+// ---- the task graph ----------------------------------------------------------------------
+
+// needed[i]: whether node i is pulled at all: by streaming, or by the task of a needed node
+// that is not found in the cache (probed[i]: it is, so it needs none of its inputs).
+static void plan_needed(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    sh->needed[p->root] = true;
+    for (int x = p->n_nodes - 1; x >= 0; x--) {
+        const plan_node *pn = &p->nodes[x];
+        if (!sh->needed[x])
+            continue;
+        if (pn->materialise && pn->cacheable && sh->cache && !pg_extent_is_empty(pn->mat)) {
+            int ch = pn->pn.out.channels;
+            uint64_t key = cache_key(pn->hash, pn->mat, ch, pn->pn.out.frame_rate);
+            sh->probed[x] = cache_has(sh->cache, key, ch, pn->mat.end - pn->mat.start);
+        }
+        for (int s = 0; !sh->probed[x] && s < pn->pn.n_inputs; s++)
+            sh->needed[pn->inputs[s]] = true;
+    }
+}
+
+static void heap_push(exec_shared *sh, int id);
 
 static int build_edges(exec_shared *sh) {
     const pg_plan *p = sh->plan;
-    size_t n = (size_t)(p->n_nodes ? p->n_nodes : 1);
-    sh->pending = calloc(n, sizeof(int));
-    sh->n_consumers = calloc(n, sizeof(int));
-    sh->consumers = calloc(n, sizeof(int *));
-    sh->ready = calloc(n, sizeof(int));
-    if (!sh->pending || !sh->n_consumers || !sh->consumers || !sh->ready)
-        return -1;
     for (int i = 0; i < p->n_nodes; i++)
         for (int s = 0; s < p->nodes[i].pn.n_inputs; s++)
             sh->n_consumers[p->nodes[i].inputs[s]]++;
@@ -483,51 +857,182 @@ static int build_edges(exec_shared *sh) {
         sh->n_consumers[i] = 0;
     }
     for (int i = 0; i < p->n_nodes; i++) {
-        sh->pending[i] = p->nodes[i].pn.n_inputs;
+        sh->pending[i] = p->nodes[i].pn.n_inputs + (sh->needed[i] && early_init(&p->nodes[i]));
         for (int s = 0; s < p->nodes[i].pn.n_inputs; s++) {
             int in = p->nodes[i].inputs[s];
             sh->consumers[in][sh->n_consumers[in]++] = i;
         }
-        if (sh->pending[i] == 0)
-            sh->ready[sh->ready_tail++] = i;
+        if (sh->pending[i] == 0) // nothing to wait for: an unneeded generator
+            heap_push(sh, i);
     }
     return 0;
 }
 
-// Marks id prepared and queues the consumers it was the last missing input of.
-static void task_done(exec_shared *sh, int id) {
+// The ready node tasks form a binary heap on (urgent, id): the order is a pure function of
+// the plan, though results never depend on it.
+static bool heap_less(const exec_shared *sh, int a, int b) {
+    return sh->urgent[a] != sh->urgent[b] ? sh->urgent[a] < sh->urgent[b] : a < b;
+}
+
+static void heap_push(exec_shared *sh, int id) {
+    int k = sh->n_heap++;
+    while (k > 0 && heap_less(sh, id, sh->heap[(k - 1) / 2])) {
+        sh->heap[k] = sh->heap[(k - 1) / 2];
+        k = (k - 1) / 2;
+    }
+    sh->heap[k] = id;
+}
+
+static int heap_pop(exec_shared *sh) {
+    int top = sh->heap[0], last = sh->heap[--sh->n_heap], k = 0;
+    for (;;) {
+        int c = 2 * k + 1;
+        if (c >= sh->n_heap)
+            break;
+        if (c + 1 < sh->n_heap && heap_less(sh, sh->heap[c + 1], sh->heap[c]))
+            c++;
+        if (!heap_less(sh, sh->heap[c], last))
+            break;
+        sh->heap[k] = sh->heap[c];
+        k = c;
+    }
+    if (sh->n_heap > 0)
+        sh->heap[k] = last;
+    return top;
+}
+
+static void dependency_done(exec_shared *sh, int id) {
+    if (--sh->pending[id] == 0)
+        heap_push(sh, id);
+}
+
+// Under the lock: node id's task is done; its consumers may become ready, and what it
+// pulled may be freed.
+static void node_done(exec_shared *sh, int id) {
     sh->done++;
-    for (int k = 0; k < sh->n_consumers[id]; k++) {
-        int c = sh->consumers[id][k];
-        if (--sh->pending[c] == 0)
-            sh->ready[sh->ready_tail++] = c;
+    for (int k = 0; sh->needed[id] && sh->pulls[id] && k < sh->n_pulls[id]; k++) {
+        sh->pullers_left[sh->pulls[id][k]]--;
+        try_free(sh, sh->pulls[id][k]);
+    }
+    try_free(sh, id);
+    for (int k = 0; k < sh->n_consumers[id]; k++)
+        dependency_done(sh, sh->consumers[id][k]);
+    if (sh->plan->nodes[id].materialise || !early_init(&sh->plan->nodes[id]))
+        node_ready(sh, id);
+}
+
+// Under the lock: node id's early init is done.
+static void init_done(exec_shared *sh, int id) {
+    dependency_done(sh, id);
+    if (!sh->plan->nodes[id].materialise)
+        node_ready(sh, id);
+}
+
+// ---- the pool ----------------------------------------------------------------------------
+
+// A run of whole blocks of the output, the same blocks a sequential render makes: so the
+// output never depends on how a call was split into runs.
+struct block_run {
+    pg_frame t0, end;
+    float *out;
+    bool failed;
+};
+
+typedef enum task_kind {
+    TASK_NONE,
+    TASK_INIT,
+    TASK_NODE,
+    TASK_RUN
+} task_kind;
+
+typedef struct task {
+    task_kind kind;
+    int index; // node id or run index
+} task;
+
+// Under the lock: the next task, streaming first (it is what the caller waits for), then
+// inits, then the most urgent ready node.
+static task pick_task(exec_shared *sh) {
+    if (sh->failed || sh->shutdown)
+        return (task){ TASK_NONE, 0 };
+    if (sh->runs_taken < sh->n_runs && stream_ready(sh, sh->runs[sh->runs_taken].end))
+        return (task){ TASK_RUN, sh->runs_taken++ };
+    if (sh->next_init < sh->n_early)
+        return (task){ TASK_INIT, sh->early[sh->next_init++] };
+    if (sh->n_heap > 0 && sh->urgent[sh->heap[0]] < sh->horizon)
+        return (task){ TASK_NODE, heap_pop(sh) };
+    return (task){ TASK_NONE, 0 };
+}
+
+static int render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
+
+static void run_stream(exec_ctx *cx, block_run *run) {
+    const pg_plan *p = cx->sh->plan;
+    for (pg_frame t = run->t0; t < run->end && !run->failed; t += p->block_frames) {
+        int64_t n = run->end - t < p->block_frames ? run->end - t : p->block_frames;
+        run->failed = render_block(cx, t, n, run->out + (t - run->t0) * p->channels) < 0;
     }
 }
 
-// A worker loop: run ready tasks until every node is prepared or the render failed.
-static void run_tasks(exec_ctx *cx) {
+// Runs t (outside the lock) and records it done (under the lock, which the caller holds).
+static void run_task(exec_ctx *cx, task t) {
+    exec_shared *sh = cx->sh;
+    pthread_mutex_unlock(&sh->lock);
+    pg_status st = PG_OK;
+    if (t.kind == TASK_INIT)
+        st = init_node(cx, t.index);
+    else if (t.kind == TASK_NODE)
+        st = node_task(cx, t.index);
+    else
+        run_stream(cx, &sh->runs[t.index]);
+    pthread_mutex_lock(&sh->lock);
+    if (t.kind == TASK_INIT && st == PG_OK) {
+        init_done(sh, t.index);
+    } else if (t.kind == TASK_NODE && st == PG_OK) {
+        node_done(sh, t.index);
+    } else if (t.kind == TASK_RUN) {
+        sh->runs_left--;
+    }
+    pthread_cond_broadcast(&sh->wake);
+}
+
+static void *pool_main(void *arg) {
+    exec_ctx *cx = arg;
     exec_shared *sh = cx->sh;
     pthread_mutex_lock(&sh->lock);
-    for (;;) {
-        while (sh->ready_head == sh->ready_tail && sh->done < sh->plan->n_nodes && !sh->failed)
+    while (!sh->shutdown) {
+        task t = pick_task(sh);
+        if (t.kind == TASK_NONE)
             pthread_cond_wait(&sh->wake, &sh->lock);
-        if (sh->failed || sh->ready_head == sh->ready_tail)
-            break;
-        int id = sh->ready[sh->ready_head++];
-        pthread_mutex_unlock(&sh->lock);
-        pg_status st = prepare_node(cx, id);
-        pthread_mutex_lock(&sh->lock);
-        if (st == PG_OK)
-            task_done(sh, id);
-        pthread_cond_broadcast(&sh->wake);
+        else
+            run_task(cx, t);
     }
     pthread_mutex_unlock(&sh->lock);
+    return NULL;
 }
 
-static void *worker_main(void *arg) {
-    exec_ctx *cx = arg;
-    run_tasks(cx);
-    return NULL;
+// Under the lock: the calling thread works on tasks (or waits) until done(sh) holds or the
+// render failed; it then still waits for stream runs in flight, which write the caller's
+// buffer.
+static void help_until(exec_ctx *cx, bool (*done)(const exec_shared *, pg_frame), pg_frame arg) {
+    exec_shared *sh = cx->sh;
+    while (!(sh->failed ? sh->runs_taken - (sh->n_runs - sh->runs_left) == 0 : done(sh, arg))) {
+        task t = pick_task(sh);
+        if (t.kind == TASK_NONE)
+            pthread_cond_wait(&sh->wake, &sh->lock);
+        else
+            run_task(cx, t);
+    }
+}
+
+static bool runs_finished(const exec_shared *sh, pg_frame unused) {
+    (void)unused;
+    return sh->runs_left == 0;
+}
+
+static bool all_done(const exec_shared *sh, pg_frame unused) {
+    (void)unused;
+    return sh->done == sh->plan->n_nodes;
 }
 
 static void scratch_free(exec_ctx *cx) {
@@ -540,36 +1045,30 @@ static void scratch_free(exec_ctx *cx) {
 
 static int thread_count(const pg_plan *p) {
     long n = p->threads > 0 ? p->threads : sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
 }
 
-// Prepares every node: on the calling thread alone for -j 1, else on a pool of threads.
-static pg_status prepare_all(exec_ctx *main_cx) {
-    exec_shared *sh = main_cx->sh;
-    int nt = thread_count(sh->plan);
-    sh->threads = nt;
-    pthread_t threads[64];
-    exec_ctx workers[64];
-    int started = 0;
-    for (int t = 1; t < nt; t++) {
-        workers[t] = (exec_ctx){ .sh = sh };
-        workers[t].cost = node_costs(sh->plan);
-        if (pthread_create(&threads[t], NULL, worker_main, &workers[t]) != 0)
+// Starts the pool: the calling thread is one of the -j N workers, N - 1 more run here.
+static void pool_start(pg_render *r) {
+    r->sh.threads = thread_count(r->sh.plan);
+    for (int k = 0; k < r->sh.threads - 1; k++) {
+        r->pool[k] = (exec_ctx){ .sh = &r->sh };
+        r->pool[k].cost = node_costs(r->sh.plan);
+        if (pthread_create(&r->threads[k], NULL, pool_main, &r->pool[k]) != 0) {
+            free(r->pool[k].cost);
             break;
-        started = t;
+        }
+        r->n_pool = k + 1;
     }
-    run_tasks(main_cx);
-    for (int t = 1; t < nt; t++) {
-        if (t <= started)
-            pthread_join(threads[t], NULL);
-        for (int i = 0; workers[t].cost && main_cx->cost && i < sh->plan->n_nodes; i++)
-            main_cx->cost[i] += workers[t].cost[i];
-        free(workers[t].cost);
-        scratch_free(&workers[t]);
-    }
-    if (!sh->failed && sh->done < sh->plan->n_nodes)
-        fail(sh, PG_ERR_INTERNAL, (pg_srcloc){ 0, 0, 0 }, "the plan has a cycle");
-    return sh->failed ? sh->error.status : PG_OK;
+}
+
+static void pool_stop(pg_render *r) {
+    pthread_mutex_lock(&r->sh.lock);
+    r->sh.shutdown = true;
+    pthread_cond_broadcast(&r->sh.wake);
+    pthread_mutex_unlock(&r->sh.lock);
+    for (int k = 0; k < r->n_pool; k++)
+        pthread_join(r->threads[k], NULL);
 }
 
 static void shared_fini(exec_shared *sh) {
@@ -583,19 +1082,21 @@ static void shared_fini(exec_shared *sh) {
             free(sh->mat[i]);
         if (sh->consumers)
             free(sh->consumers[i]);
+        if (sh->pulls)
+            free(sh->pulls[i]);
         if (sh->index)
             fuse_index_free(sh->index[i]);
     }
-    free(sh->inst);
-    free(sh->mat);
-    free(sh->index);
-    free(sh->initialised);
-    free(sh->pending);
-    free(sh->consumers);
-    free(sh->n_consumers);
-    free(sh->ready);
+    void *arrays[] = { sh->inst,    sh->mat,       sh->index, sh->initialised, sh->first,
+                       sh->urgent,  sh->pending,   sh->consumers, sh->n_consumers, sh->heap,
+                       sh->streamed, sh->ready, sh->early, sh->last, sh->pullers_left,
+                       sh->n_pulls, sh->by_last, sh->needed, sh->probed };
+    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
+        free(arrays[k]);
+    free(sh->pulls);
     cache_close(sh->cache);
     pthread_mutex_destroy(&sh->lock);
+    pthread_mutex_destroy(&sh->revive_lock);
     pthread_cond_destroy(&sh->wake);
 }
 
@@ -603,22 +1104,68 @@ static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
     memset(sh, 0, sizeof *sh);
     sh->plan = p;
     pthread_mutex_init(&sh->lock, NULL);
+    pthread_mutex_init(&sh->revive_lock, NULL);
     pthread_cond_init(&sh->wake, NULL);
     size_t n = (size_t)(p->n_nodes ? p->n_nodes : 1);
     sh->inst = calloc(n, sizeof *sh->inst);
     sh->mat = calloc(n, sizeof *sh->mat);
     sh->initialised = calloc(n, sizeof *sh->initialised);
     sh->index = calloc(n, sizeof *sh->index);
-    if (!sh->inst || !sh->mat || !sh->initialised || !sh->index || build_edges(sh) < 0)
-        return fail(sh, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
+    sh->first = calloc(n, sizeof *sh->first);
+    sh->urgent = calloc(n, sizeof *sh->urgent);
+    sh->pending = calloc(n, sizeof *sh->pending);
+    sh->consumers = calloc(n, sizeof *sh->consumers);
+    sh->n_consumers = calloc(n, sizeof *sh->n_consumers);
+    sh->heap = calloc(n, sizeof *sh->heap);
+    sh->streamed = calloc(n, sizeof *sh->streamed);
+    sh->ready = calloc(n, sizeof *sh->ready);
+    sh->early = calloc(n, sizeof *sh->early);
+    sh->last = calloc(n, sizeof *sh->last);
+    sh->pullers_left = calloc(n, sizeof *sh->pullers_left);
+    sh->pulls = calloc(n, sizeof *sh->pulls);
+    sh->n_pulls = calloc(n, sizeof *sh->n_pulls);
+    sh->by_last = calloc(n, sizeof *sh->by_last);
+    sh->needed = calloc(n, sizeof *sh->needed);
+    sh->probed = calloc(n, sizeof *sh->probed);
     for (int i = 0; i < p->n_nodes && !sh->cache; i++)
         if (p->nodes[i].cacheable)
             sh->cache = cache_open(p->cache_dir, 0);
+    bool *aligned = calloc(n, sizeof *aligned);
+    bool ok = sh->inst && sh->mat && sh->initialised && sh->index && sh->first && sh->urgent &&
+              sh->pending && sh->consumers && sh->n_consumers && sh->heap && sh->streamed &&
+              sh->ready && sh->early && sh->last && sh->pullers_left && sh->pulls &&
+              sh->n_pulls && sh->by_last && sh->needed && sh->probed && aligned;
+    if (ok) {
+        plan_needed(sh);
+        plan_first_pulls(sh, aligned); // before build_edges, which queues by urgency
+    }
+    ok = ok && build_edges(sh) == 0;
+    free(aligned);
+    if (!ok || plan_streamed(sh) < 0 || plan_pulls(sh) < 0 || plan_by_last(sh) < 0)
+        return fail(sh, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
     return PG_OK;
 }
 
 // ---- the public render API ---------------------------------------------------------------
 
+// The horizon of node tasks once the stream has reached t.
+static pg_frame horizon_after(const pg_render *r, pg_frame t) {
+    const pg_plan *p = r->sh.plan;
+    pg_frame ahead = (pg_frame)(LOOKAHEAD_SEC * p->frame_rate);
+    ahead = frame_max(ahead, (pg_frame)LOOKAHEAD_BLOCKS * p->block_frames);
+    return t > PG_FRAME_MAX - ahead ? PG_FRAME_MAX : t + ahead;
+}
+
+// Under the lock: the stream has rendered everything before t.
+static void stream_reached(pg_render *r, pg_frame t) {
+    stream_advanced(&r->sh, t);
+    r->sh.horizon = frame_max(r->sh.horizon, horizon_after(r, t));
+    pthread_cond_broadcast(&r->sh.wake);
+}
+
+// Starts a render: the pool begins initialising and materialising at once (most urgent
+// first); pg_render_next streams as soon as what it reads is ready. Errors of a node's
+// init or materialisation are reported by pg_render_next.
 pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
     pg_render *r = calloc(1, sizeof *r);
     if (!r) {
@@ -628,20 +1175,17 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
     }
     r->main.sh = &r->sh;
     r->main.cost = node_costs(p);
-    double t0 = now_sec();
-    if (shared_init(&r->sh, p) != PG_OK || prepare_all(&r->main) != PG_OK) {
+    if (shared_init(&r->sh, p) != PG_OK) {
         if (err)
             *err = r->sh.error;
         pg_render_free(r);
         return NULL;
     }
-    r->sh.prepare_sec = now_sec() - t0;
+    r->sh.t_start = now_sec();
     r->cursor = p->window.start;
-    r->n_helpers = r->sh.threads - 1 < MAX_STREAM_THREADS ? r->sh.threads - 1 : MAX_STREAM_THREADS;
-    for (int k = 0; k < r->n_helpers; k++) {
-        r->helpers[k] = (exec_ctx){ .sh = &r->sh };
-        r->helpers[k].cost = node_costs(p);
-    }
+    r->sh.stream_done = p->window.start;
+    r->sh.horizon = horizon_after(r, p->window.start);
+    pool_start(r);
     return r;
 }
 
@@ -659,12 +1203,13 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
 void pg_render_free(pg_render *r) {
     if (!r)
         return;
+    pool_stop(r);
     shared_fini(&r->sh);
     scratch_free(&r->main);
     free(r->main.cost);
-    for (int k = 0; k < r->n_helpers; k++) {
-        scratch_free(&r->helpers[k]);
-        free(r->helpers[k].cost);
+    for (int k = 0; k < r->n_pool; k++) {
+        scratch_free(&r->pool[k]);
+        free(r->pool[k].cost);
     }
     free(r);
 }
@@ -681,7 +1226,6 @@ static bool is_silent(const pe_view *v) {
     return true;
 }
 
-// Renders one block of the root at the cursor into out (interleaved).
 // Renders the root over [t0, t0 + n) on worker cx into out (interleaved). Returns whether
 // the block was silent (for until_silence), or -1 on error.
 static int render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
@@ -702,57 +1246,82 @@ static int render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
     return silent;
 }
 
-// A run of whole blocks one worker renders, the same blocks a sequential render makes: so
-// the output never depends on how the run was split.
-typedef struct block_run {
-    exec_ctx *cx;
-    pg_frame t0, end;
-    float *out;
-    int block;
-    bool failed;
-} block_run;
-
-static void *render_run(void *arg) {
-    block_run *run = arg;
-    int ch = run->cx->sh->plan->channels;
-    for (pg_frame t = run->t0; t < run->end && !run->failed; t += run->block) {
-        int64_t n = run->end - t < run->block ? run->end - t : run->block;
-        run->failed = render_block(run->cx, t, n, run->out + (t - run->t0) * ch) < 0;
-    }
-    return NULL;
-}
-
-// Renders [cursor, cursor + n) split into runs of whole blocks, one per thread.
-static bool render_parallel(pg_render *r, float *out, int64_t n) {
+// Under the lock: [cursor, cursor + n) as runs of whole blocks, one per thread, for the
+// pool and the calling thread to render.
+static void submit_runs(pg_render *r, block_run *runs, float *out, int64_t n) {
     const pg_plan *p = r->sh.plan;
     int64_t blocks = (n + p->block_frames - 1) / p->block_frames;
-    int nt = r->n_helpers + 1 < blocks ? r->n_helpers + 1 : (int)blocks;
-    block_run runs[MAX_STREAM_THREADS + 1];
-    pthread_t th[MAX_STREAM_THREADS + 1];
-    bool started[MAX_STREAM_THREADS + 1] = { false };
+    int nt = r->sh.threads < blocks ? r->sh.threads : (int)blocks;
     pg_frame t = r->cursor;
     for (int k = 0; k < nt; k++) {
         int64_t share = (blocks * (k + 1) / nt - blocks * k / nt) * p->block_frames;
         pg_frame end = k == nt - 1 ? r->cursor + n : t + share;
-        runs[k] = (block_run){ k == 0 ? &r->main : &r->helpers[k - 1],
-                               t,
-                               end,
-                               out + (t - r->cursor) * p->channels,
-                               p->block_frames,
-                               false };
+        runs[k] = (block_run){ t, end, out + (t - r->cursor) * p->channels, false };
         t = end;
     }
-    for (int k = 1; k < nt; k++)
-        started[k] = pthread_create(&th[k], NULL, render_run, &runs[k]) == 0;
-    render_run(&runs[0]);
-    bool ok = !runs[0].failed;
-    for (int k = 1; k < nt; k++) {
-        if (started[k])
-            pthread_join(th[k], NULL);
-        else
-            render_run(&runs[k]);
+    r->sh.runs = runs;
+    r->sh.n_runs = r->sh.runs_left = nt;
+    r->sh.runs_taken = 0;
+    r->sh.horizon = frame_max(r->sh.horizon, horizon_after(r, r->cursor + n));
+    pthread_cond_broadcast(&r->sh.wake);
+}
+
+// Renders [cursor, cursor + n) on the pool; false on error.
+static bool render_runs(pg_render *r, float *out, int64_t n) {
+    block_run runs[MAX_THREADS];
+    exec_shared *sh = &r->sh;
+    pthread_mutex_lock(&sh->lock);
+    submit_runs(r, runs, out, n);
+    help_until(&r->main, runs_finished, 0);
+    bool ok = !sh->failed;
+    for (int k = 0; k < sh->n_runs; k++)
         ok = ok && !runs[k].failed;
+    sh->runs = NULL;
+    sh->n_runs = sh->runs_left = sh->runs_taken = 0;
+    if (ok)
+        stream_reached(r, r->cursor + n);
+    pthread_mutex_unlock(&sh->lock);
+    return ok;
+}
+
+// until_silence: block by block on the calling thread, to stop at the first silent one.
+static int64_t render_until_silence(pg_render *r, float *out, int64_t n) {
+    const pg_plan *p = r->sh.plan;
+    int64_t done = 0;
+    while (done < n && !r->stopped) {
+        int64_t k = n - done < p->block_frames ? n - done : p->block_frames;
+        pthread_mutex_lock(&r->sh.lock);
+        r->sh.horizon = frame_max(r->sh.horizon, horizon_after(r, r->cursor + k));
+        help_until(&r->main, stream_ready, r->cursor + k);
+        bool failed = r->sh.failed;
+        pthread_mutex_unlock(&r->sh.lock);
+        int silent = failed ? -1 : render_block(&r->main, r->cursor, k, out + done * p->channels);
+        if (silent < 0)
+            return -1;
+        pthread_mutex_lock(&r->sh.lock);
+        stream_reached(r, r->cursor + k);
+        pthread_mutex_unlock(&r->sh.lock);
+        if (r->cursor >= p->last_finite_end && silent)
+            r->stopped = true;
+        r->cursor += k;
+        done += k;
     }
+    return done;
+}
+
+// Once the window is rendered, the calling thread helps the pool finish (so the statistics
+// are complete and every error is reported).
+static bool finish(pg_render *r) {
+    exec_shared *sh = &r->sh;
+    pthread_mutex_lock(&sh->lock);
+    sh->horizon = PG_FRAME_MAX;
+    pthread_cond_broadcast(&sh->wake);
+    help_until(&r->main, all_done, 0);
+    stream_advanced(sh, PG_FRAME_MAX);
+    if (sh->prepare_sec == 0.0)
+        sh->prepare_sec = now_sec() - sh->t_start;
+    bool ok = !sh->failed;
+    pthread_mutex_unlock(&sh->lock);
     return ok;
 }
 
@@ -761,25 +1330,14 @@ int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
     double t0 = now_sec();
     int64_t n = p->window.end - r->cursor < max_frames ? p->window.end - r->cursor : max_frames;
     if (n <= 0 || r->stopped)
-        return 0;
-    if (!p->until_silence && r->n_helpers > 0 && n >= 2 * p->block_frames) {
-        if (!render_parallel(r, out, n))
-            return -1;
+        return finish(r) ? 0 : -1;
+    int64_t done = n;
+    if (p->until_silence)
+        done = render_until_silence(r, out, n);
+    else if (!render_runs(r, out, n))
+        done = -1;
+    else
         r->cursor += n;
-        r->sh.stream_sec += now_sec() - t0;
-        return n;
-    }
-    int64_t done = 0;
-    while (done < n && !r->stopped) {
-        int64_t k = n - done < p->block_frames ? n - done : p->block_frames;
-        int silent = render_block(&r->main, r->cursor, k, out + done * p->channels);
-        if (silent < 0)
-            return -1;
-        if (p->until_silence && r->cursor >= p->last_finite_end && silent)
-            r->stopped = true;
-        r->cursor += k;
-        done += k;
-    }
     r->sh.stream_sec += now_sec() - t0;
     return done;
 }
@@ -790,6 +1348,8 @@ pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err) {
         return err ? err->status : PG_ERR_INTERNAL;
     int64_t total = p->window.end - p->window.start;
     int64_t got = pg_render_next(r, out, total);
+    if (got >= 0 && pg_render_next(r, out, 0) < 0)
+        got = -1; // an error in a materialisation nothing streamed
     pg_status st = got < 0 ? r->sh.error.status : PG_OK;
     if (got < 0 && err)
         *err = r->sh.error;
@@ -803,8 +1363,8 @@ pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err) {
 void pg_render_node_seconds(const pg_render *r, double *out) {
     for (int i = 0; i < r->sh.plan->n_nodes; i++) {
         out[i] = r->main.cost ? r->main.cost[i] : 0.0;
-        for (int k = 0; k < r->n_helpers; k++)
-            out[i] += r->helpers[k].cost ? r->helpers[k].cost[i] : 0.0;
+        for (int k = 0; k < r->n_pool; k++)
+            out[i] += r->pool[k].cost ? r->pool[k].cost[i] : 0.0;
     }
 }
 

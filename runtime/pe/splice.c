@@ -3,7 +3,7 @@
 // frames. g(t) = (t - S)/up on the up ramp (0 on the first frame), (E - t)/dn on the down
 // ramp (1/dn on the last frame), 1 between; computed in double per absolute frame and
 // applied in float32, as pygmu multiplies a float32 ramp into float32 audio.
-#include <math.h>
+#include <string.h>
 
 #include "pe.h"
 
@@ -38,11 +38,20 @@ static pg_status splice_infer(pe_node *n, pe_check *ck) {
 // [0, .25, .5, .6, .4, .2]; they differ when t' falls elsewhere (tests/pe/test_splice.c).
 static double splice_gain(pg_frame t, pg_frame s, pg_frame e, double up, double dn) {
     double g = 1.0;
-    if (up > 0.0)
-        g = fmin(g, (double)(t - s) / up);
-    if (dn > 0.0)
-        g = fmin(g, (double)(e - t) / dn);
+    if (up > 0.0) {
+        double r = (double)(t - s) / up;
+        g = r < g ? r : g; // fmin: both finite here, and inlined
+    }
+    if (dn > 0.0) {
+        double r = (double)(e - t) / dn;
+        g = r < g ? r : g;
+    }
     return g;
+}
+
+// Frames [t, t + n) whose gain is exactly 1 (both ramps >= 1): copied, not multiplied.
+static bool splice_flat(pg_frame t, int64_t n, pg_frame s, pg_frame e, double up, double dn) {
+    return (double)(t - s) >= up && (double)(e - (t + n - 1)) >= dn;
 }
 
 static pg_status splice_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
@@ -54,6 +63,11 @@ static pg_status splice_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out
     pg_status st = pe_pull(pe, slot, t0, n, &v);
     if (st != PG_OK)
         return st;
+    if (splice_flat(t0, n, ext.start, ext.end, up, dn)) {
+        for (int c = 0; c < out->channels; c++)
+            memcpy(pe_ch(out, c), pe_vch(&v, c), sizeof(float) * (size_t)n);
+        return PG_OK;
+    }
     float *g = pe_scratch(pe, sizeof(float) * (size_t)n);
     if (!g)
         return pe_error(pe, PG_ERR_NOMEM, "SplicePE: out of scratch memory");
