@@ -9,6 +9,7 @@
 
 #include "graph.h"
 #include "plan.h"
+#include "submix.h"
 
 enum {
     DEFAULT_BLOCK = 4096
@@ -450,6 +451,10 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     p->n_nodes = pl->n;
     p->n_merged = merged;
     p->root = pl->n - 1;
+    if (o->opt_level > 0 && plan_group_mixes(p) < 0) {
+        pg_plan_free(p);
+        return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
+    }
     p->channels = r->pn.out.channels;
     p->frame_rate = r->pn.out.frame_rate;
     p->block_frames = o->block_frames > 0 ? o->block_frames : DEFAULT_BLOCK;

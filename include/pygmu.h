@@ -250,9 +250,11 @@ typedef struct pg_render_stats {
     int materialised; // buffers rendered once (or loaded from the cache)
     int cache_hits;
     int cache_misses;   // cacheable buffers rendered and stored
-    double prepare_sec; // wall time of init and materialisation
-    double stream_sec;  // wall time of rendering the output blocks
+    double prepare_sec; // wall time from the start until every materialisation was done
+                        // (it overlaps the stream)
+    double stream_sec;  // wall time spent in pg_render_next
     int threads;
+    size_t peak_mat_bytes; // the most memory materialised buffers held at once
 } pg_render_stats;
 PG_API void pg_render_get_stats(const pg_render *r, pg_render_stats *s);
 // Seconds spent in each plan node's own kernel so far (its inputs' time excluded), when the

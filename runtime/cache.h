@@ -26,6 +26,16 @@ bool cache_has(const cache *c, uint64_t key, int channels, int64_t frames);
 // Fills buf (planar, channel c at buf + c * frames) from a valid entry; false on a miss
 // or a damaged entry.
 bool cache_load(cache *c, uint64_t key, float *buf, int channels, int64_t frames);
+// A read-only mapping of an entry (cache_map).
+typedef struct cache_mapping {
+    void *base;
+    size_t size;
+} cache_mapping;
+// Maps a valid entry read-only: its samples (planar), or NULL on a miss or a damaged entry.
+// The samples stay valid until cache_unmap(m): entries are only ever replaced (rename) or
+// removed (unlink), never truncated in place, so the mapped file outlives any of that.
+const float *cache_map(cache *c, uint64_t key, int channels, int64_t frames, cache_mapping *m);
+void cache_unmap(cache_mapping *m);
 // Stores buf under key (atomically: temporary file, then rename). Failures are ignored.
 void cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t frames);
 const char *cache_dir(const cache *c);

@@ -44,6 +44,7 @@ typedef struct exec_shared {
     const pg_plan *plan;
     pe_inst *inst;      // one per plan node; cx is set per call to the calling worker
     float **mat;        // materialised buffers (NULL when not materialised / not yet)
+    cache_mapping *mapped; // per node: its buffer is a cache entry mapped read-only
     fuse_index **index; // interval indexes of fused nodes with many inputs
     bool *initialised;
     // Scheduling (-j N): a pool of threads runs every node's init, then node tasks (a
@@ -434,8 +435,6 @@ pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out) {
 
 // ---- preparing nodes: init and materialise -----------------------------------------------
 
-static pg_status init_node(exec_ctx *cx, int id);
-
 static pg_status revive_below(exec_ctx *cx, int id, int **made, int *n_made);
 
 // Renders node id over its span in time order, block by block, straight into buf.
@@ -472,21 +471,23 @@ static pg_status render_revived(exec_ctx *cx, int id, float *buf) {
     return st;
 }
 
-// Renders node id over its span [mat.start, mat.end) into its buffer, or loads it from the
-// cache (and stores what it rendered there).
+// Renders node id over its span [mat.start, mat.end) into a new buffer, or maps it from
+// the cache; stores what it rendered in the cache.
 static pg_status materialise(exec_ctx *cx, int id) {
     exec_shared *sh = cx->sh;
     const plan_node *pn = &sh->plan->nodes[id];
     int64_t len = pn->mat.end - pn->mat.start;
     int ch = pn->pn.out.channels;
     size_t bytes = sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)ch;
-    float *buf = malloc(bytes);
-    if (!buf)
-        return fail(sh, PG_ERR_NOMEM, pn->loc, "out of memory materialising %s (%lld frames)",
-                    pn->pn.kind->name, (long long)len);
     uint64_t key =
         pn->cacheable && sh->cache ? cache_key(pn->hash, pn->mat, ch, pn->pn.out.frame_rate) : 0;
-    bool hit = key && cache_load(sh->cache, key, buf, ch, len);
+    cache_mapping map = { NULL, 0 };
+    // read-only: materialised buffers are never written once made
+    float *buf = key ? (float *)cache_map(sh->cache, key, ch, len, &map) : NULL;
+    bool hit = buf != NULL;
+    if (!hit && !(buf = malloc(bytes)))
+        return fail(sh, PG_ERR_NOMEM, pn->loc, "out of memory materialising %s (%lld frames)",
+                    pn->pn.kind->name, (long long)len);
     pg_status st = hit               ? PG_OK
                    : sh->probed[id] ? render_revived(cx, id, buf)
                                     : render_span(cx, id, buf);
@@ -501,11 +502,14 @@ static pg_status materialise(exec_ctx *cx, int id) {
     sh->cache_hits += hit;
     sh->cache_misses += key && !hit;
     sh->mat[id] = buf;
+    sh->mapped[id] = map;
     sh->live_bytes += bytes;
     sh->peak_bytes = sh->live_bytes > sh->peak_bytes ? sh->live_bytes : sh->peak_bytes;
     pthread_mutex_unlock(&sh->lock);
     return PG_OK;
 }
+
+static pg_status init_node(exec_ctx *cx, int id);
 
 // What a revival must bring up: every node below id that is not a materialised node with
 // its buffer (those are ready), in plan (topological) order.
@@ -783,12 +787,19 @@ static int plan_by_last(exec_shared *sh) {
     return 0;
 }
 
+static void release_buffer(exec_shared *sh, int id) {
+    if (sh->mapped[id].base)
+        cache_unmap(&sh->mapped[id]);
+    else
+        free(sh->mat[id]);
+    sh->mat[id] = NULL; // a pull now is an internal error, never a read of freed memory
+}
+
 // Under the lock.
 static void free_mat(exec_shared *sh, int id) {
     const plan_node *pn = &sh->plan->nodes[id];
     int64_t len = pn->mat.end - pn->mat.start;
-    free(sh->mat[id]);
-    sh->mat[id] = NULL; // a pull now is an internal error, never a read of freed memory
+    release_buffer(sh, id);
     sh->live_bytes -= sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)pn->pn.out.channels;
 }
 
@@ -1078,8 +1089,8 @@ static void shared_fini(exec_shared *sh) {
             p->nodes[i].pn.kind->fini(&sh->inst[i]);
         if (sh->inst)
             free(sh->inst[i].state);
-        if (sh->mat)
-            free(sh->mat[i]);
+        if (sh->mat && sh->mapped)
+            release_buffer(sh, i);
         if (sh->consumers)
             free(sh->consumers[i]);
         if (sh->pulls)
@@ -1090,7 +1101,7 @@ static void shared_fini(exec_shared *sh) {
     void *arrays[] = { sh->inst,    sh->mat,       sh->index, sh->initialised, sh->first,
                        sh->urgent,  sh->pending,   sh->consumers, sh->n_consumers, sh->heap,
                        sh->streamed, sh->ready, sh->early, sh->last, sh->pullers_left,
-                       sh->n_pulls, sh->by_last, sh->needed, sh->probed };
+                       sh->n_pulls, sh->by_last, sh->needed, sh->probed, sh->mapped };
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
     free(sh->pulls);
@@ -1127,6 +1138,7 @@ static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
     sh->by_last = calloc(n, sizeof *sh->by_last);
     sh->needed = calloc(n, sizeof *sh->needed);
     sh->probed = calloc(n, sizeof *sh->probed);
+    sh->mapped = calloc(n, sizeof *sh->mapped);
     for (int i = 0; i < p->n_nodes && !sh->cache; i++)
         if (p->nodes[i].cacheable)
             sh->cache = cache_open(p->cache_dir, 0);
@@ -1134,7 +1146,7 @@ static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
     bool ok = sh->inst && sh->mat && sh->initialised && sh->index && sh->first && sh->urgent &&
               sh->pending && sh->consumers && sh->n_consumers && sh->heap && sh->streamed &&
               sh->ready && sh->early && sh->last && sh->pullers_left && sh->pulls &&
-              sh->n_pulls && sh->by_last && sh->needed && sh->probed && aligned;
+              sh->n_pulls && sh->by_last && sh->needed && sh->probed && sh->mapped && aligned;
     if (ok) {
         plan_needed(sh);
         plan_first_pulls(sh, aligned); // before build_edges, which queues by urgency
@@ -1197,7 +1209,8 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .cache_misses = sh->cache_misses,
                             .prepare_sec = sh->prepare_sec,
                             .stream_sec = sh->stream_sec,
-                            .threads = sh->threads };
+                            .threads = sh->threads,
+                            .peak_mat_bytes = sh->peak_bytes };
 }
 
 void pg_render_free(pg_render *r) {
@@ -1226,6 +1239,23 @@ static bool is_silent(const pe_view *v) {
     return true;
 }
 
+// Planar to interleaved; stereo, the common case, in a loop compilers vectorise.
+static void interleave(const pe_view *v, int64_t n, float *out) {
+    if (v->channels == 2) {
+        const float *l = v->data, *r = v->data + v->stride;
+        for (int64_t i = 0; i < n; i++) {
+            out[2 * i] = l[i];
+            out[2 * i + 1] = r[i];
+        }
+        return;
+    }
+    for (int c = 0; c < v->channels; c++) {
+        const float *src = v->data + c * v->stride;
+        for (int64_t i = 0; i < n; i++)
+            out[i * v->channels + c] = src[i];
+    }
+}
+
 // Renders the root over [t0, t0 + n) on worker cx into out (interleaved). Returns whether
 // the block was silent (for until_silence), or -1 on error.
 static int render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
@@ -1236,12 +1266,8 @@ static int render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
         scratch_release(cx, m);
         return -1;
     }
-    for (int c = 0; c < v.channels; c++) {
-        const float *src = v.data + c * v.stride;
-        for (int64_t i = 0; i < n; i++)
-            out[i * v.channels + c] = src[i];
-    }
-    int silent = is_silent(&v);
+    interleave(&v, n, out);
+    int silent = p->until_silence && is_silent(&v); // only that mode asks
     scratch_release(cx, m);
     return silent;
 }

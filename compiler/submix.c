@@ -1,0 +1,158 @@
+// submix.c: the sub-mix pass of the planner. A MixPE of many inputs (a piece's notes) is
+// split into sub-mixes of GROUP inputs each, neighbours in time, which are materialised and
+// cached like any costly subgraph; the mix then adds the sub-mixes. After an edit of one
+// note, a re-render loads every unchanged sub-mix from the cache and mixes a few dozen
+// buffers instead of every note again. The plan's shape depends on the graph only (never on
+// the cache), so the output stays bit-identical whether the cache is cold, warm or off.
+#include "submix.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+enum {
+    MIN_INPUTS = 128, // fewer inputs mix fast enough: grouping would only add a pass
+    GROUP = 32
+};
+
+static bool groupable(const plan_node *n) {
+    if (strcmp(n->pn.kind->name, "MixPE") != 0 || n->materialise || !n->fused ||
+        n->pn.n_inputs < MIN_INPUTS || pg_extent_is_empty(n->need))
+        return false;
+    for (int s = 0; s < n->pn.n_inputs; s++)
+        if (!pg_extent_is_finite(n->pn.in[s].extent))
+            return false;
+    return true;
+}
+
+static int n_groups(const plan_node *n) {
+    return (n->pn.n_inputs + GROUP - 1) / GROUP;
+}
+
+// The mix's input slots by extent start (then slot): neighbours in time share a sub-mix.
+typedef struct slot_start {
+    pg_frame start;
+    int slot;
+} slot_start;
+
+static int by_start(const void *a, const void *b) {
+    const slot_start *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+static int *slots_by_start(const plan_node *mix) {
+    int n = mix->pn.n_inputs;
+    slot_start *order = malloc(sizeof *order * (size_t)n);
+    int *slots = malloc(sizeof(int) * (size_t)n);
+    if (order && slots) {
+        for (int s = 0; s < n; s++)
+            order[s] = (slot_start){ mix->pn.in[s].extent.start, s };
+        qsort(order, (size_t)n, sizeof *order, by_start);
+        for (int s = 0; s < n; s++)
+            slots[s] = order[s].slot;
+    }
+    free(order);
+    if (!order) {
+        free(slots);
+        return NULL;
+    }
+    return slots;
+}
+
+// A sub-mix of the mix's slots[0 .. count): a MixPE node of its own, materialised. The
+// mix's inputs are already renumbered; placed holds the nodes before it in the new plan.
+static bool make_group(pg_plan *p, const plan_node *placed, const plan_node *mix,
+                       const int *slots, int count, plan_node *g) {
+    *g = *mix;
+    pe_shape *in = plan_alloc(p, sizeof *in * (size_t)count);
+    int *inputs = plan_alloc(p, sizeof(int) * (size_t)count);
+    uint64_t *hashes = malloc(sizeof(uint64_t) * (size_t)(count + 1));
+    if (!in || !inputs || !hashes) {
+        free(hashes);
+        return false;
+    }
+    pg_extent ext = { 0, 0 };
+    hashes[count] = (uint64_t)mix->pn.out.channels; // a mono input fitted to the mix's width
+    for (int k = 0; k < count; k++) {
+        in[k] = mix->pn.in[slots[k]];
+        inputs[k] = mix->inputs[slots[k]];
+        hashes[k] = placed[inputs[k]].hash;
+        ext = pg_extent_union(ext, in[k].extent);
+    }
+    g->pn.n_inputs = count;
+    g->pn.in = in;
+    g->pn.out.extent = ext;
+    g->inputs = inputs;
+    g->need = pg_extent_intersect(mix->need, ext);
+    g->materialise = !pg_extent_is_empty(g->need);
+    g->mat = g->materialise ? g->need : (pg_extent){ 0, 0 };
+    g->cacheable = g->materialise;
+    g->fused = false;
+    g->merged = 0;
+    g->hash = XXH3_64bits_withSeed(hashes, sizeof(uint64_t) * (size_t)(count + 1), 0x5b3);
+    free(hashes);
+    if (g->materialise)
+        p->mat_bytes += sizeof(float) * (size_t)(g->mat.end - g->mat.start) *
+                        (size_t)g->pn.out.channels;
+    return true;
+}
+
+// Writes the sub-mixes of mix at placed[at ..) and the mix, now reading them, after them.
+// Returns the number of nodes written, or -1.
+static int split_mix(pg_plan *p, plan_node *placed, int at, const plan_node *mix) {
+    int n = mix->pn.n_inputs, ng = n_groups(mix);
+    int *slots = slots_by_start(mix);
+    pe_shape *in = plan_alloc(p, sizeof *in * (size_t)ng);
+    int *inputs = plan_alloc(p, sizeof(int) * (size_t)ng);
+    bool ok = slots && in && inputs;
+    for (int k = 0; ok && k < ng; k++) {
+        int count = n - k * GROUP < GROUP ? n - k * GROUP : GROUP;
+        ok = make_group(p, placed, mix, slots + k * GROUP, count, &placed[at + k]);
+        in[k] = placed[at + k].pn.out;
+        inputs[k] = at + k;
+    }
+    free(slots);
+    if (!ok)
+        return -1;
+    placed[at + ng] = *mix;
+    placed[at + ng].pn.n_inputs = ng;
+    placed[at + ng].pn.in = in;
+    placed[at + ng].inputs = inputs;
+    return ng + 1;
+}
+
+int plan_group_mixes(pg_plan *p) {
+    int extra = 0;
+    for (int i = 0; i < p->n_nodes; i++)
+        extra += groupable(&p->nodes[i]) ? n_groups(&p->nodes[i]) : 0;
+    if (extra == 0)
+        return 0;
+    plan_node *placed = plan_alloc(p, sizeof(plan_node) * (size_t)(p->n_nodes + extra));
+    int *newpos = malloc(sizeof(int) * (size_t)p->n_nodes);
+    if (!placed || !newpos) {
+        free(newpos);
+        return -1;
+    }
+    int at = 0;
+    for (int i = 0; i < p->n_nodes && at >= 0; i++) {
+        plan_node n = p->nodes[i];
+        for (int s = 0; s < n.pn.n_inputs; s++)
+            n.inputs[s] = newpos[n.inputs[s]]; // plan-owned, this node's own: renumbered once
+        int made = 1;
+        if (groupable(&n))
+            made = split_mix(p, placed, at, &n);
+        else
+            placed[at] = n;
+        newpos[i] = at + made - 1;
+        at = made < 0 ? -1 : at + made;
+    }
+    if (at >= 0) {
+        p->root = newpos[p->root];
+        p->nodes = placed;
+        p->n_nodes = at;
+    }
+    free(newpos);
+    return at < 0 ? -1 : extra;
+}
