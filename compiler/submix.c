@@ -63,8 +63,8 @@ static int *slots_by_start(const plan_node *mix) {
 
 // A sub-mix of the mix's slots[0 .. count): a MixPE node of its own, materialised. The
 // mix's inputs are already renumbered; placed holds the nodes before it in the new plan.
-static bool make_group(pg_plan *p, const plan_node *placed, const plan_node *mix,
-                       const int *slots, int count, plan_node *g) {
+static bool make_group(pg_plan *p, const plan_node *placed, const plan_node *mix, const int *slots,
+                       int count, plan_node *g) {
     *g = *mix;
     pe_shape *in = plan_alloc(p, sizeof *in * (size_t)count);
     int *inputs = plan_alloc(p, sizeof(int) * (size_t)count);
@@ -94,8 +94,8 @@ static bool make_group(pg_plan *p, const plan_node *placed, const plan_node *mix
     g->hash = XXH3_64bits_withSeed(hashes, sizeof(uint64_t) * (size_t)(count + 1), 0x5b3);
     free(hashes);
     if (g->materialise)
-        p->mat_bytes += sizeof(float) * (size_t)(g->mat.end - g->mat.start) *
-                        (size_t)g->pn.out.channels;
+        p->mat_bytes +=
+            sizeof(float) * (size_t)(g->mat.end - g->mat.start) * (size_t)g->pn.out.channels;
     return true;
 }
 

@@ -19,7 +19,7 @@
 #include "plan.h"
 
 enum {
-    WRITE_CHUNK = 16384
+    WRITE_CHUNK = 65536
 };
 
 typedef struct format_entry {

@@ -196,8 +196,7 @@ bool cache_load(cache *c, uint64_t key, float *buf, int channels, int64_t frames
     struct stat st;
     bool ok = fstat(fd, &st) == 0 && (size_t)st.st_size == sizeof h + bytes &&
               read_exact(fd, &h, sizeof h) && header_ok(&h, key, channels, frames) &&
-              read_exact(fd, buf, bytes) &&
-              XXH3_64bits(buf, bytes) == h.checksum;
+              read_exact(fd, buf, bytes) && XXH3_64bits(buf, bytes) == h.checksum;
     close(fd);
     if (ok)
         utimensat(AT_FDCWD, path, NULL, 0); // now: least recently used goes first

@@ -10,8 +10,8 @@
 #include "exec.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +42,10 @@ typedef struct block_run block_run;
 
 typedef struct exec_shared {
     const pg_plan *plan;
-    pe_inst *inst;      // one per plan node; cx is set per call to the calling worker
-    float **mat;        // materialised buffers (NULL when not materialised / not yet)
+    pe_inst *inst;         // one per plan node; cx is set per call to the calling worker
+    float **mat;           // materialised buffers (NULL when not materialised / not yet)
     cache_mapping *mapped; // per node: its buffer is a cache entry mapped read-only
-    fuse_index **index; // interval indexes of fused nodes with many inputs
+    fuse_index **index;    // interval indexes of fused nodes with many inputs
     bool *initialised;
     // Scheduling (-j N): a pool of threads runs every node's init, then node tasks (a
     // materialisation, or nothing) once their inputs' tasks are done, most urgent first, and
@@ -56,29 +56,30 @@ typedef struct exec_shared {
     int *pending;     // per node: its own init and its inputs' tasks not done yet
     int **consumers;  // consumers[i]: nodes with an input slot reading i (one per slot)
     int *n_consumers;
-    int *heap, n_heap; // ready node tasks, the most urgent on top
-    int *early, n_early, next_init; // nodes initialised before their inputs are ready
-    int done;                       // node tasks done
+    int *heap, n_heap;                   // ready node tasks, the most urgent on top
+    int *early, n_early, next_init;      // nodes initialised before their inputs are ready
+    int done;                            // node tasks done
     int *streamed, n_streamed, frontier; // the nodes streaming pulls, by first; frontier:
     bool *ready;                         // the first of them not ready to be pulled
     // Freeing: a materialised buffer is freed once the stream has passed the last frame it
     // may pull it at and every task that may pull it is done. Node tasks run only up to a
     // horizon a little ahead of the stream, so that buffers are freed as fast as they are
     // made and memory follows what sounds at once, not the whole piece.
-    pg_frame *last;     // per node: the output frame after which streaming pulls it no more
-    int *pullers_left;  // per materialised node: the tasks that may still pull it
-    int **pulls;        // per node task: the materialised nodes it may pull
+    pg_frame *last;    // per node: the output frame after which streaming pulls it no more
+    int *pullers_left; // per materialised node: the tasks that may still pull it
+    int **pulls;       // per node task: the materialised nodes it may pull
     int *n_pulls;
     int *by_last, n_by_last, free_front; // streamed materialised nodes, by last
-    pg_frame stream_done, horizon;       // output frames done; tasks needed before horizon
+    pg_frame stream_done, horizon;       // output frames done; tasks needed before horizon run
     size_t live_bytes, peak_bytes;       // materialised buffers alive now, at most
+    size_t reserved, budget;             // buffers of tasks running; what later tasks may fill
     // Demand: with a warm cache, a materialised node found in it needs none of its inputs;
     // the nodes nothing needs are neither initialised nor rendered. If an entry turns out
     // damaged when loaded, its inputs are revived (rendered on the spot) after all.
     bool *needed;
     bool *probed;                // found in the cache when the render started
     pthread_mutex_t revive_lock; // one revival at a time (the rare path)
-    block_run *runs; // the stream runs of the current pg_render_next call
+    block_run *runs;             // the stream runs of the current pg_render_next call
     int n_runs, runs_taken, runs_left;
     atomic_bool shutdown; // pg_render_free: the pool stops
     pthread_mutex_t lock;
@@ -105,10 +106,14 @@ enum {
 
 static const double LOOKAHEAD_SEC = 2.0; // ... and at least this far
 
+// Without --mem-limit, node tasks needed later than the lookahead run while the buffers
+// alive stay under this: enough to keep every thread busy, little enough for any machine.
+#define DEFAULT_BUDGET ((size_t)512 << 20)
+
 struct pg_render {
     exec_shared sh;
-    exec_ctx main;                // the calling thread's worker
-    exec_ctx pool[MAX_THREADS];   // the pool's workers
+    exec_ctx main;              // the calling thread's worker
+    exec_ctx pool[MAX_THREADS]; // the pool's workers
     pthread_t threads[MAX_THREADS];
     int n_pool;
     pg_frame cursor;
@@ -488,7 +493,7 @@ static pg_status materialise(exec_ctx *cx, int id) {
     if (!hit && !(buf = malloc(bytes)))
         return fail(sh, PG_ERR_NOMEM, pn->loc, "out of memory materialising %s (%lld frames)",
                     pn->pn.kind->name, (long long)len);
-    pg_status st = hit               ? PG_OK
+    pg_status st = hit              ? PG_OK
                    : sh->probed[id] ? render_revived(cx, id, buf)
                                     : render_span(cx, id, buf);
     if (st != PG_OK) {
@@ -639,6 +644,8 @@ static double *node_costs(const pg_plan *p) {
 
 // ---- when streaming first pulls each node ------------------------------------------------
 
+static bool is_task_puller(const plan_node *pn);
+
 static pg_frame frame_min(pg_frame a, pg_frame b) {
     return a < b ? a : b;
 }
@@ -652,7 +659,8 @@ static pg_frame frame_max(pg_frame a, pg_frame b) {
 // pulled, and only over frames inside its extent; while every consumer on the way from the
 // root reads its inputs at the frames it makes (need == NULL), node and output frames are the
 // same, so a node's extent start (less a block: blocks are whole) bounds it as well.
-// urgent[i] is the earliest first of i and of every node whose task waits for i's. last[i]
+// urgent[i] is when i is first needed at all: its own first, or when a task that pulls it
+// runs (the urgency of a materialised node, through its non-materialised inputs). last[i]
 // is the matching upper bound: streaming pulls i at no output frame from last[i] on.
 static void plan_first_pulls(exec_shared *sh, bool *aligned) {
     const pg_plan *p = sh->plan;
@@ -665,11 +673,13 @@ static void plan_first_pulls(exec_shared *sh, bool *aligned) {
     aligned[p->root] = true;
     for (int x = p->n_nodes - 1; x >= 0; x--) { // consumers before their inputs
         const plan_node *pn = &p->nodes[x];
-        sh->urgent[x] = frame_min(sh->urgent[x], sh->first[x]);
+        pg_frame by_task = sh->urgent[x]; // so far: when tasks pull it
+        sh->urgent[x] = frame_min(by_task, sh->first[x]);
+        pg_frame pulled = is_task_puller(pn) ? sh->urgent[x] : by_task;
         bool same = pn->pn.kind->need == NULL && aligned[x];
         for (int s = 0; s < pn->pn.n_inputs; s++) {
             int i = pn->inputs[s];
-            sh->urgent[i] = frame_min(sh->urgent[i], sh->urgent[x]);
+            sh->urgent[i] = frame_min(sh->urgent[i], pulled);
             if (pn->materialise || sh->first[x] == PG_FRAME_MAX)
                 continue; // pulled by x's materialisation, which waits for i's task
             pg_extent e = p->nodes[i].pn.out.extent;
@@ -716,8 +726,6 @@ static int plan_streamed(exec_shared *sh) {
     free(tmp);
     return 0;
 }
-
-static bool is_task_puller(const plan_node *pn);
 
 enum {
     MAX_PULL_VISITS = 1 << 22 // past this, the graph is too tangled to track: never free early
@@ -801,6 +809,70 @@ static void free_mat(exec_shared *sh, int id) {
     int64_t len = pn->mat.end - pn->mat.start;
     release_buffer(sh, id);
     sh->live_bytes -= sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)pn->pn.out.channels;
+}
+
+// ---- memory needed at once ---------------------------------------------------------------
+
+// The buffer node id's task makes (0 when it makes none).
+static size_t task_bytes(const exec_shared *sh, int id) {
+    const plan_node *pn = &sh->plan->nodes[id];
+    if (!pn->materialise || !sh->needed[id] || pg_extent_is_empty(pn->mat))
+        return 0;
+    return sizeof(float) * (size_t)(pn->mat.end - pn->mat.start) * (size_t)pn->pn.out.channels;
+}
+
+typedef struct mem_event {
+    pg_frame t;
+    int64_t bytes; // + made, - freed
+} mem_event;
+
+static int by_time(const void *a, const void *b) {
+    const mem_event *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return (x->bytes > y->bytes) - (x->bytes < y->bytes); // frees first at a tie
+}
+
+// release[i]: the output frame from which node i is pulled no more: past its last stream
+// pull, and past the release of every task that pulls it.
+static void plan_release(const exec_shared *sh, pg_frame *release) {
+    const pg_plan *p = sh->plan;
+    for (int i = 0; i < p->n_nodes; i++)
+        release[i] = sh->last[i];
+    for (int x = p->n_nodes - 1; x >= 0; x--) // pullers before what they pull
+        for (int k = 0; sh->pulls[x] && k < sh->n_pulls[x]; k++)
+            release[sh->pulls[x][k]] = frame_max(release[sh->pulls[x][k]], release[x]);
+}
+
+// The most the buffers the stream needs at once take: a buffer lives from when its task is
+// needed (its urgency, less the lookahead) until its release. A pure function of the plan,
+// so a render over the memory limit fails at its start, on every run alike.
+static size_t needed_at_once(const exec_shared *sh, pg_frame ahead) {
+    const pg_plan *p = sh->plan;
+    pg_frame *release = malloc(sizeof(pg_frame) * (size_t)(p->n_nodes + 1));
+    mem_event *ev = malloc(sizeof *ev * (size_t)(2 * p->n_nodes + 1));
+    size_t peak = 0;
+    int n = 0;
+    if (release && ev) {
+        plan_release(sh, release);
+        for (int i = 0; i < p->n_nodes; i++) {
+            int64_t b = (int64_t)task_bytes(sh, i);
+            if (b == 0)
+                continue;
+            pg_frame from = sh->urgent[i] == PG_FRAME_MAX ? PG_FRAME_MAX - 1 : sh->urgent[i];
+            ev[n++] = (mem_event){ from > PG_FRAME_MIN + ahead ? from - ahead : from, b };
+            ev[n++] = (mem_event){ frame_max(release[i], from), -b };
+        }
+        qsort(ev, (size_t)n, sizeof *ev, by_time);
+    }
+    int64_t live = 0;
+    for (int k = 0; k < n; k++) {
+        live += ev[k].bytes;
+        peak = (size_t)live > peak ? (size_t)live : peak;
+    }
+    free(release);
+    free(ev);
+    return peak;
 }
 
 // Under the lock: frees materialised node id's buffer if nothing will pull it again.
@@ -961,6 +1033,15 @@ typedef struct task {
     int index; // node id or run index
 } task;
 
+// Under the lock: a task the stream needs soon always starts (the render checked at its
+// start that those fit the memory limit); one needed later starts while the buffers alive
+// and in the making leave room in the budget, keeping the threads busy.
+static bool may_start(const exec_shared *sh, int id) {
+    if (sh->urgent[id] < sh->horizon)
+        return true;
+    return sh->live_bytes + sh->reserved + task_bytes(sh, id) <= sh->budget;
+}
+
 // Under the lock: the next task, streaming first (it is what the caller waits for), then
 // inits, then the most urgent ready node.
 static task pick_task(exec_shared *sh) {
@@ -970,8 +1051,10 @@ static task pick_task(exec_shared *sh) {
         return (task){ TASK_RUN, sh->runs_taken++ };
     if (sh->next_init < sh->n_early)
         return (task){ TASK_INIT, sh->early[sh->next_init++] };
-    if (sh->n_heap > 0 && sh->urgent[sh->heap[0]] < sh->horizon)
+    if (sh->n_heap > 0 && may_start(sh, sh->heap[0])) {
+        sh->reserved += task_bytes(sh, sh->heap[0]);
         return (task){ TASK_NODE, heap_pop(sh) };
+    }
     return (task){ TASK_NONE, 0 };
 }
 
@@ -999,8 +1082,10 @@ static void run_task(exec_ctx *cx, task t) {
     pthread_mutex_lock(&sh->lock);
     if (t.kind == TASK_INIT && st == PG_OK) {
         init_done(sh, t.index);
-    } else if (t.kind == TASK_NODE && st == PG_OK) {
-        node_done(sh, t.index);
+    } else if (t.kind == TASK_NODE) {
+        sh->reserved -= task_bytes(sh, t.index);
+        if (st == PG_OK)
+            node_done(sh, t.index);
     } else if (t.kind == TASK_RUN) {
         sh->runs_left--;
     }
@@ -1098,10 +1183,10 @@ static void shared_fini(exec_shared *sh) {
         if (sh->index)
             fuse_index_free(sh->index[i]);
     }
-    void *arrays[] = { sh->inst,    sh->mat,       sh->index, sh->initialised, sh->first,
-                       sh->urgent,  sh->pending,   sh->consumers, sh->n_consumers, sh->heap,
-                       sh->streamed, sh->ready, sh->early, sh->last, sh->pullers_left,
-                       sh->n_pulls, sh->by_last, sh->needed, sh->probed, sh->mapped };
+    void *arrays[] = { sh->inst,     sh->mat,     sh->index,     sh->initialised, sh->first,
+                       sh->urgent,   sh->pending, sh->consumers, sh->n_consumers, sh->heap,
+                       sh->streamed, sh->ready,   sh->early,     sh->last,        sh->pullers_left,
+                       sh->n_pulls,  sh->by_last, sh->needed,    sh->probed,      sh->mapped };
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
     free(sh->pulls);
@@ -1145,8 +1230,8 @@ static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
     bool *aligned = calloc(n, sizeof *aligned);
     bool ok = sh->inst && sh->mat && sh->initialised && sh->index && sh->first && sh->urgent &&
               sh->pending && sh->consumers && sh->n_consumers && sh->heap && sh->streamed &&
-              sh->ready && sh->early && sh->last && sh->pullers_left && sh->pulls &&
-              sh->n_pulls && sh->by_last && sh->needed && sh->probed && sh->mapped && aligned;
+              sh->ready && sh->early && sh->last && sh->pullers_left && sh->pulls && sh->n_pulls &&
+              sh->by_last && sh->needed && sh->probed && sh->mapped && aligned;
     if (ok) {
         plan_needed(sh);
         plan_first_pulls(sh, aligned); // before build_edges, which queues by urgency
@@ -1175,6 +1260,27 @@ static void stream_reached(pg_render *r, pg_frame t) {
     pthread_cond_broadcast(&r->sh.wake);
 }
 
+// The stream asks for chunks of this many frames at most from its callers, for the memory
+// estimate (pg_render_all keeps to it).
+enum {
+    STREAM_CHUNK = 65536
+};
+
+static pg_status check_mem_limit(pg_render *r, pg_diag *err) {
+    const pg_plan *p = r->sh.plan;
+    size_t need = needed_at_once(&r->sh, horizon_after(r, STREAM_CHUNK)); // chunk + lookahead
+    if (need <= p->mem_limit)
+        return PG_OK;
+    if (err) {
+        *err = (pg_diag){ .status = PG_ERR_LIMIT };
+        snprintf(err->message, sizeof err->message,
+                 "the buffers needed at once come to %.1f MiB, over the memory limit of %.1f "
+                 "MiB",
+                 (double)need / 1048576.0, (double)p->mem_limit / 1048576.0);
+    }
+    return PG_ERR_LIMIT;
+}
+
 // Starts a render: the pool begins initialising and materialising at once (most urgent
 // first); pg_render_next streams as soon as what it reads is ready. Errors of a node's
 // init or materialisation are reported by pg_render_next.
@@ -1196,6 +1302,11 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
     r->sh.t_start = now_sec();
     r->cursor = p->window.start;
     r->sh.stream_done = p->window.start;
+    r->sh.budget = p->mem_limit ? p->mem_limit : DEFAULT_BUDGET;
+    if (p->mem_limit && check_mem_limit(r, err) != PG_OK) {
+        pg_render_free(r);
+        return NULL;
+    }
     r->sh.horizon = horizon_after(r, p->window.start);
     pool_start(r);
     return r;
@@ -1340,10 +1451,10 @@ static int64_t render_until_silence(pg_render *r, float *out, int64_t n) {
 static bool finish(pg_render *r) {
     exec_shared *sh = &r->sh;
     pthread_mutex_lock(&sh->lock);
+    stream_advanced(sh, PG_FRAME_MAX); // frees what the stream read, before the last tasks
     sh->horizon = PG_FRAME_MAX;
     pthread_cond_broadcast(&sh->wake);
     help_until(&r->main, all_done, 0);
-    stream_advanced(sh, PG_FRAME_MAX);
     if (sh->prepare_sec == 0.0)
         sh->prepare_sec = now_sec() - sh->t_start;
     bool ok = !sh->failed;
@@ -1372,10 +1483,11 @@ pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err) {
     pg_render *r = pg_render_new(p, err);
     if (!r)
         return err ? err->status : PG_ERR_INTERNAL;
-    int64_t total = p->window.end - p->window.start;
-    int64_t got = pg_render_next(r, out, total);
-    if (got >= 0 && pg_render_next(r, out, 0) < 0)
-        got = -1; // an error in a materialisation nothing streamed
+    int64_t total = p->window.end - p->window.start, got = 0, k;
+    while ((k = pg_render_next(r, out + got * p->channels, STREAM_CHUNK)) > 0)
+        got += k;
+    if (k < 0)
+        got = -1;
     pg_status st = got < 0 ? r->sh.error.status : PG_OK;
     if (got < 0 && err)
         *err = r->sh.error;

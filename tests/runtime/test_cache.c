@@ -2,6 +2,8 @@
 // foreign entry is a miss, never data; keys change with the node, the span and the shape;
 // a render with a warm cache equals a cold one and a render without cache, bit for bit;
 // a changed parameter or file content is a miss.
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -176,6 +178,71 @@ static void test_side_effect(void) {
     pg_graph_free(g);
 }
 
+// Two combs in a chain over a cropped saw: both stateful, so both materialised and cached.
+static int comb_chain(pg_graph *g) {
+    pg_arg s[] = { t_num("frequency", 150.0) };
+    int saw = t_add(g, "BlitSawPE", s, 1);
+    pg_arg c[] = { t_node(NULL, saw), t_ext(NULL, 0, 6000) };
+    int note = t_add(g, "CropPE", c, 2);
+    pg_arg c1[] = { t_node(NULL, note), t_num("f0", 300.0) };
+    int comb1 = t_add(g, "CombPE", c1, 2);
+    pg_arg c2[] = { t_node(NULL, comb1), t_num("f0", 450.0) };
+    return t_add(g, "CombPE", c2, 2);
+}
+
+// Flips a byte near the end of every entry in folder d: every checksum fails.
+static void damage_all(const char *d) {
+    DIR *dp = opendir(d);
+    CHECK(dp != NULL);
+    for (struct dirent *e; dp && (e = readdir(dp));) {
+        if (!strstr(e->d_name, ".pgc"))
+            continue;
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", d, e->d_name);
+        FILE *f = fopen(path, "r+b");
+        if (!f)
+            continue;
+        fseek(f, -5, SEEK_END);
+        int ch = fgetc(f);
+        fseek(f, -5, SEEK_END);
+        fputc(ch ^ 0x10, f);
+        fclose(f);
+    }
+    if (dp)
+        closedir(dp);
+}
+
+// A node found in the cache needs none of its inputs: a warm render loads the last comb
+// only (the saw and the first comb are not rendered, nor loaded). When that entry turns out
+// damaged, what it reads is rendered after all, and the output is still the same.
+static void test_demand_and_revival(void) {
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/demand", dir);
+    pg_graph *g = t_graph(48000);
+    int root = comb_chain(g);
+    enum {
+        N = 6000
+    };
+    static float cold[N], warm[N], revived[N], again[N];
+    pg_render_stats s;
+    CHECK_STATUS(render(g, root, sub, cold, &s), PG_OK);
+    CHECK_EQ_I64(s.cache_misses, 3); // saw, comb, comb
+    CHECK_STATUS(render(g, root, sub, warm, &s), PG_OK);
+    CHECK_EQ_I64(s.cache_hits, 1);
+    CHECK_EQ_I64(s.cache_misses, 0);
+    CHECK_EQ_I64(s.materialised, 1);
+    damage_all(sub);
+    CHECK_STATUS(render(g, root, sub, revived, &s), PG_OK);
+    CHECK_EQ_I64(s.cache_hits, 0);
+    CHECK_EQ_I64(s.cache_misses, 1); // the last comb, rendered from its revived inputs
+    CHECK_STATUS(render(g, root, sub, again, &s), PG_OK);
+    CHECK_EQ_I64(s.cache_hits, 1); // the re-rendered entry replaced the damaged one
+    CHECK(memcmp(cold, warm, sizeof cold) == 0);
+    CHECK(memcmp(cold, revived, sizeof cold) == 0);
+    CHECK(memcmp(cold, again, sizeof cold) == 0);
+    pg_graph_free(g);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/pygmuc-test-cache-XXXXXX");
     if (!mkdtemp(dir)) {
@@ -187,6 +254,7 @@ int main(void) {
     test_keys();
     test_render_warm();
     test_side_effect();
+    test_demand_and_revival();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
