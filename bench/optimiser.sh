@@ -33,6 +33,7 @@ measure() {
     SEC=$(echo $times | tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
     RSS=$(field peak_rss_mib)
     AUDIO=$(field audio_sec)
+    ENC=$(field encode_sec)
 }
 
 row() { # name seconds audio rss baseline_seconds baseline_name target
@@ -57,6 +58,7 @@ row "saw64 -> float WAV" "$SEC" "$AUDIO" "$RSS" "$base" "hand-written C" ">= 900
 base=$(baseline "$tmp/b.flac")
 measure "$here/bench/pieces/saw64.pg" "$tmp/s.flac" --no-cache
 row "saw64 -> FLAC 24" "$SEC" "$AUDIO" "$RSS" "$base" "hand-written C" ">= 330x realtime"
+awk -v e="$ENC" -v a="$AUDIO" 'BEGIN { printf "  (libsndfile'"'"'s FLAC encoder alone, on its thread: %.4f s, a cap of %.0fx)\n", e, a / e }'
 
 echo "== 2. piece_RD03 port (crops, combs, time shifts of one loop)"
 measure "$here/pieces/ported/piece_RD03.pg" "$tmp/rd.wav" --no-cache -O0

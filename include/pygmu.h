@@ -255,6 +255,7 @@ typedef struct pg_render_stats {
     double stream_sec;  // wall time spent in pg_render_next
     int threads;
     size_t peak_mat_bytes; // the most memory materialised buffers held at once
+    double encode_sec;     // pg_render_to_file: the encoder thread's time in libsndfile
 } pg_render_stats;
 PG_API void pg_render_get_stats(const pg_render *r, pg_render_stats *s);
 // Seconds spent in each plan node's own kernel so far (its inputs' time excluded), when the

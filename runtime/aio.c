@@ -138,10 +138,17 @@ typedef struct encoder {
     int64_t frames[N_SLOTS];
     int head, tail, count; // slots [head, head + count) are full, in order
     bool finished;         // the renderer is done: drain and stop
+    double busy_sec;       // time spent encoding and writing (the encoder thread's)
     bool failed;
     pthread_mutex_t lock;
     pthread_cond_t changed;
 } encoder;
+
+static double now_sec(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static void *encoder_main(void *arg) {
     encoder *e = arg;
@@ -153,7 +160,9 @@ static void *encoder_main(void *arg) {
             break;
         int slot = e->head;
         pthread_mutex_unlock(&e->lock);
+        double t0 = now_sec();
         bool ok = sf_writef_float(e->sf, e->buf[slot], e->frames[slot]) == e->frames[slot];
+        e->busy_sec += now_sec() - t0;
         pthread_mutex_lock(&e->lock);
         e->failed = e->failed || !ok;
         e->head = (e->head + 1) % N_SLOTS;
@@ -256,8 +265,10 @@ static pg_status write_all(const pg_plan *p, SNDFILE *sf, bool pcm, const pg_wri
         free(e.buf[i]);
     pthread_mutex_destroy(&e.lock);
     pthread_cond_destroy(&e.changed);
-    if (o && o->stats)
+    if (o && o->stats) {
         pg_render_get_stats(r, o->stats);
+        o->stats->encode_sec = e.busy_sec;
+    }
     if (o && o->node_sec)
         pg_render_node_seconds(r, o->node_sec);
     pg_render_free(r);
