@@ -1,0 +1,246 @@
+// demand.c: what the render will pull, and when, worked out from the plan before it starts.
+// For every node: whether anything needs it at all (a node found in the cache needs none of
+// its inputs), the first and last output frames at which the stream may pull it, its
+// urgency (when the first task or stream run that pulls it needs it), and which tasks pull
+// which buffers; and from those, the memory the buffers needed at once take. All of it is a
+// pure function of the plan (and of what the cache holds), never of timing.
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec_int.h"
+
+// ---- when streaming first pulls each node ------------------------------------------------
+
+// first[i]: a lower bound on the output frame at which streaming first pulls node i
+// (PG_FRAME_MAX: only materialisations pull it). A node is pulled only while a consumer is
+// pulled, and only over frames inside its extent; while every consumer on the way from the
+// root reads its inputs at the frames it makes (need == NULL), node and output frames are the
+// same, so a node's extent start (less a block: blocks are whole) bounds it as well.
+// urgent[i] is when i is first needed at all: its own first, or when a task that pulls it
+// runs (the urgency of a materialised node, through its non-materialised inputs). last[i]
+// is the matching upper bound: streaming pulls i at no output frame from last[i] on.
+static void plan_first_pulls(exec_shared *sh, bool *aligned) {
+    const pg_plan *p = sh->plan;
+    for (int i = 0; i < p->n_nodes; i++) {
+        sh->first[i] = sh->urgent[i] = PG_FRAME_MAX;
+        sh->last[i] = PG_FRAME_MIN;
+    }
+    sh->first[p->root] = p->window.start;
+    sh->last[p->root] = p->window.end;
+    aligned[p->root] = true;
+    for (int x = p->n_nodes - 1; x >= 0; x--) { // consumers before their inputs
+        const plan_node *pn = &p->nodes[x];
+        pg_frame by_task = sh->urgent[x]; // so far: when tasks pull it
+        sh->urgent[x] = frame_min(by_task, sh->first[x]);
+        pg_frame pulled = exec_is_task_puller(pn) ? sh->urgent[x] : by_task;
+        bool same = pn->pn.kind->need == NULL && aligned[x];
+        for (int s = 0; s < pn->pn.n_inputs; s++) {
+            int i = pn->inputs[s];
+            sh->urgent[i] = frame_min(sh->urgent[i], pulled);
+            if (pn->materialise || sh->first[x] == PG_FRAME_MAX)
+                continue; // pulled by x's materialisation, which waits for i's task
+            pg_extent e = p->nodes[i].pn.out.extent;
+            pg_frame f = sh->first[x], l = sh->last[x];
+            if (same && e.start != PG_FRAME_MIN)
+                f = frame_max(f, e.start - (p->block_frames - 1));
+            if (same && e.end != PG_FRAME_MAX)
+                l = frame_min(l, e.end + (p->block_frames - 1));
+            bool was_pulled = sh->first[i] != PG_FRAME_MAX;
+            aligned[i] = same && (aligned[i] || !was_pulled);
+            sh->first[i] = frame_min(sh->first[i], f);
+            sh->last[i] = frame_max(sh->last[i], l);
+        }
+    }
+}
+
+// Sorts ids by key[id] (a stable merge sort).
+static void sort_by(const pg_frame *key, int *ids, int *tmp, int n) {
+    if (n < 2)
+        return;
+    int h = n / 2;
+    sort_by(key, ids, tmp, h);
+    sort_by(key, ids + h, tmp, n - h);
+    int i = 0, j = h, k = 0;
+    while (i < h || j < n)
+        tmp[k++] = j >= n || (i < h && key[ids[i]] <= key[ids[j]]) ? ids[i++] : ids[j++];
+    memcpy(ids, tmp, sizeof(int) * (size_t)n);
+}
+
+// The nodes streaming pulls, in the order it first pulls them.
+static int plan_streamed(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    int *tmp = malloc(sizeof(int) * (size_t)(p->n_nodes + 1));
+    if (!tmp)
+        return -1;
+    sh->n_streamed = 0;
+    for (int i = 0; i < p->n_nodes; i++)
+        if (sh->first[i] != PG_FRAME_MAX)
+            sh->streamed[sh->n_streamed++] = i;
+    for (int i = 0; i < p->n_nodes; i++)
+        if (sh->needed[i] && exec_early_init(&p->nodes[i]))
+            sh->early[sh->n_early++] = i;
+    sort_by(sh->first, sh->streamed, tmp, sh->n_streamed);
+    free(tmp);
+    return 0;
+}
+
+enum {
+    MAX_PULL_VISITS = 1 << 22 // past this, the graph is too tangled to track: never free early
+};
+
+// Collects into pulls the materialised nodes reachable from node x's inputs through nodes
+// that are not materialised (what x's task may pull). Returns the visits made, or -1.
+static int64_t collect_pulls(exec_shared *sh, int x, int *stamp, int *stack, int *pulls) {
+    const pg_plan *p = sh->plan;
+    int top = 0, n = 0;
+    int64_t visits = 0;
+    stack[top++] = x;
+    while (top > 0) {
+        const plan_node *pn = &p->nodes[stack[--top]];
+        for (int s = 0; s < pn->pn.n_inputs; s++, visits++) {
+            int i = pn->inputs[s];
+            if (stamp[i] == x + 1)
+                continue;
+            stamp[i] = x + 1;
+            if (p->nodes[i].materialise)
+                pulls[n++] = i;
+            else
+                stack[top++] = i;
+        }
+    }
+    sh->n_pulls[x] = n;
+    return visits;
+}
+
+// pulls[x] for every node whose task may pull (see is_task_puller), and pullers_left.
+static int plan_pulls(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    size_t n = (size_t)p->n_nodes + 1;
+    int *stamp = calloc(n, sizeof(int)), *stack = malloc(n * sizeof(int));
+    int *tmp = malloc(n * sizeof(int));
+    int64_t visits = 0;
+    int rc = stamp && stack && tmp ? 0 : -1;
+    for (int x = 0; rc == 0 && x < p->n_nodes && visits < MAX_PULL_VISITS; x++) {
+        if (!exec_is_task_puller(&p->nodes[x]))
+            continue;
+        visits += collect_pulls(sh, x, stamp, stack, tmp);
+        sh->pulls[x] = malloc(sizeof(int) * (size_t)(sh->n_pulls[x] + 1));
+        if (!sh->pulls[x])
+            rc = -1;
+        for (int k = 0; rc == 0 && k < sh->n_pulls[x]; k++)
+            sh->pullers_left[(sh->pulls[x][k] = tmp[k])]++;
+    }
+    for (int i = 0; visits >= MAX_PULL_VISITS && i < p->n_nodes; i++)
+        sh->pullers_left[i] = INT32_MAX / 2; // too tangled: kept to the end
+    free(stamp);
+    free(stack);
+    free(tmp);
+    return rc;
+}
+
+// The materialised nodes, by the output frame from which streaming no longer pulls them.
+static int plan_by_last(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    int *tmp = malloc(sizeof(int) * (size_t)(p->n_nodes + 1));
+    if (!tmp)
+        return -1;
+    for (int i = 0; i < p->n_nodes; i++)
+        if (p->nodes[i].materialise)
+            sh->by_last[sh->n_by_last++] = i;
+    sort_by(sh->last, sh->by_last, tmp, sh->n_by_last);
+    free(tmp);
+    return 0;
+}
+
+// ---- memory needed at once ---------------------------------------------------------------
+
+// The buffer node id's task makes (0 when it makes none).
+size_t exec_task_bytes(const exec_shared *sh, int id) {
+    const plan_node *pn = &sh->plan->nodes[id];
+    if (!pn->materialise || !sh->needed[id] || pg_extent_is_empty(pn->mat))
+        return 0;
+    return sizeof(float) * (size_t)(pn->mat.end - pn->mat.start) * (size_t)pn->pn.out.channels;
+}
+
+typedef struct mem_event {
+    pg_frame t;
+    int64_t bytes; // + made, - freed
+} mem_event;
+
+static int by_time(const void *a, const void *b) {
+    const mem_event *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return (x->bytes > y->bytes) - (x->bytes < y->bytes); // frees first at a tie
+}
+
+// release[i]: the output frame from which node i is pulled no more: past its last stream
+// pull, and past the release of every task that pulls it.
+static void plan_release(const exec_shared *sh, pg_frame *release) {
+    const pg_plan *p = sh->plan;
+    for (int i = 0; i < p->n_nodes; i++)
+        release[i] = sh->last[i];
+    for (int x = p->n_nodes - 1; x >= 0; x--) // pullers before what they pull
+        for (int k = 0; sh->pulls[x] && k < sh->n_pulls[x]; k++)
+            release[sh->pulls[x][k]] = frame_max(release[sh->pulls[x][k]], release[x]);
+}
+
+// The most the buffers the stream needs at once take: a buffer lives from when its task is
+// needed (its urgency, less the lookahead) until its release. A pure function of the plan,
+// so a render over the memory limit fails at its start, on every run alike.
+size_t exec_needed_at_once(const exec_shared *sh, pg_frame ahead) {
+    const pg_plan *p = sh->plan;
+    pg_frame *release = malloc(sizeof(pg_frame) * (size_t)(p->n_nodes + 1));
+    mem_event *ev = malloc(sizeof *ev * (size_t)(2 * p->n_nodes + 1));
+    size_t peak = 0;
+    int n = 0;
+    if (release && ev) {
+        plan_release(sh, release);
+        for (int i = 0; i < p->n_nodes; i++) {
+            int64_t b = (int64_t)exec_task_bytes(sh, i);
+            if (b == 0)
+                continue;
+            pg_frame from = sh->urgent[i] == PG_FRAME_MAX ? PG_FRAME_MAX - 1 : sh->urgent[i];
+            ev[n++] = (mem_event){ from > PG_FRAME_MIN + ahead ? from - ahead : from, b };
+            ev[n++] = (mem_event){ frame_max(release[i], from), -b };
+        }
+        qsort(ev, (size_t)n, sizeof *ev, by_time);
+    }
+    int64_t live = 0;
+    for (int k = 0; k < n; k++) {
+        live += ev[k].bytes;
+        peak = (size_t)live > peak ? (size_t)live : peak;
+    }
+    free(release);
+    free(ev);
+    return peak;
+}
+
+// needed[i]: whether node i is pulled at all: by streaming, or by the task of a needed node
+// that is not found in the cache (probed[i]: it is, so it needs none of its inputs).
+static void plan_needed(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    sh->needed[p->root] = true;
+    for (int x = p->n_nodes - 1; x >= 0; x--) {
+        const plan_node *pn = &p->nodes[x];
+        if (!sh->needed[x])
+            continue;
+        if (pn->materialise && pn->cacheable && sh->cache && !pg_extent_is_empty(pn->mat)) {
+            int ch = pn->pn.out.channels;
+            uint64_t key = cache_key(pn->hash, pn->mat, ch, pn->pn.out.frame_rate);
+            sh->probed[x] = cache_has(sh->cache, key, ch, pn->mat.end - pn->mat.start);
+        }
+        for (int s = 0; !sh->probed[x] && s < pn->pn.n_inputs; s++)
+            sh->needed[pn->inputs[s]] = true;
+    }
+}
+
+int exec_plan_demand(exec_shared *sh) {
+    bool *aligned = calloc((size_t)sh->plan->n_nodes + 1, sizeof *aligned);
+    if (!aligned)
+        return -1;
+    plan_needed(sh);
+    plan_first_pulls(sh, aligned);
+    free(aligned);
+    return plan_streamed(sh) < 0 || plan_pulls(sh) < 0 || plan_by_last(sh) < 0 ? -1 : 0;
+}

@@ -1,0 +1,140 @@
+// exec_int.h: the executor's internals, shared by its three files: exec.c (scratch memory,
+// pulling, fused trees, materialising, revivals), demand.c (what the stream and each task
+// pull, from when to when, and the memory that takes) and sched.c (the task graph, the pool,
+// freeing, the render API). Nothing else includes it.
+#ifndef PG_RUNTIME_EXEC_INT_H
+#define PG_RUNTIME_EXEC_INT_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "exec.h"
+#include "fuse.h"
+#include "plan.h"
+
+enum {
+    SCRATCH_CHUNK = 4 << 20,
+    SCRATCH_ALIGN = 64
+};
+
+typedef struct scratch_chunk {
+    struct scratch_chunk *next;
+    size_t size, used;
+    _Alignas(64) unsigned char data[];
+} scratch_chunk;
+
+typedef struct scratch_mark {
+    scratch_chunk *chunk;
+    size_t used;
+} scratch_mark;
+
+typedef struct block_run block_run;
+
+typedef struct exec_shared {
+    const pg_plan *plan;
+    pe_inst *inst;         // one per plan node; cx is set per call to the calling worker
+    float **mat;           // materialised buffers (NULL when not materialised / not yet)
+    cache_mapping *mapped; // per node: its buffer is a cache entry mapped read-only
+    fuse_index **index;    // interval indexes of fused nodes with many inputs
+    bool *initialised;
+    // Scheduling (-j N): a pool of threads runs every node's init, then node tasks (a
+    // materialisation, or nothing) once their inputs' tasks are done, most urgent first, and
+    // stream runs as soon as every buffer they may read is ready: so the output streams
+    // while later notes are still being materialised.
+    pg_frame *first;  // per node: the earliest output frame at which streaming may pull it
+    pg_frame *urgent; // per node: when its task is needed (also through its consumers' tasks)
+    int *pending;     // per node: its own init and its inputs' tasks not done yet
+    int **consumers;  // consumers[i]: nodes with an input slot reading i (one per slot)
+    int *n_consumers;
+    int *heap, n_heap;                   // ready node tasks, the most urgent on top
+    int *early, n_early, next_init;      // nodes initialised before their inputs are ready
+    int done;                            // node tasks done
+    int *streamed, n_streamed, frontier; // the nodes streaming pulls, by first; frontier:
+    bool *ready;                         // the first of them not ready to be pulled
+    // Freeing: a materialised buffer is freed once the stream has passed the last frame it
+    // may pull it at and every task that may pull it is done. Node tasks run only up to a
+    // horizon a little ahead of the stream, so that buffers are freed as fast as they are
+    // made and memory follows what sounds at once, not the whole piece.
+    pg_frame *last;    // per node: the output frame after which streaming pulls it no more
+    int *pullers_left; // per materialised node: the tasks that may still pull it
+    int **pulls;       // per node task: the materialised nodes it may pull
+    int *n_pulls;
+    int *by_last, n_by_last, free_front; // streamed materialised nodes, by last
+    pg_frame stream_done, horizon;       // output frames done; tasks needed before horizon run
+    size_t live_bytes, peak_bytes;       // materialised buffers alive now, at most
+    size_t reserved, budget;             // buffers of tasks running; what later tasks may fill
+    // Demand: with a warm cache, a materialised node found in it needs none of its inputs;
+    // the nodes nothing needs are neither initialised nor rendered. If an entry turns out
+    // damaged when loaded, its inputs are revived (rendered on the spot) after all.
+    bool *needed;
+    bool *probed;                // found in the cache when the render started
+    pthread_mutex_t revive_lock; // one revival at a time (the rare path)
+    block_run *runs;             // the stream runs of the current pg_render_next call
+    int n_runs, runs_taken, runs_left;
+    atomic_bool shutdown; // pg_render_free: the pool stops
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    atomic_bool failed; // read without the lock by long tasks, to stop early
+    pg_diag error;
+    cache *cache;                                 // NULL when disabled
+    int n_materialised, cache_hits, cache_misses; // under lock
+    double t_start, prepare_sec, stream_sec;
+    int threads;
+} exec_shared;
+
+struct exec_ctx { // one per thread
+    exec_shared *sh;
+    scratch_chunk *head, *cur; // the scratch stack's chunks; cur is the one in use
+    double *cost;              // seconds spent in each node's own kernel (not its inputs')
+    double child_sec;          // time of the kernels the running kernel pulled, so far
+};
+
+enum {
+    MAX_THREADS = 64
+};
+
+struct pg_render {
+    exec_shared sh;
+    exec_ctx main;              // the calling thread's worker
+    exec_ctx pool[MAX_THREADS]; // the pool's workers
+    pthread_t threads[MAX_THREADS];
+    int n_pool;
+    pg_frame cursor;
+    bool stopped; // until_silence found its silent block
+};
+
+static inline pg_frame frame_min(pg_frame a, pg_frame b) {
+    return a < b ? a : b;
+}
+
+static inline pg_frame frame_max(pg_frame a, pg_frame b) {
+    return a > b ? a : b;
+}
+
+// ---- exec.c ----
+double exec_now_sec(void);
+// Records the first error of the render (any thread) and returns st.
+pg_status exec_fail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+pg_status exec_init_node(exec_ctx *cx, int id);
+pg_status exec_node_task(exec_ctx *cx, int id);
+bool exec_early_init(const plan_node *pn);
+bool exec_is_task_puller(const plan_node *pn);
+double *exec_node_costs(const pg_plan *p);
+void exec_release_buffer(exec_shared *sh, int id);
+void exec_free_mat(exec_shared *sh, int id);
+void exec_scratch_free(exec_ctx *cx);
+int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
+
+// ---- demand.c ----
+// Fills needed, probed, first, urgent, last, streamed, pulls, pullers_left and by_last from
+// the plan (and the cache's contents); -1 when out of memory.
+int exec_plan_demand(exec_shared *sh);
+size_t exec_task_bytes(const exec_shared *sh, int id);
+size_t exec_needed_at_once(const exec_shared *sh, pg_frame ahead);
+
+#endif // PG_RUNTIME_EXEC_INT_H

@@ -1,0 +1,587 @@
+// sched.c: the executor's scheduling and its public API (pg_render_*). One pool of -j N
+// threads (the calling thread among them) takes three kinds of task from one queue: node
+// inits, node tasks (materialisations) once their inputs' are done, most urgent first, and
+// stream runs (whole blocks of the output) as soon as every node they may pull is ready, so
+// the output streams while later notes are still being materialised. A buffer is freed once
+// the stream has passed it and every task that pulls it is done. Each task's output is a
+// pure function of the plan, so results never depend on N or on the order tasks finish in.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec_int.h"
+
+enum {
+    LOOKAHEAD_BLOCKS = 8 // node tasks run up to this far ahead of the stream, at least
+};
+
+static const double LOOKAHEAD_SEC = 2.0; // ... and at least this far
+
+// Without --mem-limit, node tasks needed later than the lookahead run while the buffers
+// alive stay under this: enough to keep every thread busy, little enough for any machine.
+#define DEFAULT_BUDGET ((size_t)512 << 20)
+
+// Under the lock: frees materialised node id's buffer if nothing will pull it again.
+static void try_free(exec_shared *sh, int id) {
+    if (sh->mat[id] && sh->pullers_left[id] == 0 && sh->last[id] <= sh->stream_done)
+        exec_free_mat(sh, id);
+}
+
+// Under the lock: the output before frame t is rendered.
+static void stream_advanced(exec_shared *sh, pg_frame t) {
+    sh->stream_done = t;
+    for (; sh->free_front < sh->n_by_last; sh->free_front++) {
+        int id = sh->by_last[sh->free_front];
+        if (sh->last[id] > t)
+            break;
+        try_free(sh, id);
+    }
+}
+
+// Streaming [t0, t1) may start once every node it may pull is ready: initialised, and
+// materialised if the plan says so.
+static bool stream_ready(const exec_shared *sh, pg_frame t1) {
+    return sh->frontier == sh->n_streamed || sh->first[sh->streamed[sh->frontier]] >= t1;
+}
+
+// Under the lock: node id can be pulled by streaming.
+static void node_ready(exec_shared *sh, int id) {
+    sh->ready[id] = true;
+    while (sh->frontier < sh->n_streamed && sh->ready[sh->streamed[sh->frontier]])
+        sh->frontier++;
+}
+
+// ---- the task graph ----------------------------------------------------------------------
+
+static void heap_push(exec_shared *sh, int id);
+
+static int build_edges(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    for (int i = 0; i < p->n_nodes; i++)
+        for (int s = 0; s < p->nodes[i].pn.n_inputs; s++)
+            sh->n_consumers[p->nodes[i].inputs[s]]++;
+    for (int i = 0; i < p->n_nodes; i++) {
+        sh->consumers[i] = malloc(sizeof(int) * (size_t)(sh->n_consumers[i] + 1));
+        if (!sh->consumers[i])
+            return -1;
+        sh->n_consumers[i] = 0;
+    }
+    for (int i = 0; i < p->n_nodes; i++) {
+        sh->pending[i] = p->nodes[i].pn.n_inputs + (sh->needed[i] && exec_early_init(&p->nodes[i]));
+        for (int s = 0; s < p->nodes[i].pn.n_inputs; s++) {
+            int in = p->nodes[i].inputs[s];
+            sh->consumers[in][sh->n_consumers[in]++] = i;
+        }
+        if (sh->pending[i] == 0) // nothing to wait for: an unneeded generator
+            heap_push(sh, i);
+    }
+    return 0;
+}
+
+// The ready node tasks form a binary heap on (urgent, id): the order is a pure function of
+// the plan, though results never depend on it.
+static bool heap_less(const exec_shared *sh, int a, int b) {
+    return sh->urgent[a] != sh->urgent[b] ? sh->urgent[a] < sh->urgent[b] : a < b;
+}
+
+static void heap_push(exec_shared *sh, int id) {
+    int k = sh->n_heap++;
+    while (k > 0 && heap_less(sh, id, sh->heap[(k - 1) / 2])) {
+        sh->heap[k] = sh->heap[(k - 1) / 2];
+        k = (k - 1) / 2;
+    }
+    sh->heap[k] = id;
+}
+
+static int heap_pop(exec_shared *sh) {
+    int top = sh->heap[0], last = sh->heap[--sh->n_heap], k = 0;
+    for (;;) {
+        int c = 2 * k + 1;
+        if (c >= sh->n_heap)
+            break;
+        if (c + 1 < sh->n_heap && heap_less(sh, sh->heap[c + 1], sh->heap[c]))
+            c++;
+        if (!heap_less(sh, sh->heap[c], last))
+            break;
+        sh->heap[k] = sh->heap[c];
+        k = c;
+    }
+    if (sh->n_heap > 0)
+        sh->heap[k] = last;
+    return top;
+}
+
+static void dependency_done(exec_shared *sh, int id) {
+    if (--sh->pending[id] == 0)
+        heap_push(sh, id);
+}
+
+// Under the lock: node id's task is done; its consumers may become ready, and what it
+// pulled may be freed.
+static void node_done(exec_shared *sh, int id) {
+    sh->done++;
+    for (int k = 0; sh->needed[id] && sh->pulls[id] && k < sh->n_pulls[id]; k++) {
+        sh->pullers_left[sh->pulls[id][k]]--;
+        try_free(sh, sh->pulls[id][k]);
+    }
+    try_free(sh, id);
+    for (int k = 0; k < sh->n_consumers[id]; k++)
+        dependency_done(sh, sh->consumers[id][k]);
+    if (sh->plan->nodes[id].materialise || !exec_early_init(&sh->plan->nodes[id]))
+        node_ready(sh, id);
+}
+
+// Under the lock: node id's early init is done.
+static void init_done(exec_shared *sh, int id) {
+    dependency_done(sh, id);
+    if (!sh->plan->nodes[id].materialise)
+        node_ready(sh, id);
+}
+
+// ---- the pool ----------------------------------------------------------------------------
+
+// A run of whole blocks of the output, the same blocks a sequential render makes: so the
+// output never depends on how a call was split into runs.
+struct block_run {
+    pg_frame t0, end;
+    float *out;
+    bool failed;
+};
+
+typedef enum task_kind {
+    TASK_NONE,
+    TASK_INIT,
+    TASK_NODE,
+    TASK_RUN
+} task_kind;
+
+typedef struct task {
+    task_kind kind;
+    int index; // node id or run index
+} task;
+
+// Under the lock: a task the stream needs soon always starts (the render checked at its
+// start that those fit the memory limit); one needed later starts while the buffers alive
+// and in the making leave room in the budget, keeping the threads busy.
+static bool may_start(const exec_shared *sh, int id) {
+    if (sh->urgent[id] < sh->horizon)
+        return true;
+    return sh->live_bytes + sh->reserved + exec_task_bytes(sh, id) <= sh->budget;
+}
+
+// Under the lock: the next task, streaming first (it is what the caller waits for), then
+// inits, then the most urgent ready node.
+static task pick_task(exec_shared *sh) {
+    if (sh->failed || sh->shutdown)
+        return (task){ TASK_NONE, 0 };
+    if (sh->runs_taken < sh->n_runs && stream_ready(sh, sh->runs[sh->runs_taken].end))
+        return (task){ TASK_RUN, sh->runs_taken++ };
+    if (sh->next_init < sh->n_early)
+        return (task){ TASK_INIT, sh->early[sh->next_init++] };
+    if (sh->n_heap > 0 && may_start(sh, sh->heap[0])) {
+        sh->reserved += exec_task_bytes(sh, sh->heap[0]);
+        return (task){ TASK_NODE, heap_pop(sh) };
+    }
+    return (task){ TASK_NONE, 0 };
+}
+
+static void run_stream(exec_ctx *cx, block_run *run) {
+    const pg_plan *p = cx->sh->plan;
+    for (pg_frame t = run->t0; t < run->end && !run->failed; t += p->block_frames) {
+        int64_t n = run->end - t < p->block_frames ? run->end - t : p->block_frames;
+        run->failed = exec_render_block(cx, t, n, run->out + (t - run->t0) * p->channels) < 0;
+    }
+}
+
+// Runs t (outside the lock) and records it done (under the lock, which the caller holds).
+static void run_task(exec_ctx *cx, task t) {
+    exec_shared *sh = cx->sh;
+    pthread_mutex_unlock(&sh->lock);
+    pg_status st = PG_OK;
+    if (t.kind == TASK_INIT)
+        st = exec_init_node(cx, t.index);
+    else if (t.kind == TASK_NODE)
+        st = exec_node_task(cx, t.index);
+    else
+        run_stream(cx, &sh->runs[t.index]);
+    pthread_mutex_lock(&sh->lock);
+    if (t.kind == TASK_INIT && st == PG_OK) {
+        init_done(sh, t.index);
+    } else if (t.kind == TASK_NODE) {
+        sh->reserved -= exec_task_bytes(sh, t.index);
+        if (st == PG_OK)
+            node_done(sh, t.index);
+    } else if (t.kind == TASK_RUN) {
+        sh->runs_left--;
+    }
+    pthread_cond_broadcast(&sh->wake);
+}
+
+static void *pool_main(void *arg) {
+    exec_ctx *cx = arg;
+    exec_shared *sh = cx->sh;
+    pthread_mutex_lock(&sh->lock);
+    while (!sh->shutdown) {
+        task t = pick_task(sh);
+        if (t.kind == TASK_NONE)
+            pthread_cond_wait(&sh->wake, &sh->lock);
+        else
+            run_task(cx, t);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return NULL;
+}
+
+// Under the lock: the calling thread works on tasks (or waits) until done(sh) holds or the
+// render failed; it then still waits for stream runs in flight, which write the caller's
+// buffer.
+static void help_until(exec_ctx *cx, bool (*done)(const exec_shared *, pg_frame), pg_frame arg) {
+    exec_shared *sh = cx->sh;
+    while (!(sh->failed ? sh->runs_taken - (sh->n_runs - sh->runs_left) == 0 : done(sh, arg))) {
+        task t = pick_task(sh);
+        if (t.kind == TASK_NONE)
+            pthread_cond_wait(&sh->wake, &sh->lock);
+        else
+            run_task(cx, t);
+    }
+}
+
+static bool runs_finished(const exec_shared *sh, pg_frame unused) {
+    (void)unused;
+    return sh->runs_left == 0;
+}
+
+static bool all_done(const exec_shared *sh, pg_frame unused) {
+    (void)unused;
+    return sh->done == sh->plan->n_nodes;
+}
+
+static int thread_count(const pg_plan *p) {
+    long n = p->threads > 0 ? p->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+}
+
+// Starts the pool: the calling thread is one of the -j N workers, N - 1 more run here.
+static void pool_start(pg_render *r) {
+    r->sh.threads = thread_count(r->sh.plan);
+    for (int k = 0; k < r->sh.threads - 1; k++) {
+        r->pool[k] = (exec_ctx){ .sh = &r->sh };
+        r->pool[k].cost = exec_node_costs(r->sh.plan);
+        if (pthread_create(&r->threads[k], NULL, pool_main, &r->pool[k]) != 0) {
+            free(r->pool[k].cost);
+            break;
+        }
+        r->n_pool = k + 1;
+    }
+}
+
+static void pool_stop(pg_render *r) {
+    pthread_mutex_lock(&r->sh.lock);
+    r->sh.shutdown = true;
+    pthread_cond_broadcast(&r->sh.wake);
+    pthread_mutex_unlock(&r->sh.lock);
+    for (int k = 0; k < r->n_pool; k++)
+        pthread_join(r->threads[k], NULL);
+}
+
+static void shared_fini(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    for (int i = 0; p && i < p->n_nodes; i++) {
+        if (sh->initialised && sh->initialised[i] && p->nodes[i].pn.kind->fini)
+            p->nodes[i].pn.kind->fini(&sh->inst[i]);
+        if (sh->inst)
+            free(sh->inst[i].state);
+        if (sh->mat && sh->mapped)
+            exec_release_buffer(sh, i);
+        if (sh->consumers)
+            free(sh->consumers[i]);
+        if (sh->pulls)
+            free(sh->pulls[i]);
+        if (sh->index)
+            fuse_index_free(sh->index[i]);
+    }
+    void *arrays[] = { sh->inst,     sh->mat,     sh->index,     sh->initialised, sh->first,
+                       sh->urgent,   sh->pending, sh->consumers, sh->n_consumers, sh->heap,
+                       sh->streamed, sh->ready,   sh->early,     sh->last,        sh->pullers_left,
+                       sh->n_pulls,  sh->by_last, sh->needed,    sh->probed,      sh->mapped };
+    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
+        free(arrays[k]);
+    free(sh->pulls);
+    cache_close(sh->cache);
+    pthread_mutex_destroy(&sh->lock);
+    pthread_mutex_destroy(&sh->revive_lock);
+    pthread_cond_destroy(&sh->wake);
+}
+
+// Every per-node array, zeroed; false when out of memory.
+static bool alloc_arrays(exec_shared *sh, size_t n) {
+    sh->inst = calloc(n, sizeof *sh->inst);
+    sh->mat = calloc(n, sizeof *sh->mat);
+    sh->mapped = calloc(n, sizeof *sh->mapped);
+    sh->initialised = calloc(n, sizeof *sh->initialised);
+    sh->index = calloc(n, sizeof *sh->index);
+    sh->first = calloc(n, sizeof *sh->first);
+    sh->urgent = calloc(n, sizeof *sh->urgent);
+    sh->last = calloc(n, sizeof *sh->last);
+    sh->pending = calloc(n, sizeof *sh->pending);
+    sh->consumers = calloc(n, sizeof *sh->consumers);
+    sh->n_consumers = calloc(n, sizeof *sh->n_consumers);
+    sh->heap = calloc(n, sizeof *sh->heap);
+    sh->early = calloc(n, sizeof *sh->early);
+    sh->streamed = calloc(n, sizeof *sh->streamed);
+    sh->ready = calloc(n, sizeof *sh->ready);
+    sh->pullers_left = calloc(n, sizeof *sh->pullers_left);
+    sh->pulls = calloc(n, sizeof *sh->pulls);
+    sh->n_pulls = calloc(n, sizeof *sh->n_pulls);
+    sh->by_last = calloc(n, sizeof *sh->by_last);
+    sh->needed = calloc(n, sizeof *sh->needed);
+    sh->probed = calloc(n, sizeof *sh->probed);
+    return sh->inst && sh->mat && sh->mapped && sh->initialised && sh->index && sh->first &&
+           sh->urgent && sh->last && sh->pending && sh->consumers && sh->n_consumers && sh->heap &&
+           sh->early && sh->streamed && sh->ready && sh->pullers_left && sh->pulls && sh->n_pulls &&
+           sh->by_last && sh->needed && sh->probed;
+}
+
+static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
+    memset(sh, 0, sizeof *sh);
+    sh->plan = p;
+    pthread_mutex_init(&sh->lock, NULL);
+    pthread_mutex_init(&sh->revive_lock, NULL);
+    pthread_cond_init(&sh->wake, NULL);
+    for (int i = 0; i < p->n_nodes && !sh->cache; i++)
+        if (p->nodes[i].cacheable)
+            sh->cache = cache_open(p->cache_dir, 0);
+    // the demand first: the task graph queues by urgency
+    if (!alloc_arrays(sh, (size_t)(p->n_nodes ? p->n_nodes : 1)) || exec_plan_demand(sh) < 0 ||
+        build_edges(sh) < 0)
+        return exec_fail(sh, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
+    return PG_OK;
+}
+
+// ---- the public render API ---------------------------------------------------------------
+
+// The horizon of node tasks once the stream has reached t.
+static pg_frame horizon_after(const pg_render *r, pg_frame t) {
+    const pg_plan *p = r->sh.plan;
+    pg_frame ahead = (pg_frame)(LOOKAHEAD_SEC * p->frame_rate);
+    ahead = frame_max(ahead, (pg_frame)LOOKAHEAD_BLOCKS * p->block_frames);
+    return t > PG_FRAME_MAX - ahead ? PG_FRAME_MAX : t + ahead;
+}
+
+// Under the lock: the stream has rendered everything before t.
+static void stream_reached(pg_render *r, pg_frame t) {
+    stream_advanced(&r->sh, t);
+    r->sh.horizon = frame_max(r->sh.horizon, horizon_after(r, t));
+    pthread_cond_broadcast(&r->sh.wake);
+}
+
+// The stream asks for chunks of this many frames at most from its callers, for the memory
+// estimate (pg_render_all keeps to it).
+enum {
+    STREAM_CHUNK = 65536
+};
+
+static pg_status check_mem_limit(pg_render *r, pg_diag *err) {
+    const pg_plan *p = r->sh.plan;
+    size_t need = exec_needed_at_once(&r->sh, horizon_after(r, STREAM_CHUNK)); // chunk + lookahead
+    if (need <= p->mem_limit)
+        return PG_OK;
+    if (err) {
+        *err = (pg_diag){ .status = PG_ERR_LIMIT };
+        snprintf(err->message, sizeof err->message,
+                 "the buffers needed at once come to %.1f MiB, over the memory limit of %.1f "
+                 "MiB",
+                 (double)need / 1048576.0, (double)p->mem_limit / 1048576.0);
+    }
+    return PG_ERR_LIMIT;
+}
+
+// Starts a render: the pool begins initialising and materialising at once (most urgent
+// first); pg_render_next streams as soon as what it reads is ready. Errors of a node's
+// init or materialisation are reported by pg_render_next.
+pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
+    pg_render *r = calloc(1, sizeof *r);
+    if (!r) {
+        if (err)
+            *err = (pg_diag){ .status = PG_ERR_NOMEM, .message = "out of memory" };
+        return NULL;
+    }
+    r->main.sh = &r->sh;
+    r->main.cost = exec_node_costs(p);
+    if (shared_init(&r->sh, p) != PG_OK) {
+        if (err)
+            *err = r->sh.error;
+        pg_render_free(r);
+        return NULL;
+    }
+    r->sh.t_start = exec_now_sec();
+    r->cursor = p->window.start;
+    r->sh.stream_done = p->window.start;
+    r->sh.budget = p->mem_limit ? p->mem_limit : DEFAULT_BUDGET;
+    if (p->mem_limit && check_mem_limit(r, err) != PG_OK) {
+        pg_render_free(r);
+        return NULL;
+    }
+    r->sh.horizon = horizon_after(r, p->window.start);
+    pool_start(r);
+    return r;
+}
+
+void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
+    const exec_shared *sh = &r->sh;
+    *s = (pg_render_stats){ .nodes = sh->plan->n_nodes,
+                            .materialised = sh->n_materialised,
+                            .cache_hits = sh->cache_hits,
+                            .cache_misses = sh->cache_misses,
+                            .prepare_sec = sh->prepare_sec,
+                            .stream_sec = sh->stream_sec,
+                            .threads = sh->threads,
+                            .peak_mat_bytes = sh->peak_bytes };
+}
+
+void pg_render_free(pg_render *r) {
+    if (!r)
+        return;
+    pool_stop(r);
+    shared_fini(&r->sh);
+    exec_scratch_free(&r->main);
+    free(r->main.cost);
+    for (int k = 0; k < r->n_pool; k++) {
+        exec_scratch_free(&r->pool[k]);
+        free(r->pool[k].cost);
+    }
+    free(r);
+}
+
+const pg_diag *pg_render_error(const pg_render *r) {
+    return &r->sh.error;
+}
+
+// Under the lock: [cursor, cursor + n) as runs of whole blocks, one per thread, for the
+// pool and the calling thread to render.
+static void submit_runs(pg_render *r, block_run *runs, float *out, int64_t n) {
+    const pg_plan *p = r->sh.plan;
+    int64_t blocks = (n + p->block_frames - 1) / p->block_frames;
+    int nt = r->sh.threads < blocks ? r->sh.threads : (int)blocks;
+    pg_frame t = r->cursor;
+    for (int k = 0; k < nt; k++) {
+        int64_t share = (blocks * (k + 1) / nt - blocks * k / nt) * p->block_frames;
+        pg_frame end = k == nt - 1 ? r->cursor + n : t + share;
+        runs[k] = (block_run){ t, end, out + (t - r->cursor) * p->channels, false };
+        t = end;
+    }
+    r->sh.runs = runs;
+    r->sh.n_runs = r->sh.runs_left = nt;
+    r->sh.runs_taken = 0;
+    r->sh.horizon = frame_max(r->sh.horizon, horizon_after(r, r->cursor + n));
+    pthread_cond_broadcast(&r->sh.wake);
+}
+
+// Renders [cursor, cursor + n) on the pool; false on error.
+static bool render_runs(pg_render *r, float *out, int64_t n) {
+    block_run runs[MAX_THREADS];
+    exec_shared *sh = &r->sh;
+    pthread_mutex_lock(&sh->lock);
+    submit_runs(r, runs, out, n);
+    help_until(&r->main, runs_finished, 0);
+    bool ok = !sh->failed;
+    for (int k = 0; k < sh->n_runs; k++)
+        ok = ok && !runs[k].failed;
+    sh->runs = NULL;
+    sh->n_runs = sh->runs_left = sh->runs_taken = 0;
+    if (ok)
+        stream_reached(r, r->cursor + n);
+    pthread_mutex_unlock(&sh->lock);
+    return ok;
+}
+
+// until_silence: block by block on the calling thread, to stop at the first silent one.
+static int64_t render_until_silence(pg_render *r, float *out, int64_t n) {
+    const pg_plan *p = r->sh.plan;
+    int64_t done = 0;
+    while (done < n && !r->stopped) {
+        int64_t k = n - done < p->block_frames ? n - done : p->block_frames;
+        pthread_mutex_lock(&r->sh.lock);
+        r->sh.horizon = frame_max(r->sh.horizon, horizon_after(r, r->cursor + k));
+        help_until(&r->main, stream_ready, r->cursor + k);
+        bool failed = r->sh.failed;
+        pthread_mutex_unlock(&r->sh.lock);
+        int silent =
+            failed ? -1 : exec_render_block(&r->main, r->cursor, k, out + done * p->channels);
+        if (silent < 0)
+            return -1;
+        pthread_mutex_lock(&r->sh.lock);
+        stream_reached(r, r->cursor + k);
+        pthread_mutex_unlock(&r->sh.lock);
+        if (r->cursor >= p->last_finite_end && silent)
+            r->stopped = true;
+        r->cursor += k;
+        done += k;
+    }
+    return done;
+}
+
+// Once the window is rendered, the calling thread helps the pool finish (so the statistics
+// are complete and every error is reported).
+static bool finish(pg_render *r) {
+    exec_shared *sh = &r->sh;
+    pthread_mutex_lock(&sh->lock);
+    stream_advanced(sh, PG_FRAME_MAX); // frees what the stream read, before the last tasks
+    sh->horizon = PG_FRAME_MAX;
+    pthread_cond_broadcast(&sh->wake);
+    help_until(&r->main, all_done, 0);
+    if (sh->prepare_sec == 0.0)
+        sh->prepare_sec = exec_now_sec() - sh->t_start;
+    bool ok = !sh->failed;
+    pthread_mutex_unlock(&sh->lock);
+    return ok;
+}
+
+int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
+    const pg_plan *p = r->sh.plan;
+    double t0 = exec_now_sec();
+    int64_t n = p->window.end - r->cursor < max_frames ? p->window.end - r->cursor : max_frames;
+    if (n <= 0 || r->stopped)
+        return finish(r) ? 0 : -1;
+    int64_t done = n;
+    if (p->until_silence)
+        done = render_until_silence(r, out, n);
+    else if (!render_runs(r, out, n))
+        done = -1;
+    else
+        r->cursor += n;
+    r->sh.stream_sec += exec_now_sec() - t0;
+    return done;
+}
+
+pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err) {
+    pg_render *r = pg_render_new(p, err);
+    if (!r)
+        return err ? err->status : PG_ERR_INTERNAL;
+    int64_t total = p->window.end - p->window.start, got = 0, k;
+    while ((k = pg_render_next(r, out + got * p->channels, STREAM_CHUNK)) > 0)
+        got += k;
+    if (k < 0)
+        got = -1;
+    pg_status st = got < 0 ? r->sh.error.status : PG_OK;
+    if (got < 0 && err)
+        *err = r->sh.error;
+    for (int64_t i = got < 0 ? 0 : got; i < total; i++) // an until_silence stop leaves zeros
+        for (int c = 0; c < p->channels; c++)
+            out[i * p->channels + c] = 0.0f;
+    pg_render_free(r);
+    return st;
+}
+
+void pg_render_node_seconds(const pg_render *r, double *out) {
+    for (int i = 0; i < r->sh.plan->n_nodes; i++) {
+        out[i] = r->main.cost ? r->main.cost[i] : 0.0;
+        for (int k = 0; k < r->n_pool; k++)
+            out[i] += r->pool[k].cost ? r->pool[k].cost[i] : 0.0;
+    }
+}
+
+pg_frame exec_render_cursor(const pg_render *r) {
+    return r->cursor;
+}
