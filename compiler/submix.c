@@ -15,14 +15,28 @@ enum {
     GROUP = 32
 };
 
-static bool groupable(const plan_node *n) {
+// A mix is split when its inputs are notes worth keeping: each renders through a
+// materialised (stateful or shared) node. A mix of cheap stateless notes mixes faster than
+// it would write and read sub-mixes.
+static bool groupable(const plan_node *n, const bool *costly) {
     if (strcmp(n->pn.kind->name, "MixPE") != 0 || n->materialise || !n->fused ||
         n->pn.n_inputs < MIN_INPUTS || pg_extent_is_empty(n->need))
         return false;
     for (int s = 0; s < n->pn.n_inputs; s++)
-        if (!pg_extent_is_finite(n->pn.in[s].extent))
+        if (!pg_extent_is_finite(n->pn.in[s].extent) || !costly[n->inputs[s]])
             return false;
     return true;
+}
+
+// costly[i]: node i is materialised, or reads one through nodes that are not.
+static bool *costly_nodes(const pg_plan *p) {
+    bool *costly = calloc((size_t)p->n_nodes + 1, sizeof(bool));
+    for (int i = 0; costly && i < p->n_nodes; i++) {
+        costly[i] = p->nodes[i].materialise;
+        for (int s = 0; !costly[i] && s < p->nodes[i].pn.n_inputs; s++)
+            costly[i] = costly[p->nodes[i].inputs[s]];
+    }
+    return costly;
 }
 
 static int n_groups(const plan_node *n) {
@@ -124,16 +138,21 @@ static int split_mix(pg_plan *p, plan_node *placed, int at, const plan_node *mix
 }
 
 int plan_group_mixes(pg_plan *p) {
-    int extra = 0;
-    for (int i = 0; i < p->n_nodes; i++)
-        extra += groupable(&p->nodes[i]) ? n_groups(&p->nodes[i]) : 0;
-    if (extra == 0)
-        return 0;
-    plan_node *placed = plan_alloc(p, sizeof(plan_node) * (size_t)(p->n_nodes + extra));
-    int *newpos = malloc(sizeof(int) * (size_t)p->n_nodes);
-    if (!placed || !newpos) {
-        free(newpos);
+    bool *costly = costly_nodes(p);
+    if (!costly)
         return -1;
+    int extra = 0;
+    for (int i = p->n_nodes - 1; i >= 0; i--) { // backwards: costly[i] is read by later nodes
+        bool split = groupable(&p->nodes[i], costly);
+        extra += split ? n_groups(&p->nodes[i]) : 0;
+        costly[i] = split; // from here on: whether node i (by its old index) is split
+    }
+    plan_node *placed = extra ? plan_alloc(p, sizeof(plan_node) * (size_t)(p->n_nodes + extra)) : 0;
+    int *newpos = extra ? malloc(sizeof(int) * (size_t)p->n_nodes) : NULL;
+    if (!extra || !placed || !newpos) {
+        free(costly);
+        free(newpos);
+        return extra && (!placed || !newpos) ? -1 : 0;
     }
     int at = 0;
     for (int i = 0; i < p->n_nodes && at >= 0; i++) {
@@ -141,7 +160,7 @@ int plan_group_mixes(pg_plan *p) {
         for (int s = 0; s < n.pn.n_inputs; s++)
             n.inputs[s] = newpos[n.inputs[s]]; // plan-owned, this node's own: renumbered once
         int made = 1;
-        if (groupable(&n))
+        if (costly[i])
             made = split_mix(p, placed, at, &n);
         else
             placed[at] = n;
@@ -154,5 +173,6 @@ int plan_group_mixes(pg_plan *p) {
         p->n_nodes = at;
     }
     free(newpos);
+    free(costly);
     return at < 0 ? -1 : extra;
 }

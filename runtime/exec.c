@@ -559,8 +559,12 @@ static bool is_silent(const pe_view *v) {
     return true;
 }
 
-// Planar to interleaved; stereo, the common case, in a loop compilers vectorise.
+// Planar to interleaved; mono and stereo, the common cases, in loops compilers vectorise.
 static void interleave(const pe_view *v, int64_t n, float *out) {
+    if (v->channels == 1) {
+        memcpy(out, v->data, sizeof(float) * (size_t)n);
+        return;
+    }
     if (v->channels == 2) {
         const float *l = v->data, *r = v->data + v->stride;
         for (int64_t i = 0; i < n; i++) {

@@ -3,6 +3,7 @@
 // frames. g(t) = (t - S)/up on the up ramp (0 on the first frame), (E - t)/dn on the down
 // ramp (1/dn on the last frame), 1 between; computed in double per absolute frame and
 // applied in float32, as pygmu multiplies a float32 ramp into float32 audio.
+#include <math.h>
 #include <string.h>
 
 #include "pe.h"
@@ -49,11 +50,19 @@ static double splice_gain(pg_frame t, pg_frame s, pg_frame e, double up, double 
     return g;
 }
 
-// Frames [t, t + n) whose gain is exactly 1 (both ramps >= 1): copied, not multiplied.
-static bool splice_flat(pg_frame t, int64_t n, pg_frame s, pg_frame e, double up, double dn) {
-    return (double)(t - s) >= up && (double)(e - (t + n - 1)) >= dn;
+// frames [t0, t1) scaled by the envelope (float32, as pygmu multiplies its float32 ramp in)
+static void ramp(const float *x, float *y, pg_frame t0, pg_frame t1, pg_frame base, pg_extent ext,
+                 double up, double dn) {
+    for (pg_frame t = t0; t < t1; t++)
+        y[t - base] = x[t - base] * (float)splice_gain(t, ext.start, ext.end, up, dn);
 }
 
+static pg_frame clamp(pg_frame t, pg_frame lo, pg_frame hi) {
+    return t < lo ? lo : t > hi ? hi : t;
+}
+
+// The envelope is exactly 1 on [S + ceil(up), E - ceil(dn)] ((t - S) >= up and (E - t) >= dn
+// for whole t): that part is copied, and only the ramps are computed.
 static pg_status splice_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
     const pe_node *nd = pe->node;
     int slot = pe_slot(nd, P_SRC);
@@ -63,23 +72,17 @@ static pg_status splice_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out
     pg_status st = pe_pull(pe, slot, t0, n, &v);
     if (st != PG_OK)
         return st;
-    if (splice_flat(t0, n, ext.start, ext.end, up, dn)) {
-        for (int c = 0; c < out->channels; c++)
-            memcpy(pe_ch(out, c), pe_vch(&v, c), sizeof(float) * (size_t)n);
-        return PG_OK;
-    }
-    float *g = pe_scratch(pe, sizeof(float) * (size_t)n);
-    if (!g)
-        return pe_error(pe, PG_ERR_NOMEM, "SplicePE: out of scratch memory");
-    for (int64_t i = 0; i < n; i++)
-        g[i] = (float)splice_gain(t0 + i, ext.start, ext.end, up, dn);
+    pg_frame t1 = t0 + n;
+    pg_frame lo = clamp(ext.start + (pg_frame)ceil(up), t0, t1);
+    pg_frame hi = clamp(ext.end - (pg_frame)ceil(dn) + 1, lo, t1);
     for (int c = 0; c < out->channels; c++) {
         // QUIRK Q51: pygmu's ramp_frames scrambled the fades of multi-channel sources; every
         // channel here gets the same per-frame envelope.
         const float *x = pe_vch(&v, c);
         float *y = pe_ch(out, c);
-        for (int64_t i = 0; i < n; i++)
-            y[i] = x[i] * g[i];
+        ramp(x, y, t0, lo, t0, ext, up, dn);
+        memcpy(y + (lo - t0), x + (lo - t0), sizeof(float) * (size_t)(hi - lo));
+        ramp(x, y, hi, t1, t0, ext, up, dn);
     }
     return PG_OK;
 }
