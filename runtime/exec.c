@@ -364,7 +364,7 @@ static pg_status render_revived(exec_ctx *cx, int id, float *buf) {
 }
 
 // Renders node id over its span [mat.start, mat.end) into a new buffer, or maps it from
-// the cache; stores what it rendered in the cache.
+// the cache (what it rendered is stored in the cache once it is published).
 static pg_status materialise(exec_ctx *cx, int id) {
     exec_shared *sh = cx->sh;
     const plan_node *pn = &sh->plan->nodes[id];
@@ -387,9 +387,8 @@ static pg_status materialise(exec_ctx *cx, int id) {
         free(buf);
         return st;
     }
-    if (key && !hit)
-        cache_store(sh->cache, key, buf, ch, len);
     pthread_mutex_lock(&sh->lock);
+    sh->store_key[id] = hit ? 0 : key; // stored once published (sched.c): off the stream's path
     sh->n_materialised++;
     sh->cache_hits += hit;
     sh->cache_misses += key && !hit;

@@ -72,6 +72,7 @@ typedef struct exec_shared {
     // damaged when loaded, its inputs are revived (rendered on the spot) after all.
     bool *needed;
     bool *probed;                // found in the cache when the render started
+    uint64_t *store_key;         // a buffer just rendered, to store in the cache under this key
     pthread_mutex_t revive_lock; // one revival at a time (the rare path)
     block_run *runs;             // the stream runs of the current pg_render_next call
     int n_runs, runs_taken, runs_left;

@@ -194,6 +194,22 @@ static void run_stream(exec_ctx *cx, block_run *run) {
     }
 }
 
+// Under the lock: stores node id's buffer, now published, in the cache. Consumers already read
+// it meanwhile; it is pinned so that it is not freed under the store.
+static void store_published(exec_shared *sh, int id) {
+    const plan_node *pn = &sh->plan->nodes[id];
+    uint64_t key = sh->store_key[id];
+    const float *buf = sh->mat[id];
+    sh->store_key[id] = 0;
+    sh->pullers_left[id]++;
+    pthread_cond_broadcast(&sh->wake);
+    pthread_mutex_unlock(&sh->lock);
+    cache_store(sh->cache, key, buf, pn->pn.out.channels, pn->mat.end - pn->mat.start);
+    pthread_mutex_lock(&sh->lock);
+    sh->pullers_left[id]--;
+    try_free(sh, id);
+}
+
 // Runs t (outside the lock) and records it done (under the lock, which the caller holds).
 static void run_task(exec_ctx *cx, task t) {
     exec_shared *sh = cx->sh;
@@ -212,6 +228,8 @@ static void run_task(exec_ctx *cx, task t) {
         sh->reserved -= exec_task_bytes(sh, t.index);
         if (st == PG_OK)
             node_done(sh, t.index);
+        if (st == PG_OK && sh->store_key[t.index])
+            store_published(sh, t.index);
     } else if (t.kind == TASK_RUN) {
         sh->runs_left--;
     }
@@ -304,7 +322,8 @@ static void shared_fini(exec_shared *sh) {
     void *arrays[] = { sh->inst,     sh->mat,     sh->index,     sh->initialised, sh->first,
                        sh->urgent,   sh->pending, sh->consumers, sh->n_consumers, sh->heap,
                        sh->streamed, sh->ready,   sh->early,     sh->last,        sh->pullers_left,
-                       sh->n_pulls,  sh->by_last, sh->needed,    sh->probed,      sh->mapped };
+                       sh->n_pulls,  sh->by_last, sh->needed,    sh->probed,      sh->mapped,
+                       sh->store_key };
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
     free(sh->pulls);
@@ -337,10 +356,11 @@ static bool alloc_arrays(exec_shared *sh, size_t n) {
     sh->by_last = calloc(n, sizeof *sh->by_last);
     sh->needed = calloc(n, sizeof *sh->needed);
     sh->probed = calloc(n, sizeof *sh->probed);
+    sh->store_key = calloc(n, sizeof *sh->store_key);
     return sh->inst && sh->mat && sh->mapped && sh->initialised && sh->index && sh->first &&
            sh->urgent && sh->last && sh->pending && sh->consumers && sh->n_consumers && sh->heap &&
            sh->early && sh->streamed && sh->ready && sh->pullers_left && sh->pulls && sh->n_pulls &&
-           sh->by_last && sh->needed && sh->probed;
+           sh->by_last && sh->needed && sh->probed && sh->store_key;
 }
 
 static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
