@@ -100,14 +100,6 @@ sed 's/pitch = 36 + randrange(0, 36)/pitch = 36 + randrange(0, 36) + (1 if i == 
     "$here/bench/pieces/large_piece.pg" >"$tmp/large_edit.pg"
 warm_edit "$here/bench/pieces/large_piece.pg" "$tmp/large_edit.pg" "$tmp"
 row "large_piece (600 voices), warm" "$SEC" "$AUDIO" "$RSS" "$COLD" "cold" ">= 20x"
-# The warm render writes 69 MB of output like the cold one, and on a disk the kernel's
-# writeback throttling makes that the larger part of it: the same, writing to memory.
-if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-    shm=$(mktemp -d /dev/shm/pygmuc-bench-XXXXXX)
-    warm_edit "$here/bench/pieces/large_piece.pg" "$tmp/large_edit.pg" "$shm"
-    rm -rf "$shm"
-    row "  the same, output in /dev/shm" "$SEC" "$AUDIO" "$RSS" "$COLD" "cold" ">= 20x"
-fi
 sed 's/pitch = 36 + randrange(0, 36)/pitch = 36 + randrange(0, 36) + (1 if i == 17 else 0)/' \
     "$here/bench/pieces/saw64.pg" >"$tmp/saw64_edit.pg"
 warm_edit "$here/bench/pieces/saw64.pg" "$tmp/saw64_edit.pg" "$tmp"

@@ -103,6 +103,34 @@ expect_status 8 "$pg" "$tmp/shared.pg" -o "$tmp/mem.wav" --mem-limit 0.01
 grep -q "over the memory limit" "$tmp/err" && ok || bad "--mem-limit: $(head -1 "$tmp/err")"
 [ -e "$tmp/mem.wav" ] && bad "--mem-limit wrote a file" || ok
 
+# the render cache after an edit: 200 comb-filtered notes become 7 cached sub-mixes (32
+# notes each, the last 8). A warm render loads the 7 sub-mixes only; after note 40 changes,
+# its sub-mix (notes 32..63) and the note are rendered again, and the other 6 sub-mixes and
+# the sub-mix's 31 other notes come from the cache. The edited render equals a cold one.
+notes_pg() { # the pitch of note 40
+    cat <<PG
+frame_rate(48000)
+notes = []
+for i in range(200):
+    f = ${1} if i == 40 else 110.0 + 5.0 * (i % 40)
+    ring = CombPE(NoisePE(gain=0.2, seed=i).crop(Extent(0, 100)), f0=f, q=20)
+    notes.append(ring.crop(Extent(0, 12000)).time_shift(i * 3000))
+render(MixPE(*notes))
+PG
+}
+notes_pg 300.0 >"$tmp/notes.pg"
+notes_pg 333.0 >"$tmp/notes_edit.pg"
+hits() { sed -n 's/.*cache \([0-9]*\) hits \/ \([0-9]*\) misses.*/\1 \2/p' "$tmp/err"; }
+expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n1.wav" -q --explain --cache-dir "$tmp/nc"
+[ "$(hits)" = "0 207" ] && ok || bad "cold cache: $(hits)"
+expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n2.wav" -q --explain --cache-dir "$tmp/nc"
+[ "$(hits)" = "7 0" ] && ok || bad "warm cache: $(hits)"
+expect_status 0 "$pg" "$tmp/notes_edit.pg" -o "$tmp/n3.wav" -q --explain --cache-dir "$tmp/nc"
+[ "$(hits)" = "37 2" ] && ok || bad "after an edit: $(hits)"
+expect_status 0 "$pg" "$tmp/notes_edit.pg" -o "$tmp/n4.wav" -q --no-cache
+expect_status 0 "$pg" compare "$tmp/n3.wav" "$tmp/n4.wav" --tolerance-db -1000
+expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n2.wav" --tolerance-db -1000
+
 # check compiles without rendering; usage errors are 64
 expect_status 0 "$pg" check "$tmp/tone.pg"
 [ -e "$tmp/tone.pg.wav" ] && bad "check wrote audio" || ok
