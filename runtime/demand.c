@@ -53,6 +53,52 @@ static void plan_first_pulls(exec_shared *sh, bool *aligned) {
     }
 }
 
+// How kind `n` shifts what it reads of input slot s: need(out) = [out.start + *a, out.end + *b)
+// for every window probed (time-invariant and bounded), or false.
+static bool shift_of(const plan_node *n, int s, pg_frame *a, pg_frame *b) {
+    if (!n->pn.kind->need) {
+        *a = *b = 0;
+        return true;
+    }
+    static const pg_extent probes[] = { { 0, 1 }, { 0, 4096 }, { 1 << 30, (1 << 30) + 4096 } };
+    for (int k = 0; k < 3; k++) {
+        pg_extent in = probes[k];
+        n->pn.kind->need(&n->pn, s, probes[k], &in);
+        if (in.start == PG_FRAME_MIN || in.end == PG_FRAME_MAX)
+            return false;
+        pg_frame ka = in.start - probes[k].start, kb = in.end - probes[k].end;
+        if (k > 0 && (ka != *a || kb != *b))
+            return false;
+        *a = ka;
+        *b = kb;
+    }
+    return *a > -(1LL << 40) && *b < (1LL << 40);
+}
+
+// bounded[i]: the stream reads node i only within a fixed lag of output time, through
+// consumers that each read their inputs at a fixed shift: output [t0, t1) reads frames
+// within [t0 + lag_lo, t1 + lag_hi) of it. What windowed buffers rely on.
+static void plan_lags(exec_shared *sh, bool *seen) {
+    const pg_plan *p = sh->plan;
+    sh->bounded[p->root] = true;
+    seen[p->root] = true;
+    for (int x = p->n_nodes - 1; x >= 0; x--) {
+        const plan_node *pn = &p->nodes[x];
+        if (!seen[x] || pn->materialise)
+            continue; // materialised: read by its task, not by the stream
+        for (int s = 0; s < pn->pn.n_inputs; s++) {
+            int i = pn->inputs[s];
+            pg_frame a = 0, b = 0;
+            bool ok = sh->bounded[x] && shift_of(pn, s, &a, &b);
+            pg_frame lo = sh->lag_lo[x] + a, hi = sh->lag_hi[x] + b;
+            sh->bounded[i] = ok && (!seen[i] || sh->bounded[i]);
+            sh->lag_lo[i] = seen[i] ? frame_min(sh->lag_lo[i], lo) : lo;
+            sh->lag_hi[i] = seen[i] ? frame_max(sh->lag_hi[i], hi) : hi;
+            seen[i] = true;
+        }
+    }
+}
+
 // Sorts ids by key[id] (a stable merge sort).
 static void sort_by(const pg_frame *key, int *ids, int *tmp, int n) {
     if (n < 2)
@@ -159,7 +205,14 @@ size_t exec_task_bytes(const exec_shared *sh, int id) {
     const plan_node *pn = &sh->plan->nodes[id];
     if (!pn->materialise || !sh->needed[id] || pg_extent_is_empty(pn->mat))
         return 0;
-    return sizeof(float) * (size_t)(pn->mat.end - pn->mat.start) * (size_t)pn->pn.out.channels;
+    int64_t len = pn->mat.end - pn->mat.start;
+    if (sh->windowed[id] && len > sh->segment)
+        len = sh->segment;
+    return sizeof(float) * (size_t)len * (size_t)pn->pn.out.channels;
+}
+
+size_t exec_window_bytes(const exec_shared *sh, int id) {
+    return exec_task_bytes(sh, id);
 }
 
 typedef struct mem_event {
@@ -200,6 +253,8 @@ size_t exec_needed_at_once(const exec_shared *sh, pg_frame ahead) {
             int64_t b = (int64_t)exec_task_bytes(sh, i);
             if (b == 0)
                 continue;
+            if (sh->windowed[i]) // a window: a lookahead's worth and the segment past it
+                b += (int64_t)sizeof(float) * ahead * p->nodes[i].pn.out.channels;
             pg_frame from = sh->urgent[i] == PG_FRAME_MAX ? PG_FRAME_MAX - 1 : sh->urgent[i];
             ev[n++] = (mem_event){ from > PG_FRAME_MIN + ahead ? from - ahead : from, b };
             ev[n++] = (mem_event){ frame_max(release[i], from), -b };
@@ -236,11 +291,41 @@ static void plan_needed(exec_shared *sh) {
 }
 
 int exec_plan_demand(exec_shared *sh) {
-    bool *aligned = calloc((size_t)sh->plan->n_nodes + 1, sizeof *aligned);
-    if (!aligned)
-        return -1;
     plan_needed(sh);
-    plan_first_pulls(sh, aligned);
-    free(aligned);
+    bool *same_time = calloc((size_t)sh->plan->n_nodes + 1, sizeof(bool));
+    if (!same_time)
+        return -1;
+    plan_first_pulls(sh, same_time);
+    memset(same_time, 0, sizeof(bool) * (size_t)sh->plan->n_nodes);
+    plan_lags(sh, same_time); // as its "seen"
+    free(same_time);
     return plan_streamed(sh) < 0 || plan_pulls(sh) < 0 || plan_by_last(sh) < 0 ? -1 : 0;
+}
+
+enum {
+    SEGMENT_FRAMES = 65536, // about a second and a half: a windowed node's task
+    WINDOW_MIN_FRAMES = 4 * SEGMENT_FRAMES
+};
+
+// A buffer may be windowed when only the stream reads it, at output time, and its task
+// pulls no other buffer (its segments then depend on nothing but the previous one), it is
+// rendered here (not loaded), and it is long enough to be worth it.
+static bool windowable(const exec_shared *sh, int id) {
+    const plan_node *pn = &sh->plan->nodes[id];
+    return pn->materialise && sh->needed[id] && !sh->probed[id] && sh->bounded[id] &&
+           sh->first[id] != PG_FRAME_MAX && sh->pullers_left[id] == 0 && sh->n_pulls[id] == 0 &&
+           pn->mat.end - pn->mat.start >= WINDOW_MIN_FRAMES;
+}
+
+void exec_plan_windows(exec_shared *sh, size_t budget, pg_frame ahead) {
+    const pg_plan *p = sh->plan;
+    sh->segment = ((SEGMENT_FRAMES + p->block_frames - 1) / p->block_frames) * p->block_frames;
+    if (exec_needed_at_once(sh, ahead) <= budget)
+        return; // everything fits whole: whole buffers can be cached
+    for (int i = 0; i < p->n_nodes; i++)
+        if (windowable(sh, i)) {
+            sh->windowed[i] = true;
+            sh->windows[sh->n_windows++] = i;
+            sh->made_upto[i] = sh->dropped_upto[i] = p->nodes[i].mat.start;
+        }
 }

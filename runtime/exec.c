@@ -4,10 +4,13 @@
 // mapped from the cache) and then read at random with no copy. Temporaries live on a
 // per-thread scratch stack released when the kernel that pulled them returns, so a render
 // allocates nothing per block once warm. The scheduling is in sched.c.
+#define _DEFAULT_SOURCE // MAP_ANONYMOUS and MADV_DONTNEED, for windowed buffers
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "exec_int.h"
 
@@ -332,17 +335,24 @@ pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out) {
 static pg_status revive_below(exec_ctx *cx, int id, int **made, int *n_made);
 
 // Renders node id over its span in time order, block by block, straight into buf.
-static pg_status render_span(exec_ctx *cx, int id, float *buf) {
+// Renders node id over [mat.start + from, mat.start + to) in time order, block by block,
+// straight into its buffer.
+static pg_status render_range(exec_ctx *cx, int id, float *buf, int64_t from, int64_t to) {
     exec_shared *sh = cx->sh;
     const plan_node *pn = &sh->plan->nodes[id];
     int64_t len = pn->mat.end - pn->mat.start, block = sh->plan->block_frames;
-    for (int64_t off = 0; off < len && !sh->failed && !sh->shutdown; off += block) {
-        int64_t n = len - off < block ? len - off : block;
+    for (int64_t off = from; off < to && !sh->failed && !sh->shutdown; off += block) {
+        int64_t n = to - off < block ? to - off : block;
         pe_buf b = { pn->pn.out.channels, n, len, buf + off };
         if (run_kernel(cx, id, pn->mat.start + off, n, &b) != PG_OK)
             break;
     }
     return sh->failed ? sh->error.status : sh->shutdown ? PG_ERR_INTERNAL : PG_OK;
+}
+
+static pg_status render_span(exec_ctx *cx, int id, float *buf) {
+    const plan_node *pn = &cx->sh->plan->nodes[id];
+    return render_range(cx, id, buf, 0, pn->mat.end - pn->mat.start);
 }
 
 // A node found in the cache at the start whose entry is damaged now: what it reads was
@@ -363,11 +373,70 @@ static pg_status render_revived(exec_ctx *cx, int id, float *buf) {
     return st;
 }
 
+// A windowed node's buffer: its whole span in address space, its pages made as segments are
+// written and given back behind the stream.
+static float *map_window(exec_shared *sh, int id) {
+    const plan_node *pn = &sh->plan->nodes[id];
+    size_t bytes =
+        sizeof(float) * (size_t)(pn->mat.end - pn->mat.start) * (size_t)pn->pn.out.channels;
+    void *base = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED)
+        return NULL;
+    sh->mapped[id] = (cache_mapping){ base, bytes }; // unmapped as cache mappings are
+    return base;
+}
+
+// The next segment of windowed node id (the first one maps its buffer).
+static pg_status materialise_segment(exec_ctx *cx, int id) {
+    exec_shared *sh = cx->sh;
+    const plan_node *pn = &sh->plan->nodes[id];
+    pthread_mutex_lock(&sh->lock);
+    float *buf = sh->mat[id] ? sh->mat[id] : map_window(sh, id);
+    int64_t from = sh->made_upto[id] - pn->mat.start;
+    pthread_mutex_unlock(&sh->lock);
+    if (!buf)
+        return oom(cx, id);
+    int64_t to = from + sh->segment, len = pn->mat.end - pn->mat.start;
+    to = to < len ? to : len;
+    pg_status st = render_range(cx, id, buf, from, to);
+    pthread_mutex_lock(&sh->lock);
+    sh->n_materialised += from == 0;
+    if (from == 0)
+        sh->mat[id] = buf; // published once: the stream reads it from the first segment on
+    sh->made_upto[id] = pn->mat.start + to;
+    sh->live_bytes += sizeof(float) * (size_t)(to - from) * (size_t)pn->pn.out.channels;
+    sh->peak_bytes = sh->live_bytes > sh->peak_bytes ? sh->live_bytes : sh->peak_bytes;
+    pthread_mutex_unlock(&sh->lock);
+    return st;
+}
+
+void exec_drop_window(exec_shared *sh, int id, pg_frame t) {
+    const plan_node *pn = &sh->plan->nodes[id];
+    t = t < sh->made_upto[id] ? t : sh->made_upto[id];
+    if (!sh->mat[id] || t <= sh->dropped_upto[id])
+        return;
+    int64_t len = pn->mat.end - pn->mat.start, from = sh->dropped_upto[id] - pn->mat.start;
+    int64_t to = t - pn->mat.start;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    for (int c = 0; c < pn->pn.out.channels; c++) {
+        uintptr_t a = (uintptr_t)(sh->mat[id] + c * len + from),
+                  b = (uintptr_t)(sh->mat[id] + c * len + to);
+        a = (a + page - 1) / page * page; // whole pages inside the frames given back only
+        b = b / page * page;
+        if (b > a)
+            madvise((void *)a, b - a, MADV_DONTNEED);
+    }
+    sh->live_bytes -= sizeof(float) * (size_t)(to - from) * (size_t)pn->pn.out.channels;
+    sh->dropped_upto[id] = t;
+}
+
 // Renders node id over its span [mat.start, mat.end) into a new buffer, or maps it from
 // the cache (what it rendered is stored in the cache once it is published).
 static pg_status materialise(exec_ctx *cx, int id) {
     exec_shared *sh = cx->sh;
     const plan_node *pn = &sh->plan->nodes[id];
+    if (sh->windowed[id])
+        return materialise_segment(cx, id);
     int64_t len = pn->mat.end - pn->mat.start;
     int ch = pn->pn.out.channels;
     size_t bytes = sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)ch;
@@ -515,7 +584,9 @@ pg_status exec_node_task(exec_ctx *cx, int id) {
     const plan_node *pn = &cx->sh->plan->nodes[id];
     if (!cx->sh->needed[id])
         return PG_OK;
-    pg_status st = exec_early_init(pn) ? PG_OK : exec_init_node(cx, id);
+    // (a windowed node's task runs once per segment: initialised by the first)
+    bool init = !exec_early_init(pn) && !cx->sh->initialised[id];
+    pg_status st = init ? exec_init_node(cx, id) : PG_OK;
     if (st == PG_OK && pn->materialise && !pg_extent_is_empty(pn->mat))
         st = materialise(cx, id);
     return st;
@@ -538,6 +609,8 @@ void exec_release_buffer(exec_shared *sh, int id) {
 void exec_free_mat(exec_shared *sh, int id) {
     const plan_node *pn = &sh->plan->nodes[id];
     int64_t len = pn->mat.end - pn->mat.start;
+    if (sh->windowed[id]) // what is left of its window
+        len = sh->made_upto[id] - sh->dropped_upto[id];
     exec_release_buffer(sh, id);
     sh->live_bytes -= sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)pn->pn.out.channels;
 }

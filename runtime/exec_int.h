@@ -71,7 +71,17 @@ typedef struct exec_shared {
     // the nodes nothing needs are neither initialised nor rendered. If an entry turns out
     // damaged when loaded, its inputs are revived (rendered on the spot) after all.
     bool *needed;
-    bool *probed;                // found in the cache when the render started
+    bool *probed; // found in the cache when the render started
+    // Windows: when the buffers needed at once would not fit the budget, a buffer only the
+    // stream reads, at output time, is rendered a segment at a time just ahead of the
+    // stream, and its pages are given back behind it (it is then not cached).
+    bool *bounded;             // per node: the stream reads it within lag of output time:
+    pg_frame *lag_lo, *lag_hi; // node frames [t0 + lag_lo, t1 + lag_hi) for output [t0, t1)
+    bool *windowed;            // per node
+    pg_frame *made_upto;       // per windowed node: rendered before this frame
+    pg_frame *dropped_upto;    // per windowed node: pages before this frame given back
+    int *windows, n_windows;
+    int64_t segment;             // frames a windowed node renders per task
     uint64_t *store_key;         // a buffer just rendered, to store in the cache under this key
     pthread_mutex_t revive_lock; // one revival at a time (the rare path)
     block_run *runs;             // the stream runs of the current pg_render_next call
@@ -129,6 +139,8 @@ double *exec_node_costs(const pg_plan *p);
 void exec_release_buffer(exec_shared *sh, int id);
 void exec_free_mat(exec_shared *sh, int id);
 void exec_scratch_free(exec_ctx *cx);
+// Under the lock: gives back the pages of windowed node id before frame t.
+void exec_drop_window(exec_shared *sh, int id, pg_frame t);
 int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
 
 // ---- demand.c ----
@@ -137,5 +149,10 @@ int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
 int exec_plan_demand(exec_shared *sh);
 size_t exec_task_bytes(const exec_shared *sh, int id);
 size_t exec_needed_at_once(const exec_shared *sh, pg_frame ahead);
+// Windows the long buffers only the stream reads when the buffers needed at once would
+// exceed budget (ahead: how far node tasks run ahead of the stream).
+void exec_plan_windows(exec_shared *sh, size_t budget, pg_frame ahead);
+// Frames of node id that its task renders at once (a segment if windowed, else all).
+size_t exec_window_bytes(const exec_shared *sh, int id);
 
 #endif // PG_RUNTIME_EXEC_INT_H

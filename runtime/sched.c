@@ -31,6 +31,9 @@ static void try_free(exec_shared *sh, int id) {
 // Under the lock: the output before frame t is rendered.
 static void stream_advanced(exec_shared *sh, pg_frame t) {
     sh->stream_done = t;
+    for (int k = 0; k < sh->n_windows; k++) // read from t + lag_lo on
+        exec_drop_window(sh, sh->windows[k],
+                         t == PG_FRAME_MAX ? t : t + sh->lag_lo[sh->windows[k]]);
     for (; sh->free_front < sh->n_by_last; sh->free_front++) {
         int id = sh->by_last[sh->free_front];
         if (sh->last[id] > t)
@@ -42,7 +45,16 @@ static void stream_advanced(exec_shared *sh, pg_frame t) {
 // Streaming [t0, t1) may start once every node it may pull is ready: initialised, and
 // materialised if the plan says so.
 static bool stream_ready(const exec_shared *sh, pg_frame t1) {
-    return sh->frontier == sh->n_streamed || sh->first[sh->streamed[sh->frontier]] >= t1;
+    if (sh->frontier < sh->n_streamed && sh->first[sh->streamed[sh->frontier]] < t1)
+        return false;
+    for (int k = 0; k < sh->n_windows; k++) { // a window must reach t1 (or its end)
+        int id = sh->windows[k];
+        pg_frame end = sh->plan->nodes[id].mat.end;
+        if (sh->first[id] < t1 && sh->made_upto[id] < end &&
+            sh->made_upto[id] < t1 + sh->lag_hi[id])
+            return false;
+    }
+    return true;
 }
 
 // Under the lock: node id can be pulled by streaming.
@@ -194,6 +206,18 @@ static void run_stream(exec_ctx *cx, block_run *run) {
     }
 }
 
+static bool window_continues(const exec_shared *sh, int id) {
+    return sh->windowed[id] && sh->made_upto[id] < sh->plan->nodes[id].mat.end;
+}
+
+// Under the lock: a windowed node rendered a segment: the stream may read it, and the next
+// segment is queued, needed from its first frame on.
+static void next_segment(exec_shared *sh, int id) {
+    node_ready(sh, id);
+    sh->urgent[id] = sh->made_upto[id];
+    heap_push(sh, id);
+}
+
 // Under the lock: stores node id's buffer, now published, in the cache. Consumers already read
 // it meanwhile; it is pinned so that it is not freed under the store.
 static void store_published(exec_shared *sh, int id) {
@@ -226,7 +250,9 @@ static void run_task(exec_ctx *cx, task t) {
         init_done(sh, t.index);
     } else if (t.kind == TASK_NODE) {
         sh->reserved -= exec_task_bytes(sh, t.index);
-        if (st == PG_OK)
+        if (st == PG_OK && window_continues(sh, t.index))
+            next_segment(sh, t.index);
+        else if (st == PG_OK)
             node_done(sh, t.index);
         if (st == PG_OK && sh->store_key[t.index])
             store_published(sh, t.index);
@@ -319,11 +345,13 @@ static void shared_fini(exec_shared *sh) {
         if (sh->index)
             fuse_index_free(sh->index[i]);
     }
-    void *arrays[] = { sh->inst,     sh->mat,     sh->index,     sh->initialised, sh->first,
-                       sh->urgent,   sh->pending, sh->consumers, sh->n_consumers, sh->heap,
-                       sh->streamed, sh->ready,   sh->early,     sh->last,        sh->pullers_left,
-                       sh->n_pulls,  sh->by_last, sh->needed,    sh->probed,      sh->mapped,
-                       sh->store_key };
+    void *arrays[] = { sh->inst,        sh->mat,       sh->index,        sh->initialised,
+                       sh->first,       sh->urgent,    sh->pending,      sh->consumers,
+                       sh->n_consumers, sh->heap,      sh->streamed,     sh->ready,
+                       sh->early,       sh->last,      sh->pullers_left, sh->n_pulls,
+                       sh->by_last,     sh->needed,    sh->probed,       sh->mapped,
+                       sh->store_key,   sh->bounded,   sh->lag_lo,       sh->lag_hi,
+                       sh->windowed,    sh->made_upto, sh->dropped_upto, sh->windows };
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
     free(sh->pulls);
@@ -357,10 +385,18 @@ static bool alloc_arrays(exec_shared *sh, size_t n) {
     sh->needed = calloc(n, sizeof *sh->needed);
     sh->probed = calloc(n, sizeof *sh->probed);
     sh->store_key = calloc(n, sizeof *sh->store_key);
+    sh->bounded = calloc(n, sizeof *sh->bounded);
+    sh->lag_lo = calloc(n, sizeof *sh->lag_lo);
+    sh->lag_hi = calloc(n, sizeof *sh->lag_hi);
+    sh->windowed = calloc(n, sizeof *sh->windowed);
+    sh->made_upto = calloc(n, sizeof *sh->made_upto);
+    sh->dropped_upto = calloc(n, sizeof *sh->dropped_upto);
+    sh->windows = calloc(n, sizeof *sh->windows);
     return sh->inst && sh->mat && sh->mapped && sh->initialised && sh->index && sh->first &&
            sh->urgent && sh->last && sh->pending && sh->consumers && sh->n_consumers && sh->heap &&
            sh->early && sh->streamed && sh->ready && sh->pullers_left && sh->pulls && sh->n_pulls &&
-           sh->by_last && sh->needed && sh->probed && sh->store_key;
+           sh->by_last && sh->needed && sh->probed && sh->store_key && sh->bounded && sh->lag_lo &&
+           sh->lag_hi && sh->windowed && sh->made_upto && sh->dropped_upto && sh->windows;
 }
 
 static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
@@ -439,6 +475,7 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
     r->cursor = p->window.start;
     r->sh.stream_done = p->window.start;
     r->sh.budget = p->mem_limit ? p->mem_limit : DEFAULT_BUDGET;
+    exec_plan_windows(&r->sh, r->sh.budget, horizon_after(r, STREAM_CHUNK));
     if (p->mem_limit && check_mem_limit(r, err) != PG_OK) {
         pg_render_free(r);
         return NULL;
