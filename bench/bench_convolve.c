@@ -99,7 +99,10 @@ int main(int argc, char **argv) {
                    { NULL, { .type = PG_V_NODE, .u.node = array_pe(g, h, taps) } } };
     int root = add(g, "ConvolvePE", a, 2);
     pg_diag err;
-    pg_plan *p = root < 0 ? NULL : pg_plan_new(g, root, NULL, &err);
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = ""; // the convolution every time, not a cache load
+    pg_plan *p = root < 0 ? NULL : pg_plan_new(g, root, &o, &err);
     if (!p) {
         fprintf(stderr, "bench_convolve: plan failed\n");
         return 1;

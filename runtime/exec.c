@@ -362,6 +362,8 @@ static pg_status render_revived(exec_ctx *cx, int id, float *buf) {
     int *made = NULL, n_made = 0;
     pthread_mutex_lock(&sh->revive_lock);
     pg_status st = revive_below(cx, id, &made, &n_made);
+    if (st == PG_OK && !sh->initialised[id])
+        st = exec_init_node(cx, id);
     if (st == PG_OK)
         st = render_span(cx, id, buf);
     pthread_mutex_lock(&sh->lock);
@@ -584,8 +586,10 @@ pg_status exec_node_task(exec_ctx *cx, int id) {
     const plan_node *pn = &cx->sh->plan->nodes[id];
     if (!cx->sh->needed[id])
         return PG_OK;
-    // (a windowed node's task runs once per segment: initialised by the first)
-    bool init = !exec_early_init(pn) && !cx->sh->initialised[id];
+    // (a windowed node's task runs once per segment: initialised by the first; a node found
+    // in the cache is initialised only if its entry fails to load: its init may pull inputs
+    // nothing rendered)
+    bool init = !exec_early_init(pn) && !cx->sh->initialised[id] && !cx->sh->probed[id];
     pg_status st = init ? exec_init_node(cx, id) : PG_OK;
     if (st == PG_OK && pn->materialise && !pg_extent_is_empty(pn->mat))
         st = materialise(cx, id);
