@@ -71,7 +71,9 @@ typedef struct exec_shared {
     // the nodes nothing needs are neither initialised nor rendered. If an entry turns out
     // damaged when loaded, its inputs are revived (rendered on the spot) after all.
     bool *needed;
-    bool *probed; // found in the cache when the render started
+    bool *probed;                // found in the cache when the render started
+    pthread_mutex_t revive_lock; // one revival at a time (the rare path)
+    uint64_t *store_key;         // a buffer just rendered, to store in the cache under this key
     // Windows: when the buffers needed at once would not fit the budget, a buffer only the
     // stream reads, at output time, is rendered a segment at a time just ahead of the
     // stream, and its pages are given back behind it (it is then not cached).
@@ -81,10 +83,8 @@ typedef struct exec_shared {
     pg_frame *made_upto;       // per windowed node: rendered before this frame
     pg_frame *dropped_upto;    // per windowed node: pages before this frame given back
     int *windows, n_windows;
-    int64_t segment;             // frames a windowed node renders per task
-    uint64_t *store_key;         // a buffer just rendered, to store in the cache under this key
-    pthread_mutex_t revive_lock; // one revival at a time (the rare path)
-    block_run *runs;             // the stream runs of the current pg_render_next call
+    int64_t segment; // frames a windowed node renders per task
+    block_run *runs; // the stream runs of the current pg_render_next call
     int n_runs, runs_taken, runs_left;
     atomic_bool shutdown; // pg_render_free: the pool stops
     pthread_mutex_t lock;
