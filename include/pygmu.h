@@ -28,9 +28,9 @@ extern "C" {
 // ---- version ------------------------------------------------------------------------
 
 #define PG_VERSION_MAJOR  0
-#define PG_VERSION_MINOR  1
+#define PG_VERSION_MINOR  2
 #define PG_VERSION_PATCH  0
-#define PG_VERSION_STRING "0.1.0"
+#define PG_VERSION_STRING "0.2.0"
 
 // ---- status and diagnostics ---------------------------------------------------------
 
