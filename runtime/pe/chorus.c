@@ -67,11 +67,29 @@ static void chorus_need(const pe_node *n, int slot, pg_extent out, pg_extent *in
         in->start = out.start < PG_FRAME_MIN + h ? PG_FRAME_MIN : out.start - h;
 }
 
-// The delay in frames at absolute frame t, with pygmu's order of operations:
-// lfo = sin(2 pi rate (t / fr)), D = depth (1 + lfo) fr / 1000.
-static double chorus_delay(double rate, double depth, int fr, pg_frame t) {
-    double lfo = sin(2.0 * CHORUS_PI * rate * ((double)t / fr));
-    return depth * (1.0 + lfo) * fr / 1000.0;
+enum {
+    ANCHOR = 1024 // frames of absolute time between exact LFO values
+};
+
+// lfo[i] = the LFO at frame t0 + i, sin(2 pi rate (t / fr)) in pygmu's order of operations:
+// exact at every multiple of ANCHOR frames, rotated in
+// between (the LFO is slow: within ~1e-13 of sin(), one sin() per 1024 frames instead of
+// one per frame, and every value a function of its frame number only, never of the block).
+static void chorus_lfo(double rate, int fr, pg_frame t0, int64_t n, double *lfo) {
+    double w = 2.0 * CHORUS_PI * rate / fr, wc = cos(w), ws = sin(w);
+    for (int64_t i = 0; i < n;) {
+        pg_frame t = t0 + i;
+        pg_frame a = t >= 0 ? t / ANCHOR * ANCHOR : -((-t + ANCHOR - 1) / ANCHOR) * ANCHOR;
+        double x = 2.0 * CHORUS_PI * rate * ((double)a / fr);
+        double c = cos(x), s = sin(x);
+        for (pg_frame u = a; u < a + ANCHOR && i < n; u++) {
+            if (u >= t)
+                lfo[i++] = s;
+            double cu = c;
+            c = cu * wc - s * ws;
+            s = s * wc + cu * ws;
+        }
+    }
 }
 
 // QUIRK Q21: pygmu resets the delay line every block (the first d + 1 frames of a block are
@@ -91,8 +109,9 @@ static pg_status chorus_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out
     double *f = pe_scratch(pe, sizeof *f * (size_t)n);
     if (!d || !f)
         return pe_error(pe, PG_ERR_NOMEM, "ChorusPE: out of scratch memory");
+    chorus_lfo(rate, fr, t0, n, f);
     for (int64_t i = 0; i < n; i++) {
-        double delay = chorus_delay(rate, depth, fr, t0 + i);
+        double delay = depth * (1.0 + f[i]) * fr / 1000.0; // D = depth (1 + lfo) fr / 1000
         d[i] = (int64_t)delay;
         f[i] = delay - (double)d[i];
     }
