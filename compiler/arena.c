@@ -1,6 +1,8 @@
 // arena.c: bump allocation in chunks for the compile session (see arena.h).
 #include "arena.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,7 +54,21 @@ static void *fail(arena *a) {
     return NULL;
 }
 
+static atomic_long fail_countdown; // arena_fail_nth: 0 = off
+
+void arena_fail_nth(long n) {
+    atomic_store(&fail_countdown, n);
+}
+
+// Whether this chunk allocation is the one arena_fail_nth asked to fail.
+static bool injected_failure(void) {
+    long left = atomic_load(&fail_countdown);
+    return left > 0 && atomic_fetch_sub(&fail_countdown, 1) == 1;
+}
+
 static chunk *new_chunk(arena *a, size_t need) {
+    if (injected_failure())
+        return NULL;
     size_t size = need > CHUNK_BYTES ? need : CHUNK_BYTES;
 #ifdef PG_ARENA_DEBUG
     size = need; // one malloc per allocation, exactly sized

@@ -20,6 +20,9 @@ char *arena_strdup(arena *a, const char *s);
 // Grows an arena array from old_n to new_n elements (the old block is abandoned).
 void *arena_grow(arena *a, void *old, size_t old_n, size_t new_n, size_t size);
 size_t arena_bytes(const arena *a); // bytes handed out so far
+// For tests of the out-of-memory paths (style.md §4): the n-th chunk the arenas ask of
+// malloc from now on fails (n >= 1), as if memory ran out there; 0 turns it off.
+void arena_fail_nth(long n);
 
 #define ARENA_NEW(a, T)      ((T *)arena_alloc((a), sizeof(T)))
 #define ARENA_ARRAY(a, T, n) ((T *)arena_array((a), (size_t)(n), sizeof(T)))

@@ -215,7 +215,7 @@ static int add_input(binder *b, int node) {
         int cap = b->cap_inputs ? 2 * b->cap_inputs : 8;
         int *p = arena_grow(b->g->pool, b->inputs, (size_t)b->n_inputs, (size_t)cap, sizeof *p);
         if (!p)
-            return -1;
+            return bind_fail(b->err, PG_ERR_NOMEM, "out of memory");
         b->inputs = p;
         b->cap_inputs = cap;
     }
@@ -235,7 +235,7 @@ static double number_of(const pe_value *v) {
 static int copy_owned(binder *b, pe_value *v) {
     if (v->type == PG_V_STR) {
         v->u.str = arena_strdup(b->g->pool, v->u.str ? v->u.str : "");
-        return v->u.str ? 0 : -1;
+        return v->u.str ? 0 : bind_fail(b->err, PG_ERR_NOMEM, "out of memory");
     }
     if (v->type == PG_V_ARRAY) {
         size_t n = (size_t)v->u.array.rows * (size_t)v->u.array.cols;
@@ -243,7 +243,7 @@ static int copy_owned(binder *b, pe_value *v) {
             return -1;
         double *d = arena_array(b->g->pool, n ? n : 1, sizeof *d);
         if (!d)
-            return -1;
+            return bind_fail(b->err, PG_ERR_NOMEM, "out of memory");
         if (n)
             memcpy(d, v->u.array.data, n * sizeof *d);
         v->u.array.data = d;
@@ -329,7 +329,7 @@ static int convert(binder *b, const pe_param *p, pe_value *v) {
         if (is_number(v)) {
             double *d = arena_alloc(b->g->pool, sizeof *d);
             if (!d)
-                return -1;
+                return bind_fail(b->err, PG_ERR_NOMEM, "out of memory");
             *d = number_of(v);
             v->type = PG_V_ARRAY;
             v->u.array = (pg_array){ 1, 1, d };
@@ -557,18 +557,20 @@ static int grow_nodes(pg_graph *g) {
 
 // The nominal extent: infer again on the inputs' nominal extents, without tails. Only
 // kinds with tails, or with an input whose nominal extent differs, need the second call.
-static pg_extent nominal_extent(const pg_graph *g, const gnode *n, const int *inputs) {
+// The extent pygmu reports (filters' tails left out); false when out of memory.
+static bool nominal_extent(const pg_graph *g, gnode *n, const int *inputs) {
     bool differs = (n->kind->flags & PE_F_TAIL) != 0;
     for (int i = 0; i < n->pn.n_inputs && !differs; i++) {
         const gnode *in = &g->nodes[inputs[i]];
         differs = in->nominal.start != in->pn.out.extent.start ||
                   in->nominal.end != in->pn.out.extent.end;
     }
+    n->nominal = n->pn.out.extent;
     if (!differs || !n->kind->infer)
-        return n->pn.out.extent;
+        return true;
     pe_shape *in = arena_array(g->pool, (size_t)(n->pn.n_inputs ? n->pn.n_inputs : 1), sizeof *in);
     if (!in)
-        return n->pn.out.extent;
+        return false;
     for (int i = 0; i < n->pn.n_inputs; i++) {
         in[i] = n->pn.in[i];
         in[i].extent = g->nodes[inputs[i]].nominal;
@@ -577,7 +579,9 @@ static pg_extent nominal_extent(const pg_graph *g, const gnode *n, const int *in
     tmp.in = in;
     tmp.flags = n->kind->flags;
     pe_check ck = { .default_rate = g->default_rate, .nominal = true };
-    return n->kind->infer(&tmp, &ck) == PG_OK ? tmp.out.extent : n->pn.out.extent;
+    if (n->kind->infer(&tmp, &ck) == PG_OK)
+        n->nominal = tmp.out.extent;
+    return true;
 }
 
 // Runs the kind's infer. Binding-class errors return -1; shape errors are recorded.
@@ -627,7 +631,8 @@ int pg_graph_add(pg_graph *g, const char *kind, const pg_arg *args, int n_args, 
         (pe_node){ .kind = k, .args = b.args, .n_inputs = b.n_inputs, .in = in, .flags = k->flags };
     if (infer_node(g, n, loc, err) < 0)
         return -1;
-    n->nominal = nominal_extent(g, n, b.inputs);
+    if (!nominal_extent(g, n, b.inputs))
+        return bind_fail(err, PG_ERR_NOMEM, "out of memory");
     n->hash = hash_node(g, n);
     n->uncacheable = is_uncacheable(g, n);
     return g->n_nodes++;
