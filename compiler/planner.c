@@ -501,21 +501,24 @@ pg_plan *pg_plan_new(const pg_graph *g, int root, const pg_plan_opts *o, pg_diag
 }
 
 void pg_plan_explain(const pg_plan *p, FILE *f) {
-    int mats = 0;
-    for (int i = 0; i < p->n_nodes; i++)
+    int mats = 0, fused = 0;
+    for (int i = 0; i < p->n_nodes; i++) {
         mats += p->nodes[i].materialise;
+        fused += p->nodes[i].fused;
+    }
     fprintf(f,
-            "plan: %d nodes (%d equal subgraph nodes merged), %d materialised (%.1f MiB), window "
-            "[%lld, %lld) at %d Hz, "
-            "%d channels, block %d\n",
-            p->n_nodes, p->n_merged, mats, (double)p->mat_bytes / 1048576.0,
+            "plan: %d nodes (%d equal subgraph nodes merged), %d materialised (%.1f MiB), %d "
+            "fused, window [%lld, %lld) at %d Hz, %d channels, block %d\n",
+            p->n_nodes, p->n_merged, mats, (double)p->mat_bytes / 1048576.0, fused,
             (long long)p->window.start, (long long)p->window.end, p->frame_rate, p->channels,
             p->block_frames);
     for (int i = 0; i < p->n_nodes; i++) {
         const plan_node *n = &p->nodes[i];
-        fprintf(f, "  #%d %s%s need [%lld, %lld)", i, n->pn.kind->name,
-                n->materialise ? " [materialised]" : "", (long long)n->need.start,
-                (long long)n->need.end);
+        fprintf(f, "  #%d %s%s%s%s need [%lld, %lld)", i, n->pn.kind->name,
+                n->materialise ? " [materialised]" : "", n->cacheable ? " [cached]" : "",
+                n->fused ? " [fused]" : "", (long long)n->need.start, (long long)n->need.end);
+        if (n->merged > 0)
+            fprintf(f, " (%d equal nodes merged into it)", n->merged);
         for (int s = 0; s < n->pn.n_inputs; s++)
             fprintf(f, "%s#%d", s ? ", " : " <- ", n->inputs[s]);
         fputc('\n', f);
