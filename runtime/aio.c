@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "exec.h"
@@ -146,12 +145,6 @@ typedef struct encoder {
     pthread_cond_t changed;
 } encoder;
 
-static double now_sec(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void *encoder_main(void *arg) {
     encoder *e = arg;
     pthread_mutex_lock(&e->lock);
@@ -162,9 +155,9 @@ static void *encoder_main(void *arg) {
             break;
         int slot = e->head;
         pthread_mutex_unlock(&e->lock);
-        double t0 = now_sec();
+        double t0 = exec_now_sec();
         bool ok = sf_writef_float(e->sf, e->buf[slot], e->frames[slot]) == e->frames[slot];
-        e->busy_sec += now_sec() - t0;
+        e->busy_sec += exec_now_sec() - t0;
         pthread_mutex_lock(&e->lock);
         e->failed = e->failed || !ok;
         e->head = (e->head + 1) % N_SLOTS;

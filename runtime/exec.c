@@ -335,6 +335,12 @@ pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out) {
 static pg_status revive_below(exec_ctx *cx, int id, int **made, int *n_made);
 
 // Renders node id over its span in time order, block by block, straight into buf.
+// Under the lock: bytes more of materialised buffers are alive.
+static void add_live(exec_shared *sh, size_t bytes) {
+    sh->live_bytes += bytes;
+    sh->peak_bytes = sh->live_bytes > sh->peak_bytes ? sh->live_bytes : sh->peak_bytes;
+}
+
 // Renders node id over [mat.start + from, mat.start + to) in time order, block by block,
 // straight into its buffer.
 static pg_status render_range(exec_ctx *cx, int id, float *buf, int64_t from, int64_t to) {
@@ -406,8 +412,7 @@ static pg_status materialise_segment(exec_ctx *cx, int id) {
     if (from == 0)
         sh->mat[id] = buf; // published once: the stream reads it from the first segment on
     sh->made_upto[id] = pn->mat.start + to;
-    sh->live_bytes += sizeof(float) * (size_t)(to - from) * (size_t)pn->pn.out.channels;
-    sh->peak_bytes = sh->live_bytes > sh->peak_bytes ? sh->live_bytes : sh->peak_bytes;
+    add_live(sh, sizeof(float) * (size_t)(to - from) * (size_t)pn->pn.out.channels);
     pthread_mutex_unlock(&sh->lock);
     return st;
 }
@@ -465,8 +470,7 @@ static pg_status materialise(exec_ctx *cx, int id) {
     sh->cache_misses += key && !hit;
     sh->mat[id] = buf;
     sh->mapped[id] = map;
-    sh->live_bytes += bytes;
-    sh->peak_bytes = sh->live_bytes > sh->peak_bytes ? sh->live_bytes : sh->peak_bytes;
+    add_live(sh, bytes);
     pthread_mutex_unlock(&sh->lock);
     return PG_OK;
 }
@@ -522,7 +526,7 @@ static pg_status revive_node(exec_ctx *cx, int j, int *made, int *n_made) {
     }
     pthread_mutex_lock(&sh->lock);
     sh->mat[j] = buf;
-    sh->live_bytes += bytes;
+    add_live(sh, bytes);
     pthread_mutex_unlock(&sh->lock);
     made[(*n_made)++] = j;
     return PG_OK;

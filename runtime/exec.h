@@ -6,6 +6,8 @@
 #include "pe.h"
 #include "pygmu.h"
 
+// Monotonic seconds, for timing.
+double exec_now_sec(void);
 // The first frame the next pg_render_next call renders.
 pg_frame exec_render_cursor(const pg_render *r);
 

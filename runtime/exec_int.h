@@ -127,7 +127,6 @@ static inline pg_frame frame_max(pg_frame a, pg_frame b) {
 }
 
 // ---- exec.c ----
-double exec_now_sec(void);
 // Records the first error of the render (any thread) and returns st.
 pg_status exec_fail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
