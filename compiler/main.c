@@ -5,6 +5,7 @@
 // exits 1 when the difference is above the tolerance.
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,7 +237,8 @@ static void window_opts(const options *o, pg_graph *g, int root, pg_plan_opts *p
     po->block_frames = o->block;
     po->threads = o->threads;
     po->cache_dir = o->no_cache ? "" : o->cache_dir;
-    po->mem_limit = (size_t)(o->mem_limit_mb * 1048576.0);
+    double bytes = o->mem_limit_mb * 1048576.0; // 1e30 MB is "no limit", not an overflow
+    po->mem_limit = bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
     po->measure = o->dot != NULL; // the graph picture shows each node's own time
 }
 

@@ -441,8 +441,12 @@ enum {
 static pg_status check_mem_limit(pg_render *r, pg_diag *err) {
     const pg_plan *p = r->sh.plan;
     size_t need = exec_needed_at_once(&r->sh, horizon_after(r, STREAM_CHUNK)); // chunk + lookahead
-    if (need <= p->mem_limit)
+    if (need <= p->mem_limit) {
+        // tasks ahead of need may fill only what the needed buffers leave of the limit, so
+        // the buffers alive at once never exceed it, however the threads run
+        r->sh.budget = p->mem_limit - need;
         return PG_OK;
+    }
     if (err) {
         *err = (pg_diag){ .status = PG_ERR_LIMIT };
         snprintf(err->message, sizeof err->message,

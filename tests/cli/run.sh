@@ -102,6 +102,8 @@ grep -q "BlitSawPE" "$tmp/g0.dot" && ok || bad "check --dump-graph"
 expect_status 8 "$pg" "$tmp/shared.pg" -o "$tmp/mem.wav" --mem-limit 0.01
 grep -q "over the memory limit" "$tmp/err" && ok || bad "--mem-limit: $(head -1 "$tmp/err")"
 [ -e "$tmp/mem.wav" ] && bad "--mem-limit wrote a file" || ok
+expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/huge.wav" -q --mem-limit 1e30 # no limit
+expect_status 64 "$pg" "$tmp/tone.pg" -o "$tmp/huge.wav" -q --mem-limit -5
 
 # the render cache after an edit: 200 comb-filtered notes become 7 cached sub-mixes (32
 # notes each, the last 8). A warm render loads the 7 sub-mixes only; after note 40 changes,
