@@ -18,6 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
+#if PG_HAVE_XXH_DISPATCH
+#include <xxh_x86dispatch.h>
+#endif
 
 #define CACHE_MAGIC  "PGMCACH1"
 #define CACHE_FORMAT 1 // bump when the entry layout changes
@@ -36,6 +39,15 @@ struct cache {
     size_t limit_bytes;
     atomic_bool stored; // something was added: check the size limit on close
 };
+
+// The checksum of an entry's samples: XXH3, whichever vector unit computes it.
+static uint64_t checksum(const void *data, size_t bytes) {
+#if PG_HAVE_XXH_DISPATCH
+    return XXH3_64bits_dispatch(data, bytes);
+#else
+    return XXH3_64bits(data, bytes);
+#endif
+}
 
 static int mkdir_p(const char *path) {
     char tmp[4096];
@@ -168,7 +180,7 @@ const float *cache_map(cache *c, uint64_t key, int channels, int64_t frames, cac
     posix_madvise(base, (size_t)st.st_size, POSIX_MADV_SEQUENTIAL | POSIX_MADV_WILLNEED);
     const entry_header *h = base;
     const float *data = (const float *)(h + 1);
-    if (!header_ok(h, key, channels, frames) || XXH3_64bits(data, bytes) != h->checksum) {
+    if (!header_ok(h, key, channels, frames) || checksum(data, bytes) != h->checksum) {
         munmap(base, (size_t)st.st_size);
         return NULL;
     }
@@ -196,7 +208,7 @@ bool cache_load(cache *c, uint64_t key, float *buf, int channels, int64_t frames
     struct stat st;
     bool ok = fstat(fd, &st) == 0 && (size_t)st.st_size == sizeof h + bytes &&
               read_exact(fd, &h, sizeof h) && header_ok(&h, key, channels, frames) &&
-              read_exact(fd, buf, bytes) && XXH3_64bits(buf, bytes) == h.checksum;
+              read_exact(fd, buf, bytes) && checksum(buf, bytes) == h.checksum;
     close(fd);
     if (ok)
         utimensat(AT_FDCWD, path, NULL, 0); // now: least recently used goes first
@@ -220,7 +232,7 @@ void cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t
     h.channels = channels;
     h.format = CACHE_FORMAT;
     h.frames = frames;
-    h.checksum = XXH3_64bits(buf, bytes);
+    h.checksum = checksum(buf, bytes);
     bool ok = write_exact(fd, &h, sizeof h) && write_exact(fd, buf, bytes);
     ok = close(fd) == 0 && ok;
     if (!ok || rename(tmp, path) != 0)
