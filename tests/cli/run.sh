@@ -43,6 +43,13 @@ for ext in wav flac aiff ogg; do
     [ -s "$tmp/tone.$ext" ] && ok || bad "no $ext written"
 done
 expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/tone.flac" --tolerance-db -130
+# a compressed file is written into blocks reserved for its PCM size (so that replacing a
+# file costs no flush in rename): what it did not use is given back
+for ext in flac ogg; do
+    used=$(stat -c '%b * %B' "$tmp/tone.$ext" | awk '{print $1 * $3}')
+    size=$(stat -c %s "$tmp/tone.$ext")
+    [ "$used" -le $((size + 8192)) ] && ok || bad "tone.$ext keeps $used bytes of disk for $size"
+done
 expect_status 1 "$pg" compare "$tmp/tone.wav" "$tmp/tone.ogg" --tolerance-db -130
 expect_status 10 "$pg" "$tmp/tone.pg" -o "$tmp/tone.xyz"
 expect_status 10 "$pg" "$tmp/tone.pg" -o "$tmp/tone.flac" --subtype float
