@@ -69,6 +69,8 @@ enc=$(cat "$tmp/write")
 awk -v e="$ENC" -v a="$AUDIO" -v w="$enc" -v s="$SEC" 'BEGIN {
     printf "  libsndfile'"'"'s FLAC encoder alone: %.4f s for 60 s (a ceiling of %.0fx); on pygmuc'"'"'s\n", w, 60 / w
     printf "  encoder thread %.4f s (%.0fx); the render reaches %.2f of the ceiling (target 0.88)\n", e, a / e, (a / s) / (60 / w) }'
+measure "$here/bench/pieces/saw64.pg" "$tmp/s2.flac" --no-cache --flac-level 2
+row "saw64 -> FLAC 24, --flac-level 2" "$SEC" "$AUDIO" "$RSS" "$base" "hand-written C" "(files 0.3% larger)"
 
 echo "== 2. piece_RD03 port (crops, combs, time shifts of one loop)"
 measure "$here/pieces/ported/piece_RD03.pg" "$tmp/rd.wav" --no-cache -O0

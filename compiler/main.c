@@ -30,6 +30,8 @@ static const char usage_text[] =
     "stdout\n"
     "  --subtype S        pcm16 | pcm24 | float (default: float for WAV/AIFF-like, pcm24 "
     "for FLAC)\n"
+    "  --flac-level N     FLAC compression 0 (fastest) to 8 (smallest), as flac -N "
+    "(default 5)\n"
     "  --start T --end T  render only [T, T); T is seconds (2.5 or 2.5s), 250ms, or frames "
     "(48000f)\n"
     "  --duration T       render T from the start\n"
@@ -53,6 +55,7 @@ typedef struct time_arg { // a time on the command line, converted once the rate
 typedef struct options {
     const char *piece, *out, *dot, *cache_dir;
     pg_subtype subtype;
+    int flac_level; // -1: the default
     time_arg start, end, duration;
     bool until_silence, explain, quiet, no_cache;
     int threads, block, opt_level;
@@ -118,10 +121,11 @@ static int parse_subtype(const char *s, pg_subtype *out) {
 // Options that take a value; returns 1 when argv[*i] was one, -1 on a usage error.
 static int parse_valued(options *o, int argc, char **argv, int *i) {
     const char *a = argv[*i];
-    static const char *const valued[] = { "-o",           "--subtype",   "--format",
-                                          "-j",           "--block",     "--start",
-                                          "--end",        "--duration",  "--cache-dir",
-                                          "--dump-graph", "--mem-limit", NULL };
+    static const char *const valued[] = {
+        "-o",          "--subtype",    "--format",   "-j",          "--block",
+        "--start",     "--end",        "--duration", "--cache-dir", "--dump-graph",
+        "--mem-limit", "--flac-level", NULL
+    };
     int k = 0;
     while (valued[k] && strcmp(a, valued[k]) != 0)
         k++;
@@ -161,6 +165,9 @@ static int parse_valued(options *o, int argc, char **argv, int *i) {
         break;
     case 10:
         ok = (o->mem_limit_mb = atof(v)) > 0;
+        break;
+    case 11:
+        ok = parse_int(v, 0, 8, &o->flac_level);
         break;
     }
     if (!ok) {
@@ -268,6 +275,8 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
     pg_render_stats stats;
     double *node_sec = o->dot ? calloc((size_t)pg_plan_node_count(p) + 1, sizeof(double)) : NULL;
     pg_write_opts wo = { .subtype = o->subtype,
+                         .flac_level_set = o->flac_level >= 0,
+                         .flac_level = o->flac_level,
                          .quiet = o->quiet,
                          .stats = &stats,
                          .node_sec = node_sec,
@@ -383,7 +392,7 @@ int main(int argc, char **argv) {
         return compare(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "verify") == 0)
         return verify_main(argc, argv);
-    options o = { .opt_level = 1 };
+    options o = { .opt_level = 1, .flac_level = -1 };
     bool check_only = argc >= 2 && strcmp(argv[1], "check") == 0;
     int rc = parse_args(&o, argc, argv, check_only ? 2 : 1);
     if (rc)

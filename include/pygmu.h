@@ -273,6 +273,8 @@ typedef enum pg_subtype {
 
 typedef struct pg_write_opts {
     pg_subtype subtype;
+    bool flac_level_set;    // FLAC outputs: compress at flac_level, 0-8 as flac -0 ... -8;
+    int flac_level;         // unset, libsndfile's (and flac's) default, 5
     bool progress;          // draw a progress bar on stderr
     bool quiet;             // no warnings on stderr
     pg_render_stats *stats; // when not NULL, receives the render's statistics

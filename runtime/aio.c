@@ -368,6 +368,11 @@ pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_o
     pg_status st = pick_format(to_stdout ? "stdout.wav" : path, o ? o->subtype : 0, &info, err);
     if (st != PG_OK)
         return st;
+    if (o && o->flac_level_set && (info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_FLAC)
+        return set_err(err, PG_ERR_IO, "a FLAC compression level, but '%s' is not a FLAC file",
+                       path);
+    if (o && o->flac_level_set && (o->flac_level < 0 || o->flac_level > 8))
+        return set_err(err, PG_ERR_IO, "FLAC compression level %d is not 0 to 8", o->flac_level);
     char tmp[4096];
     const char *tdir = getenv("TMPDIR");
     char tpath[4096];
@@ -386,6 +391,8 @@ pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_o
     }
     if (is_pcm(&info))
         sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    if (o && o->flac_level_set) // libsndfile's 0.0-1.0 is FLAC's 0-8 (rounded)
+        sf_command(sf, SFC_SET_COMPRESSION_LEVEL, &(double){ o->flac_level / 8.0 }, sizeof(double));
     // libsndfile's PEAK chunk (float WAV/AIFF) costs a scalar pass over every sample on the
     // encoder thread, the slowest stage of a fast render; players ignore it.
     sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);

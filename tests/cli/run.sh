@@ -43,6 +43,17 @@ for ext in wav flac aiff ogg; do
     [ -s "$tmp/tone.$ext" ] && ok || bad "no $ext written"
 done
 expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/tone.flac" --tolerance-db -130
+# --flac-level: lossless at every level (the same samples), faster and larger at 0 than at
+# 8; only for FLAC files, only 0 to 8
+expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/tone0.flac" -q --flac-level 0
+expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/tone8.flac" -q --flac-level 8
+expect_status 0 "$pg" compare "$tmp/tone.flac" "$tmp/tone0.flac" --tolerance-db -1000
+expect_status 0 "$pg" compare "$tmp/tone.flac" "$tmp/tone8.flac" --tolerance-db -1000
+[ "$(stat -c %s "$tmp/tone0.flac")" -gt "$(stat -c %s "$tmp/tone8.flac")" ] && ok ||
+    bad "--flac-level 0 is not larger than 8"
+expect_status 10 "$pg" "$tmp/tone.pg" -o "$tmp/tone_level.wav" --flac-level 3
+expect_status 64 "$pg" "$tmp/tone.pg" -o "$tmp/tone9.flac" --flac-level 9
+expect_status 64 "$pg" "$tmp/tone.pg" -o "$tmp/tone9.flac" --flac-level -1
 # a compressed file is written into blocks reserved for its PCM size (so that replacing a
 # file costs no flush in rename): what it did not use is given back
 for ext in flac ogg; do
