@@ -151,6 +151,19 @@ expect_status 0 "$pg" "$tmp/notes_edit.pg" -o "$tmp/n4.wav" -q --no-cache
 expect_status 0 "$pg" compare "$tmp/n3.wav" "$tmp/n4.wav" --tolerance-db -1000
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n2.wav" --tolerance-db -1000
 
+# three processes rendering into one cold cache at once: each render equals the first one,
+# no temporary entry is left behind, and what they stored serves a warm render
+for k in 1 2 3; do
+    "$pg" "$tmp/notes.pg" -o "$tmp/p$k.wav" -q --cache-dir "$tmp/shared-cache" &
+done
+wait
+for k in 1 2 3; do
+    expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/p$k.wav" --tolerance-db -1000
+done
+[ -z "$(find "$tmp/shared-cache" -name '*.pgc.*')" ] && ok || bad "temporary cache files left"
+expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/p4.wav" -q --explain --cache-dir "$tmp/shared-cache"
+[ "$(hits)" = "7 0" ] && ok || bad "warm cache after three processes: $(hits)"
+
 # check compiles without rendering; usage errors are 64
 expect_status 0 "$pg" check "$tmp/tone.pg"
 [ -e "$tmp/tone.pg.wav" ] && bad "check wrote audio" || ok

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -77,6 +78,47 @@ static void test_damaged(void) {
         fclose(f);
     }
     CHECK(!cache_load(c, key, back, 1, 64));
+    cache_close(c);
+}
+
+// Two processes share a cache: one stores an entry over and over, alternating two contents,
+// while the other loads it. Every load after the first store must find a whole entry, one of
+// the two: an entry written in place would be caught half-written (a failed checksum).
+static void test_two_processes(void) {
+    enum {
+        FRAMES = 1 << 16,
+        ROUNDS = 200
+    };
+    static float a[FRAMES], b[FRAMES], back[FRAMES];
+    for (int i = 0; i < FRAMES; i++) {
+        a[i] = (float)i;
+        b[i] = -(float)i;
+    }
+    uint64_t key = cache_key(0x7777, (pg_extent){ 0, FRAMES }, 1, 48000);
+    cache *c = cache_open(dir, 0);
+    cache_store(c, key, a, 1, FRAMES);
+    pid_t child = fork();
+    if (child == 0) {
+        cache *w = cache_open(dir, 0);
+        for (int r = 0; r < ROUNDS; r++)
+            cache_store(w, key, r % 2 ? a : b, 1, FRAMES);
+        cache_close(w);
+        _exit(0);
+    }
+    CHECK(child > 0);
+    int whole = 0, torn = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        if (!cache_load(c, key, back, 1, FRAMES))
+            torn++;
+        else if (memcmp(back, a, sizeof a) == 0 || memcmp(back, b, sizeof b) == 0)
+            whole++;
+        else
+            torn++;
+    }
+    int status = 1;
+    CHECK(child > 0 && waitpid(child, &status, 0) == child && status == 0);
+    CHECK_EQ_I64(torn, 0);
+    CHECK_EQ_I64(whole, ROUNDS);
     cache_close(c);
 }
 
@@ -299,6 +341,7 @@ int main(void) {
     test_round_trip();
     test_damaged();
     test_keys();
+    test_two_processes();
     test_render_warm();
     test_side_effect();
     test_demand_and_revival();
