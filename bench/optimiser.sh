@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/optimiser.sh [BUILD_DIR] [RUNS]: the optimiser's benchmarks (issue 4), each against
-# a baseline measured in the same run. Times are medians of RUNS (default 5) renders, inside
-# the process (compile excluded; encoding included). Peak memory is the process's.
+# a baseline measured in the same run, their runs interleaved. Times are medians of RUNS
+# (default 5) renders each, inside the process (compile excluded; encoding included). Peak
+# memory is the process's.
 #   1. saw64: 64 BLIT saw notes of 4 s over 60 s -> float WAV and 24-bit FLAC, against the
 #      hand-written C baseline (bench/baseline_saw.c).
 #   2. RD03: the port of pygmu's piece_RD03 (hundreds of crops, comb filters and time
@@ -18,21 +19,32 @@ pygmuc=$build/pygmuc
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$tmp/log" | tail -1; }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "${2:-$tmp/log}" | tail -1; }
 
 median() { echo "$@" | tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# median render seconds of: piece out [options...]; sets SEC, RSS, AUDIO
-measure() {
+# One render: piece out [options...]; prints its render seconds (stats in $tmp/log).
+render() {
     p=$1
     o=$2
     shift 2
-    times=""
+    "$pygmuc" "$p" -o "$o" -q --explain "$@" 2>"$tmp/log" >/dev/null ||
+        { cat "$tmp/log" >&2; kill -TERM $$; }
+    field render_sec
+}
+
+# Runs the shell functions a and b alternately, RUNS times each (a, b, a, b, ...): this
+# machine's speed drifts by tens of percent over a minute, and interleaving makes a slow
+# spell slow both alike. Sets A_SEC and SEC (medians) and b's last RSS, AUDIO and ENC.
+pair() {
+    ta=""
+    tb=""
     for i in $(seq "$runs"); do
-        "$pygmuc" "$p" -o "$o" -q --explain "$@" 2>"$tmp/log" >/dev/null || { cat "$tmp/log"; exit 1; }
-        times="$times $(field render_sec)"
+        ta="$ta $(a)"
+        tb="$tb $(b)"
     done
-    SEC=$(median $times)
+    A_SEC=$(median $ta)
+    SEC=$(median $tb)
     RSS=$(field peak_rss_mib)
     AUDIO=$(field audio_sec)
     ENC=$(field encode_sec)
@@ -44,82 +56,78 @@ row() { # name seconds audio rss baseline_seconds baseline_name target
                n, s, a / s, r, b / s, bn, t }'
 }
 
-baseline() { # out: the C baseline's median seconds; its write step's median in $tmp/write
-    times=""
-    writes=""
-    for i in $(seq "$runs"); do
-        "$build/bench_baseline_saw" "$1" >"$tmp/log"
-        times="$times $(field render_sec)"
-        writes="$writes $(field write_sec)"
-    done
-    median $writes >"$tmp/write"
-    median $times
+# The hand-written C baseline into $1; prints its seconds and appends its write step's (the
+# encoder alone) to $tmp/writes.
+baseline() {
+    "$build/bench_baseline_saw" "$1" >"$tmp/blog"
+    field write_sec "$tmp/blog" >>"$tmp/writes"
+    field render_sec "$tmp/blog"
 }
 
 echo "== 1. saw64 (64 saws x 4 s, 60 s stereo)"
-base=$(baseline "$tmp/b.wav")
-measure "$here/bench/pieces/saw64.pg" "$tmp/s.wav" --no-cache
-row "saw64 -> float WAV" "$SEC" "$AUDIO" "$RSS" "$base" "hand-written C" ">= 900x realtime"
-base=$(baseline "$tmp/b.flac")
-measure "$here/bench/pieces/saw64.pg" "$tmp/s.flac" --no-cache
-row "saw64 -> FLAC 24" "$SEC" "$AUDIO" "$RSS" "$base" "hand-written C" ">= 330x realtime"
+saw=$here/bench/pieces/saw64.pg
+a() { baseline "$tmp/b.wav"; }
+b() { render "$saw" "$tmp/s.wav" --no-cache; }
+pair
+row "saw64 -> float WAV" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "hand-written C" ">= 900x realtime"
+: >"$tmp/writes"
+a() { baseline "$tmp/b.flac"; }
+b() { render "$saw" "$tmp/s.flac" --no-cache; }
+pair
+row "saw64 -> FLAC 24" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "hand-written C" ">= 330x realtime"
 # the encoder by itself (the baseline's write step: 60 s from memory, not overlapped) is the
 # ceiling of any pipeline that uses it; the issue's 330x is 0.88 of the ~375x it measured
-enc=$(cat "$tmp/write")
+enc=$(median $(cat "$tmp/writes"))
 awk -v e="$ENC" -v a="$AUDIO" -v w="$enc" -v s="$SEC" 'BEGIN {
     printf "  libsndfile'"'"'s FLAC encoder alone: %.4f s for 60 s (a ceiling of %.0fx); on pygmuc'"'"'s\n", w, 60 / w
     printf "  encoder thread %.4f s (%.0fx); the render reaches %.2f of the ceiling (target 0.88)\n", e, a / e, (a / s) / (60 / w) }'
-measure "$here/bench/pieces/saw64.pg" "$tmp/s2.flac" --no-cache --flac-level 2
-row "saw64 -> FLAC 24, --flac-level 2" "$SEC" "$AUDIO" "$RSS" "$base" "hand-written C" "(files 0.3% larger)"
+a() { baseline "$tmp/b.flac"; }
+b() { render "$saw" "$tmp/s2.flac" --no-cache --flac-level 2; }
+pair
+row "saw64 -> FLAC 24, --flac-level 2" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "hand-written C" "(files 0.3% larger)"
 
 echo "== 2. piece_RD03 port (crops, combs, time shifts of one loop)"
-measure "$here/pieces/ported/piece_RD03.pg" "$tmp/rd.wav" --no-cache -O0
-o0=$SEC
-measure "$here/pieces/ported/piece_RD03.pg" "$tmp/rd.wav" --no-cache
-row "RD03 -O1" "$SEC" "$AUDIO" "$RSS" "$o0" "-O0" ">= 10x"
+rd=$here/pieces/ported/piece_RD03.pg
+a() { render "$rd" "$tmp/rd0.wav" --no-cache -O0; }
+b() { render "$rd" "$tmp/rd.wav" --no-cache; }
+pair
+row "RD03 -O1" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "-O0" ">= 10x"
 
 echo "== 3. 10,000 short notes vs 100 long notes (same note-seconds, 10 min)"
-measure "$here/bench/pieces/long_notes.pg" "$tmp/l.wav" --no-cache
-long=$SEC
-measure "$here/bench/pieces/many_notes.pg" "$tmp/m.wav" --no-cache
-row "10,000 notes" "$SEC" "$AUDIO" "$RSS" "$long" "100 long notes" ">= 0.5x"
+a() { render "$here/bench/pieces/long_notes.pg" "$tmp/l.wav" --no-cache; }
+b() { render "$here/bench/pieces/many_notes.pg" "$tmp/m.wav" --no-cache; }
+pair
+row "10,000 notes" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "100 long notes" ">= 0.5x"
 
-# cold renders of $1 into $tmp/cache (median in COLD), then renders of the edited piece $2,
-# each from a fresh copy of that cache (median in SEC): every run recomputes the edit. Both
-# write their output into folder $3.
-warm_edit() {
-    times=""
-    for i in $(seq "$runs"); do
-        rm -rf "$tmp/cache"
-        "$pygmuc" "$1" -o "$3/c.wav" -q --cache-dir "$tmp/cache" --explain 2>"$tmp/log"
-        times="$times $(field render_sec)"
-    done
-    COLD=$(median $times)
-    times=""
-    for i in $(seq "$runs"); do
-        rm -rf "$tmp/edit-cache"
-        # hard links: a snapshot of the cache without writing 0.5 GB to disk before each run
-        cp -al "$tmp/cache" "$tmp/edit-cache" 2>/dev/null || cp -r "$tmp/cache" "$tmp/edit-cache"
-        "$pygmuc" "$2" -o "$3/w.wav" -q --cache-dir "$tmp/edit-cache" --explain 2>"$tmp/log"
-        times="$times $(field render_sec)"
-    done
-    SEC=$(median $times)
-    RSS=$(field peak_rss_mib)
-    AUDIO=$(field audio_sec)
+# a: a cold render of $cold_pg into an empty $tmp/cache; b: right after it, a render of the
+# edited $warm_pg from a copy of that cache (every run recomputes the edit).
+a() {
+    rm -rf "$tmp/cache"
+    render "$cold_pg" "$tmp/c.wav" --cache-dir "$tmp/cache"
+}
+b() {
+    rm -rf "$tmp/edit-cache"
+    # hard links: a snapshot of the cache without writing 0.5 GB to disk before each run
+    cp -al "$tmp/cache" "$tmp/edit-cache" 2>/dev/null || cp -r "$tmp/cache" "$tmp/edit-cache"
+    render "$warm_pg" "$tmp/w.wav" --cache-dir "$tmp/edit-cache"
 }
 
 echo "== 4. warm cache after a one-note edit"
+cold_pg=$here/bench/pieces/large_piece.pg
+warm_pg=$tmp/large_edit.pg
 sed 's/pitch = 36 + randrange(0, 36)/pitch = 36 + randrange(0, 36) + (1 if i == 300 else 0)/' \
-    "$here/bench/pieces/large_piece.pg" >"$tmp/large_edit.pg"
-warm_edit "$here/bench/pieces/large_piece.pg" "$tmp/large_edit.pg" "$tmp"
-row "large_piece (600 voices), warm" "$SEC" "$AUDIO" "$RSS" "$COLD" "cold" ">= 20x"
+    "$cold_pg" >"$warm_pg"
+pair
+row "large_piece (600 voices), warm" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" ">= 20x"
+cold_pg=$saw
+warm_pg=$tmp/saw64_edit.pg
 sed 's/pitch = 36 + randrange(0, 36)/pitch = 36 + randrange(0, 36) + (1 if i == 17 else 0)/' \
-    "$here/bench/pieces/saw64.pg" >"$tmp/saw64_edit.pg"
-warm_edit "$here/bench/pieces/saw64.pg" "$tmp/saw64_edit.pg" "$tmp"
-row "saw64 (64 bare saws), warm" "$SEC" "$AUDIO" "$RSS" "$COLD" "cold" "(small piece)"
+    "$cold_pg" >"$warm_pg"
+pair
+row "saw64 (64 bare saws), warm" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(small piece)"
 
 echo "== 5. -j 2 vs -j 1 (two heavy independent branches)"
-measure "$here/bench/pieces/two_branches.pg" "$tmp/t.wav" --no-cache -j 1
-j1=$SEC
-measure "$here/bench/pieces/two_branches.pg" "$tmp/t.wav" --no-cache -j 2
-row "two branches -j 2" "$SEC" "$AUDIO" "$RSS" "$j1" "-j 1" ">= 1.7x"
+a() { render "$here/bench/pieces/two_branches.pg" "$tmp/t1.wav" --no-cache -j 1; }
+b() { render "$here/bench/pieces/two_branches.pg" "$tmp/t.wav" --no-cache -j 2; }
+pair
+row "two branches -j 2" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "-j 1" ">= 1.7x"
