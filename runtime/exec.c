@@ -5,6 +5,7 @@
 // per-thread scratch stack released when the kernel that pulled them returns, so a render
 // allocates nothing per block once warm. The scheduling is in sched.c.
 #define _DEFAULT_SOURCE // MAP_ANONYMOUS and MADV_DONTNEED, for windowed buffers
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +438,32 @@ void exec_drop_window(exec_shared *sh, int id, pg_frame t) {
     sh->dropped_upto[id] = t;
 }
 
+// The bytes of node id's materialised buffer (whole, not windowed).
+static size_t mat_bytes(const plan_node *pn) {
+    int64_t len = pn->mat.end - pn->mat.start;
+    return sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)pn->pn.out.channels;
+}
+
+// A buffer for a rendered node: from the render's pool, or malloc when it has no room. Its
+// memory may be a buffer freed earlier: every kernel writes each frame it is asked for. The
+// checking builds fill it with NaNs, so that a frame left unwritten shows in every test.
+static float *buffer_new(exec_shared *sh, size_t bytes) {
+    float *b = bufpool_alloc(sh->buffers, bytes);
+    b = b ? b : malloc(bytes);
+#ifdef PG_DEBUG
+    for (size_t i = 0; b && i < bytes / sizeof(float); i++)
+        b[i] = NAN;
+#endif
+    return b;
+}
+
+static void buffer_free(exec_shared *sh, float *b, size_t bytes) {
+    if (bufpool_owns(sh->buffers, b))
+        bufpool_free(sh->buffers, b, bytes);
+    else
+        free(b);
+}
+
 // Renders node id over its span [mat.start, mat.end) into a new buffer, or maps it from
 // the cache (what it rendered is stored in the cache once it is published).
 static pg_status materialise(exec_ctx *cx, int id) {
@@ -446,21 +473,21 @@ static pg_status materialise(exec_ctx *cx, int id) {
         return materialise_segment(cx, id);
     int64_t len = pn->mat.end - pn->mat.start;
     int ch = pn->pn.out.channels;
-    size_t bytes = sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)ch;
+    size_t bytes = mat_bytes(pn);
     uint64_t key =
         pn->cacheable && sh->cache ? cache_key(pn->hash, pn->mat, ch, pn->pn.out.frame_rate) : 0;
     cache_mapping map = { NULL, 0 };
     // read-only: materialised buffers are never written once made
     float *buf = key ? (float *)cache_map(sh->cache, key, ch, len, &map) : NULL;
     bool hit = buf != NULL;
-    if (!hit && !(buf = malloc(bytes)))
+    if (!hit && !(buf = buffer_new(sh, bytes)))
         return exec_fail(sh, PG_ERR_NOMEM, pn->loc, "out of memory materialising %s (%lld frames)",
                          pn->pn.kind->name, (long long)len);
     pg_status st = hit              ? PG_OK
                    : sh->probed[id] ? render_revived(cx, id, buf)
                                     : render_span(cx, id, buf);
-    if (st != PG_OK) {
-        free(buf);
+    if (st != PG_OK) { // (a hit is always PG_OK)
+        buffer_free(sh, buf, bytes);
         return st;
     }
     pthread_mutex_lock(&sh->lock);
@@ -515,13 +542,12 @@ static pg_status revive_node(exec_ctx *cx, int j, int *made, int *n_made) {
     pg_status st = exec_init_node(cx, j);
     if (st != PG_OK || !pn->materialise)
         return st;
-    int64_t len = pn->mat.end - pn->mat.start;
-    size_t bytes = sizeof(float) * (size_t)(len > 0 ? len : 1) * (size_t)pn->pn.out.channels;
-    float *buf = malloc(bytes);
+    size_t bytes = mat_bytes(pn);
+    float *buf = buffer_new(sh, bytes);
     if (!buf)
         return oom(cx, j);
     if ((st = render_span(cx, j, buf)) != PG_OK) {
-        free(buf);
+        buffer_free(sh, buf, bytes);
         return st;
     }
     pthread_mutex_lock(&sh->lock);
@@ -608,8 +634,8 @@ double *exec_node_costs(const pg_plan *p) {
 void exec_release_buffer(exec_shared *sh, int id) {
     if (sh->mapped[id].base)
         cache_unmap(&sh->mapped[id]);
-    else
-        free(sh->mat[id]);
+    else if (sh->mat[id])
+        buffer_free(sh, sh->mat[id], mat_bytes(&sh->plan->nodes[id]));
     sh->mat[id] = NULL; // a pull now is an internal error, never a read of freed memory
 }
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bufpool.h"
 #include "cache.h"
 #include "exec.h"
 #include "fuse.h"
@@ -67,6 +68,7 @@ typedef struct exec_shared {
     pg_frame stream_done, horizon;       // output frames done; tasks needed before horizon run
     size_t live_bytes, peak_bytes;       // materialised buffers alive now, at most
     size_t reserved, budget;             // buffers of tasks running; what later tasks may fill
+    bufpool *buffers; // where rendered buffers live (NULL: malloc), see bufpool.c
     // Demand: with a warm cache, a materialised node found in it needs none of its inputs;
     // the nodes nothing needs are neither initialised nor rendered. If an entry turns out
     // damaged when loaded, its inputs are revived (rendered on the spot) after all.

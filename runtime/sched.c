@@ -21,6 +21,7 @@ static const double LOOKAHEAD_SEC = 2.0; // ... and at least this far
 // Without --mem-limit, node tasks needed later than the lookahead run while the buffers
 // alive stay under this: enough to keep every thread busy, little enough for any machine.
 #define DEFAULT_BUDGET ((size_t)512 << 20)
+#define POOL_RESERVE   ((size_t)1 << 30) // address space only: pages are made as written
 
 // Under the lock: frees materialised node id's buffer if nothing will pull it again.
 static void try_free(exec_shared *sh, int id) {
@@ -355,6 +356,7 @@ static void shared_fini(exec_shared *sh) {
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
     free(sh->pulls);
+    bufpool_delete(sh->buffers); // after every buffer in it
     cache_close(sh->cache);
     pthread_mutex_destroy(&sh->lock);
     pthread_mutex_destroy(&sh->revive_lock);
@@ -457,6 +459,18 @@ static pg_status check_mem_limit(pg_render *r, pg_diag *err) {
     return PG_ERR_LIMIT;
 }
 
+// Rendered buffers come from a pool of address space (bufpool.c) unless a memory limit is
+// set (the pool keeps freed memory for reuse, so the process could hold more than the
+// buffers alive at once) or the build checks memory (ASan sees overruns of malloc'd blocks).
+static bufpool *make_buffer_pool(const pg_plan *p) {
+#ifdef PG_DEBUG
+    (void)p;
+    return NULL;
+#else
+    return p->mem_limit ? NULL : bufpool_new(POOL_RESERVE);
+#endif
+}
+
 // Starts a render: the pool begins initialising and materialising at once (most urgent
 // first); pg_render_next streams as soon as what it reads is ready. Errors of a node's
 // init or materialisation are reported by pg_render_next.
@@ -479,6 +493,7 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
     r->cursor = p->window.start;
     r->sh.stream_done = p->window.start;
     r->sh.budget = p->mem_limit ? p->mem_limit : DEFAULT_BUDGET;
+    r->sh.buffers = make_buffer_pool(p);
     exec_plan_windows(&r->sh, r->sh.budget, horizon_after(r, STREAM_CHUNK));
     if (p->mem_limit && check_mem_limit(r, err) != PG_OK) {
         pg_render_free(r);
