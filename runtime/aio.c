@@ -304,6 +304,8 @@ static int sample_bytes(const SF_INFO *info) {
     }
 }
 
+#define COMPRESSED_RESERVE_MAX ((off_t)1 << 30)
+
 // ext4 writes a file that replaces another by rename out to disk inside rename() when its
 // blocks are not allocated yet (auto_da_alloc): 40-60 ms for a 3-minute stereo float WAV
 // here, more than writing it took, and 10 ms for a minute of FLAC. Blocks reserved up front
@@ -317,8 +319,11 @@ static off_t reserve_space(int fd, const pg_plan *p, const SF_INFO *info) {
     int major = info->format & SF_FORMAT_TYPEMASK;
     bool compressed = major == SF_FORMAT_FLAC || major == SF_FORMAT_OGG || major == SF_FORMAT_MPEG;
     off_t bytes = (off_t)(p->window.end - p->window.start) * p->channels * sample_bytes(info);
-    if (compressed) // FLAC's worst case (verbatim frames) is PCM plus its frame headers
+    if (compressed) { // FLAC's worst case (verbatim frames) is PCM plus its frame headers
         bytes += bytes / 64 + 65536;
+        // more would hold disk space that others may want for as long as the render runs
+        bytes = bytes < COMPRESSED_RESERVE_MAX ? bytes : COMPRESSED_RESERVE_MAX;
+    }
     return fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, bytes) == 0 ? bytes : 0;
 #else
     (void)fd;
