@@ -303,11 +303,12 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
         fprintf(stderr,
                 "rendered %.2f s of audio in %.3f s (%.0fx realtime) on %d threads\n"
                 "  materialise %.3f s (overlapping the stream): %d buffers, at most %.1f MiB "
-                "at once, cache %d hits / %d misses\n  stream %.3f s; encoding %.3f s on its own "
-                "thread\n",
+                "at once, cache %d hits / %d misses (%.1f MiB loaded, %.1f MiB stored)\n  stream "
+                "%.3f s; encoding %.3f s on its own thread\n",
                 secs, dt, dt > 0 ? secs / dt : 0.0, stats.threads, stats.prepare_sec,
                 stats.materialised, (double)stats.peak_mat_bytes / 1048576.0, stats.cache_hits,
-                stats.cache_misses, stats.stream_sec, stats.encode_sec);
+                stats.cache_misses, (double)stats.cache_loaded_bytes / 1048576.0,
+                (double)stats.cache_stored_bytes / 1048576.0, stats.stream_sec, stats.encode_sec);
         fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f encode_sec=%.4f\n",
                 secs, dt, (double)ru.ru_maxrss / 1024.0, stats.encode_sec);
     }

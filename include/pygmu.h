@@ -249,7 +249,8 @@ typedef struct pg_render_stats {
     int nodes;        // nodes in the plan
     int materialised; // buffers rendered once (or loaded from the cache)
     int cache_hits;
-    int cache_misses;   // cacheable buffers rendered and stored
+    int cache_misses;                              // cacheable buffers rendered and stored
+    size_t cache_loaded_bytes, cache_stored_bytes; // the samples of those hits, those stores
     double prepare_sec; // wall time from the start until every materialisation was done
                         // (it overlaps the stream)
     double stream_sec;  // wall time spent in pg_render_next

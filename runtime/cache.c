@@ -215,15 +215,15 @@ bool cache_load(cache *c, uint64_t key, float *buf, int channels, int64_t frames
     return ok;
 }
 
-void cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t frames) {
+bool cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t frames) {
     if (!c)
-        return;
+        return false;
     char path[4200], tmp[4300];
     entry_path(c, key, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0)
-        return;
+        return false;
     size_t bytes = sizeof(float) * (size_t)channels * (size_t)frames;
     entry_header h;
     memset(&h, 0, sizeof h);
@@ -235,10 +235,12 @@ void cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t
     h.checksum = checksum(buf, bytes);
     bool ok = write_exact(fd, &h, sizeof h) && write_exact(fd, buf, bytes);
     ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0)
+    if (!ok || rename(tmp, path) != 0) {
         unlink(tmp);
-    else
-        atomic_store(&c->stored, true); // workers store concurrently
+        return false;
+    }
+    atomic_store(&c->stored, true); // workers store concurrently
+    return true;
 }
 
 typedef struct file_age {

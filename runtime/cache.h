@@ -36,8 +36,9 @@ typedef struct cache_mapping {
 // removed (unlink), never truncated in place, so the mapped file outlives any of that.
 const float *cache_map(cache *c, uint64_t key, int channels, int64_t frames, cache_mapping *m);
 void cache_unmap(cache_mapping *m);
-// Stores buf under key (atomically: temporary file, then rename). Failures are ignored.
-void cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t frames);
+// Stores buf under key (atomically: temporary file, then rename); false when it could not
+// (the render goes on without the entry).
+bool cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t frames);
 const char *cache_dir(const cache *c);
 
 #endif // PG_RUNTIME_CACHE_H

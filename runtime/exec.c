@@ -495,6 +495,7 @@ static pg_status materialise(exec_ctx *cx, int id) {
     sh->n_materialised++;
     sh->cache_hits += hit;
     sh->cache_misses += key && !hit;
+    sh->cache_loaded += hit ? bytes : 0;
     sh->mat[id] = buf;
     sh->mapped[id] = map;
     add_live(sh, bytes);

@@ -95,6 +95,7 @@ typedef struct exec_shared {
     pg_diag error;
     cache *cache;                                 // NULL when disabled
     int n_materialised, cache_hits, cache_misses; // under lock
+    size_t cache_loaded, cache_stored;            // bytes, under lock
     double t_start, prepare_sec, stream_sec;
     int threads;
 } exec_shared;

@@ -229,8 +229,10 @@ static void store_published(exec_shared *sh, int id) {
     sh->pullers_left[id]++;
     pthread_cond_broadcast(&sh->wake);
     pthread_mutex_unlock(&sh->lock);
-    cache_store(sh->cache, key, buf, pn->pn.out.channels, pn->mat.end - pn->mat.start);
+    int64_t frames = pn->mat.end - pn->mat.start;
+    bool stored = cache_store(sh->cache, key, buf, pn->pn.out.channels, frames);
     pthread_mutex_lock(&sh->lock);
+    sh->cache_stored += stored ? sizeof(float) * (size_t)frames * (size_t)pn->pn.out.channels : 0;
     sh->pullers_left[id]--;
     try_free(sh, id);
 }
@@ -510,6 +512,8 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .materialised = sh->n_materialised,
                             .cache_hits = sh->cache_hits,
                             .cache_misses = sh->cache_misses,
+                            .cache_loaded_bytes = sh->cache_loaded,
+                            .cache_stored_bytes = sh->cache_stored,
                             .prepare_sec = sh->prepare_sec,
                             .stream_sec = sh->stream_sec,
                             .threads = sh->threads,

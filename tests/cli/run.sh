@@ -141,12 +141,27 @@ PG
 notes_pg 300.0 >"$tmp/notes.pg"
 notes_pg 333.0 >"$tmp/notes_edit.pg"
 hits() { sed -n 's/.*cache \([0-9]*\) hits \/ \([0-9]*\) misses.*/\1 \2/p' "$tmp/err"; }
+# --explain's bytes loaded and stored; entry_mib: the samples of the entries in the cache
+# (each has a 40-byte header) not listed in file $1, in MiB as --explain prints them
+moved() { sed -n 's/.*misses (\([0-9.]*\) MiB loaded, \([0-9.]*\) MiB stored).*/\1 \2/p' "$tmp/err"; }
+entry_mib() {
+    ls -l "$tmp/nc" | awk -v seen="$1" 'BEGIN { while ((getline n < seen) > 0) old[n] = 1 }
+        NR > 1 && !($9 in old) { s += $5 - 40 } END { printf "%.1f", s / 1048576 }'
+}
+: >"$tmp/none"
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n1.wav" -q --explain --cache-dir "$tmp/nc"
 [ "$(hits)" = "0 207" ] && ok || bad "cold cache: $(hits)"
+[ "$(moved)" = "0.0 $(entry_mib "$tmp/none")" ] && ok || bad "cold cache moved $(moved)"
+ls "$tmp/nc" >"$tmp/cold-entries"
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n2.wav" -q --explain --cache-dir "$tmp/nc"
 [ "$(hits)" = "7 0" ] && ok || bad "warm cache: $(hits)"
+# it loads the sub-mixes: the entries longer than a note (12000 frames, 48040 bytes)
+submix_mib=$(ls -l "$tmp/nc" | awk 'NR > 1 && $5 > 48040 { s += $5 - 40 } END { printf "%.1f", s / 1048576 }')
+[ "$(moved)" = "$submix_mib 0.0" ] && ok || bad "warm cache moved $(moved), sub-mixes $submix_mib"
 expect_status 0 "$pg" "$tmp/notes_edit.pg" -o "$tmp/n3.wav" -q --explain --cache-dir "$tmp/nc"
 [ "$(hits)" = "37 2" ] && ok || bad "after an edit: $(hits)"
+[ "$(moved | cut -d' ' -f2)" = "$(entry_mib "$tmp/cold-entries")" ] && ok ||
+    bad "after an edit stored $(moved), new entries $(entry_mib "$tmp/cold-entries")"
 expect_status 0 "$pg" "$tmp/notes_edit.pg" -o "$tmp/n4.wav" -q --no-cache
 expect_status 0 "$pg" compare "$tmp/n3.wav" "$tmp/n4.wav" --tolerance-db -1000
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n2.wav" --tolerance-db -1000
