@@ -35,19 +35,21 @@ render() {
 
 # Runs the shell functions a and b alternately, RUNS times each (a, b, a, b, ...): this
 # machine's speed drifts by tens of percent over a minute, and interleaving makes a slow
-# spell slow both alike. Sets A_SEC and SEC (medians) and b's last RSS, AUDIO and ENC.
+# spell slow both alike. Sets A_SEC, SEC and b's ENC (medians) and b's last RSS and AUDIO.
 pair() {
     ta=""
     tb=""
+    te=""
     for i in $(seq "$runs"); do
         ta="$ta $(a)"
         tb="$tb $(b)"
+        te="$te $(field encode_sec)"
     done
     A_SEC=$(median $ta)
     SEC=$(median $tb)
+    ENC=$(median $te)
     RSS=$(field peak_rss_mib)
     AUDIO=$(field audio_sec)
-    ENC=$(field encode_sec)
 }
 
 row() { # name seconds audio rss baseline_seconds baseline_name target
