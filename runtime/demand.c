@@ -239,9 +239,12 @@ static void plan_release(const exec_shared *sh, pg_frame *release) {
 }
 
 // The most the buffers the stream needs at once take: a buffer lives from when its task is
-// needed (its urgency, less the lookahead) until its release. A pure function of the plan,
-// so a render over the memory limit fails at its start, on every run alike.
-size_t exec_needed_at_once(const exec_shared *sh, pg_frame ahead) {
+// needed (its urgency, less the lookahead `ahead`) until its release; a window, from its
+// urgency less the stream's request (`request` frames) on, holds at most a request and the
+// segment past it (sched.c makes a window further ahead only within the budget). A pure
+// function of the plan, so a render over the memory limit fails at its start, on every run
+// alike.
+size_t exec_needed_at_once(const exec_shared *sh, pg_frame ahead, pg_frame request) {
     const pg_plan *p = sh->plan;
     pg_frame *release = malloc(sizeof(pg_frame) * (size_t)(p->n_nodes + 1));
     mem_event *ev = malloc(sizeof *ev * (size_t)(2 * p->n_nodes + 1));
@@ -253,10 +256,11 @@ size_t exec_needed_at_once(const exec_shared *sh, pg_frame ahead) {
             int64_t b = (int64_t)exec_task_bytes(sh, i);
             if (b == 0)
                 continue;
-            if (sh->windowed[i]) // a window: a lookahead's worth and the segment past it
-                b += (int64_t)sizeof(float) * ahead * p->nodes[i].pn.out.channels;
+            pg_frame lead = sh->windowed[i] ? request : ahead;
+            if (sh->windowed[i])
+                b += (int64_t)sizeof(float) * request * p->nodes[i].pn.out.channels;
             pg_frame from = sh->urgent[i] == PG_FRAME_MAX ? PG_FRAME_MAX - 1 : sh->urgent[i];
-            ev[n++] = (mem_event){ from > PG_FRAME_MIN + ahead ? from - ahead : from, b };
+            ev[n++] = (mem_event){ from > PG_FRAME_MIN + lead ? from - lead : from, b };
             ev[n++] = (mem_event){ frame_max(release[i], from), -b };
         }
         qsort(ev, (size_t)n, sizeof *ev, by_time);
@@ -317,10 +321,10 @@ static bool windowable(const exec_shared *sh, int id) {
            pn->mat.end - pn->mat.start >= WINDOW_MIN_FRAMES;
 }
 
-void exec_plan_windows(exec_shared *sh, size_t budget, pg_frame ahead) {
+void exec_plan_windows(exec_shared *sh, size_t budget, pg_frame ahead, pg_frame request) {
     const pg_plan *p = sh->plan;
     sh->segment = ((SEGMENT_FRAMES + p->block_frames - 1) / p->block_frames) * p->block_frames;
-    if (exec_needed_at_once(sh, ahead) <= budget)
+    if (exec_needed_at_once(sh, ahead, request) <= budget)
         return; // everything fits whole: whole buffers can be cached
     for (int i = 0; i < p->n_nodes; i++)
         if (windowable(sh, i)) {

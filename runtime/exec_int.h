@@ -66,9 +66,10 @@ typedef struct exec_shared {
     int *n_pulls;
     int *by_last, n_by_last, free_front; // streamed materialised nodes, by last
     pg_frame stream_done, horizon;       // output frames done; tasks needed before horizon run
-    size_t live_bytes, peak_bytes;       // materialised buffers alive now, at most
-    size_t reserved, budget;             // buffers of tasks running; what later tasks may fill
-    bufpool *buffers; // where rendered buffers live (NULL: malloc), see bufpool.c
+    pg_frame stream_want;          // the end of the stream's request: windows needed before it run
+    size_t live_bytes, peak_bytes; // materialised buffers alive now, at most
+    size_t reserved, budget;       // buffers of tasks running; what later tasks may fill
+    bufpool *buffers;              // where rendered buffers live (NULL: malloc), see bufpool.c
     // Demand: with a warm cache, a materialised node found in it needs none of its inputs;
     // the nodes nothing needs are neither initialised nor rendered. If an entry turns out
     // damaged when loaded, its inputs are revived (rendered on the spot) after all.
@@ -150,10 +151,11 @@ int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
 // the plan (and the cache's contents); -1 when out of memory.
 int exec_plan_demand(exec_shared *sh);
 size_t exec_task_bytes(const exec_shared *sh, int id);
-size_t exec_needed_at_once(const exec_shared *sh, pg_frame ahead);
+size_t exec_needed_at_once(const exec_shared *sh, pg_frame ahead, pg_frame request);
 // Windows the long buffers only the stream reads when the buffers needed at once would
-// exceed budget (ahead: how far node tasks run ahead of the stream).
-void exec_plan_windows(exec_shared *sh, size_t budget, pg_frame ahead);
+// exceed budget (ahead: how far node tasks run ahead of the stream; request: the frames the
+// stream asks for at once).
+void exec_plan_windows(exec_shared *sh, size_t budget, pg_frame ahead, pg_frame request);
 // Frames of node id that its task renders at once (a segment if windowed, else all).
 size_t exec_window_bytes(const exec_shared *sh, int id);
 

@@ -178,7 +178,9 @@ typedef struct task {
 // start that those fit the memory limit); one needed later starts while the buffers alive
 // and in the making leave room in the budget, keeping the threads busy.
 static bool may_start(const exec_shared *sh, int id) {
-    if (sh->urgent[id] < sh->horizon)
+    // a window's next segment runs ahead only as far as the stream has been asked to go:
+    // each window then holds a request and a segment at most (past that, the budget rules)
+    if (sh->urgent[id] < (sh->windowed[id] ? sh->stream_want : sh->horizon))
         return true;
     return sh->live_bytes + sh->reserved + exec_task_bytes(sh, id) <= sh->budget;
 }
@@ -444,7 +446,7 @@ enum {
 
 static pg_status check_mem_limit(pg_render *r, pg_diag *err) {
     const pg_plan *p = r->sh.plan;
-    size_t need = exec_needed_at_once(&r->sh, horizon_after(r, STREAM_CHUNK)); // chunk + lookahead
+    size_t need = exec_needed_at_once(&r->sh, horizon_after(r, STREAM_CHUNK), STREAM_CHUNK);
     if (need <= p->mem_limit) {
         // tasks ahead of need may fill only what the needed buffers leave of the limit, so
         // the buffers alive at once never exceed it, however the threads run
@@ -496,12 +498,13 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
     r->sh.stream_done = p->window.start;
     r->sh.budget = p->mem_limit ? p->mem_limit : DEFAULT_BUDGET;
     r->sh.buffers = make_buffer_pool(p);
-    exec_plan_windows(&r->sh, r->sh.budget, horizon_after(r, STREAM_CHUNK));
+    exec_plan_windows(&r->sh, r->sh.budget, horizon_after(r, STREAM_CHUNK), STREAM_CHUNK);
     if (p->mem_limit && check_mem_limit(r, err) != PG_OK) {
         pg_render_free(r);
         return NULL;
     }
     r->sh.horizon = horizon_after(r, p->window.start);
+    r->sh.stream_want = p->window.start;
     pool_start(r);
     return r;
 }
@@ -555,6 +558,7 @@ static void submit_runs(pg_render *r, block_run *runs, float *out, int64_t n) {
     r->sh.n_runs = r->sh.runs_left = nt;
     r->sh.runs_taken = 0;
     r->sh.horizon = frame_max(r->sh.horizon, horizon_after(r, r->cursor + n));
+    r->sh.stream_want = frame_max(r->sh.stream_want, r->cursor + n);
     pthread_cond_broadcast(&r->sh.wake);
 }
 
@@ -584,6 +588,7 @@ static int64_t render_until_silence(pg_render *r, float *out, int64_t n) {
         int64_t k = n - done < p->block_frames ? n - done : p->block_frames;
         pthread_mutex_lock(&r->sh.lock);
         r->sh.horizon = frame_max(r->sh.horizon, horizon_after(r, r->cursor + k));
+        r->sh.stream_want = frame_max(r->sh.stream_want, r->cursor + k);
         help_until(&r->main, stream_ready, r->cursor + k);
         bool failed = r->sh.failed;
         pthread_mutex_unlock(&r->sh.lock);
@@ -608,7 +613,7 @@ static bool finish(pg_render *r) {
     exec_shared *sh = &r->sh;
     pthread_mutex_lock(&sh->lock);
     stream_advanced(sh, PG_FRAME_MAX); // frees what the stream read, before the last tasks
-    sh->horizon = PG_FRAME_MAX;
+    sh->horizon = sh->stream_want = PG_FRAME_MAX;
     pthread_cond_broadcast(&sh->wake);
     help_until(&r->main, all_done, 0);
     if (sh->prepare_sec == 0.0)

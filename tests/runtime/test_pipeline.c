@@ -136,14 +136,18 @@ static void test_windows(void) {
     float *whole = calloc(FRAMES * 2, sizeof(float)), *win = calloc(FRAMES * 2, sizeof(float));
     pg_render_stats s;
     int n;
-    size_t limit = (size_t)16 << 20;
     CHECK_STATUS(render(g, root, (run){ 2, 1, "", 0 }, whole, &s, &n), PG_OK);
     CHECK(s.peak_mat_bytes > (size_t)25 << 20); // whole buffers: all 8 at once
-    for (int j = 1; j <= 2; j++) {
-        CHECK_STATUS(render(g, root, (run){ j, 1, "", limit }, win, &s, &n), PG_OK);
-        CHECK(s.peak_mat_bytes > 0 && s.peak_mat_bytes <= limit);
-        CHECK(memcmp(whole, win, sizeof(float) * FRAMES * 2) == 0);
-    }
+    // 5 MiB: each window holds at most the stream's request and one segment, 2 x 65536
+    // frames, 4 MiB for the 8 (a window used to be allowed the whole lookahead: 6.9 MiB)
+    size_t limits[] = { (size_t)16 << 20, (size_t)5 << 20 };
+    for (int k = 0; k < 2; k++)
+        for (int j = 1; j <= 2; j++) {
+            size_t limit = limits[k];
+            CHECK_STATUS(render(g, root, (run){ j, 1, "", limit }, win, &s, &n), PG_OK);
+            CHECK(s.peak_mat_bytes > 0 && s.peak_mat_bytes <= limit);
+            CHECK(memcmp(whole, win, sizeof(float) * FRAMES * 2) == 0);
+        }
     free(whole);
     free(win);
     pg_graph_free(g);
