@@ -359,23 +359,6 @@ static double own_work(const gnode *n) {
     return (n->pn.flags & PE_F_CHEAP) ? 0.0 : 1.0;
 }
 
-// The executor keeps the buffers alive at once under --mem-limit (it frees them once the
-// stream has passed them); a single buffer over the limit can never fit: refused here,
-// before anything renders.
-static pg_plan *check_mem_limit(planner *pl, pg_plan *p, const bool *mat) {
-    for (int pos = 0; p->mem_limit && pos < pl->n; pos++) {
-        const gnode *n = graph_node(pl->g, pl->order[pos]);
-        pg_extent h = pl->need[pos];
-        size_t bytes = mat[pos] ? (size_t)(h.end - h.start) * (size_t)n->pn.out.channels * 4 : 0;
-        if (bytes > p->mem_limit)
-            return fail(pl, PG_ERR_LIMIT, n->loc,
-                        "%s must be rendered into a buffer of %.1f MiB, over the memory limit "
-                        "of %.1f MiB",
-                        n->kind->name, (double)bytes / 1048576.0, (double)p->mem_limit / 1048576.0);
-    }
-    return p;
-}
-
 static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *mat, bool optimise) {
     double *work = calloc((size_t)pl->n + 1, sizeof(double));
     size_t budget = p->mem_limit ? p->mem_limit / 2 : SHARED_BUDGET_BYTES;
@@ -404,7 +387,7 @@ static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *m
             p->mat_bytes += (size_t)(h.end - h.start) * (size_t)n->pn.out.channels * 4;
     }
     free(work);
-    return check_mem_limit(pl, p, mat);
+    return p; // a buffer over --mem-limit is refused by the render, which knows the windows
 }
 
 static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {

@@ -444,8 +444,31 @@ enum {
     STREAM_CHUNK = 65536
 };
 
+// A buffer that alone exceeds the limit (one that must be whole: a window needs only a
+// segment at once) can never fit: refused, with its line, before anything renders.
+static pg_status check_single_buffers(pg_render *r, pg_diag *err) {
+    const pg_plan *p = r->sh.plan;
+    for (int i = 0; i < p->n_nodes; i++) {
+        size_t bytes = exec_task_bytes(&r->sh, i);
+        if (bytes <= p->mem_limit)
+            continue;
+        if (err) {
+            *err = (pg_diag){ .status = PG_ERR_LIMIT, .loc = p->nodes[i].loc };
+            snprintf(err->message, sizeof err->message,
+                     "%s must be rendered into a buffer of %.1f MiB, over the memory limit of "
+                     "%.1f MiB",
+                     p->nodes[i].pn.kind->name, (double)bytes / 1048576.0,
+                     (double)p->mem_limit / 1048576.0);
+        }
+        return PG_ERR_LIMIT;
+    }
+    return PG_OK;
+}
+
 static pg_status check_mem_limit(pg_render *r, pg_diag *err) {
     const pg_plan *p = r->sh.plan;
+    if (check_single_buffers(r, err) != PG_OK)
+        return PG_ERR_LIMIT;
     size_t need = exec_needed_at_once(&r->sh, horizon_after(r, STREAM_CHUNK), STREAM_CHUNK);
     if (need <= p->mem_limit) {
         // tasks ahead of need may fill only what the needed buffers leave of the limit, so

@@ -103,7 +103,8 @@ static void test_memory_limit(void) {
     int n;
     CHECK_STATUS(render(g, root, (run){ 2, 1, "", (size_t)1 << 20 }, out, &s, &n), PG_ERR_LIMIT);
     CHECK_STATUS(render(g, root, (run){ 2, 1, "", (size_t)4 << 20 }, out, &s, &n), PG_OK);
-    CHECK_STATUS(render(g, root, (run){ 2, 1, "", 100000 }, out, &s, &n), PG_ERR_LIMIT); // plan
+    CHECK_STATUS(render(g, root, (run){ 2, 1, "", 100000 }, out, &s, &n),
+                 PG_ERR_LIMIT); // one buffer
     free(out);
     pg_graph_free(g);
 }
@@ -112,9 +113,9 @@ static void test_memory_limit(void) {
 // needed at once, 29 MB. Under a 16 MiB limit the voices are rendered through windows, a
 // segment at a time just ahead of the stream, their pages given back behind it: the same
 // output, bit for bit, for any thread count and block size.
-static int long_voices(pg_graph *g) {
+static int long_voices(pg_graph *g, int count) {
     pg_arg m[8];
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < count; i++) {
         pg_arg lf[] = { t_num("frequency", 0.2 + 0.05 * i), t_num("amplitude", 5.0) };
         pg_arg c[] = { t_num(NULL, 110.0 + 20.0 * i) };
         pg_arg ad[] = { t_node(NULL, t_add(g, "SinPE", lf, 2)),
@@ -124,7 +125,7 @@ static int long_voices(pg_graph *g) {
         pg_arg sp[] = { t_node(NULL, t_add(g, "CropPE", cr, 2)), t_num(NULL, -60.0 + 15.0 * i) };
         m[i] = t_node(NULL, t_add(g, "SpatialPE", sp, 2));
     }
-    return t_add(g, "MixPE", m, 8);
+    return t_add(g, "MixPE", m, count);
 }
 
 static void test_windows(void) {
@@ -132,7 +133,7 @@ static void test_windows(void) {
         FRAMES = 21 * RATE // the pans delay a little past 20 s
     };
     pg_graph *g = t_graph(RATE);
-    int root = long_voices(g);
+    int root = long_voices(g, 8);
     float *whole = calloc(FRAMES * 2, sizeof(float)), *win = calloc(FRAMES * 2, sizeof(float));
     pg_render_stats s;
     int n;
@@ -148,6 +149,33 @@ static void test_windows(void) {
             CHECK(s.peak_mat_bytes > 0 && s.peak_mat_bytes <= limit);
             CHECK(memcmp(whole, win, sizeof(float) * FRAMES * 2) == 0);
         }
+    free(whole);
+    free(win);
+    pg_graph_free(g);
+}
+
+// One voice whose whole buffer (20 s, 3.7 MiB) is larger than the limit (2 MiB) renders
+// through a window, the same output; a buffer that cannot be windowed (read backwards) and
+// is larger than the limit is refused before anything renders.
+static void test_voice_over_limit(void) {
+    enum {
+        FRAMES = 21 * RATE
+    };
+    pg_graph *g = t_graph(RATE);
+    int root = long_voices(g, 1);
+    float *whole = calloc(FRAMES * 2, sizeof(float)), *win = calloc(FRAMES * 2, sizeof(float));
+    pg_render_stats s;
+    int n;
+    size_t limit = (size_t)2 << 20;
+    CHECK_STATUS(render(g, root, (run){ 2, 1, "", 0 }, whole, &s, &n), PG_OK);
+    CHECK(s.peak_mat_bytes > (size_t)3 << 20);
+    CHECK_STATUS(render(g, root, (run){ 2, 1, "", limit }, win, &s, &n), PG_OK);
+    CHECK(s.peak_mat_bytes > 0 && s.peak_mat_bytes <= limit);
+    CHECK(memcmp(whole, win, sizeof(float) * FRAMES * 2) == 0);
+    pg_arg rv[] = { t_node(NULL, root) };
+    int back = t_add(g, "ReversePE", rv, 1);
+    CHECK_STATUS(render(g, back, (run){ 2, 1, "", 0 }, win, &s, &n), PG_OK);
+    CHECK_STATUS(render(g, back, (run){ 2, 1, "", limit }, win, &s, &n), PG_ERR_LIMIT);
     free(whole);
     free(win);
     pg_graph_free(g);
@@ -210,6 +238,7 @@ int main(void) {
     test_memory_follows_the_stream();
     test_memory_limit();
     test_windows();
+    test_voice_over_limit();
     test_submix(dir);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
