@@ -77,6 +77,7 @@ typedef struct exec_shared {
     bool *probed;                // found in the cache when the render started
     pthread_mutex_t revive_lock; // one revival at a time (the rare path)
     uint64_t *store_key;         // a buffer just rendered, to store in the cache under this key
+    int storing;                 // stores in flight (a render is done when they are)
     // Windows: when the buffers needed at once would not fit the budget, a buffer only the
     // stream reads, at output time, is rendered a segment at a time just ahead of the
     // stream, and its pages are given back behind it (it is then not cached).

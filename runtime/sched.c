@@ -229,12 +229,14 @@ static void store_published(exec_shared *sh, int id) {
     const float *buf = sh->mat[id];
     sh->store_key[id] = 0;
     sh->pullers_left[id]++;
+    sh->storing++;
     pthread_cond_broadcast(&sh->wake);
     pthread_mutex_unlock(&sh->lock);
     int64_t frames = pn->mat.end - pn->mat.start;
     bool stored = cache_store(sh->cache, key, buf, pn->pn.out.channels, frames);
     pthread_mutex_lock(&sh->lock);
     sh->cache_stored += stored ? sizeof(float) * (size_t)frames * (size_t)pn->pn.out.channels : 0;
+    sh->storing--;
     sh->pullers_left[id]--;
     try_free(sh, id);
 }
@@ -301,9 +303,10 @@ static bool runs_finished(const exec_shared *sh, pg_frame unused) {
     return sh->runs_left == 0;
 }
 
+// Every node task done and every store written: the statistics are final.
 static bool all_done(const exec_shared *sh, pg_frame unused) {
     (void)unused;
-    return sh->done == sh->plan->n_nodes;
+    return sh->done == sh->plan->n_nodes && sh->storing == 0;
 }
 
 static int thread_count(const pg_plan *p) {
