@@ -462,8 +462,8 @@ static pg_status default_infer(pe_node *n, pe_check *ck) {
     return PG_OK;
 }
 
-static uint64_t hash_value(XXH3_state_t *h, const pe_value *v, const gnode *nodes,
-                           const int *inputs) {
+// A PE argument (an input by its slot: the node's own hash leaves its inputs out).
+static void hash_value(XXH3_state_t *h, const pe_value *v) {
     XXH3_64bits_update(h, &v->type, sizeof v->type);
     switch (v->type) {
     case PG_V_NONE:
@@ -484,7 +484,7 @@ static uint64_t hash_value(XXH3_state_t *h, const pe_value *v, const gnode *node
         XXH3_64bits_update(h, &v->u.ext, sizeof v->u.ext);
         break;
     case PG_V_NODE:
-        XXH3_64bits_update(h, &nodes[inputs[v->u.node]].hash, sizeof(uint64_t));
+        XXH3_64bits_update(h, &v->u.node, sizeof v->u.node);
         break;
     case PG_V_ARRAY:
         XXH3_64bits_update(h, &v->u.array.rows, sizeof(int) * 2);
@@ -495,7 +495,6 @@ static uint64_t hash_value(XXH3_state_t *h, const pe_value *v, const gnode *node
         XXH3_64bits_update(h, &v->u.func.hash, sizeof v->u.func.hash);
         break;
     }
-    return 0;
 }
 
 // Hashes a file's bytes (a node reading it depends on its content, not its name or date).
@@ -510,24 +509,27 @@ static void hash_file(XXH3_state_t *h, const char *path) {
     fclose(f);
 }
 
-// XXH3 over the kind, the arguments in parameter order, the content of files it reads and
-// the inputs' hashes.
-static uint64_t hash_node(const pg_graph *g, const gnode *n) {
+// The node's own hash: XXH3 over the kind, the arguments in parameter order (an input as
+// its slot) and the content of files it reads. Its hash adds the inputs' hashes.
+static void hash_node(const pg_graph *g, gnode *n) {
     XXH3_state_t *h = XXH3_createState();
+    n->own_hash = n->hash = 0;
     if (!h)
-        return 0;
+        return;
     XXH3_64bits_reset(h);
     XXH3_64bits_update(h, n->kind->name, strlen(n->kind->name) + 1);
     for (int k = 0; k < n->n_args; k++) {
-        hash_value(h, &n->args[k], g->nodes, n->inputs);
+        hash_value(h, &n->args[k]);
         if ((n->kind->params[k].flags & PE_P_FILE) && n->args[k].type == PG_V_STR)
             hash_file(h, n->args[k].u.str);
     }
+    n->own_hash = XXH3_64bits_digest(h);
+    XXH3_64bits_reset(h);
+    XXH3_64bits_update(h, &n->own_hash, sizeof n->own_hash);
     for (int i = 0; i < n->pn.n_inputs; i++)
         XXH3_64bits_update(h, &g->nodes[n->inputs[i]].hash, sizeof(uint64_t));
-    uint64_t r = XXH3_64bits_digest(h);
+    n->hash = XXH3_64bits_digest(h);
     XXH3_freeState(h);
-    return r;
 }
 
 static bool is_uncacheable(const pg_graph *g, const gnode *n) {
@@ -633,7 +635,7 @@ int pg_graph_add(pg_graph *g, const char *kind, const pg_arg *args, int n_args, 
         return -1;
     if (!nominal_extent(g, n, b.inputs))
         return bind_fail(err, PG_ERR_NOMEM, "out of memory");
-    n->hash = hash_node(g, n);
+    hash_node(g, n);
     n->uncacheable = is_uncacheable(g, n);
     return g->n_nodes++;
 }

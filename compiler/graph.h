@@ -19,7 +19,8 @@ typedef struct gnode {
     pg_extent nominal; // the extent pygmu reports (without filters' ring-out tails): what
                        // .extent() answers and what a render covers by default
     pg_srcloc loc;     // the call that made the node
-    uint64_t hash;     // XXH3 of kind, arguments and inputs' hashes
+    uint64_t hash;     // XXH3 of its own hash and its inputs' hashes
+    uint64_t own_hash; // XXH3 of kind and arguments (inputs as slots), files' content
     bool uncacheable;  // its output may not come from the render cache: it or a node feeding
                        // it has side effects, or takes a function its hash cannot identify
 } gnode;

@@ -41,6 +41,7 @@ static const char usage_text[] =
     "  --block N          frames per block (default 4096); output never depends on it\n"
     "  -O0                no optimisation (the naive plan)\n"
     "  --no-cache, --cache-dir DIR, --mem-limit MB\n"
+    "  --no-output-cache  cache the materialised buffers only, not the output's chunks\n"
     "  --dump-graph FILE.dot   write the graph for Graphviz\n"
     "  --explain          print the plan\n"
     "  -q                 no progress bar, warnings or print() output\n"
@@ -57,7 +58,7 @@ typedef struct options {
     pg_subtype subtype;
     int flac_level; // -1: the default
     time_arg start, end, duration;
-    bool until_silence, explain, quiet, no_cache;
+    bool until_silence, explain, quiet, no_cache, no_output_cache;
     int threads, block, opt_level;
     double mem_limit_mb;
 } options;
@@ -193,6 +194,8 @@ static int parse_args(options *o, int argc, char **argv, int first) {
             o->quiet = true;
         else if (strcmp(a, "--no-cache") == 0)
             o->no_cache = true;
+        else if (strcmp(a, "--no-output-cache") == 0)
+            o->no_output_cache = true;
         else if (strcmp(a, "-O0") == 0 || strcmp(a, "-O1") == 0)
             o->opt_level = a[2] - '0';
         else if (a[0] == '-' && a[1])
@@ -244,6 +247,7 @@ static void window_opts(const options *o, pg_graph *g, int root, pg_plan_opts *p
     po->block_frames = o->block;
     po->threads = o->threads;
     po->cache_dir = o->no_cache ? "" : o->cache_dir;
+    po->no_output_cache = o->no_output_cache;
     double bytes = o->mem_limit_mb * 1048576.0; // 1e30 MB is "no limit", not an overflow
     po->mem_limit = bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
     po->measure = o->dot != NULL; // the graph picture shows each node's own time
@@ -304,11 +308,13 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
                 "rendered %.2f s of audio in %.3f s (%.0fx realtime) on %d threads\n"
                 "  materialise %.3f s (overlapping the stream): %d buffers, at most %.1f MiB "
                 "at once, cache %d hits / %d misses (%.1f MiB loaded, %.1f MiB stored)\n  stream "
-                "%.3f s; encoding %.3f s on its own thread\n",
+                "%.3f s: output chunks %d from the cache / %d rendered and stored; encoding %.3f "
+                "s on its own thread\n",
                 secs, dt, dt > 0 ? secs / dt : 0.0, stats.threads, stats.prepare_sec,
                 stats.materialised, (double)stats.peak_mat_bytes / 1048576.0, stats.cache_hits,
                 stats.cache_misses, (double)stats.cache_loaded_bytes / 1048576.0,
-                (double)stats.cache_stored_bytes / 1048576.0, stats.stream_sec, stats.encode_sec);
+                (double)stats.cache_stored_bytes / 1048576.0, stats.stream_sec, stats.chunk_hits,
+                stats.chunk_misses, stats.encode_sec);
         fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f encode_sec=%.4f\n",
                 secs, dt, (double)ru.ru_maxrss / 1024.0, stats.encode_sec);
     }

@@ -305,6 +305,7 @@ static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat) {
     d->mat = mat ? pl->need[pos] : (pg_extent){ 0, 0 };
     d->loc = n->loc;
     d->hash = n->hash;
+    d->own_hash = n->uncacheable ? 0 : n->own_hash;
     return p;
 }
 
@@ -423,6 +424,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     p->window = w;
     p->mem_limit = o->mem_limit;
     p->measure = o->measure;
+    p->output_chunks = !o->no_output_cache;
     p->opt_level = o->opt_level;
     if (o->cache_dir) {
         char *dir = plan_alloc(p, strlen(o->cache_dir) + 1);

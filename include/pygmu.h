@@ -204,6 +204,8 @@ typedef struct pg_plan_opts {
     int threads;           // 0: the number of cores
     const char *cache_dir; // NULL: the default; "" disables the render cache
     size_t mem_limit;      // bytes of materialised buffers allowed; 0: no limit
+    bool no_output_cache;  // with the cache on, do not keep the output in it as well (in
+                           // chunks, so that an edit re-renders the seconds it changed)
     bool measure;          // time every node's own work (pg_render_node_seconds); off, it
                            // reads zeros and costs nothing
 } pg_plan_opts;
@@ -251,6 +253,9 @@ typedef struct pg_render_stats {
     int cache_hits;
     int cache_misses;                              // cacheable buffers rendered and stored
     size_t cache_loaded_bytes, cache_stored_bytes; // the samples of those hits, those stores
+                                                   // (and of the output chunks')
+    int chunk_hits;     // output chunks found in the cache (copied, not rendered)
+    int chunk_misses;   // output chunks rendered and stored in the cache
     double prepare_sec; // wall time from the start until every materialisation was done
                         // (it overlaps the stream)
     double stream_sec;  // wall time spent in pg_render_next

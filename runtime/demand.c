@@ -275,11 +275,17 @@ size_t exec_needed_at_once(const exec_shared *sh, pg_frame ahead, pg_frame reque
     return peak;
 }
 
-// needed[i]: whether node i is pulled at all: by streaming, or by the task of a needed node
-// that is not found in the cache (probed[i]: it is, so it needs none of its inputs).
-static void plan_needed(exec_shared *sh) {
+// needed[i]: whether node i is pulled at all: by the stream (only over the output chunks
+// it renders when others are found in the cache, chunks.c), or by the task of a needed node
+// that is not found in the cache (probed[i]: it is, so it needs none of its inputs). whole:
+// the nodes that read all of their inputs (a task, or what a task pulls).
+static int plan_needed(exec_shared *sh) {
     const pg_plan *p = sh->plan;
-    sh->needed[p->root] = true;
+    bool *whole = calloc((size_t)p->n_nodes + 1, sizeof(bool));
+    if (!whole)
+        return -1;
+    if (!exec_plan_chunks(sh))
+        sh->needed[p->root] = whole[p->root] = true;
     for (int x = p->n_nodes - 1; x >= 0; x--) {
         const plan_node *pn = &p->nodes[x];
         if (!sh->needed[x])
@@ -289,16 +295,20 @@ static void plan_needed(exec_shared *sh) {
             uint64_t key = cache_key(pn->hash, pn->mat, ch, pn->pn.out.frame_rate);
             sh->probed[x] = cache_has(sh->cache, key, ch, pn->mat.end - pn->mat.start);
         }
-        for (int s = 0; !sh->probed[x] && s < pn->pn.n_inputs; s++)
-            sh->needed[pn->inputs[s]] = true;
+        whole[x] = pn->materialise ? !sh->probed[x] : whole[x] || !exec_early_init(pn);
+        for (int s = 0; whole[x] && s < pn->pn.n_inputs; s++)
+            sh->needed[pn->inputs[s]] = whole[pn->inputs[s]] = true;
     }
+    free(whole);
+    return 0;
 }
 
 int exec_plan_demand(exec_shared *sh) {
-    plan_needed(sh);
     bool *same_time = calloc((size_t)sh->plan->n_nodes + 1, sizeof(bool));
-    if (!same_time)
+    if (!same_time || plan_needed(sh) < 0) {
+        free(same_time);
         return -1;
+    }
     plan_first_pulls(sh, same_time);
     memset(same_time, 0, sizeof(bool) * (size_t)sh->plan->n_nodes);
     plan_lags(sh, same_time); // as its "seen"

@@ -35,6 +35,23 @@ typedef struct scratch_mark {
 
 typedef struct block_run block_run;
 
+// A chunk of the output kept in the cache (chunks.c).
+typedef enum chunk_state {
+    CHUNK_UNCHECKED, // (or rendered by the stream: not found)
+    CHUNK_CHECKING,  // its entry is being checked (or the chunk rendered afresh)
+    CHUNK_CHECKED    // data is its frames, or NULL after an error
+} chunk_state;
+
+typedef struct out_chunk {
+    uint64_t key;      // its cache key: what sounds in it
+    bool found;        // the cache held it when the render started: the stream copies it
+    chunk_state state; // under the lock
+    const float *data; // its frames, interleaved: the mapped entry (map) or stage
+    cache_mapping map;
+    float *stage; // being rendered by the stream (or afresh): its frames
+    int64_t done; // frames copied out (found) or rendered (not), under the lock
+} out_chunk;
+
 typedef struct exec_shared {
     const pg_plan *plan;
     pe_inst *inst;         // one per plan node; cx is set per call to the calling worker
@@ -95,6 +112,12 @@ typedef struct exec_shared {
     pthread_cond_t wake;
     atomic_bool failed; // read without the lock by long tasks, to stop early
     pg_diag error;
+    // Output chunks (chunks.c): the output is kept in the cache in chunks, each keyed by
+    // what sounds in it; the chunks found there are copied, and only what the others read
+    // is rendered.
+    out_chunk *chunks; // NULL: not kept
+    int n_chunks;
+    int chunk_hits, chunk_misses;                 // found; rendered and stored (under lock)
     cache *cache;                                 // NULL when disabled
     int n_materialised, cache_hits, cache_misses; // under lock
     size_t cache_loaded, cache_stored;            // bytes, under lock
@@ -159,5 +182,16 @@ size_t exec_needed_at_once(const exec_shared *sh, pg_frame ahead, pg_frame reque
 void exec_plan_windows(exec_shared *sh, size_t budget, pg_frame ahead, pg_frame request);
 // Frames of node id that its task renders at once (a segment if windowed, else all).
 size_t exec_window_bytes(const exec_shared *sh, int id);
+
+// ---- chunks.c ----
+// Keys the output's chunks and looks them up in the cache. True when some were found: the
+// nodes the others read are then marked needed (and no others).
+bool exec_plan_chunks(exec_shared *sh);
+// The end of the output chunk frame t is in (PG_FRAME_MAX when chunks are not kept): a
+// stream block never crosses it.
+pg_frame exec_chunk_end(const exec_shared *sh, pg_frame t);
+// exec_render_block, or a copy of a chunk found in the cache; keeps what it renders.
+int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
+void exec_chunks_free(exec_shared *sh);
 
 #endif // PG_RUNTIME_EXEC_INT_H

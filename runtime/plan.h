@@ -13,16 +13,18 @@
 #include "pygmu.h"
 
 typedef struct plan_node {
-    pe_node pn;       // kind, args, input shapes, shape, flags (plan-owned)
-    int *inputs;      // plan node index of each input slot
-    pg_extent need;   // hull of the frames the render asks of this node (may be empty)
-    bool materialise; // rendered once over `mat` into a buffer, then read at random
-    bool cacheable;   // a materialised buffer worth keeping in the on-disk cache
-    bool fused;       // a linear node evaluated as part of a fused weighted sum
-    int merged;       // how many equal graph nodes were merged into this one (CSE)
-    pg_extent mat;    // [origin, end): what a materialised node renders
-    pg_srcloc loc;    // the call that made the node
-    uint64_t hash;
+    pe_node pn;        // kind, args, input shapes, shape, flags (plan-owned)
+    int *inputs;       // plan node index of each input slot
+    pg_extent need;    // hull of the frames the render asks of this node (may be empty)
+    bool materialise;  // rendered once over `mat` into a buffer, then read at random
+    bool cacheable;    // a materialised buffer worth keeping in the on-disk cache
+    bool fused;        // a linear node evaluated as part of a fused weighted sum
+    int merged;        // how many equal graph nodes were merged into this one (CSE)
+    pg_extent mat;     // [origin, end): what a materialised node renders
+    pg_srcloc loc;     // the call that made the node
+    uint64_t hash;     // structural: kind, arguments, inputs' hashes (the cache key's root)
+    uint64_t own_hash; // kind and arguments only (inputs as slots); 0: its output (or an
+                       // input's) may not come from the cache (side effects, unhashable code)
 } plan_node;
 
 typedef struct plan_chunk plan_chunk;
@@ -44,6 +46,7 @@ struct pg_plan {
     size_t mem_limit;
     const char *cache_dir; // NULL: the default folder; "": no cache (plan-owned copy)
     size_t mat_bytes;      // bytes of materialised buffers
+    bool output_chunks;    // keep the output in the cache in chunks (chunks.c)
     plan_chunk *pool;
 };
 

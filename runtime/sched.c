@@ -141,7 +141,9 @@ static void node_done(exec_shared *sh, int id) {
     try_free(sh, id);
     for (int k = 0; k < sh->n_consumers[id]; k++)
         dependency_done(sh, sh->consumers[id][k]);
-    if (sh->plan->nodes[id].materialise || !exec_early_init(&sh->plan->nodes[id]))
+    // (an unneeded node's init never runs: the stream copies what it would have pulled)
+    if (sh->plan->nodes[id].materialise || !exec_early_init(&sh->plan->nodes[id]) ||
+        !sh->needed[id])
         node_ready(sh, id);
 }
 
@@ -203,9 +205,9 @@ static task pick_task(exec_shared *sh) {
 
 static void run_stream(exec_ctx *cx, block_run *run) {
     const pg_plan *p = cx->sh->plan;
-    for (pg_frame t = run->t0; t < run->end && !run->failed; t += p->block_frames) {
-        int64_t n = run->end - t < p->block_frames ? run->end - t : p->block_frames;
-        run->failed = exec_render_block(cx, t, n, run->out + (t - run->t0) * p->channels) < 0;
+    for (pg_frame t = run->t0, end; t < run->end && !run->failed; t = end) {
+        end = frame_min(frame_min(run->end, t + p->block_frames), exec_chunk_end(cx->sh, t));
+        run->failed = exec_stream_block(cx, t, end - t, run->out + (t - run->t0) * p->channels) < 0;
     }
 }
 
@@ -363,6 +365,7 @@ static void shared_fini(exec_shared *sh) {
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
     free(sh->pulls);
+    exec_chunks_free(sh);
     bufpool_delete(sh->buffers); // after every buffer in it
     cache_close(sh->cache);
     pthread_mutex_destroy(&sh->lock);
@@ -543,6 +546,8 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .cache_misses = sh->cache_misses,
                             .cache_loaded_bytes = sh->cache_loaded,
                             .cache_stored_bytes = sh->cache_stored,
+                            .chunk_hits = sh->chunk_hits,
+                            .chunk_misses = sh->chunk_misses,
                             .prepare_sec = sh->prepare_sec,
                             .stream_sec = sh->stream_sec,
                             .threads = sh->threads,

@@ -124,9 +124,12 @@ expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/huge.wav" -q --mem-limit 1e30 # no
 expect_status 64 "$pg" "$tmp/tone.pg" -o "$tmp/huge.wav" -q --mem-limit -5
 
 # the render cache after an edit: 200 comb-filtered notes become 7 cached sub-mixes (32
-# notes each, the last 8). A warm render loads the 7 sub-mixes only; after note 40 changes,
-# its sub-mix (notes 32..63) and the note are rendered again, and the other 6 sub-mixes and
-# the sub-mix's 31 other notes come from the cache. The edited render equals a cold one.
+# notes each, the last 8; sub-mix k covers [96000 k, 96000 k + 105000)), and the output, mono
+# [0, 609000), is kept in 10 chunks of 65536 frames (the last 19176). A warm render copies
+# the chunks and needs nothing else. After note 40 ([120000, 132000), in sub-mix 1) changes,
+# the chunks sub-mix 1 overlaps (1, 2 and 3) are rendered again: they read sub-mixes 0 and
+# 2 (loaded) and sub-mix 1, made of the note (rendered) and its 31 other notes (loaded). The
+# edited render equals a cold one. With --no-output-cache a warm render loads the sub-mixes.
 notes_pg() { # the pitch of note 40
     cat <<PG
 frame_rate(48000)
@@ -141,6 +144,7 @@ PG
 notes_pg 300.0 >"$tmp/notes.pg"
 notes_pg 333.0 >"$tmp/notes_edit.pg"
 hits() { sed -n 's/.*cache \([0-9]*\) hits \/ \([0-9]*\) misses.*/\1 \2/p' "$tmp/err"; }
+chunks() { sed -n 's/.*output chunks \([0-9]*\) from the cache \/ \([0-9]*\) rendered.*/\1 \2/p' "$tmp/err"; }
 # --explain's bytes loaded and stored; entry_mib: the samples of the entries in the cache
 # (each has a 40-byte header) not listed in file $1, in MiB as --explain prints them
 moved() { sed -n 's/.*misses (\([0-9.]*\) MiB loaded, \([0-9.]*\) MiB stored).*/\1 \2/p' "$tmp/err"; }
@@ -150,21 +154,24 @@ entry_mib() {
 }
 : >"$tmp/none"
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n1.wav" -q --explain --cache-dir "$tmp/nc"
-[ "$(hits)" = "0 207" ] && ok || bad "cold cache: $(hits)"
+[ "$(hits) $(chunks)" = "0 207 0 10" ] && ok || bad "cold cache: $(hits) $(chunks)"
 [ "$(moved)" = "0.0 $(entry_mib "$tmp/none")" ] && ok || bad "cold cache moved $(moved)"
 ls "$tmp/nc" >"$tmp/cold-entries"
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n2.wav" -q --explain --cache-dir "$tmp/nc"
-[ "$(hits)" = "7 0" ] && ok || bad "warm cache: $(hits)"
-# it loads the sub-mixes: the entries longer than a note (12000 frames, 48040 bytes)
-submix_mib=$(ls -l "$tmp/nc" | awk 'NR > 1 && $5 > 48040 { s += $5 - 40 } END { printf "%.1f", s / 1048576 }')
-[ "$(moved)" = "$submix_mib 0.0" ] && ok || bad "warm cache moved $(moved), sub-mixes $submix_mib"
+[ "$(hits) $(chunks)" = "0 0 10 0" ] && ok || bad "warm cache: $(hits) $(chunks)"
+# it loads the output's 609000 samples: 2.3 MiB
+[ "$(moved)" = "2.3 0.0" ] && ok || bad "warm cache moved $(moved)"
 expect_status 0 "$pg" "$tmp/notes_edit.pg" -o "$tmp/n3.wav" -q --explain --cache-dir "$tmp/nc"
-[ "$(hits)" = "37 2" ] && ok || bad "after an edit: $(hits)"
+[ "$(hits) $(chunks)" = "33 2 7 3" ] && ok || bad "after an edit: $(hits) $(chunks)"
 [ "$(moved | cut -d' ' -f2)" = "$(entry_mib "$tmp/cold-entries")" ] && ok ||
     bad "after an edit stored $(moved), new entries $(entry_mib "$tmp/cold-entries")"
 expect_status 0 "$pg" "$tmp/notes_edit.pg" -o "$tmp/n4.wav" -q --no-cache
 expect_status 0 "$pg" compare "$tmp/n3.wav" "$tmp/n4.wav" --tolerance-db -1000
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n2.wav" --tolerance-db -1000
+expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n5.wav" -q --explain --cache-dir "$tmp/nc" \
+    --no-output-cache
+[ "$(hits) $(chunks)" = "7 0 0 0" ] && ok || bad "--no-output-cache: $(hits) $(chunks)"
+expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n5.wav" --tolerance-db -1000
 
 # three processes rendering into one cold cache at once: each render equals the first one,
 # no temporary entry is left behind, and what they stored serves a warm render
@@ -177,7 +184,7 @@ for k in 1 2 3; do
 done
 [ -z "$(find "$tmp/shared-cache" -name '*.pgc.*')" ] && ok || bad "temporary cache files left"
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/p4.wav" -q --explain --cache-dir "$tmp/shared-cache"
-[ "$(hits)" = "7 0" ] && ok || bad "warm cache after three processes: $(hits)"
+[ "$(hits) $(chunks)" = "0 0 10 0" ] && ok || bad "warm cache after three processes: $(hits) $(chunks)"
 
 # check compiles without rendering; usage errors are 64
 expect_status 0 "$pg" check "$tmp/tone.pg"

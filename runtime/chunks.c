@@ -1,0 +1,338 @@
+// chunks.c: the output, kept in the render cache in chunks. An edit changes a few seconds
+// of a piece, and a stream made of mixes, gains, pans, crops and time shifts of
+// materialised buffers computes each output frame from what sounds at that frame only. So
+// the output is also stored in chunks of CHUNK_FRAMES, each keyed by what sounds in it: the
+// streamed nodes' own hashes and shapes, and for each materialised buffer read there, its
+// hash and the frames read. A re-render copies the chunks it finds in the cache and renders
+// the others, and only the buffers those read are made or loaded: after a one-note edit,
+// the seconds around the note.
+//
+// Output chunks are kept only when every streamed node is stateless (a filter on the
+// stream needs every frame before the chunk) and hashable; the plan's shape never depends
+// on the cache, and a chunk renders the same blocks as ever, so the output is bit-identical
+// whether chunks are found, rendered or not kept at all.
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "exec_int.h"
+
+enum {
+    CHUNK_FRAMES = 65536,      // 1.4 s at 48 kHz: what an edit re-renders at least
+    MAX_CHUNK_VISITS = 1 << 22 // past this many visits the stream is too tangled to key
+};
+
+// Chunk k covers [(base + k) * CHUNK_FRAMES, ...) within the window: the grid is fixed in
+// time, so renders of different windows of a piece share their chunks.
+static pg_frame chunk_base(const pg_plan *p) {
+    pg_frame s = p->window.start;
+    return (s >= 0 ? s : s - (CHUNK_FRAMES - 1)) / CHUNK_FRAMES;
+}
+
+static pg_extent chunk_span(const exec_shared *sh, int k) {
+    const pg_plan *p = sh->plan;
+    pg_frame t = (chunk_base(p) + k) * CHUNK_FRAMES;
+    return (pg_extent){ frame_max(t, p->window.start), frame_min(t + CHUNK_FRAMES, p->window.end) };
+}
+
+static int chunk_of(const exec_shared *sh, pg_frame t) {
+    pg_frame c = (t >= 0 ? t : t - (CHUNK_FRAMES - 1)) / CHUNK_FRAMES;
+    return (int)(c - chunk_base(sh->plan));
+}
+
+pg_frame exec_chunk_end(const exec_shared *sh, pg_frame t) {
+    return sh->chunks ? chunk_span(sh, chunk_of(sh, t)).end : PG_FRAME_MAX;
+}
+
+static size_t chunk_bytes(const exec_shared *sh, int k) {
+    pg_extent s = chunk_span(sh, k);
+    return sizeof(float) * (size_t)(s.end - s.start) * (size_t)sh->plan->channels;
+}
+
+// ---- keys --------------------------------------------------------------------------------
+
+typedef struct walker {
+    exec_shared *sh;
+    fuse_index **index; // per node with many inputs, made on first visit
+    int64_t visits;
+    bool mark; // also mark the nodes visited needed
+} walker;
+
+static bool streamable(const plan_node *n) {
+    return n->own_hash != 0 &&
+           (n->materialise || (!(n->pn.flags & PE_F_STATEFUL) && exec_early_init(n)));
+}
+
+// Whether every node the stream reads (down to materialised buffers) can be keyed.
+static bool stream_keyable(const pg_plan *p) {
+    bool *seen = calloc((size_t)p->n_nodes + 1, sizeof(bool));
+    bool ok = seen != NULL;
+    if (ok)
+        seen[p->root] = true;
+    for (int x = p->n_nodes - 1; ok && x >= 0; x--) { // consumers before their inputs
+        const plan_node *n = &p->nodes[x];
+        if (!seen[x] || n->materialise)
+            continue;
+        ok = streamable(n);
+        for (int s = 0; s < n->pn.n_inputs; s++)
+            seen[n->inputs[s]] = true;
+    }
+    for (int x = 0; ok && x < p->n_nodes; x++)
+        ok = !seen[x] || streamable(&p->nodes[x]);
+    free(seen);
+    return ok;
+}
+
+static uint64_t fold(uint64_t key, const uint64_t *words, size_t n) {
+    return XXH3_64bits_withSeed(words, sizeof(uint64_t) * n, key);
+}
+
+// The slots of node x whose input may sound in span: the index's, or all.
+static int slots_in(walker *w, int x, pg_extent span, int *slots) {
+    const plan_node *n = &w->sh->plan->nodes[x];
+    if (!w->index[x])
+        w->index[x] = fuse_index_new(&n->pn);
+    if (w->index[x])
+        return fuse_index_query(w->index[x], span.start, span.end, slots);
+    for (int s = 0; s < n->pn.n_inputs; s++)
+        slots[s] = s;
+    return n->pn.n_inputs;
+}
+
+// The key of what node x makes over span (its frames); 0 when the walk gave up.
+static uint64_t walk(walker *w, int x, pg_extent span, int depth) {
+    const plan_node *n = &w->sh->plan->nodes[x];
+    if (++w->visits > MAX_CHUNK_VISITS || depth > 10000)
+        return 0;
+    if (w->mark)
+        w->sh->needed[x] = true;
+    if (n->materialise) { // its frames: a function of its hash and where it starts
+        uint64_t m[] = { 'M', n->hash, (uint64_t)n->mat.start, (uint64_t)n->mat.end };
+        return fold(0, m, 4) ^ fold(1, (const uint64_t *)&span, 2);
+    }
+    uint64_t own[] = { 'N',      n->own_hash,          (uint64_t)n->pn.out.channels,
+                       n->fused, (uint64_t)span.start, (uint64_t)span.end };
+    uint64_t key = fold(0, own, 6);
+    int *slots = malloc(sizeof(int) * (size_t)(n->pn.n_inputs + 1));
+    int count = slots ? slots_in(w, x, span, slots) : 0;
+    bool variadic = (n->pn.kind->flags & PE_F_VARIADIC) != 0;
+    for (int k = 0; slots && k < count && key; k++) {
+        int s = slots[k], i = n->inputs[s];
+        pg_extent in = span;
+        if (n->pn.kind->need)
+            n->pn.kind->need(&n->pn, s, span, &in);
+        if (!pg_extent_overlaps(in, w->sh->plan->nodes[i].pn.out.extent))
+            continue;
+        // a mix's inputs count by their order only: adding a note elsewhere keeps the key
+        uint64_t child[] = { variadic ? 0 : (uint64_t)s, walk(w, i, in, depth + 1) };
+        key = child[1] ? fold(key, child, 2) : 0;
+    }
+    free(slots);
+    return slots ? key : 0;
+}
+
+// ---- looking up ----------------------------------------------------------------------
+
+// Which chunks the cache holds. Their entries are checked when the stream copies them
+// (chunk_data), on the stream's threads, not before the render starts.
+static int look_up(exec_shared *sh) {
+    int ch = sh->plan->channels, found = 0;
+    for (int k = 0; k < sh->n_chunks; k++) {
+        pg_extent s = chunk_span(sh, k);
+        sh->chunks[k].found = cache_has(sh->cache, sh->chunks[k].key, ch, s.end - s.start);
+        found += sh->chunks[k].found;
+    }
+    return found;
+}
+
+static bool chunks_wanted(const exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    return p->opt_level > 0 && p->output_chunks && !p->until_silence && !p->mem_limit &&
+           (!p->cache_dir || p->cache_dir[0]) && p->window.end != PG_FRAME_MAX &&
+           p->window.end > p->window.start && stream_keyable(p);
+}
+
+// Keys every chunk (or each visited node is marked needed, for the chunks to render);
+// false when the walk gave up.
+static bool walk_chunks(exec_shared *sh, bool mark) {
+    walker w = { sh, calloc((size_t)sh->plan->n_nodes + 1, sizeof(fuse_index *)), 0, mark };
+    bool ok = w.index != NULL;
+    for (int k = 0; ok && k < sh->n_chunks; k++) {
+        if (mark && sh->chunks[k].found)
+            continue;
+        uint64_t key = walk(&w, sh->plan->root, chunk_span(sh, k), 0);
+        const pg_plan *p = sh->plan;
+        sh->chunks[k].key = mark ? sh->chunks[k].key
+                                 : cache_key(key, chunk_span(sh, k), p->channels, p->frame_rate);
+        ok = key != 0;
+    }
+    for (int i = 0; w.index && i < sh->plan->n_nodes; i++)
+        fuse_index_free(w.index[i]);
+    free(w.index);
+    return ok;
+}
+
+void exec_chunks_free(exec_shared *sh) {
+    for (int k = 0; k < sh->n_chunks; k++) {
+        cache_unmap(&sh->chunks[k].map);
+        free(sh->chunks[k].stage);
+    }
+    free(sh->chunks);
+    sh->chunks = NULL;
+    sh->n_chunks = 0;
+}
+
+bool exec_plan_chunks(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    if (!chunks_wanted(sh))
+        return false;
+    if (!sh->cache)
+        sh->cache = cache_open(p->cache_dir, 0);
+    sh->n_chunks = chunk_of(sh, p->window.end - 1) + 1;
+    sh->chunks = sh->cache ? calloc((size_t)sh->n_chunks, sizeof *sh->chunks) : NULL;
+    if (!sh->chunks || !walk_chunks(sh, false)) {
+        exec_chunks_free(sh);
+        return false;
+    }
+    if (look_up(sh) == 0)
+        return false; // the stream renders every chunk: it needs what it always needs
+    memset(sh->needed, 0, sizeof(bool) * (size_t)p->n_nodes);
+    if (walk_chunks(sh, true))
+        return true;
+    sh->needed[p->root] = true; // too tangled to mark: everything, as without chunks
+    return false;
+}
+
+// ---- streaming ---------------------------------------------------------------------------
+
+// Renders chunk k afresh, its entry having turned out damaged (or gone): a render of the
+// chunk's frames alone, on this thread, which loads or makes the buffers they read. What
+// the chunk sounds never depends on the frames before it (every streamed node is
+// stateless), so it is the chunk the whole render would have made.
+static const float *render_afresh(exec_shared *sh, int k) {
+    out_chunk *c = &sh->chunks[k];
+    pg_plan one = *sh->plan;
+    one.window = chunk_span(sh, k);
+    one.threads = 1;
+    one.measure = false;
+    one.output_chunks = false;
+    pg_diag err = { 0 };
+    float *buf = malloc(chunk_bytes(sh, k));
+    if (!buf) {
+        exec_fail(sh, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
+        return NULL;
+    }
+    pg_render_stats st;
+    pg_render *r = pg_render_new(&one, &err);
+    int64_t got = 0, n;
+    while (r && (n = pg_render_next(r, buf + got * one.channels, CHUNK_FRAMES)) > 0)
+        got += n;
+    if (r && n < 0)
+        err = *pg_render_error(r);
+    if (r)
+        pg_render_get_stats(r, &st);
+    pg_render_free(r);
+    if (!r || n < 0) {
+        exec_fail(sh, err.status, err.loc, "%s", err.message);
+        free(buf);
+        return NULL;
+    }
+    bool stored =
+        cache_store(sh->cache, c->key, buf, sh->plan->channels, one.window.end - one.window.start);
+    pthread_mutex_lock(&sh->lock);
+    sh->n_materialised += st.materialised;
+    sh->cache_hits += st.cache_hits;
+    sh->cache_misses += st.cache_misses;
+    sh->cache_loaded += st.cache_loaded_bytes;
+    sh->cache_stored += st.cache_stored_bytes + (stored ? chunk_bytes(sh, k) : 0);
+    sh->chunk_misses += stored;
+    pthread_mutex_unlock(&sh->lock);
+    c->stage = buf;
+    return buf;
+}
+
+// The frames of chunk k, found in the cache: its entry, checked by the first thread to
+// need it (another waits meanwhile); NULL on error.
+static const float *chunk_data(exec_shared *sh, int k) {
+    out_chunk *c = &sh->chunks[k];
+    pthread_mutex_lock(&sh->lock);
+    while (c->state == CHUNK_CHECKING)
+        pthread_cond_wait(&sh->wake, &sh->lock);
+    if (c->state != CHUNK_UNCHECKED) {
+        pthread_mutex_unlock(&sh->lock);
+        return c->data;
+    }
+    c->state = CHUNK_CHECKING;
+    pthread_mutex_unlock(&sh->lock);
+    pg_extent s = chunk_span(sh, k);
+    const float *data = cache_map(sh->cache, c->key, sh->plan->channels, s.end - s.start, &c->map);
+    bool loaded = data != NULL;
+    if (!loaded)
+        data = render_afresh(sh, k);
+    pthread_mutex_lock(&sh->lock);
+    sh->cache_loaded += loaded ? chunk_bytes(sh, k) : 0;
+    sh->chunk_hits += loaded;
+    c->data = data;
+    c->state = CHUNK_CHECKED;
+    pthread_cond_broadcast(&sh->wake);
+    pthread_mutex_unlock(&sh->lock);
+    return data;
+}
+
+// Copies frames [t0, t0 + n) of chunk k, found in the cache, to out; -1 on error.
+static int copy_found(exec_shared *sh, int k, pg_frame t0, int64_t n, float *out) {
+    out_chunk *c = &sh->chunks[k];
+    int ch = sh->plan->channels;
+    pg_extent s = chunk_span(sh, k);
+    const float *data = chunk_data(sh, k);
+    if (!data)
+        return -1;
+    memcpy(out, data + (t0 - s.start) * ch, sizeof(float) * (size_t)(n * ch));
+    pthread_mutex_lock(&sh->lock);
+    if ((c->done += n) == s.end - s.start) { // every frame copied once: its memory may go
+        cache_unmap(&c->map);
+        free(c->stage);
+        c->stage = NULL;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return 0;
+}
+
+// Keeps frames [t0, t0 + n) of chunk k, just rendered; the thread that completes the chunk
+// stores it.
+static void keep_rendered(exec_shared *sh, int k, pg_frame t0, int64_t n, const float *out) {
+    out_chunk *c = &sh->chunks[k];
+    int ch = sh->plan->channels;
+    pg_extent s = chunk_span(sh, k);
+    pthread_mutex_lock(&sh->lock);
+    if (!c->stage)
+        c->stage = malloc(chunk_bytes(sh, k));
+    float *stage = c->stage;
+    pthread_mutex_unlock(&sh->lock);
+    if (stage)
+        memcpy(stage + (t0 - s.start) * ch, out, sizeof(float) * (size_t)(n * ch));
+    pthread_mutex_lock(&sh->lock);
+    bool full = (c->done += n) == s.end - s.start;
+    pthread_mutex_unlock(&sh->lock);
+    if (!full || !stage)
+        return;
+    bool stored = cache_store(sh->cache, c->key, stage, ch, s.end - s.start);
+    pthread_mutex_lock(&sh->lock);
+    sh->chunk_misses += stored;
+    sh->cache_stored += stored ? chunk_bytes(sh, k) : 0;
+    free(c->stage);
+    c->stage = NULL;
+    pthread_mutex_unlock(&sh->lock);
+}
+
+int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
+    exec_shared *sh = cx->sh;
+    int k = sh->chunks ? chunk_of(sh, t0) : -1;
+    if (k >= 0 && sh->chunks[k].found)
+        return copy_found(sh, k, t0, n, out);
+    int r = exec_render_block(cx, t0, n, out);
+    if (r >= 0 && k >= 0)
+        keep_rendered(sh, k, t0, n, out);
+    return r;
+}

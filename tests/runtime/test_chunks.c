@@ -1,0 +1,267 @@
+// test_chunks.c: the output kept in the cache in chunks of 65536 frames (runtime/chunks.c).
+// The piece: 200 saw notes of 12000 frames, one every 3000 frames, mono, [0, 609000): 10
+// chunks (9 whole, the last 19176 frames), 7 sub-mixes of 32 notes (the last of 8), sub-mix
+// k covering [96000 k, 96000 k + 105000). Every expectation below follows from that
+// geometry: a chunk is rendered again when a sub-mix it overlaps changed, and a render needs
+// only the sub-mixes that the chunks it renders overlap.
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+
+enum {
+    RATE = 48000,
+    STEP = 3000,
+    LEN = 12000,
+    FRAMES = 199 * STEP + LEN, // 609000
+    CHUNKS = 10,
+    HEADER = 40,                      // bytes before an entry's samples
+    WHOLE_CHUNK = HEADER + 65536 * 4, // a whole mono chunk's entry
+    LAST_CHUNK = HEADER + (FRAMES - 9 * 65536) * 4
+};
+
+static char dir[256];
+
+// n saw notes, note `odd` at another pitch, mixed.
+static int notes(pg_graph *g, int n, int odd) {
+    pg_arg *m = malloc(sizeof *m * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        pg_arg s[] = { t_num("frequency", i == odd ? 333.0 : 110.0 + 5.0 * (i % 40)) };
+        int saw = t_add(g, "BlitSawPE", s, 1);
+        pg_arg c[] = { t_node(NULL, saw), t_ext(NULL, i * STEP, i * STEP + LEN) };
+        int note = t_add(g, "CropPE", c, 2);
+        pg_arg k[] = { t_node(NULL, note), t_num(NULL, 0.05) };
+        m[i] = t_node(NULL, t_add(g, "GainPE", k, 2));
+    }
+    int mix = t_add(g, "MixPE", m, n);
+    free(m);
+    return mix;
+}
+
+typedef struct how {
+    const char *cache; // a folder under dir, or "" for no cache
+    int threads, block;
+    bool no_output_cache;
+} how;
+
+// Renders root over its extent into out (FRAMES frames at most).
+static pg_status render(pg_graph *g, int root, how h, float *out, pg_render_stats *stats) {
+    char path[400];
+    snprintf(path, sizeof path, "%s/%s", dir, h.cache);
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = h.cache[0] ? path : "";
+    o.threads = h.threads;
+    o.block_frames = h.block;
+    o.no_output_cache = h.no_output_cache;
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, root, &o, &err);
+    if (!p)
+        return err.status;
+    pg_render *r = pg_render_new(p, &err);
+    pg_status st = r ? PG_OK : err.status;
+    int64_t got = 0, k;
+    while (r && (k = pg_render_next(r, out + got, 30000)) > 0)
+        got += k;
+    if (r && k < 0)
+        st = pg_render_error(r)->status;
+    if (r)
+        pg_render_get_stats(r, stats);
+    pg_render_free(r);
+    pg_plan_free(p);
+    return st;
+}
+
+static pg_status render_notes(int n, int odd, how h, float *out, pg_render_stats *s) {
+    pg_graph *g = t_graph(RATE);
+    pg_status st = render(g, notes(g, n, odd), h, out, s);
+    pg_graph_free(g);
+    return st;
+}
+
+// The entries in folder `cache` whose size is `bytes`.
+static int entries_of_size(const char *cache, long bytes) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, cache);
+    DIR *d = opendir(path);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s/%s", dir, cache, e->d_name);
+        n += stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == bytes;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void copy_cache(const char *from, const char *to) {
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "cp -r '%s/%s' '%s/%s'", dir, from, dir, to);
+    CHECK(system(cmd) == 0);
+}
+
+static float *frames(void) {
+    return calloc(FRAMES, sizeof(float));
+}
+
+// Cold: every chunk rendered and stored. Warm: every chunk copied, nothing else needed (no
+// buffer made or loaded). The same bits as without a cache each time.
+static void test_cold_and_warm(void) {
+    float *none = frames(), *cold = frames(), *warm = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, false }, none, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits + s.chunk_misses, 0);
+    CHECK_STATUS(render_notes(200, -1, (how){ "a", 2, 0, false }, cold, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_misses, CHUNKS);
+    CHECK_EQ_I64(s.chunk_hits, 0);
+    CHECK_EQ_I64(entries_of_size("a", WHOLE_CHUNK), 9);
+    CHECK_EQ_I64(entries_of_size("a", LAST_CHUNK), 1);
+    CHECK_STATUS(render_notes(200, -1, (how){ "a", 2, 0, false }, warm, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, CHUNKS);
+    CHECK_EQ_I64(s.chunk_misses, 0);
+    CHECK_EQ_I64(s.materialised, 0);
+    CHECK_EQ_I64(s.cache_loaded_bytes, (size_t)FRAMES * 4); // the chunks' samples only
+    CHECK(memcmp(none, cold, sizeof(float) * FRAMES) == 0);
+    CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+    free(none);
+    free(cold);
+    free(warm);
+}
+
+// Note 40, [120000, 132000), is in sub-mix 1, [96000, 201000): chunks 1, 2 and 3 are
+// rendered again, the 7 others copied. Those three read sub-mixes 0 (chunk 1) and 2
+// (chunks 2 and 3), loaded, and sub-mix 1, made of note 40 (rendered) and its 31 other
+// notes (loaded): 33 hits, 2 misses. On 1 thread and on 2, the bits of a render without
+// cache; at block sizes 7 and 4096 (a block never crosses a chunk) as well.
+static void test_one_note_edit(void) {
+    float *fresh = frames(), *one = frames(), *two = frames(), *odd = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_notes(200, -1, (how){ "b", 2, 0, false }, one, &s), PG_OK);
+    copy_cache("b", "b2");
+    copy_cache("b", "b3");
+    CHECK_STATUS(render_notes(200, 40, (how){ "", 2, 0, false }, fresh, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, 40, (how){ "b", 1, 0, false }, one, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 7);
+    CHECK_EQ_I64(s.chunk_misses, 3);
+    CHECK_EQ_I64(s.cache_hits, 33);
+    CHECK_EQ_I64(s.cache_misses, 2);
+    CHECK_STATUS(render_notes(200, 40, (how){ "b2", 2, 0, false }, two, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 7);
+    CHECK_STATUS(render_notes(200, 40, (how){ "b3", 2, 7, false }, odd, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_misses, 3);
+    CHECK(memcmp(fresh, one, sizeof(float) * FRAMES) == 0);
+    CHECK(memcmp(fresh, two, sizeof(float) * FRAMES) == 0);
+    CHECK(memcmp(fresh, odd, sizeof(float) * FRAMES) == 0);
+    free(fresh);
+    free(one);
+    free(two);
+    free(odd);
+}
+
+// A note added at the end, [600000, 612000): the mix's key counts its inputs by order, so
+// adding one changes only what it sounds in. The new note joins the last sub-mix (notes
+// 192..200, from 576000): chunks 8 and 9 are rendered again (the last one longer now), 0..7
+// copied.
+static void test_added_note(void) {
+    float *out = calloc(FRAMES + STEP, sizeof(float));
+    pg_render_stats s;
+    CHECK_STATUS(render_notes(200, -1, (how){ "c", 2, 0, false }, out, &s), PG_OK);
+    CHECK_STATUS(render_notes(201, -1, (how){ "c", 2, 0, false }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 8);
+    CHECK_EQ_I64(s.chunk_misses, 2);
+    free(out);
+}
+
+// Flips a byte of every whole chunk's entry: all but the last chunk turn out damaged when
+// the stream copies them, are rendered afresh (the same bits) and stored again.
+static void test_damaged_chunks(void) {
+    float *cold = frames(), *again = frames(), *third = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false }, cold, &s), PG_OK);
+    char path[600];
+    snprintf(path, sizeof path, "%s/d", dir);
+    DIR *d = opendir(path);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        snprintf(path, sizeof path, "%s/d/%s", dir, e->d_name);
+        struct stat st;
+        FILE *f = stat(path, &st) == 0 && st.st_size == WHOLE_CHUNK ? fopen(path, "r+b") : NULL;
+        if (!f)
+            continue;
+        fseek(f, HEADER + 1000, SEEK_SET);
+        int c = fgetc(f);
+        fseek(f, HEADER + 1000, SEEK_SET);
+        fputc(c ^ 0x40, f);
+        fclose(f);
+    }
+    if (d)
+        closedir(d);
+    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false }, again, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 1);
+    CHECK_EQ_I64(s.chunk_misses, 9);
+    CHECK(memcmp(cold, again, sizeof(float) * FRAMES) == 0);
+    CHECK_STATUS(render_notes(200, -1, (how){ "d", 1, 0, false }, third, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, CHUNKS); // the damaged entries were replaced
+    CHECK(memcmp(cold, third, sizeof(float) * FRAMES) == 0);
+    free(cold);
+    free(again);
+    free(third);
+}
+
+// --no-output-cache: no chunk is stored; a warm render loads the 7 sub-mixes instead.
+static void test_no_output_cache(void) {
+    float *out = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_misses, 0);
+    CHECK_EQ_I64(entries_of_size("e", WHOLE_CHUNK), 0);
+    CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 0);
+    CHECK_EQ_I64(s.cache_hits, 7);
+    free(out);
+}
+
+// A side effect on the stream's way (WavWriterPE writing a stem of a note the mix plays):
+// the output is not kept, so the stem is written on every render.
+static void test_side_effect(void) {
+    char stem[320];
+    snprintf(stem, sizeof stem, "%s/stem.wav", dir);
+    pg_graph *g = t_graph(RATE);
+    pg_arg s[] = { t_num("frequency", 220.0) };
+    pg_arg c[] = { t_node(NULL, t_add(g, "BlitSawPE", s, 1)), t_ext(NULL, 0, 3000) };
+    pg_arg w[] = { t_node(NULL, t_add(g, "CropPE", c, 2)), t_str("filename", stem) };
+    pg_arg m[] = { t_node(NULL, t_add(g, "WavWriterPE", w, 2)), t_node(NULL, notes(g, 8, -1)) };
+    int root = t_add(g, "MixPE", m, 2);
+    float *out = frames();
+    pg_render_stats st;
+    CHECK_STATUS(render(g, root, (how){ "f", 2, 0, false }, out, &st), PG_OK);
+    CHECK(unlink(stem) == 0);
+    CHECK_STATUS(render(g, root, (how){ "f", 2, 0, false }, out, &st), PG_OK);
+    CHECK_EQ_I64(st.chunk_hits + st.chunk_misses, 0);
+    CHECK(access(stem, F_OK) == 0);
+    pg_graph_free(g);
+    free(out);
+}
+
+int main(void) {
+    snprintf(dir, sizeof dir, "/tmp/pygmuc-test-chunks-XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_cold_and_warm();
+    test_one_note_edit();
+    test_added_note();
+    test_damaged_chunks();
+    test_no_output_cache();
+    test_side_effect();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return check_done();
+}
