@@ -8,8 +8,8 @@
 #   2. RD03: the port of pygmu's piece_RD03 (hundreds of crops, comb filters and time
 #      shifts of one loop), against -O0.
 #   3. 10,000 short notes over 10 min, against the same note-seconds in 100 long notes.
-#   4. a warm-cache re-render after a one-note edit of large_piece (600 voices, 3 min), and
-#      of saw64, against the cold render.
+#   4. a warm-cache re-render after a one-note edit of large_piece (600 voices, 3 min), also
+#      without the output's chunks (--no-output-cache), and of saw64, against the cold render.
 #   5. -j 2 against -j 1 on two heavy independent branches.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -102,17 +102,19 @@ pair
 row "10,000 notes" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "100 long notes" ">= 0.5x"
 
 # a: a cold render of $cold_pg into an empty $tmp/cache; b: right after it, a render of the
-# edited $warm_pg from a copy of that cache (every run recomputes the edit).
+# edited $warm_pg from a copy of that cache (every run recomputes the edit). $cache_opt:
+# an option for both (--no-output-cache: the buffers' cache alone).
 a() {
     rm -rf "$tmp/cache"
-    render "$cold_pg" "$tmp/c.wav" --cache-dir "$tmp/cache"
+    render "$cold_pg" "$tmp/c.wav" --cache-dir "$tmp/cache" $cache_opt
 }
 b() {
     rm -rf "$tmp/edit-cache"
     # hard links: a snapshot of the cache without writing 0.5 GB to disk before each run
     cp -al "$tmp/cache" "$tmp/edit-cache" 2>/dev/null || cp -r "$tmp/cache" "$tmp/edit-cache"
-    render "$warm_pg" "$tmp/w.wav" --cache-dir "$tmp/edit-cache"
+    render "$warm_pg" "$tmp/w.wav" --cache-dir "$tmp/edit-cache" $cache_opt
 }
+cache_opt=
 
 echo "== 4. warm cache after a one-note edit"
 cold_pg=$here/bench/pieces/large_piece.pg
@@ -121,6 +123,10 @@ sed 's/pitch = 36 + randrange(0, 36)/pitch = 36 + randrange(0, 36) + (1 if i == 
     "$cold_pg" >"$warm_pg"
 pair
 row "large_piece (600 voices), warm" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" ">= 20x"
+cache_opt=--no-output-cache
+pair
+row "  the same, --no-output-cache" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(sub-mixes only)"
+cache_opt=
 cold_pg=$saw
 warm_pg=$tmp/saw64_edit.pg
 sed 's/pitch = 36 + randrange(0, 36)/pitch = 36 + randrange(0, 36) + (1 if i == 17 else 0)/' \

@@ -107,9 +107,14 @@ static uint64_t walk(walker *w, int x, pg_extent span, int depth) {
         return 0;
     if (w->mark)
         w->sh->needed[x] = true;
-    if (n->materialise) { // its frames: a function of its hash and where it starts
-        uint64_t m[] = { 'M', n->hash, (uint64_t)n->mat.start, (uint64_t)n->mat.end };
-        return fold(0, m, 4) ^ fold(1, (const uint64_t *)&span, 2);
+    if (n->materialise) { // its frames: a function of its hash and what it renders
+        uint64_t m[] = { 'M',
+                         n->hash,
+                         (uint64_t)n->mat.start,
+                         (uint64_t)n->mat.end,
+                         (uint64_t)span.start,
+                         (uint64_t)span.end };
+        return fold(0, m, 6);
     }
     uint64_t own[] = { 'N',      n->own_hash,          (uint64_t)n->pn.out.channels,
                        n->fused, (uint64_t)span.start, (uint64_t)span.end };
@@ -197,7 +202,6 @@ bool exec_plan_chunks(exec_shared *sh) {
     }
     if (look_up(sh) == 0)
         return false; // the stream renders every chunk: it needs what it always needs
-    memset(sh->needed, 0, sizeof(bool) * (size_t)p->n_nodes);
     if (walk_chunks(sh, true))
         return true;
     sh->needed[p->root] = true; // too tangled to mark: everything, as without chunks
