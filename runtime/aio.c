@@ -20,7 +20,7 @@
 #include "plan.h"
 
 enum {
-    WRITE_CHUNK = 262144
+    WRITE_CHUNK = 65536
 };
 
 typedef struct format_entry {
