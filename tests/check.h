@@ -101,6 +101,20 @@ void t_fill_random(double *x, int64_t n, uint64_t seed);
 #define t_render_new(g, node, s, n) t_render_new_at(__FILE__, __LINE__, g, node, s, n)
 float *t_render_new_at(const char *file, int line, pg_graph *g, int node, pg_frame s, int64_t n);
 
+// ---- helpers for the executor's tests ----
+
+// n BlitSaw notes of len frames at gain 0.05, one every `step` frames, mixed (mono); note
+// `odd` at 333 Hz, the others at 110 + 5 (i mod 40) Hz. Returns the mix.
+int t_saw_notes(pg_graph *g, int n, pg_frame step, pg_frame len, int odd);
+// Plans root with o and renders its window into out (interleaved), asking for `request`
+// frames at a time; fills *stats and, when not NULL, *nodes (the plan's node count).
+pg_status t_render_plan(pg_graph *g, int root, const pg_plan_opts *o, int64_t request, float *out,
+                        pg_render_stats *stats, int *nodes);
+// A fresh folder /tmp/pygmuc-test-NAME-XXXXXX into dir; false (with a message) if it failed.
+bool t_temp_dir(char *dir, size_t size, const char *name);
+// Removes folder dir and everything in it.
+void t_remove_dir(const char *dir);
+
 #define CHECK_EXTENT(g, node, s, e)                                                                \
     do {                                                                                           \
         CHECK_EQ_I64(pg_graph_node_extent(g, node).start, s);                                      \

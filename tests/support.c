@@ -1,5 +1,6 @@
 // support.c: the test harness's counters and the helpers PE tests use to build a graph
-// through the public API and render a node over a window at a chosen block size.
+// through the public API and render a node over a window at a chosen block size; and the
+// executor's tests' piece of saw notes, plan-and-render loop and temporary folders.
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,4 +195,54 @@ float *t_render_new_at(const char *file, int line, pg_graph *g, int node, pg_fra
     else
         check_report(file, line, "render", pg_status_str(st));
     return out;
+}
+
+int t_saw_notes(pg_graph *g, int n, pg_frame step, pg_frame len, int odd) {
+    pg_arg *m = malloc(sizeof *m * (size_t)n);
+    for (int i = 0; m && i < n; i++) {
+        int saw =
+            ADD(g, "BlitSawPE", t_num("frequency", i == odd ? 333.0 : 110.0 + 5.0 * (i % 40)));
+        int note = ADD(g, "CropPE", t_node(NULL, saw), t_ext(NULL, i * step, i * step + len));
+        m[i] = t_node(NULL, ADD(g, "GainPE", t_node(NULL, note), t_num(NULL, 0.05)));
+    }
+    int mix = m ? t_add(g, "MixPE", m, n) : -1;
+    free(m);
+    return mix;
+}
+
+pg_status t_render_plan(pg_graph *g, int root, const pg_plan_opts *o, int64_t request, float *out,
+                        pg_render_stats *stats, int *nodes) {
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, root, o, &err);
+    if (!p)
+        return err.status;
+    if (nodes)
+        *nodes = pg_plan_node_count(p);
+    pg_render *r = pg_render_new(p, &err);
+    pg_status st = r ? PG_OK : err.status;
+    int64_t got = 0, k = 0;
+    while (r && (k = pg_render_next(r, out + got * pg_plan_channels(p), request)) > 0)
+        got += k;
+    if (r && k < 0)
+        st = pg_render_error(r)->status;
+    if (r)
+        pg_render_get_stats(r, stats);
+    pg_render_free(r);
+    pg_plan_free(p);
+    return st;
+}
+
+bool t_temp_dir(char *dir, size_t size, const char *name) {
+    snprintf(dir, size, "/tmp/pygmuc-test-%s-XXXXXX", name);
+    if (mkdtemp(dir))
+        return true;
+    perror("mkdtemp");
+    return false;
+}
+
+void t_remove_dir(const char *dir) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
 }

@@ -151,20 +151,7 @@ static pg_status render(pg_graph *g, int root, const char *cache_dir, float *out
     o.cache_dir = cache_dir;
     o.no_output_cache = true; // the buffers' cache is what these tests look at (the output's
                               // chunks: test_chunks.c)
-    pg_diag err;
-    pg_plan *p = pg_plan_new(g, root, &o, &err);
-    if (!p)
-        return err.status;
-    pg_render *r = pg_render_new(p, &err);
-    pg_status st = r ? PG_OK : err.status;
-    int64_t n = pg_plan_window(p).end - pg_plan_window(p).start;
-    if (r && pg_render_next(r, out, n) != n)
-        st = pg_render_error(r)->status;
-    if (r)
-        pg_render_get_stats(r, stats);
-    pg_render_free(r);
-    pg_plan_free(p);
-    return st;
+    return t_render_plan(g, root, &o, INT32_MAX, out, stats, NULL);
 }
 
 static void test_render_warm(void) {
@@ -335,11 +322,8 @@ static void test_init_that_pulls(void) {
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/pygmuc-test-cache-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (!t_temp_dir(dir, sizeof dir, "cache"))
         return 1;
-    }
     test_round_trip();
     test_damaged();
     test_keys();
@@ -348,9 +332,6 @@ int main(void) {
     test_side_effect();
     test_demand_and_revival();
     test_init_that_pulls();
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    t_remove_dir(dir);
     return check_done();
 }

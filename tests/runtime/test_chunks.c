@@ -26,22 +26,6 @@ enum {
 
 static char dir[256];
 
-// n saw notes, note `odd` at another pitch, mixed.
-static int notes(pg_graph *g, int n, int odd) {
-    pg_arg *m = malloc(sizeof *m * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        pg_arg s[] = { t_num("frequency", i == odd ? 333.0 : 110.0 + 5.0 * (i % 40)) };
-        int saw = t_add(g, "BlitSawPE", s, 1);
-        pg_arg c[] = { t_node(NULL, saw), t_ext(NULL, i * STEP, i * STEP + LEN) };
-        int note = t_add(g, "CropPE", c, 2);
-        pg_arg k[] = { t_node(NULL, note), t_num(NULL, 0.05) };
-        m[i] = t_node(NULL, t_add(g, "GainPE", k, 2));
-    }
-    int mix = t_add(g, "MixPE", m, n);
-    free(m);
-    return mix;
-}
-
 typedef struct how {
     const char *cache; // a folder under dir, or "" for no cache
     int threads, block;
@@ -58,27 +42,12 @@ static pg_status render(pg_graph *g, int root, how h, float *out, pg_render_stat
     o.threads = h.threads;
     o.block_frames = h.block;
     o.no_output_cache = h.no_output_cache;
-    pg_diag err;
-    pg_plan *p = pg_plan_new(g, root, &o, &err);
-    if (!p)
-        return err.status;
-    pg_render *r = pg_render_new(p, &err);
-    pg_status st = r ? PG_OK : err.status;
-    int64_t got = 0, k;
-    while (r && (k = pg_render_next(r, out + got, 30000)) > 0)
-        got += k;
-    if (r && k < 0)
-        st = pg_render_error(r)->status;
-    if (r)
-        pg_render_get_stats(r, stats);
-    pg_render_free(r);
-    pg_plan_free(p);
-    return st;
+    return t_render_plan(g, root, &o, 30000, out, stats, NULL);
 }
 
 static pg_status render_notes(int n, int odd, how h, float *out, pg_render_stats *s) {
     pg_graph *g = t_graph(RATE);
-    pg_status st = render(g, notes(g, n, odd), h, out, s);
+    pg_status st = render(g, t_saw_notes(g, n, STEP, LEN, odd), h, out, s);
     pg_graph_free(g);
     return st;
 }
@@ -234,7 +203,8 @@ static void test_side_effect(void) {
     pg_arg s[] = { t_num("frequency", 220.0) };
     pg_arg c[] = { t_node(NULL, t_add(g, "BlitSawPE", s, 1)), t_ext(NULL, 0, 3000) };
     pg_arg w[] = { t_node(NULL, t_add(g, "CropPE", c, 2)), t_str("filename", stem) };
-    pg_arg m[] = { t_node(NULL, t_add(g, "WavWriterPE", w, 2)), t_node(NULL, notes(g, 8, -1)) };
+    pg_arg m[] = { t_node(NULL, t_add(g, "WavWriterPE", w, 2)),
+                   t_node(NULL, t_saw_notes(g, 8, STEP, LEN, -1)) };
     int root = t_add(g, "MixPE", m, 2);
     float *out = frames();
     pg_render_stats st;
@@ -248,20 +218,14 @@ static void test_side_effect(void) {
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/pygmuc-test-chunks-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (!t_temp_dir(dir, sizeof dir, "chunks"))
         return 1;
-    }
     test_cold_and_warm();
     test_one_note_edit();
     test_added_note();
     test_damaged_chunks();
     test_no_output_cache();
     test_side_effect();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    t_remove_dir(dir);
     return check_done();
 }

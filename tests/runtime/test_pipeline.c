@@ -15,29 +15,13 @@ enum {
     RATE = 48000
 };
 
-// n saw notes of len frames, one every `step` frames, mixed; note `odd` gets another pitch.
-static int notes(pg_graph *g, int n, pg_frame step, pg_frame len, int odd) {
-    pg_arg *m = malloc(sizeof *m * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        pg_arg s[] = { t_num("frequency", i == odd ? 333.0 : 110.0 + 5.0 * (i % 40)) };
-        int saw = t_add(g, "BlitSawPE", s, 1);
-        pg_arg c[] = { t_node(NULL, saw), t_ext(NULL, i * step, i * step + len) };
-        int note = t_add(g, "CropPE", c, 2);
-        pg_arg k[] = { t_node(NULL, note), t_num(NULL, 0.05) };
-        m[i] = t_node(NULL, t_add(g, "GainPE", k, 2));
-    }
-    int mix = t_add(g, "MixPE", m, n);
-    free(m);
-    return mix;
-}
-
 typedef struct run {
     int threads, opt_level;
     const char *cache_dir;
     size_t mem_limit;
 } run;
 
-// Renders root over its extent in chunks of 10,000 frames; the plan's node count in *nodes.
+// Renders root over its extent in requests of 10,000 frames; the plan's node count in *nodes.
 static pg_status render(pg_graph *g, int root, run how, float *out, pg_render_stats *stats,
                         int *nodes) {
     pg_plan_opts o;
@@ -47,23 +31,7 @@ static pg_status render(pg_graph *g, int root, run how, float *out, pg_render_st
     o.cache_dir = how.cache_dir;
     o.mem_limit = how.mem_limit;
     o.no_output_cache = true; // the sub-mixes are what these tests look at (test_chunks.c)
-    pg_diag err;
-    pg_plan *p = pg_plan_new(g, root, &o, &err);
-    if (!p)
-        return err.status;
-    *nodes = pg_plan_node_count(p);
-    pg_render *r = pg_render_new(p, &err);
-    pg_status st = r ? PG_OK : err.status;
-    int64_t got = 0, k;
-    while (r && (k = pg_render_next(r, out + got * pg_plan_channels(p), 10000)) > 0)
-        got += k;
-    if (r && k < 0)
-        st = pg_render_error(r)->status;
-    if (r)
-        pg_render_get_stats(r, stats);
-    pg_render_free(r);
-    pg_plan_free(p);
-    return st;
+    return t_render_plan(g, root, &o, 10000, out, stats, nodes);
 }
 
 // 1,000 notes of 0.1 s one after another: 100 s of buffers in all (the notes, and their
@@ -76,7 +44,7 @@ static void test_memory_follows_the_stream(void) {
         FRAMES = N * LEN
     };
     pg_graph *g = t_graph(RATE);
-    int root = notes(g, N, LEN, LEN, -1);
+    int root = t_saw_notes(g, N, LEN, LEN, -1);
     float *a = malloc(sizeof(float) * FRAMES), *b = malloc(sizeof(float) * FRAMES);
     pg_render_stats s1, s2;
     int n1, n2;
@@ -98,7 +66,7 @@ static void test_memory_follows_the_stream(void) {
 // 4 MiB it renders; a limit under one buffer fails when planning.
 static void test_memory_limit(void) {
     pg_graph *g = t_graph(RATE);
-    int root = notes(g, 10, 0, RATE, -1);
+    int root = t_saw_notes(g, 10, 0, RATE, -1);
     float *out = malloc(sizeof(float) * RATE);
     pg_render_stats s;
     int n;
@@ -200,7 +168,7 @@ static void test_submix(const char *dir) {
     char sub[300];
     snprintf(sub, sizeof sub, "%s/submix", dir);
     pg_graph *g = t_graph(RATE);
-    int root = notes(g, N, STEP, LEN, -1);
+    int root = t_saw_notes(g, N, STEP, LEN, -1);
     float *naive = malloc(sizeof(float) * FRAMES), *cold = malloc(sizeof(float) * FRAMES);
     float *warm = malloc(sizeof(float) * FRAMES), *edited = malloc(sizeof(float) * FRAMES);
     pg_render_stats s;
@@ -218,7 +186,7 @@ static void test_submix(const char *dir) {
     pg_graph_free(g);
     // note 40 (in the second sub-mix, notes 32..63) changed
     g = t_graph(RATE);
-    root = notes(g, N, STEP, LEN, 40);
+    root = t_saw_notes(g, N, STEP, LEN, 40);
     CHECK_STATUS(render(g, root, (run){ 2, 1, sub, 0 }, edited, &s, &n1), PG_OK);
     CHECK_EQ_I64(s.cache_misses, 2);    // the note and its sub-mix
     CHECK_EQ_I64(s.cache_hits, 6 + 31); // the other sub-mixes, and the sub-mix's other notes
@@ -231,19 +199,14 @@ static void test_submix(const char *dir) {
 }
 
 int main(void) {
-    char dir[] = "/tmp/pygmuc-test-pipeline-XXXXXX";
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    char dir[256];
+    if (!t_temp_dir(dir, sizeof dir, "pipeline"))
         return 1;
-    }
     test_memory_follows_the_stream();
     test_memory_limit();
     test_windows();
     test_voice_over_limit();
     test_submix(dir);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    t_remove_dir(dir);
     return check_done();
 }
