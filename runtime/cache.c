@@ -1,6 +1,8 @@
 // cache.c: the on-disk render cache. A materialised node's buffer is stored under a key
 // derived from its structural hash (kind, arguments, file contents, inputs), the span it
-// covers and pygmuc's version, so re-rendering an edited piece recomputes only what changed.
+// covers, pygmuc's version and the identity of its code (a hash of the sources and of how
+// they were compiled, pg_code_id.h: a build that differs in either never reads another's
+// renders), so re-rendering an edited piece recomputes only what changed.
 // An entry is written to a temporary file and renamed into place, so concurrent pygmuc
 // processes never see half-written entries; it carries a checksum of its samples, and a
 // corrupt, truncated or foreign entry is ignored (and re-rendered), never played. The
@@ -18,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
+
+#include "pg_code_id.h"
 #if PG_HAVE_XXH_DISPATCH
 #include <xxh_x86dispatch.h>
 #endif
@@ -103,7 +107,7 @@ uint64_t cache_key(uint64_t node_hash, pg_extent span, int channels, int rate) {
         uint64_t hash;
         int64_t start, end;
         int32_t channels, rate, format;
-        char version[16];
+        char version[16], code[24];
     } k;
     memset(&k, 0, sizeof k);
     k.hash = node_hash;
@@ -113,6 +117,7 @@ uint64_t cache_key(uint64_t node_hash, pg_extent span, int channels, int rate) {
     k.rate = rate;
     k.format = CACHE_FORMAT;
     snprintf(k.version, sizeof k.version, "%s", PG_VERSION_STRING);
+    snprintf(k.code, sizeof k.code, "%s", PG_CODE_ID);
     return XXH3_64bits(&k, sizeof k);
 }
 

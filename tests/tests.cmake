@@ -63,3 +63,7 @@ set_tests_properties(cli PROPERTIES LABELS unit TIMEOUT 300)
 add_test(NAME verify_update COMMAND sh ${CMAKE_SOURCE_DIR}/tests/pieces/verify.sh
          $<TARGET_FILE:pygmuc>)
 set_tests_properties(verify_update PROPERTIES LABELS golden TIMEOUT 300)
+
+# The code identity in every cache key (runtime/code_id.cmake) follows sources and flags.
+add_test(NAME code_id COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/code_id.sh ${CMAKE_SOURCE_DIR})
+set_tests_properties(code_id PROPERTIES LABELS unit)
