@@ -330,6 +330,17 @@ static void keep_rendered(exec_shared *sh, int k, pg_frame t0, int64_t n, const 
     pthread_mutex_unlock(&sh->lock);
 }
 
+bool exec_chunks_found(const exec_shared *sh, pg_frame t0, pg_frame t1) {
+    if (!sh->chunks || t1 <= t0)
+        return false;
+    for (int k = chunk_of(sh, t0);; k++) {
+        if (!sh->chunks[k].found)
+            return false;
+        if (chunk_span(sh, k).end >= t1)
+            return true;
+    }
+}
+
 int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
     exec_shared *sh = cx->sh;
     int k = sh->chunks ? chunk_of(sh, t0) : -1;

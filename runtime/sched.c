@@ -597,6 +597,17 @@ static void submit_runs(pg_render *r, block_run *runs, float *out, int64_t n) {
 static bool render_runs(pg_render *r, float *out, int64_t n) {
     block_run runs[MAX_THREADS];
     exec_shared *sh = &r->sh;
+    if (exec_chunks_found(sh, r->cursor, r->cursor + n)) {
+        // copies of chunks found in the cache: faster here than handed to the pool
+        block_run run = { r->cursor, r->cursor + n, out, false };
+        run_stream(&r->main, &run);
+        pthread_mutex_lock(&sh->lock);
+        sh->stream_want = frame_max(sh->stream_want, r->cursor + n);
+        if (!run.failed)
+            stream_reached(r, r->cursor + n);
+        pthread_mutex_unlock(&sh->lock);
+        return !run.failed;
+    }
     pthread_mutex_lock(&sh->lock);
     submit_runs(r, runs, out, n);
     help_until(&r->main, runs_finished, 0);
