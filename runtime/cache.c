@@ -152,9 +152,11 @@ static bool header_ok(const entry_header *h, uint64_t key, int channels, int64_t
            h->frames == frames && h->format == CACHE_FORMAT;
 }
 
-// Mapping an entry reads it straight from the page cache: no copy into fresh memory, whose
-// page faults cost more than the read itself.
-const float *cache_map(cache *c, uint64_t key, int channels, int64_t frames, cache_mapping *m) {
+// Maps the entry of key read-only if its header and size match (its samples are not checked
+// yet); NULL otherwise. Mapping reads it straight from the page cache: no copy into fresh
+// memory, whose page faults cost more than the read itself.
+static const entry_header *map_entry(const cache *c, uint64_t key, int channels, int64_t frames,
+                                     cache_mapping *m) {
     if (!c)
         return NULL;
     char path[4200];
@@ -171,14 +173,30 @@ const float *cache_map(cache *c, uint64_t key, int channels, int64_t frames, cac
     if (base == MAP_FAILED)
         return NULL;
     posix_madvise(base, (size_t)st.st_size, POSIX_MADV_SEQUENTIAL | POSIX_MADV_WILLNEED);
-    const entry_header *h = base;
+    *m = (cache_mapping){ base, (size_t)st.st_size };
+    if (header_ok(base, key, channels, frames))
+        return base;
+    cache_unmap(m);
+    return NULL;
+}
+
+// The entry was used: least recently used entries go first.
+static void touch(const cache *c, uint64_t key) {
+    char path[4200];
+    entry_path(c, key, path, sizeof path);
+    utimensat(AT_FDCWD, path, NULL, 0);
+}
+
+const float *cache_map(cache *c, uint64_t key, int channels, int64_t frames, cache_mapping *m) {
+    const entry_header *h = map_entry(c, key, channels, frames, m);
+    if (!h)
+        return NULL;
     const float *data = (const float *)(h + 1);
-    if (!header_ok(h, key, channels, frames) || checksum(data, bytes) != h->checksum) {
-        munmap(base, (size_t)st.st_size);
+    if (checksum(data, m->size - sizeof *h) != h->checksum) {
+        cache_unmap(m);
         return NULL;
     }
-    utimensat(AT_FDCWD, path, NULL, 0); // now: least recently used goes first
-    *m = (cache_mapping){ base, (size_t)st.st_size };
+    touch(c, key);
     return data;
 }
 
@@ -188,15 +206,42 @@ void cache_unmap(cache_mapping *m) {
     *m = (cache_mapping){ NULL, 0 };
 }
 
-// A copy of what cache_map reads: one reader of the entry format.
+enum {
+    COPY_PIECE = 64 << 10 // hashed, then copied while it is still in the CPU's cache
+};
+
+// XXH3 of src's bytes, copying them to dst on the way: memory is read once, not twice.
+static uint64_t checksum_copy(void *dst, const void *src, size_t bytes) {
+    XXH3_state_t *st = XXH3_createState();
+    if (!st) {
+        memcpy(dst, src, bytes);
+        return checksum(src, bytes);
+    }
+    XXH3_64bits_reset(st);
+    for (size_t at = 0; at < bytes; at += COPY_PIECE) {
+        size_t n = bytes - at < COPY_PIECE ? bytes - at : COPY_PIECE;
+#if PG_HAVE_XXH_DISPATCH
+        XXH3_64bits_update_dispatch(st, (const char *)src + at, n);
+#else
+        XXH3_64bits_update(st, (const char *)src + at, n);
+#endif
+        memcpy((char *)dst + at, (const char *)src + at, n);
+    }
+    uint64_t h = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return h;
+}
+
 bool cache_load(cache *c, uint64_t key, float *buf, int channels, int64_t frames) {
     cache_mapping m;
-    const float *data = cache_map(c, key, channels, frames, &m);
-    if (!data)
+    const entry_header *h = map_entry(c, key, channels, frames, &m);
+    if (!h)
         return false;
-    memcpy(buf, data, sizeof(float) * (size_t)channels * (size_t)frames);
+    bool ok = checksum_copy(buf, h + 1, m.size - sizeof *h) == h->checksum;
     cache_unmap(&m);
-    return true;
+    if (ok)
+        touch(c, key);
+    return ok;
 }
 
 bool cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t frames) {

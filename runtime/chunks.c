@@ -256,32 +256,63 @@ static const float *render_afresh(exec_shared *sh, int k) {
     return buf;
 }
 
-// The frames of chunk k, found in the cache: its entry, checked by the first thread to
-// need it (another waits meanwhile); NULL on error.
+// Under the lock: waits while another thread checks chunk k; true when the chunk is now
+// this thread's to check (its entry unchecked so far).
+static bool claim(exec_shared *sh, int k) {
+    out_chunk *c = &sh->chunks[k];
+    while (c->state == CHUNK_CHECKING)
+        pthread_cond_wait(&sh->wake, &sh->lock);
+    if (c->state != CHUNK_UNCHECKED)
+        return false;
+    c->state = CHUNK_CHECKING;
+    return true;
+}
+
+// Under the lock: chunk k checked; data: its frames (NULL after an error).
+static void checked(exec_shared *sh, int k, const float *data, bool loaded) {
+    sh->cache_loaded += loaded ? chunk_bytes(sh, k) : 0;
+    sh->chunk_hits += loaded;
+    sh->chunks[k].data = data;
+    sh->chunks[k].state = CHUNK_CHECKED;
+    pthread_cond_broadcast(&sh->wake);
+}
+
+// The frames of chunk k, found in the cache: its entry mapped, checked by the first thread
+// to need it (another waits meanwhile); NULL on error.
 static const float *chunk_data(exec_shared *sh, int k) {
     out_chunk *c = &sh->chunks[k];
     pthread_mutex_lock(&sh->lock);
-    while (c->state == CHUNK_CHECKING)
-        pthread_cond_wait(&sh->wake, &sh->lock);
-    if (c->state != CHUNK_UNCHECKED) {
-        pthread_mutex_unlock(&sh->lock);
-        return c->data;
-    }
-    c->state = CHUNK_CHECKING;
+    bool mine = claim(sh, k);
     pthread_mutex_unlock(&sh->lock);
+    if (!mine)
+        return c->data;
     pg_extent s = chunk_span(sh, k);
     const float *data = cache_map(sh->cache, c->key, sh->plan->channels, s.end - s.start, &c->map);
     bool loaded = data != NULL;
     if (!loaded)
         data = render_afresh(sh, k);
     pthread_mutex_lock(&sh->lock);
-    sh->cache_loaded += loaded ? chunk_bytes(sh, k) : 0;
-    sh->chunk_hits += loaded;
-    c->data = data;
-    c->state = CHUNK_CHECKED;
-    pthread_cond_broadcast(&sh->wake);
+    checked(sh, k, data, loaded);
     pthread_mutex_unlock(&sh->lock);
     return data;
+}
+
+// Copies the whole chunk k, found in the cache and unchecked, to out, checking it as it
+// copies (its memory read once); -1 on error.
+static int load_whole(exec_shared *sh, int k, float *out) {
+    out_chunk *c = &sh->chunks[k];
+    pg_extent s = chunk_span(sh, k);
+    bool loaded = cache_load(sh->cache, c->key, out, sh->plan->channels, s.end - s.start);
+    const float *data = loaded ? NULL : render_afresh(sh, k);
+    if (data)
+        memcpy(out, data, chunk_bytes(sh, k));
+    pthread_mutex_lock(&sh->lock);
+    checked(sh, k, data, loaded);
+    c->done = s.end - s.start;
+    free(c->stage); // (render_afresh's)
+    c->stage = NULL;
+    pthread_mutex_unlock(&sh->lock);
+    return loaded || data ? 0 : -1;
 }
 
 // Copies frames [t0, t0 + n) of chunk k, found in the cache, to out; -1 on error.
@@ -289,6 +320,13 @@ static int copy_found(exec_shared *sh, int k, pg_frame t0, int64_t n, float *out
     out_chunk *c = &sh->chunks[k];
     int ch = sh->plan->channels;
     pg_extent s = chunk_span(sh, k);
+    if (t0 == s.start && t0 + n == s.end) {
+        pthread_mutex_lock(&sh->lock);
+        bool mine = claim(sh, k);
+        pthread_mutex_unlock(&sh->lock);
+        if (mine)
+            return load_whole(sh, k, out);
+    }
     const float *data = chunk_data(sh, k);
     if (!data)
         return -1;
@@ -339,6 +377,16 @@ bool exec_chunks_found(const exec_shared *sh, pg_frame t0, pg_frame t1) {
         if (chunk_span(sh, k).end >= t1)
             return true;
     }
+}
+
+int exec_copy_found(exec_shared *sh, pg_frame t0, pg_frame t1, float *out) {
+    for (pg_frame t = t0, end; t < t1; t = end) {
+        int k = chunk_of(sh, t);
+        end = frame_min(t1, chunk_span(sh, k).end);
+        if (copy_found(sh, k, t, end - t, out + (t - t0) * sh->plan->channels) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {

@@ -192,6 +192,9 @@ bool exec_plan_chunks(exec_shared *sh);
 pg_frame exec_chunk_end(const exec_shared *sh, pg_frame t);
 // Whether every chunk of output frames [t0, t1) was found in the cache.
 bool exec_chunks_found(const exec_shared *sh, pg_frame t0, pg_frame t1);
+// Copies output frames [t0, t1), all in chunks found in the cache, to out (a whole chunk
+// is checked as it is copied); -1 on error.
+int exec_copy_found(exec_shared *sh, pg_frame t0, pg_frame t1, float *out);
 // exec_render_block, or a copy of a chunk found in the cache; keeps what it renders.
 int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
 void exec_chunks_free(exec_shared *sh);

@@ -599,14 +599,13 @@ static bool render_runs(pg_render *r, float *out, int64_t n) {
     exec_shared *sh = &r->sh;
     if (exec_chunks_found(sh, r->cursor, r->cursor + n)) {
         // copies of chunks found in the cache: faster here than handed to the pool
-        block_run run = { r->cursor, r->cursor + n, out, false };
-        run_stream(&r->main, &run);
+        bool ok = exec_copy_found(sh, r->cursor, r->cursor + n, out) == 0;
         pthread_mutex_lock(&sh->lock);
         sh->stream_want = frame_max(sh->stream_want, r->cursor + n);
-        if (!run.failed)
+        if (ok)
             stream_reached(r, r->cursor + n);
         pthread_mutex_unlock(&sh->lock);
-        return !run.failed;
+        return ok;
     }
     pthread_mutex_lock(&sh->lock);
     submit_runs(r, runs, out, n);

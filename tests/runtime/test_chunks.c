@@ -30,6 +30,7 @@ typedef struct how {
     const char *cache; // a folder under dir, or "" for no cache
     int threads, block;
     bool no_output_cache;
+    int64_t request; // frames asked for at once (0: 30000, which never covers a whole chunk)
 } how;
 
 // Renders root over its extent into out (FRAMES frames at most).
@@ -42,7 +43,7 @@ static pg_status render(pg_graph *g, int root, how h, float *out, pg_render_stat
     o.threads = h.threads;
     o.block_frames = h.block;
     o.no_output_cache = h.no_output_cache;
-    return t_render_plan(g, root, &o, 30000, out, stats, NULL);
+    return t_render_plan(g, root, &o, h.request ? h.request : 30000, out, stats, NULL);
 }
 
 static pg_status render_notes(int n, int odd, how h, float *out, pg_render_stats *s) {
@@ -83,14 +84,14 @@ static float *frames(void) {
 static void test_cold_and_warm(void) {
     float *none = frames(), *cold = frames(), *warm = frames();
     pg_render_stats s;
-    CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, false }, none, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, false, 0 }, none, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits + s.chunk_misses, 0);
-    CHECK_STATUS(render_notes(200, -1, (how){ "a", 2, 0, false }, cold, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "a", 2, 0, false, 0 }, cold, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, CHUNKS);
     CHECK_EQ_I64(s.chunk_hits, 0);
     CHECK_EQ_I64(entries_of_size("a", WHOLE_CHUNK), 9);
     CHECK_EQ_I64(entries_of_size("a", LAST_CHUNK), 1);
-    CHECK_STATUS(render_notes(200, -1, (how){ "a", 2, 0, false }, warm, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "a", 2, 0, false, 65536 }, warm, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, CHUNKS);
     CHECK_EQ_I64(s.chunk_misses, 0);
     CHECK_EQ_I64(s.materialised, 0);
@@ -110,18 +111,18 @@ static void test_cold_and_warm(void) {
 static void test_one_note_edit(void) {
     float *fresh = frames(), *one = frames(), *two = frames(), *odd = frames();
     pg_render_stats s;
-    CHECK_STATUS(render_notes(200, -1, (how){ "b", 2, 0, false }, one, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "b", 2, 0, false, 0 }, one, &s), PG_OK);
     copy_cache("b", "b2");
     copy_cache("b", "b3");
-    CHECK_STATUS(render_notes(200, 40, (how){ "", 2, 0, false }, fresh, &s), PG_OK);
-    CHECK_STATUS(render_notes(200, 40, (how){ "b", 1, 0, false }, one, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, 40, (how){ "", 2, 0, false, 0 }, fresh, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, 40, (how){ "b", 1, 0, false, 0 }, one, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 7);
     CHECK_EQ_I64(s.chunk_misses, 3);
     CHECK_EQ_I64(s.cache_hits, 33);
     CHECK_EQ_I64(s.cache_misses, 2);
-    CHECK_STATUS(render_notes(200, 40, (how){ "b2", 2, 0, false }, two, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, 40, (how){ "b2", 2, 0, false, 0 }, two, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 7);
-    CHECK_STATUS(render_notes(200, 40, (how){ "b3", 2, 7, false }, odd, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, 40, (how){ "b3", 2, 7, false, 0 }, odd, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, 3);
     CHECK(memcmp(fresh, one, sizeof(float) * FRAMES) == 0);
     CHECK(memcmp(fresh, two, sizeof(float) * FRAMES) == 0);
@@ -139,24 +140,20 @@ static void test_one_note_edit(void) {
 static void test_added_note(void) {
     float *out = calloc(FRAMES + STEP, sizeof(float));
     pg_render_stats s;
-    CHECK_STATUS(render_notes(200, -1, (how){ "c", 2, 0, false }, out, &s), PG_OK);
-    CHECK_STATUS(render_notes(201, -1, (how){ "c", 2, 0, false }, out, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "c", 2, 0, false, 0 }, out, &s), PG_OK);
+    CHECK_STATUS(render_notes(201, -1, (how){ "c", 2, 0, false, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 8);
     CHECK_EQ_I64(s.chunk_misses, 2);
     free(out);
 }
 
-// Flips a byte of every whole chunk's entry: all but the last chunk turn out damaged when
-// the stream copies them, are rendered afresh (the same bits) and stored again.
-static void test_damaged_chunks(void) {
-    float *cold = frames(), *again = frames(), *third = frames();
-    pg_render_stats s;
-    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false }, cold, &s), PG_OK);
+// Flips a byte of every whole chunk's entry in folder `cache`.
+static void damage_whole_chunks(const char *cache) {
     char path[600];
-    snprintf(path, sizeof path, "%s/d", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, cache);
     DIR *d = opendir(path);
     for (struct dirent *e; d && (e = readdir(d));) {
-        snprintf(path, sizeof path, "%s/d/%s", dir, e->d_name);
+        snprintf(path, sizeof path, "%s/%s/%s", dir, cache, e->d_name);
         struct stat st;
         FILE *f = stat(path, &st) == 0 && st.st_size == WHOLE_CHUNK ? fopen(path, "r+b") : NULL;
         if (!f)
@@ -169,15 +166,31 @@ static void test_damaged_chunks(void) {
     }
     if (d)
         closedir(d);
-    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false }, again, &s), PG_OK);
+}
+
+// Every chunk but the last damaged: they turn out so when the stream copies them, are
+// rendered afresh (the same bits) and stored again. Asked for 30000 frames at a time, an
+// entry is checked before it is copied; asked for whole chunks, as it is copied.
+static void test_damaged_chunks(void) {
+    float *cold = frames(), *again = frames(), *whole = frames(), *third = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false, 0 }, cold, &s), PG_OK);
+    damage_whole_chunks("d");
+    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false, 0 }, again, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 1);
     CHECK_EQ_I64(s.chunk_misses, 9);
     CHECK(memcmp(cold, again, sizeof(float) * FRAMES) == 0);
-    CHECK_STATUS(render_notes(200, -1, (how){ "d", 1, 0, false }, third, &s), PG_OK);
+    damage_whole_chunks("d");
+    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false, 65536 }, whole, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 1);
+    CHECK_EQ_I64(s.chunk_misses, 9);
+    CHECK(memcmp(cold, whole, sizeof(float) * FRAMES) == 0);
+    CHECK_STATUS(render_notes(200, -1, (how){ "d", 1, 0, false, 65536 }, third, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, CHUNKS); // the damaged entries were replaced
     CHECK(memcmp(cold, third, sizeof(float) * FRAMES) == 0);
     free(cold);
     free(again);
+    free(whole);
     free(third);
 }
 
@@ -185,10 +198,10 @@ static void test_damaged_chunks(void) {
 static void test_no_output_cache(void) {
     float *out = frames();
     pg_render_stats s;
-    CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true }, out, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, 0);
     CHECK_EQ_I64(entries_of_size("e", WHOLE_CHUNK), 0);
-    CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true }, out, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 0);
     CHECK_EQ_I64(s.cache_hits, 7);
     free(out);
@@ -208,9 +221,9 @@ static void test_side_effect(void) {
     int root = t_add(g, "MixPE", m, 2);
     float *out = frames();
     pg_render_stats st;
-    CHECK_STATUS(render(g, root, (how){ "f", 2, 0, false }, out, &st), PG_OK);
+    CHECK_STATUS(render(g, root, (how){ "f", 2, 0, false, 0 }, out, &st), PG_OK);
     CHECK(unlink(stem) == 0);
-    CHECK_STATUS(render(g, root, (how){ "f", 2, 0, false }, out, &st), PG_OK);
+    CHECK_STATUS(render(g, root, (how){ "f", 2, 0, false, 0 }, out, &st), PG_OK);
     CHECK_EQ_I64(st.chunk_hits + st.chunk_misses, 0);
     CHECK(access(stem, F_OK) == 0);
     pg_graph_free(g);
