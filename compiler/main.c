@@ -306,13 +306,14 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
         getrusage(RUSAGE_SELF, &ru);
         fprintf(stderr,
                 "rendered %.2f s of audio in %.3f s (%.0fx realtime) on %d threads\n"
-                "  materialise %.3f s (overlapping the stream): %d buffers, at most %.1f MiB "
-                "at once, cache %d hits / %d misses (%.1f MiB loaded, %.1f MiB stored)\n  stream "
+                "  materialise %.3f s (overlapping the stream): %d buffers (%d in parts on "
+                "every thread), at most %.1f MiB at once, cache %d hits / %d misses (%.1f MiB "
+                "loaded, %.1f MiB stored)\n  stream "
                 "%.3f s: output chunks %d from the cache / %d rendered and stored; encoding %.3f "
                 "s on its own thread\n",
                 secs, dt, dt > 0 ? secs / dt : 0.0, stats.threads, stats.prepare_sec,
-                stats.materialised, (double)stats.peak_mat_bytes / 1048576.0, stats.cache_hits,
-                stats.cache_misses, (double)stats.cache_loaded_bytes / 1048576.0,
+                stats.materialised, stats.parted, (double)stats.peak_mat_bytes / 1048576.0,
+                stats.cache_hits, stats.cache_misses, (double)stats.cache_loaded_bytes / 1048576.0,
                 (double)stats.cache_stored_bytes / 1048576.0, stats.stream_sec, stats.chunk_hits,
                 stats.chunk_misses, stats.encode_sec);
         fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f encode_sec=%.4f\n",

@@ -256,6 +256,7 @@ typedef struct pg_render_stats {
                                                    // (and of the output chunks')
     int chunk_hits;     // output chunks found in the cache (copied, not rendered)
     int chunk_misses;   // output chunks rendered and stored in the cache
+    int parted;         // buffers rendered in parts, by every thread at once
     double prepare_sec; // wall time from the start until every materialisation was done
                         // (it overlaps the stream)
     double stream_sec;  // wall time spent in pg_render_next

@@ -362,6 +362,66 @@ static pg_status render_span(exec_ctx *cx, int id, float *buf) {
     return render_range(cx, id, buf, 0, pn->mat.end - pn->mat.start);
 }
 
+enum {
+    PART_BLOCKS = 16 // a part of a buffer rendered in parts: 65536 frames at the default block
+};
+
+static int part_count(const exec_shared *sh, int id) {
+    const plan_node *pn = &sh->plan->nodes[id];
+    int64_t part = PART_BLOCKS * (int64_t)sh->plan->block_frames;
+    return (int)((pn->mat.end - pn->mat.start + part - 1) / part);
+}
+
+int exec_take_part(exec_shared *sh, int *id) {
+    *id = sh->parted[0];
+    int k = sh->part_next[*id]++;
+    if (sh->part_next[*id] == part_count(sh, *id))
+        sh->parted[0] = sh->parted[--sh->n_parted]; // no part left to take
+    return k;
+}
+
+pg_status exec_render_part(exec_ctx *cx, int id, int k, float *buf) {
+    const plan_node *pn = &cx->sh->plan->nodes[id];
+    int64_t part = PART_BLOCKS * (int64_t)cx->sh->plan->block_frames;
+    int64_t from = k * part, len = pn->mat.end - pn->mat.start;
+    return render_range(cx, id, buf, from, from + part < len ? from + part : len);
+}
+
+// Renders a stateless node's span in parts, which the other threads take as well (sched.c)
+// while this one takes its share, then waits for theirs. Each part writes its own frames,
+// and a stateless kernel's output never depends on where a window starts, so the buffer is
+// the one render_span makes.
+static pg_status render_parts(exec_ctx *cx, int id, float *buf) {
+    exec_shared *sh = cx->sh;
+    int parts = part_count(sh, id);
+    if (parts < 2 || sh->threads < 2 || (sh->plan->nodes[id].pn.flags & PE_F_STATEFUL))
+        return render_span(cx, id, buf);
+    pthread_mutex_lock(&sh->lock);
+    sh->part_buf[id] = buf;
+    sh->part_next[id] = 0;
+    sh->part_left[id] = parts;
+    sh->parted[sh->n_parted++] = id;
+    sh->n_parted_total++;
+    pthread_cond_broadcast(&sh->wake);
+    while (sh->part_left[id] > 0) {
+        if (sh->part_next[id] == parts) { // the others are rendering the last ones
+            pthread_cond_wait(&sh->wake, &sh->lock);
+            continue;
+        }
+        int k = sh->part_next[id]++;
+        if (sh->part_next[id] == parts)
+            for (int j = 0; j < sh->n_parted; j++)
+                if (sh->parted[j] == id)
+                    sh->parted[j] = sh->parted[--sh->n_parted];
+        pthread_mutex_unlock(&sh->lock);
+        exec_render_part(cx, id, k, buf);
+        pthread_mutex_lock(&sh->lock);
+        sh->part_left[id]--;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return sh->failed ? sh->error.status : sh->shutdown ? PG_ERR_INTERNAL : PG_OK;
+}
+
 // A node found in the cache at the start whose entry is damaged now: what it reads was
 // never rendered. Renders that (one revival at a time), then the node, then drops it again.
 static pg_status render_revived(exec_ctx *cx, int id, float *buf) {
@@ -485,7 +545,7 @@ static pg_status materialise(exec_ctx *cx, int id) {
                          pn->pn.kind->name, (long long)len);
     pg_status st = hit              ? PG_OK
                    : sh->probed[id] ? render_revived(cx, id, buf)
-                                    : render_span(cx, id, buf);
+                                    : render_parts(cx, id, buf);
     if (st != PG_OK) { // (a hit is always PG_OK)
         buffer_free(sh, buf, bytes);
         return st;

@@ -105,7 +105,13 @@ typedef struct exec_shared {
     pg_frame *dropped_upto;    // per windowed node: pages before this frame given back
     int *windows, n_windows;
     int64_t segment; // frames a windowed node renders per task
-    block_run *runs; // the stream runs of the current pg_render_next call
+    // Parts (exec.c): a stateless buffer is rendered in parts that any thread may take, so
+    // that one long buffer (the sub-mix an edit changed) does not leave the others idle.
+    int *part_next, *part_left; // per node: the next part to take; parts not yet rendered
+    float **part_buf;           // per node rendered in parts: its buffer
+    int *parted, n_parted;      // the nodes with parts left to take
+    int n_parted_total;         // buffers rendered in parts (under lock)
+    block_run *runs;            // the stream runs of the current pg_render_next call
     int n_runs, runs_taken, runs_left;
     atomic_bool shutdown; // pg_render_free: the pool stops
     pthread_mutex_t lock;
@@ -168,6 +174,11 @@ void exec_free_mat(exec_shared *sh, int id);
 void exec_scratch_free(exec_ctx *cx);
 // Under the lock: gives back the pages of windowed node id before frame t.
 void exec_drop_window(exec_shared *sh, int id, pg_frame t);
+// Under the lock: takes the next part of a buffer rendered in parts (sh->parted[0]): its node
+// in *id, and the part's index.
+int exec_take_part(exec_shared *sh, int *id);
+// Renders part k of node id (outside the lock).
+pg_status exec_render_part(exec_ctx *cx, int id, int k, float *buf);
 int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
 
 // ---- demand.c ----

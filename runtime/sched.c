@@ -168,12 +168,14 @@ typedef enum task_kind {
     TASK_NONE,
     TASK_INIT,
     TASK_NODE,
+    TASK_PART, // a part of a buffer another task renders in parts (exec.c)
     TASK_RUN
 } task_kind;
 
 typedef struct task {
     task_kind kind;
     int index; // node id or run index
+    int part;  // TASK_PART: which part of node index
 } task;
 
 // Under the lock: a task the stream needs soon always starts (the render checked at its
@@ -191,16 +193,21 @@ static bool may_start(const exec_shared *sh, int id) {
 // inits, then the most urgent ready node.
 static task pick_task(exec_shared *sh) {
     if (sh->failed || sh->shutdown)
-        return (task){ TASK_NONE, 0 };
+        return (task){ TASK_NONE, 0, 0 };
     if (sh->runs_taken < sh->n_runs && stream_ready(sh, sh->runs[sh->runs_taken].end))
-        return (task){ TASK_RUN, sh->runs_taken++ };
+        return (task){ TASK_RUN, sh->runs_taken++, 0 };
+    if (sh->n_parted > 0) { // a task already running: what it makes is the most urgent
+        task t = { TASK_PART, 0, 0 };
+        t.part = exec_take_part(sh, &t.index);
+        return t;
+    }
     if (sh->next_init < sh->n_early)
-        return (task){ TASK_INIT, sh->early[sh->next_init++] };
+        return (task){ TASK_INIT, sh->early[sh->next_init++], 0 };
     if (sh->n_heap > 0 && may_start(sh, sh->heap[0])) {
         sh->reserved += exec_task_bytes(sh, sh->heap[0]);
-        return (task){ TASK_NODE, heap_pop(sh) };
+        return (task){ TASK_NODE, heap_pop(sh), 0 };
     }
-    return (task){ TASK_NONE, 0 };
+    return (task){ TASK_NONE, 0, 0 };
 }
 
 static void run_stream(exec_ctx *cx, block_run *run) {
@@ -246,15 +253,20 @@ static void store_published(exec_shared *sh, int id) {
 // Runs t (outside the lock) and records it done (under the lock, which the caller holds).
 static void run_task(exec_ctx *cx, task t) {
     exec_shared *sh = cx->sh;
+    float *part_buf = t.kind == TASK_PART ? sh->part_buf[t.index] : NULL;
     pthread_mutex_unlock(&sh->lock);
     pg_status st = PG_OK;
     if (t.kind == TASK_INIT)
         st = exec_init_node(cx, t.index);
     else if (t.kind == TASK_NODE)
         st = exec_node_task(cx, t.index);
+    else if (t.kind == TASK_PART)
+        exec_render_part(cx, t.index, t.part, part_buf); // (an error fails the render)
     else
         run_stream(cx, &sh->runs[t.index]);
     pthread_mutex_lock(&sh->lock);
+    if (t.kind == TASK_PART)
+        sh->part_left[t.index]--;
     if (t.kind == TASK_INIT && st == PG_OK) {
         init_done(sh, t.index);
     } else if (t.kind == TASK_NODE) {
@@ -361,7 +373,8 @@ static void shared_fini(exec_shared *sh) {
                        sh->early,       sh->last,      sh->pullers_left, sh->n_pulls,
                        sh->by_last,     sh->needed,    sh->probed,       sh->mapped,
                        sh->store_key,   sh->bounded,   sh->lag_lo,       sh->lag_hi,
-                       sh->windowed,    sh->made_upto, sh->dropped_upto, sh->windows };
+                       sh->windowed,    sh->made_upto, sh->dropped_upto, sh->windows,
+                       sh->part_next,   sh->part_left, sh->part_buf,     sh->parted };
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
     free(sh->pulls);
@@ -404,11 +417,16 @@ static bool alloc_arrays(exec_shared *sh, size_t n) {
     sh->made_upto = calloc(n, sizeof *sh->made_upto);
     sh->dropped_upto = calloc(n, sizeof *sh->dropped_upto);
     sh->windows = calloc(n, sizeof *sh->windows);
+    sh->part_next = calloc(n, sizeof *sh->part_next);
+    sh->part_left = calloc(n, sizeof *sh->part_left);
+    sh->part_buf = calloc(n, sizeof *sh->part_buf);
+    sh->parted = calloc(n, sizeof *sh->parted);
     return sh->inst && sh->mat && sh->mapped && sh->initialised && sh->index && sh->first &&
            sh->urgent && sh->last && sh->pending && sh->consumers && sh->n_consumers && sh->heap &&
            sh->early && sh->streamed && sh->ready && sh->pullers_left && sh->pulls && sh->n_pulls &&
            sh->by_last && sh->needed && sh->probed && sh->store_key && sh->bounded && sh->lag_lo &&
-           sh->lag_hi && sh->windowed && sh->made_upto && sh->dropped_upto && sh->windows;
+           sh->lag_hi && sh->windowed && sh->made_upto && sh->dropped_upto && sh->windows &&
+           sh->part_next && sh->part_left && sh->part_buf && sh->parted;
 }
 
 static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
@@ -548,6 +566,7 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .cache_stored_bytes = sh->cache_stored,
                             .chunk_hits = sh->chunk_hits,
                             .chunk_misses = sh->chunk_misses,
+                            .parted = sh->n_parted_total,
                             .prepare_sec = sh->prepare_sec,
                             .stream_sec = sh->stream_sec,
                             .threads = sh->threads,

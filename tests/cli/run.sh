@@ -186,6 +186,17 @@ done
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/p4.wav" -q --explain --cache-dir "$tmp/shared-cache"
 [ "$(hits) $(chunks)" = "0 0 10 0" ] && ok || bad "warm cache after three processes: $(hits) $(chunks)"
 
+# a buffer rendered in parts on 2 threads (a stateless MapPE read backwards, 10 s) whose
+# function fails in its fourth part (sin(0) at frame 0): the error with its line, no output
+# file, no hang
+cat >"$tmp/partfail.pg" <<'PG'
+frame_rate(48000)
+render(MapPE(SinPE(frequency=1).crop(Extent(-240000, 240000)), lambda v: 1 / v).reverse())
+PG
+expect_status 3 timeout 60 "$pg" "$tmp/partfail.pg" -o "$tmp/pf.wav" -j 2
+grep -q "partfail.pg:2:.*division by zero" "$tmp/err" && ok || bad "part failure: $(head -1 "$tmp/err")"
+[ -e "$tmp/pf.wav" ] && bad "a failed render in parts wrote a file" || ok
+
 # check compiles without rendering; usage errors are 64
 expect_status 0 "$pg" check "$tmp/tone.pg"
 [ -e "$tmp/tone.pg.wav" ] && bad "check wrote audio" || ok

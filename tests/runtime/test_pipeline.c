@@ -1,9 +1,10 @@
-// test_pipeline.c: the executor's pipeline and the sub-mix pass. Materialised buffers are
-// made only a little ahead of the stream and freed once it has passed them, so memory
-// follows what sounds at once, not the whole piece; the output is the same for any thread
-// count. A mix of many notes becomes cached sub-mixes: the plan gains one node per 32
+// test_pipeline.c: the executor's pipeline, the sub-mix pass and buffers rendered in parts.
+// Materialised buffers are made only a little ahead of the stream and freed once it has passed
+// them, so memory follows what sounds at once, not the whole piece; the output is the same for any
+// thread count. A mix of many notes becomes cached sub-mixes: the plan gains one node per 32
 // inputs, the sum agrees with the naive plan (-O0) to float rounding, and after one note
-// is changed a warm render renders that note and its sub-mix only.
+// is changed a warm render renders that note and its sub-mix only. A long stateless buffer
+// is rendered in parts by every thread, with the same bits as on one.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,46 @@ static void test_submix(const char *dir) {
     free(edited);
 }
 
+// 100 sine notes (stateless) of 1 s, one every 0.1 s, mixed and reversed: the mix is read at
+// random, so materialised, 10.9 s in one buffer: with more than one thread it is rendered in
+// parts by all of them. Every thread count and block size gives the same bits.
+static void test_parts(void) {
+    enum {
+        N = 100,
+        STEP = RATE / 10,
+        FRAMES = (N - 1) * STEP + RATE
+    };
+    pg_graph *g = t_graph(RATE);
+    pg_arg *m = malloc(sizeof *m * N);
+    for (int i = 0; i < N; i++) {
+        int sine = ADD(g, "SinPE", t_num("frequency", 200.0 + 7.0 * i));
+        int note = ADD(g, "CropPE", t_node(NULL, sine), t_ext(NULL, i * STEP, i * STEP + RATE));
+        m[i] = t_node(NULL, ADD(g, "GainPE", t_node(NULL, note), t_num(NULL, 0.02)));
+    }
+    int root = ADD(g, "ReversePE", t_node(NULL, t_add(g, "MixPE", m, N)));
+    free(m);
+    float *one = malloc(sizeof(float) * FRAMES), *more = malloc(sizeof(float) * FRAMES);
+    pg_render_stats s;
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = "";
+    o.threads = 1;
+    CHECK_STATUS(t_render_plan(g, root, &o, 10000, one, &s, NULL), PG_OK);
+    CHECK_EQ_I64(s.materialised, 1);
+    CHECK_EQ_I64(s.parted, 0);
+    const int threads[] = { 2, 4, 2 }, blocks[] = { 0, 0, 7 };
+    for (int k = 0; k < 3; k++) {
+        o.threads = threads[k];
+        o.block_frames = blocks[k];
+        CHECK_STATUS(t_render_plan(g, root, &o, 10000, more, &s, NULL), PG_OK);
+        CHECK_EQ_I64(s.parted, 1);
+        CHECK(memcmp(one, more, sizeof(float) * FRAMES) == 0);
+    }
+    pg_graph_free(g);
+    free(one);
+    free(more);
+}
+
 int main(void) {
     char dir[256];
     if (!t_temp_dir(dir, sizeof dir, "pipeline"))
@@ -207,6 +248,7 @@ int main(void) {
     test_windows();
     test_voice_over_limit();
     test_submix(dir);
+    test_parts();
     t_remove_dir(dir);
     return check_done();
 }
