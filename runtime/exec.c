@@ -372,12 +372,18 @@ static int part_count(const exec_shared *sh, int id) {
     return (int)((pn->mat.end - pn->mat.start + part - 1) / part);
 }
 
+// Under the lock: takes node id's next part; a node with none left leaves the list.
+static int take_part_of(exec_shared *sh, int id) {
+    int k = sh->part_next[id]++;
+    for (int j = 0; sh->part_next[id] == part_count(sh, id) && j < sh->n_parted; j++)
+        if (sh->parted[j] == id)
+            sh->parted[j] = sh->parted[--sh->n_parted];
+    return k;
+}
+
 int exec_take_part(exec_shared *sh, int *id) {
     *id = sh->parted[0];
-    int k = sh->part_next[*id]++;
-    if (sh->part_next[*id] == part_count(sh, *id))
-        sh->parted[0] = sh->parted[--sh->n_parted]; // no part left to take
-    return k;
+    return take_part_of(sh, *id);
 }
 
 pg_status exec_render_part(exec_ctx *cx, int id, int k, float *buf) {
@@ -408,11 +414,7 @@ static pg_status render_parts(exec_ctx *cx, int id, float *buf) {
             pthread_cond_wait(&sh->wake, &sh->lock);
             continue;
         }
-        int k = sh->part_next[id]++;
-        if (sh->part_next[id] == parts)
-            for (int j = 0; j < sh->n_parted; j++)
-                if (sh->parted[j] == id)
-                    sh->parted[j] = sh->parted[--sh->n_parted];
+        int k = take_part_of(sh, id);
         pthread_mutex_unlock(&sh->lock);
         exec_render_part(cx, id, k, buf);
         pthread_mutex_lock(&sh->lock);
