@@ -88,16 +88,23 @@ static uint64_t fold(uint64_t key, const uint64_t *words, size_t n) {
     return XXH3_64bits_withSeed(words, sizeof(uint64_t) * n, key);
 }
 
-// The slots of node x whose input may sound in span: the index's, or all.
-static int slots_in(walker *w, int x, pg_extent span, int *slots) {
+// The slots of node x whose input may sound in span (the index's, or all) in a new array of
+// *count; NULL when out of memory.
+static int *slots_in(walker *w, int x, pg_extent span, int *count) {
     const plan_node *n = &w->sh->plan->nodes[x];
     if (!w->index[x])
         w->index[x] = fuse_index_new(&n->pn);
-    if (w->index[x])
-        return fuse_index_query(w->index[x], span.start, span.end, slots);
-    for (int s = 0; s < n->pn.n_inputs; s++)
+    const fuse_index *ix = w->index[x];
+    // (an input in several of the index's buckets is listed once, but counted in each)
+    int cap = ix ? fuse_index_bound(ix, span.start, span.end) : n->pn.n_inputs;
+    int *slots = malloc(sizeof(int) * (size_t)(cap + 1));
+    if (slots && ix)
+        *count = fuse_index_query(ix, span.start, span.end, slots);
+    for (int s = 0; slots && !ix && s < n->pn.n_inputs; s++)
         slots[s] = s;
-    return n->pn.n_inputs;
+    if (slots && !ix)
+        *count = n->pn.n_inputs;
+    return slots;
 }
 
 // The key of what node x makes over span (its frames); 0 when the walk gave up.
@@ -119,8 +126,7 @@ static uint64_t walk(walker *w, int x, pg_extent span, int depth) {
     uint64_t own[] = { 'N',      n->own_hash,          (uint64_t)n->pn.out.channels,
                        n->fused, (uint64_t)span.start, (uint64_t)span.end };
     uint64_t key = fold(0, own, 6);
-    int *slots = malloc(sizeof(int) * (size_t)(n->pn.n_inputs + 1));
-    int count = slots ? slots_in(w, x, span, slots) : 0;
+    int count = 0, *slots = slots_in(w, x, span, &count);
     bool variadic = (n->pn.kind->flags & PE_F_VARIADIC) != 0;
     for (int k = 0; slots && k < count && key; k++) {
         int s = slots[k], i = n->inputs[s];

@@ -26,7 +26,8 @@ render() { # piece out options...
     o=$2
     shift 2
     "$pygmuc" "$p" -o "$o" -q --subtype float "$@" 2>"$tmp/err" || {
-        echo "render failed: $p $*: $(head -3 "$tmp/err")"
+        echo "FAIL render (exit $?): $p $*: $(head -3 "$tmp/err")"
+        failed=$((failed + 1))
         return 1
     }
 }
@@ -34,7 +35,7 @@ render() { # piece out options...
 check_piece() {
     p=$1
     n=$(basename "$p" .pg)
-    render "$p" "$tmp/ref.wav" --no-cache || { failed=$((failed + 1)); return; }
+    render "$p" "$tmp/ref.wav" --no-cache || return
     for j in 1 4; do
         render "$p" "$tmp/j$j.wav" --no-cache -j $j && same "$n -j $j" "$tmp/ref.wav" "$tmp/j$j.wav" -1000
     done

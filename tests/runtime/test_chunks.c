@@ -230,6 +230,37 @@ static void test_side_effect(void) {
     free(out);
 }
 
+// 40 sine notes (stateless, so streamed) of 40000 frames, one every 3000, in one fused mix:
+// the mix has an interval index, and each note sits in three of its buckets of 16384 frames;
+// the chunks' keys walk it (a walk that sized its slot list by the inputs overran it). 3
+// chunks: stored cold, copied warm, the bits of a render without cache.
+static void test_indexed_mix(void) {
+    enum {
+        N = 40,
+        FRAMES_IX = (N - 1) * STEP + 40000
+    };
+    pg_graph *g = t_graph(RATE);
+    pg_arg m[N];
+    for (int i = 0; i < N; i++) {
+        int sine = ADD(g, "SinPE", t_num("frequency", 300.0 + 11.0 * i));
+        int note = ADD(g, "CropPE", t_node(NULL, sine), t_ext(NULL, i * STEP, i * STEP + 40000));
+        m[i] = t_node(NULL, ADD(g, "GainPE", t_node(NULL, note), t_num(NULL, 0.02)));
+    }
+    int root = t_add(g, "MixPE", m, N);
+    float *none = calloc(FRAMES_IX, sizeof(float)), *out = calloc(FRAMES_IX, sizeof(float));
+    pg_render_stats s;
+    CHECK_STATUS(render(g, root, (how){ "", 2, 0, false, 0 }, none, &s), PG_OK);
+    CHECK_STATUS(render(g, root, (how){ "g", 2, 0, false, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_misses, 3);
+    CHECK(memcmp(none, out, sizeof(float) * FRAMES_IX) == 0);
+    CHECK_STATUS(render(g, root, (how){ "g", 2, 0, false, 65536 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 3);
+    CHECK(memcmp(none, out, sizeof(float) * FRAMES_IX) == 0);
+    pg_graph_free(g);
+    free(none);
+    free(out);
+}
+
 int main(void) {
     if (!t_temp_dir(dir, sizeof dir, "chunks"))
         return 1;
@@ -239,6 +270,7 @@ int main(void) {
     test_damaged_chunks();
     test_no_output_cache();
     test_side_effect();
+    test_indexed_mix();
     t_remove_dir(dir);
     return check_done();
 }
