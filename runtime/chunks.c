@@ -23,11 +23,15 @@ enum {
     MAX_CHUNK_VISITS = 1 << 22 // past this many visits the stream is too tangled to key
 };
 
+// The grid's chunk that frame t is in (rounding down below 0 too).
+static pg_frame grid_chunk(pg_frame t) {
+    return (t >= 0 ? t : t - (CHUNK_FRAMES - 1)) / CHUNK_FRAMES;
+}
+
 // Chunk k covers [(base + k) * CHUNK_FRAMES, ...) within the window: the grid is fixed in
 // time, so renders of different windows of a piece share their chunks.
 static pg_frame chunk_base(const pg_plan *p) {
-    pg_frame s = p->window.start;
-    return (s >= 0 ? s : s - (CHUNK_FRAMES - 1)) / CHUNK_FRAMES;
+    return grid_chunk(p->window.start);
 }
 
 static pg_extent chunk_span(const exec_shared *sh, int k) {
@@ -37,8 +41,7 @@ static pg_extent chunk_span(const exec_shared *sh, int k) {
 }
 
 static int chunk_of(const exec_shared *sh, pg_frame t) {
-    pg_frame c = (t >= 0 ? t : t - (CHUNK_FRAMES - 1)) / CHUNK_FRAMES;
-    return (int)(c - chunk_base(sh->plan));
+    return (int)(grid_chunk(t) - chunk_base(sh->plan));
 }
 
 pg_frame exec_chunk_end(const exec_shared *sh, pg_frame t) {
