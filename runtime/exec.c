@@ -335,7 +335,6 @@ pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out) {
 
 static pg_status revive_below(exec_ctx *cx, int id, int **made, int *n_made);
 
-// Renders node id over its span in time order, block by block, straight into buf.
 // Under the lock: bytes more of materialised buffers are alive.
 static void add_live(exec_shared *sh, size_t bytes) {
     sh->live_bytes += bytes;
@@ -366,10 +365,13 @@ enum {
     PART_BLOCKS = 16 // a part of a buffer rendered in parts: 65536 frames at the default block
 };
 
+static int64_t part_frames(const exec_shared *sh) {
+    return PART_BLOCKS * (int64_t)sh->plan->block_frames;
+}
+
 static int part_count(const exec_shared *sh, int id) {
     const plan_node *pn = &sh->plan->nodes[id];
-    int64_t part = PART_BLOCKS * (int64_t)sh->plan->block_frames;
-    return (int)((pn->mat.end - pn->mat.start + part - 1) / part);
+    return (int)((pn->mat.end - pn->mat.start + part_frames(sh) - 1) / part_frames(sh));
 }
 
 // Under the lock: takes node id's next part; a node with none left leaves the list.
@@ -388,8 +390,7 @@ int exec_take_part(exec_shared *sh, int *id) {
 
 pg_status exec_render_part(exec_ctx *cx, int id, int k, float *buf) {
     const plan_node *pn = &cx->sh->plan->nodes[id];
-    int64_t part = PART_BLOCKS * (int64_t)cx->sh->plan->block_frames;
-    int64_t from = k * part, len = pn->mat.end - pn->mat.start;
+    int64_t part = part_frames(cx->sh), from = k * part, len = pn->mat.end - pn->mat.start;
     return render_range(cx, id, buf, from, from + part < len ? from + part : len);
 }
 
