@@ -188,7 +188,7 @@ static bool walk_chunks(exec_shared *sh, bool mark) {
 }
 
 void exec_chunks_free(exec_shared *sh) {
-    for (int k = 0; k < sh->n_chunks; k++) {
+    for (int k = 0; sh->chunks && k < sh->n_chunks; k++) {
         cache_unmap(&sh->chunks[k].map);
         free(sh->chunks[k].stage);
     }

@@ -197,6 +197,10 @@ expect_status 3 timeout 60 "$pg" "$tmp/partfail.pg" -o "$tmp/pf.wav" -j 2
 grep -q "partfail.pg:2:.*division by zero" "$tmp/err" && ok || bad "part failure: $(head -1 "$tmp/err")"
 [ -e "$tmp/pf.wav" ] && bad "a failed render in parts wrote a file" || ok
 
+# a cache folder that cannot be made: the render goes on without a cache, the same bits
+expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/nocache.wav" -q --cache-dir /proc/pygmuc-cache
+expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/nocache.wav" --tolerance-db -1000
+
 # check compiles without rendering; usage errors are 64
 expect_status 0 "$pg" check "$tmp/tone.pg"
 [ -e "$tmp/tone.pg.wav" ] && bad "check wrote audio" || ok
