@@ -126,20 +126,34 @@ static void draw_progress(pg_frame done, pg_frame total, double *last) {
 }
 
 // The encoder runs on its own thread so that encoding (FLAC especially) overlaps
-// rendering: the renderer fills one of N_SLOTS buffers while the encoder writes another.
+// rendering: the renderer fills one of N_BUFS buffers while the encoder writes another.
+// Output chunks found in the cache are queued in place instead, checked but not copied
+// (with an edit's few seconds to render, copying the rest was a third of the stream's
+// work), and up to N_QUEUED of them: the stream runs ahead through what it found to the
+// edit, where it helps render what the edit changed while the encoder catches up.
 enum {
-    N_SLOTS = 3
+    N_BUFS = 3,
+    N_QUEUED = 16
 };
+
+typedef struct queued {
+    const float *src; // one of the buffers, or frames of a found chunk
+    pg_frame at;      // the first frame (for exec_release_found)
+    int64_t frames;
+    bool found;
+} queued;
 
 typedef struct encoder {
     SNDFILE *sf;
     int channels;
     bool pcm; // a PCM format: track the peak, to warn of clipping
-    float *buf[N_SLOTS];
-    int64_t frames[N_SLOTS];
-    int head, tail, count; // slots [head, head + count) are full, in order
-    bool finished;         // the renderer is done: drain and stop
-    double busy_sec;       // time spent encoding and writing (the encoder thread's)
+    pg_render *render;
+    float *buf[N_BUFS];
+    int next_buf, bufs_queued; // buffers are queued round the ring, in order
+    queued q[N_QUEUED];
+    int head, count; // q[head], ... q[head + count - 1] (round the ring) are queued
+    bool finished;   // the renderer is done: drain and stop
+    double busy_sec; // time spent encoding and writing (the encoder thread's)
     bool failed;
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -153,36 +167,42 @@ static void *encoder_main(void *arg) {
             pthread_cond_wait(&e->changed, &e->lock);
         if (e->count == 0)
             break;
-        int slot = e->head;
+        queued w = e->q[e->head];
         pthread_mutex_unlock(&e->lock);
         double t0 = exec_now_sec();
-        bool ok = sf_writef_float(e->sf, e->buf[slot], e->frames[slot]) == e->frames[slot];
+        bool ok = sf_writef_float(e->sf, w.src, w.frames) == w.frames;
         e->busy_sec += exec_now_sec() - t0;
+        if (w.found)
+            exec_release_found(e->render, w.at, w.frames);
         pthread_mutex_lock(&e->lock);
         e->failed = e->failed || !ok;
-        e->head = (e->head + 1) % N_SLOTS;
+        e->head = (e->head + 1) % N_QUEUED;
         e->count--;
+        e->bufs_queued -= !w.found;
         pthread_cond_broadcast(&e->changed);
     }
     pthread_mutex_unlock(&e->lock);
     return NULL;
 }
 
-// A free slot to render into (waits while every slot is queued).
-static int encoder_slot(encoder *e) {
+// Waits for room in the queue, and for a free buffer when need_buf; returns that buffer.
+static float *encoder_wait(encoder *e, bool need_buf) {
     pthread_mutex_lock(&e->lock);
-    while (e->count == N_SLOTS)
+    while (e->count == N_QUEUED || (need_buf && e->bufs_queued == N_BUFS))
         pthread_cond_wait(&e->changed, &e->lock);
-    int slot = e->tail;
+    float *buf = e->buf[e->next_buf];
     pthread_mutex_unlock(&e->lock);
-    return slot;
+    return buf;
 }
 
-static void encoder_push(encoder *e, int slot, int64_t frames) {
+static void encoder_push(encoder *e, queued w) {
     pthread_mutex_lock(&e->lock);
-    e->frames[slot] = frames;
-    e->tail = (slot + 1) % N_SLOTS;
+    e->q[(e->head + e->count) % N_QUEUED] = w;
     e->count++;
+    if (!w.found) {
+        e->bufs_queued++;
+        e->next_buf = (e->next_buf + 1) % N_BUFS;
+    }
     pthread_cond_broadcast(&e->changed);
     pthread_mutex_unlock(&e->lock);
 }
@@ -209,8 +229,15 @@ static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const p
     pg_frame total = p->window.end - p->window.start, done = 0;
     double last = 0.0;
     for (;;) {
-        int slot = encoder_slot(e);
-        int64_t n = pg_render_next(r, e->buf[slot], WRITE_CHUNK);
+        encoder_wait(e, false);
+        queued w = { .at = exec_render_cursor(r) };
+        int64_t n = exec_next_found(r, &w.src, WRITE_CHUNK);
+        w.found = n > 0;
+        if (n == 0) {
+            float *buf = encoder_wait(e, true);
+            w.src = buf;
+            n = pg_render_next(r, buf, WRITE_CHUNK);
+        }
         if (n < 0) {
             if (err)
                 *err = *pg_render_error(r);
@@ -219,10 +246,11 @@ static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const p
         if (n == 0)
             return PG_OK;
         if (e->pcm) { // float and lossy files keep levels over 1.0: nothing clips
-            double pk = peak_of(e->buf[slot], n * p->channels);
+            double pk = peak_of(w.src, n * p->channels);
             *peak = pk > *peak ? pk : *peak;
         }
-        encoder_push(e, slot, n);
+        w.frames = n;
+        encoder_push(e, w);
         done += n;
         if (o && o->progress)
             draw_progress(done, total, &last);
@@ -234,11 +262,11 @@ static pg_status write_all(const pg_plan *p, SNDFILE *sf, bool pcm, const pg_wri
     pg_render *r = pg_render_new(p, err);
     if (!r)
         return err ? err->status : PG_ERR_INTERNAL;
-    encoder e = { .sf = sf, .channels = p->channels, .pcm = pcm };
+    encoder e = { .sf = sf, .render = r, .channels = p->channels, .pcm = pcm };
     pthread_mutex_init(&e.lock, NULL);
     pthread_cond_init(&e.changed, NULL);
     pg_status st = PG_OK;
-    for (int i = 0; i < N_SLOTS; i++)
+    for (int i = 0; i < N_BUFS; i++)
         if (!(e.buf[i] = malloc(sizeof(float) * WRITE_CHUNK * (size_t)p->channels)))
             st = set_err(err, PG_ERR_NOMEM, "out of memory");
     pthread_t th;
@@ -256,7 +284,7 @@ static pg_status write_all(const pg_plan *p, SNDFILE *sf, bool pcm, const pg_wri
         pthread_join(th, NULL);
     if (st == PG_OK && e.failed)
         st = set_err(err, PG_ERR_IO, "writing audio failed: %s", sf_strerror(sf));
-    for (int i = 0; i < N_SLOTS; i++)
+    for (int i = 0; i < N_BUFS; i++)
         free(e.buf[i]);
     pthread_mutex_destroy(&e.lock);
     pthread_cond_destroy(&e.changed);

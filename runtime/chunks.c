@@ -324,9 +324,22 @@ static int load_whole(exec_shared *sh, int k, float *out) {
     return loaded || data ? 0 : -1;
 }
 
+// n frames of chunk k, found in the cache, were read: once every frame has been, its memory
+// may go.
+static void chunk_read(exec_shared *sh, int k, int64_t n) {
+    out_chunk *c = &sh->chunks[k];
+    pg_extent s = chunk_span(sh, k);
+    pthread_mutex_lock(&sh->lock);
+    if ((c->done += n) == s.end - s.start) {
+        cache_unmap(&c->map);
+        free(c->stage);
+        c->stage = NULL;
+    }
+    pthread_mutex_unlock(&sh->lock);
+}
+
 // Copies frames [t0, t0 + n) of chunk k, found in the cache, to out; -1 on error.
 static int copy_found(exec_shared *sh, int k, pg_frame t0, int64_t n, float *out) {
-    out_chunk *c = &sh->chunks[k];
     int ch = sh->plan->channels;
     pg_extent s = chunk_span(sh, k);
     if (t0 == s.start && t0 + n == s.end) {
@@ -340,13 +353,7 @@ static int copy_found(exec_shared *sh, int k, pg_frame t0, int64_t n, float *out
     if (!data)
         return -1;
     memcpy(out, data + (t0 - s.start) * ch, sizeof(float) * (size_t)(n * ch));
-    pthread_mutex_lock(&sh->lock);
-    if ((c->done += n) == s.end - s.start) { // every frame copied once: its memory may go
-        cache_unmap(&c->map);
-        free(c->stage);
-        c->stage = NULL;
-    }
-    pthread_mutex_unlock(&sh->lock);
+    chunk_read(sh, k, n);
     return 0;
 }
 
@@ -396,6 +403,18 @@ int exec_copy_found(exec_shared *sh, pg_frame t0, pg_frame t1, float *out) {
             return -1;
     }
     return 0;
+}
+
+const float *exec_found_frames(exec_shared *sh, pg_frame t0, int64_t *n) {
+    int k = chunk_of(sh, t0);
+    pg_extent s = chunk_span(sh, k);
+    *n = frame_min(*n, s.end - t0);
+    const float *data = chunk_data(sh, k);
+    return data ? data + (t0 - s.start) * sh->plan->channels : NULL;
+}
+
+void exec_found_read(exec_shared *sh, pg_frame t0, int64_t n) {
+    chunk_read(sh, chunk_of(sh, t0), n);
 }
 
 int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {

@@ -11,4 +11,12 @@ double exec_now_sec(void);
 // The first frame the next pg_render_next call renders.
 pg_frame exec_render_cursor(const pg_render *r);
 
+// When the next frames of the window are in an output chunk found in the cache, they are
+// returned in place rather than copied (the writer writes them from there): *data points at
+// n > 0 frames (to the chunk's end at most), valid until exec_release_found(r, t0, n) with
+// t0 the cursor before the call. 0: the next frames are not found (pg_render_next renders
+// them) or the window is done; -1 on error (pg_render_error).
+int64_t exec_next_found(pg_render *r, const float **data, int64_t max_frames);
+void exec_release_found(pg_render *r, pg_frame t0, int64_t n);
+
 #endif // PG_RUNTIME_EXEC_H

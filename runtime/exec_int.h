@@ -206,6 +206,12 @@ bool exec_chunks_found(const exec_shared *sh, pg_frame t0, pg_frame t1);
 // Copies output frames [t0, t1), all in chunks found in the cache, to out (a whole chunk
 // is checked as it is copied); -1 on error.
 int exec_copy_found(exec_shared *sh, pg_frame t0, pg_frame t1, float *out);
+// The frames of the chunk found in the cache that output frame t0 is in, from t0 on, in
+// place (the chunk checked first, by whichever thread needs it first): at most *n, which
+// becomes the count (to the chunk's end at most); NULL on error. They stay valid until
+// exec_found_read has been told of every frame of the chunk.
+const float *exec_found_frames(exec_shared *sh, pg_frame t0, int64_t *n);
+void exec_found_read(exec_shared *sh, pg_frame t0, int64_t n);
 // exec_render_block, or a copy of a chunk found in the cache; keeps what it renders.
 int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
 void exec_chunks_free(exec_shared *sh);

@@ -700,6 +700,30 @@ int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
     return done;
 }
 
+int64_t exec_next_found(pg_render *r, const float **data, int64_t max_frames) {
+    exec_shared *sh = &r->sh;
+    int64_t n = sh->plan->window.end - r->cursor < max_frames ? sh->plan->window.end - r->cursor
+                                                              : max_frames;
+    if (n <= 0 || r->stopped || !exec_chunks_found(sh, r->cursor, r->cursor + 1))
+        return 0;
+    double t0 = exec_now_sec();
+    *data = exec_found_frames(sh, r->cursor, &n);
+    pthread_mutex_lock(&sh->lock);
+    sh->stream_want = frame_max(sh->stream_want, r->cursor + n);
+    if (*data)
+        stream_reached(r, r->cursor + n);
+    pthread_mutex_unlock(&sh->lock);
+    sh->stream_sec += exec_now_sec() - t0;
+    if (!*data)
+        return -1;
+    r->cursor += n;
+    return n;
+}
+
+void exec_release_found(pg_render *r, pg_frame t0, int64_t n) {
+    exec_found_read(&r->sh, t0, n);
+}
+
 pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err) {
     pg_render *r = pg_render_new(p, err);
     if (!r)

@@ -261,6 +261,73 @@ static void test_indexed_mix(void) {
     free(out);
 }
 
+// Renders the notes (note `odd` changed) into file name under dir with cache folder `cache`
+// ("" for none); *peak: the level a PCM file reports.
+static pg_status render_file(int odd, const char *cache, const char *name, pg_subtype sub,
+                             pg_render_stats *s, double *peak) {
+    char path[400], cpath[400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(cpath, sizeof cpath, "%s/%s", dir, cache);
+    pg_graph *g = t_graph(RATE);
+    int root = t_saw_notes(g, 200, STEP, LEN, odd);
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = cache[0] ? cpath : "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, root, &o, &err);
+    pg_graph_free(g);
+    if (!p)
+        return err.status;
+    pg_write_opts w = { .subtype = sub, .quiet = true, .stats = s };
+    pg_status st = pg_render_to_file(p, path, &w, peak, &err);
+    pg_plan_free(p);
+    return st;
+}
+
+// Whether files a and b under dir hold the same samples.
+static bool same_file(const char *a, const char *b) {
+    char pa[400], pb[400];
+    snprintf(pa, sizeof pa, "%s/%s", dir, a);
+    snprintf(pb, sizeof pb, "%s/%s", dir, b);
+    pg_compare_result r;
+    pg_diag err;
+    return pg_compare_files(pa, pb, &r, &err) == PG_OK && r.frames_a == FRAMES &&
+           r.frames_b == FRAMES && r.peak_diff_dbfs < -1000.0;
+}
+
+// Into a file, the chunks found are written from the cache entry itself (checked, not
+// copied): warm, all 10 chunks; after note 40's edit, 7 (chunks 1-3 rendered); with every
+// whole chunk damaged, 1 (9 rendered afresh). The files hold the samples of renders without
+// cache, and a PCM file reports the peak a render without cache does.
+static void test_into_file(void) {
+    pg_render_stats s;
+    double peak = 0.0, cold_peak = 0.0;
+    CHECK_STATUS(render_file(-1, "", "none.wav", PG_SUBTYPE_FLOAT, &s, &peak), PG_OK);
+    CHECK_STATUS(render_file(40, "", "none40.wav", PG_SUBTYPE_FLOAT, &s, &peak), PG_OK);
+    CHECK_STATUS(render_file(-1, "", "none16.wav", PG_SUBTYPE_PCM16, &s, &cold_peak), PG_OK);
+    CHECK_STATUS(render_file(-1, "h", "cold.wav", PG_SUBTYPE_FLOAT, &s, &peak), PG_OK);
+    CHECK_EQ_I64(s.chunk_misses, CHUNKS);
+    CHECK_STATUS(render_file(-1, "h", "warm.wav", PG_SUBTYPE_FLOAT, &s, &peak), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, CHUNKS);
+    CHECK_EQ_I64(s.materialised, 0);
+    CHECK(same_file("none.wav", "cold.wav"));
+    CHECK(same_file("none.wav", "warm.wav"));
+    CHECK_STATUS(render_file(-1, "h", "warm16.wav", PG_SUBTYPE_PCM16, &s, &peak), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, CHUNKS);
+    CHECK(cold_peak > 0.1 && peak == cold_peak);
+    CHECK(same_file("none16.wav", "warm16.wav"));
+    copy_cache("h", "h2");
+    CHECK_STATUS(render_file(40, "h", "edit.wav", PG_SUBTYPE_FLOAT, &s, &peak), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 7);
+    CHECK_EQ_I64(s.chunk_misses, 3);
+    CHECK(same_file("none40.wav", "edit.wav"));
+    damage_whole_chunks("h2");
+    CHECK_STATUS(render_file(-1, "h2", "damaged.wav", PG_SUBTYPE_FLOAT, &s, &peak), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 1);
+    CHECK_EQ_I64(s.chunk_misses, 9);
+    CHECK(same_file("none.wav", "damaged.wav"));
+}
+
 int main(void) {
     if (!t_temp_dir(dir, sizeof dir, "chunks"))
         return 1;
@@ -271,6 +338,7 @@ int main(void) {
     test_no_output_cache();
     test_side_effect();
     test_indexed_mix();
+    test_into_file();
     t_remove_dir(dir);
     return check_done();
 }
