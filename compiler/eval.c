@@ -64,6 +64,11 @@ static _Noreturn void step_limit(evaluator *ev, pg_srcloc loc) {
 static inline void step(evaluator *ev, pg_srcloc loc) {
     if (++ev->steps > ev->lim.max_steps)
         step_limit(ev, loc);
+    // The memory budget, now and then: the arena frees nothing before the end, so a loop of
+    // small temporaries (a list, an Extent, a bound method per pass) would grow it past the
+    // budget without ever passing check_size.
+    if ((ev->steps & 1023) == 0)
+        value_check_memory(ev, loc);
 }
 
 void eval_step(evaluator *ev, pg_srcloc loc) {

@@ -13,7 +13,10 @@ typedef struct eval_limits {
     int64_t max_steps; // statements + calls executed (default 50,000,000)
     int max_depth;     // call depth (default 200)
     int64_t max_list;  // elements in one list / string length (default 10,000,000)
+    size_t max_bytes;  // memory for values (default EVAL_MEMORY_LIMIT)
 } eval_limits;
+
+#define EVAL_MEMORY_LIMIT ((size_t)1 << 30)
 
 // Evaluates module m of source file `file`. Sets s->root to the node given to render() (to
 // a MixPE of time-shifted PEs when render() is called several times: they play one after

@@ -154,7 +154,7 @@ static pg_status compile_text(pg_session *s, const char *path, const char *text,
     int n_tokens = 0;
     token *toks = lex_tokenize(s, file, s->files[file].text, &n_tokens);
     ast_module *m = parse_module(s, toks, n_tokens);
-    eval_limits lim = { 50000000, 200, 10000000 };
+    eval_limits lim = { 50000000, 200, 10000000, EVAL_MEMORY_LIMIT };
     eval_module(s, m, file, &lim);
     s->on_error = NULL;
     copy_graph_diags(s);

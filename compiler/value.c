@@ -14,8 +14,7 @@
 
 enum {
     MAX_VALUE_NESTING = 1000
-};                                          // comparing / hashing nested lists recurses this deep
-#define EVAL_MEMORY_LIMIT ((size_t)2 << 30) // bytes of values a program may allocate
+}; // comparing / hashing nested lists recurses this deep
 
 void value_enter(evaluator *ev, pg_srcloc loc) {
     if (++ev->value_nesting > MAX_VALUE_NESTING)
@@ -28,15 +27,20 @@ void value_leave(evaluator *ev) {
     ev->value_nesting--;
 }
 
-// Every growing list, string and dict passes here: the element limit, and a memory budget
-// so that a loop of large allocations stops with an error instead of exhausting memory.
+void value_check_memory(evaluator *ev, pg_srcloc loc) {
+    if (arena_bytes(ev->a) > ev->lim.max_bytes)
+        eval_error(ev, loc, PG_ERR_LIMIT, "evaluation memory limit (%zu MiB) exceeded",
+                   ev->lim.max_bytes >> 20);
+}
+
+// Every growing list, string and dict passes here: the element limit, and the memory
+// budget, so that a loop of large allocations stops with an error instead of exhausting
+// memory.
 static void check_size(evaluator *ev, int64_t n, pg_srcloc loc) {
     if (n > ev->lim.max_list)
         eval_error(ev, loc, PG_ERR_LIMIT, "list too large (%lld elements; the limit is %lld)",
                    (long long)n, (long long)ev->lim.max_list);
-    if (arena_bytes(ev->a) > EVAL_MEMORY_LIMIT)
-        eval_error(ev, loc, PG_ERR_LIMIT, "evaluation memory limit (%zu MiB) exceeded",
-                   EVAL_MEMORY_LIMIT >> 20);
+    value_check_memory(ev, loc);
 }
 
 value value_str(evaluator *ev, const char *s, size_t n) {

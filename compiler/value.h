@@ -307,6 +307,8 @@ void value_ptrmap_put(evaluator *ev, ptrmap *m, const void *key, void *val);
 
 // Brackets an operation that recurses into nested values: PG_ERR_LIMIT past a fixed depth
 // (Python's RecursionError), so that no program overflows the C stack.
+// An error when the values allocated so far exceed the evaluation's memory budget.
+void value_check_memory(evaluator *ev, pg_srcloc loc);
 void value_enter(evaluator *ev, pg_srcloc loc);
 void value_leave(evaluator *ev);
 

@@ -870,25 +870,48 @@ static void test_conformance_pieces(void) {
 
 // ---- robustness: mutated programs give diagnostics, never a crash or a hang ----
 
-// Runs src through lex, parse and eval with small limits; returns the status.
-static pg_status eval_small(const char *src) {
+// Runs src through lex, parse and eval with limits lim; returns the status and the error
+// in *d (when not NULL).
+static pg_status eval_limited(const char *src, const eval_limits *lim, pg_diag *d) {
     pg_session *s = pg_session_new();
     jmp_buf handler;
     pg_status st = PG_OK;
     s->on_error = &handler;
     if (setjmp(handler)) {
         st = s->diags[s->n_diags - 1].status;
+        if (d)
+            *d = s->diags[s->n_diags - 1];
     } else {
         int file = session_add_file(s, "fuzz.pg", src);
         int n = 0;
         token *toks = lex_tokenize(s, file, s->files[file].text, &n);
         ast_module *m = parse_module(s, toks, n);
-        eval_limits lim = { 200000, 40, 100000 };
-        eval_module(s, m, file, &lim);
+        eval_module(s, m, file, lim);
     }
     s->on_error = NULL;
     pg_session_free(s);
     return st;
+}
+
+static pg_status eval_small(const char *src) {
+    eval_limits lim = { 200000, 40, 100000, EVAL_MEMORY_LIMIT };
+    return eval_limited(src, &lim, NULL);
+}
+
+// A loop of small temporaries (a fresh list, an Extent, a bound method per pass) stops at
+// the memory budget, at the loop's line or its body's, long before the step limit (a budget of 1
+// MiB: each pass allocates at least a list's 32 bytes, so within 32768 passes of the 10^7 steps).
+static void test_memory_budget(void) {
+    const char *loops[] = { "while True:\n    x = [0]\n", "while True:\n    x = Extent(0, 1)\n",
+                            "s = ConstPE(0.5)\nwhile True:\n    g = s.gain\n" };
+    for (int i = 0; i < 3; i++) {
+        eval_limits lim = { 10000000, 40, 100000, 1 << 20 };
+        pg_diag d = { 0 };
+        CHECK_STATUS(eval_limited(loops[i], &lim, &d), PG_ERR_LIMIT);
+        CHECK(strstr(d.message, "evaluation memory limit (1 MiB) exceeded") != NULL);
+        int loop_line = i == 2 ? 2 : 1;
+        CHECK(d.loc.line == loop_line || d.loc.line == loop_line + 1);
+    }
 }
 
 static const char fuzz_base[] =
@@ -973,6 +996,7 @@ int main(void) {
     test_errors();
     test_hidden_kinds();
     test_limits();
+    test_memory_budget();
     test_many_notes();
     test_graph_basics();
     test_render_sequence();
