@@ -369,8 +369,7 @@ static void trim_space(int fd, off_t reserved) {
         (void)ftruncate(fd, st.st_size);
 }
 
-// A temporary name beside path (so rename is atomic on the same file system).
-static int make_temp(const char *path, char *tmp, size_t size) {
+int aio_make_temp(const char *path, char *tmp, size_t size) {
     const char *slash = strrchr(path, '/');
     int dir_len = slash ? (int)(slash - path + 1) : 0;
     int n = snprintf(tmp, size, "%.*s.%s.pygmuc-XXXXXX", dir_len, path, slash ? slash + 1 : path);
@@ -379,19 +378,22 @@ static int make_temp(const char *path, char *tmp, size_t size) {
     return mkstemp(tmp);
 }
 
-// mkstemp makes the temporary file 0600; the finished file gets the mode a new file would
-// have (0666 less the umask), or the mode of the file it replaces.
-static void set_final_mode(int fd, const char *path) {
+// The process's umask, read without changing it: umask() only reads it by setting it, and a
+// file another thread made meanwhile (a WavWriterPE's, on a worker) would get the wrong mode.
+static mode_t current_umask(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    unsigned mask = 022;
+    char line[256];
+    while (f && fgets(line, sizeof line, f) && sscanf(line, "Umask: %o", &mask) != 1)
+        continue;
+    if (f)
+        fclose(f);
+    return (mode_t)mask;
+}
+
+void aio_set_final_mode(int fd, const char *path) {
     struct stat st;
-    mode_t mode;
-    if (stat(path, &st) == 0) {
-        mode = st.st_mode & 07777;
-    } else {
-        mode_t mask = umask(0);
-        umask(mask);
-        mode = 0666 & ~mask;
-    }
-    fchmod(fd, mode);
+    fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0666 & ~current_umask());
 }
 
 pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_opts *o,
@@ -410,11 +412,11 @@ pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_o
     const char *tdir = getenv("TMPDIR");
     char tpath[4096];
     snprintf(tpath, sizeof tpath, "%s/stdout.wav", tdir && *tdir ? tdir : "/tmp");
-    int fd = make_temp(to_stdout ? tpath : path, tmp, sizeof tmp);
+    int fd = aio_make_temp(to_stdout ? tpath : path, tmp, sizeof tmp);
     if (fd < 0)
         return set_err(err, PG_ERR_IO, "cannot create a file beside '%s': %s", path,
                        strerror(errno));
-    set_final_mode(fd, path);
+    aio_set_final_mode(fd, path);
     off_t reserved = to_stdout ? 0 : reserve_space(fd, p, &info);
     SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
     if (!sf) {

@@ -10,6 +10,15 @@
 // memory the caller frees, or NULL with *err filled (PG_ERR_FILE / PG_ERR_NOMEM).
 float *aio_read_file(const char *path, int *channels, int *rate, int64_t *frames, pg_diag *err);
 
+// Makes a temporary file "<dir>/.<name>.pygmuc-XXXXXX" beside path (so that renaming it over
+// path is atomic: one file system) into tmp; its descriptor, or -1 (tmp too small, or mkstemp
+// failed: errno).
+int aio_make_temp(const char *path, char *tmp, size_t size);
+
+// mkstemp makes a file 0600; a finished output gets the mode a new file would have (0666
+// less the umask), or that of the file it replaces.
+void aio_set_final_mode(int fd, const char *path);
+
 // ASCII case-insensitive strcmp (for file extensions).
 int aio_strcasecmp(const char *a, const char *b);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aio.h"
 #include "pe.h"
 #include "plan.h"
 
@@ -47,24 +48,15 @@ static pg_status wav_writer_infer(pe_node *n, pe_check *ck) {
     return PG_OK;
 }
 
-// "<dir>/.<name>.pygmuc-XXXXXX" beside path (rename is atomic within one file system), the
-// pattern the main output uses; mkstemp fills the X's. NULL when out of memory.
-static char *temp_name(const char *path) {
-    const char *slash = strrchr(path, '/');
-    int dir_len = slash ? (int)(slash - path + 1) : 0;
-    size_t size = strlen(path) + 32;
-    char *tmp = malloc(size);
-    if (tmp)
-        snprintf(tmp, size, "%.*s.%s.pygmuc-XXXXXX", dir_len, path, slash ? slash + 1 : path);
-    return tmp;
-}
-
 static pg_status wav_writer_init(pe_inst *pe) {
     wav_writer_state *s = pe->state;
     const char *path = pe->node->args[P_FILENAME].u.str;
-    if (!(s->tmp = temp_name(path)))
+    size_t size = strlen(path) + 32;
+    if (!(s->tmp = malloc(size)))
         return pe_error(pe, PG_ERR_NOMEM, "WavWriterPE: out of memory");
-    int fd = mkstemp(s->tmp);
+    int fd = aio_make_temp(path, s->tmp, size);
+    if (fd >= 0)
+        aio_set_final_mode(fd, path);
     if (fd < 0) {
         int e = errno;
         free(s->tmp);

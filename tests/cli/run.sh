@@ -67,9 +67,20 @@ expect_status 10 "$pg" "$tmp/tone.pg" -o "$tmp/tone.flac" --subtype float
 expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/tone16.wav" --subtype pcm16 -q
 expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/tone16.wav" --tolerance-db -80
 
-# the finished file has a new file's mode (the temporary one was 0600)
-(umask 022 && "$pg" "$tmp/tone.pg" -o "$tmp/mode.wav" -q)
-[ "$(stat -c %a "$tmp/mode.wav")" = 644 ] && ok || bad "output mode $(stat -c %a "$tmp/mode.wav")"
+# the finished file has a new file's mode (the temporary one was 0600), and so has a stem a
+# WavWriterPE writes (it was left 0600)
+cat >"$tmp/stem.pg" <<'PG'
+render(WavWriterPE(SinPE(frequency=440.0).crop(Extent(0, 0.1s)), "stem_out.wav"))
+PG
+for mask in 022 027; do
+    rm -f "$tmp/mode.wav" "$tmp/stem_out.wav"
+    (umask $mask && "$pg" "$tmp/tone.pg" -o "$tmp/mode.wav" -q &&
+        "$pg" "$tmp/stem.pg" -o "$tmp/stem_mix.wav" -q)
+    want=$(printf '%o' $((0666 & ~0$mask)))
+    for f in mode.wav stem_out.wav; do
+        [ "$(stat -c %a "$tmp/$f")" = "$want" ] && ok || bad "$f mode $(stat -c %a "$tmp/$f") under umask $mask"
+    done
+done
 
 # WAV on stdout equals the file
 "$pg" "$tmp/tone.pg" -o - -q >"$tmp/stdout.wav" && ok || bad "-o - failed"
