@@ -91,11 +91,15 @@ static bool parse_time(const char *s, time_arg *t) {
     return true;
 }
 
+// Times beyond +-2^61 frames (12 million years at 48 kHz) are clamped there: llround of a
+// double out of range gives nonsense, and a start plus a duration must not overflow. The
+// window checks then report them ("ends before it starts", "over the limit of 24 hours").
 static pg_frame to_frames(const time_arg *t, int rate) {
+    const double far = 2305843009213693952.0; // 2^61
     double f = t->unit == 'f'   ? t->value
                : t->unit == 'm' ? t->value * rate / 1000.0
                                 : t->value * rate;
-    return (pg_frame)llround(f);
+    return (pg_frame)llround(f > far ? far : f < -far ? -far : f);
 }
 
 static bool parse_int(const char *s, int lo, int hi, int *out) {

@@ -100,6 +100,12 @@ expect_status 0 "$pg" "$tmp/tail.pg" -o "$tmp/tail16k.wav" --duration 16384f -q
 "$pg" compare "$tmp/tail16k.wav" "$tmp/tail.wav" --tolerance-db -1000 | grep -q "length_diff_frames=0 " &&
     ok || bad "--until-silence length"
 expect_status 8 "$pg" "$tmp/endless.pg" -o "$tmp/long.wav" --duration 90000s
+# times past any frame count are clamped, then refused like any window (no overflow)
+expect_status 8 "$pg" "$tmp/tone.pg" -o "$tmp/long.wav" --end 99999999999999999999
+grep -q "over the limit of 24 hours" "$tmp/err" && ok || bad "--end 1e20: $(head -1 "$tmp/err")"
+expect_status 3 "$pg" "$tmp/tone.pg" -o "$tmp/long.wav" --start 1e300
+grep -q "ends before it starts" "$tmp/err" && ok || bad "--start 1e300: $(head -1 "$tmp/err")"
+expect_status 8 "$pg" "$tmp/endless.pg" -o "$tmp/long.wav" --start -1e300 --duration 1e300
 
 # clipping in PCM is a warning with the peak; float keeps it silently
 expect_status 0 "$pg" "$tmp/loud.pg" -o "$tmp/loud.flac"
