@@ -362,9 +362,13 @@ static int compare(int argc, char **argv) {
     const char *a = NULL, *b = NULL;
     double tol = -90.0;
     for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--tolerance-db") == 0 && i + 1 < argc)
-            tol = atof(argv[++i]);
-        else if (!a)
+        if (strcmp(argv[i], "--tolerance-db") == 0) {
+            char *end = NULL;
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            tol = strtod(v, &end);
+            if (end == v || *end || isnan(tol))
+                return usage_error("bad value '%s' for --tolerance-db (dBFS, e.g. -90)", v);
+        } else if (!a)
             a = argv[i];
         else if (!b)
             b = argv[i];

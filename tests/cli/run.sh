@@ -66,6 +66,8 @@ expect_status 10 "$pg" "$tmp/tone.pg" -o "$tmp/tone.xyz"
 expect_status 10 "$pg" "$tmp/tone.pg" -o "$tmp/tone.flac" --subtype float
 expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/tone16.wav" --subtype pcm16 -q
 expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/tone16.wav" --tolerance-db -80
+expect_status 64 "$pg" compare "$tmp/tone.wav" "$tmp/tone16.wav" --tolerance-db abc
+expect_status 64 "$pg" compare "$tmp/tone.wav" "$tmp/tone16.wav" --tolerance-db
 
 # the finished file has a new file's mode (the temporary one was 0600), and so has a stem a
 # WavWriterPE writes (it was left 0600)
