@@ -683,10 +683,16 @@ static bool finish(pg_render *r) {
     return ok;
 }
 
+// The frames a call asking for max_frames gets: the rest of the window at most.
+static int64_t frames_left(const pg_render *r, int64_t max_frames) {
+    pg_frame left = r->sh.plan->window.end - r->cursor;
+    return left < max_frames ? left : max_frames;
+}
+
 int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
     const pg_plan *p = r->sh.plan;
     double t0 = exec_now_sec();
-    int64_t n = p->window.end - r->cursor < max_frames ? p->window.end - r->cursor : max_frames;
+    int64_t n = frames_left(r, max_frames);
     if (n <= 0 || r->stopped)
         return finish(r) ? 0 : -1;
     int64_t done = n;
@@ -702,8 +708,7 @@ int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
 
 int64_t exec_next_found(pg_render *r, const float **data, int64_t max_frames) {
     exec_shared *sh = &r->sh;
-    int64_t n = sh->plan->window.end - r->cursor < max_frames ? sh->plan->window.end - r->cursor
-                                                              : max_frames;
+    int64_t n = frames_left(r, max_frames);
     if (n <= 0 || r->stopped || !exec_chunks_found(sh, r->cursor, r->cursor + 1))
         return 0;
     double t0 = exec_now_sec();
