@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "pygmu.h"
 #include "verify.h"
 
@@ -262,12 +263,6 @@ static int report(const pg_session *s, const pg_diag *d) {
     return (int)d->status;
 }
 
-static double now_sec(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 // Writes the plan as a Graphviz picture, with each node's measured cost when rendered.
 static int write_dot(const options *o, const pg_plan *p, const double *node_sec) {
     FILE *f = fopen(o->dot, "w");
@@ -289,7 +284,7 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
                          .stats = &stats,
                          .node_sec = node_sec,
                          .progress = !o->quiet && isatty(2) && strcmp(o->out, "-") != 0 };
-    double peak = 0.0, t0 = now_sec();
+    double peak = 0.0, t0 = exec_now_sec();
     pg_diag err;
     pg_status st = pg_render_to_file(p, o->out, &wo, &peak, &err);
     int rc = st == PG_OK && o->dot ? write_dot(o, p, node_sec) : 0;
@@ -305,7 +300,7 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
                 peak, 20.0 * log10(peak));
     if (o->explain) {
         pg_extent w = pg_plan_window(p);
-        double secs = (double)(w.end - w.start) / pg_plan_frame_rate(p), dt = now_sec() - t0;
+        double secs = (double)(w.end - w.start) / pg_plan_frame_rate(p), dt = exec_now_sec() - t0;
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         fprintf(stderr,
@@ -346,8 +341,11 @@ static int compile_and_run(const options *o, bool check_only) {
         pg_plan *p = pg_plan_new(pg_session_graph(s), root, &po, &err);
         if (!p)
             rc = report(s, &err);
-        if (p && o->explain)
+        if (p && o->explain) {
+            pg_compile_times t = pg_session_times(s);
+            fprintf(stderr, "compile: parse %.4f s, evaluate %.4f s\n", t.parse_sec, t.eval_sec);
             pg_plan_explain(p, stderr);
+        }
         if (p && o->dot && check_only)
             rc = write_dot(o, p, NULL);
         if (p && !rc && !check_only)

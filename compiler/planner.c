@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec.h"
 #include "graph.h"
 #include "plan.h"
 #include "submix.h"
@@ -391,16 +392,26 @@ static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *m
     return p; // a buffer over --mem-limit is refused by the render, which knows the windows
 }
 
+// Adds the time since *t to pass k's, and restarts *t.
+static void lap(double *pass_sec, int k, double *t) {
+    double now = exec_now_sec();
+    pass_sec[k] += now - *t;
+    *t = now;
+}
+
 static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     const gnode *r = graph_node(pl->g, root);
+    double pass_sec[PLAN_PASSES] = { 0 }, t = exec_now_sec();
     pg_extent w;
     if (!check_window(pl, o, r, &w))
         return NULL;
     if (topo_sort(pl, root) < 0)
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
+    lap(pass_sec, PASS_SORT, &t);
     int *merged_into = calloc((size_t)pg_graph_node_count(pl->g), sizeof(int));
     int merged = !merged_into ? -1 : o->opt_level > 0 ? merge_equal(pl, &merged_into) : 0;
     pl->merged_into = merged_into;
+    lap(pass_sec, PASS_MERGE, &t);
     if (merged < 0)
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     pg_plan *p = plan_new_empty();
@@ -436,6 +447,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
         p->cache_dir = ""; // -O0: the naive plan, no cache
     pl->need[pl->n - 1] = w;
     propagate_needs(pl, random_read);
+    lap(pass_sec, PASS_NEEDS, &t);
     pg_plan *ok = decide(pl, p, random_read, mat, o->opt_level > 0);
     p->nodes = ok ? plan_alloc(p, sizeof(plan_node) * (size_t)pl->n) : NULL;
     for (int pos = 0; ok && p->nodes && pos < pl->n; pos++)
@@ -449,10 +461,13 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     p->n_nodes = pl->n;
     p->n_merged = merged;
     p->root = pl->n - 1;
+    lap(pass_sec, PASS_DECIDE, &t);
     if (o->opt_level > 0 && plan_group_mixes(p) < 0) {
         pg_plan_free(p);
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     }
+    lap(pass_sec, PASS_GROUP, &t);
+    memcpy(p->pass_sec, pass_sec, sizeof pass_sec);
     p->channels = r->pn.out.channels;
     p->frame_rate = r->pn.out.frame_rate;
     p->block_frames = o->block_frames > 0 ? o->block_frames : DEFAULT_BLOCK;
@@ -497,6 +512,12 @@ void pg_plan_explain(const pg_plan *p, FILE *f) {
             p->n_nodes, p->n_merged, mats, (double)p->mat_bytes / 1048576.0, fused,
             (long long)p->window.start, (long long)p->window.end, p->frame_rate, p->channels,
             p->block_frames);
+    const double *ps = p->pass_sec;
+    fprintf(f,
+            "  passes %.4f s: sort %.4f, merge equal subgraphs %.4f, needs %.4f, materialise "
+            "and fuse %.4f, sub-mixes %.4f\n",
+            ps[PASS_SORT] + ps[PASS_MERGE] + ps[PASS_NEEDS] + ps[PASS_DECIDE] + ps[PASS_GROUP],
+            ps[PASS_SORT], ps[PASS_MERGE], ps[PASS_NEEDS], ps[PASS_DECIDE], ps[PASS_GROUP]);
     for (int i = 0; i < p->n_nodes; i++) {
         const plan_node *n = &p->nodes[i];
         fprintf(f, "  #%d %s%s%s%s need [%lld, %lld)", i, n->pn.kind->name,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "eval.h"
+#include "exec.h"
 #include "lex.h"
 #include "parse.h"
 
@@ -150,12 +151,16 @@ static pg_status compile_text(pg_session *s, const char *path, const char *text,
         s->on_error = NULL;
         return s->diags[s->n_diags - 1].status;
     }
+    double t0 = exec_now_sec();
     int file = session_add_file(s, path, text);
     int n_tokens = 0;
     token *toks = lex_tokenize(s, file, s->files[file].text, &n_tokens);
     ast_module *m = parse_module(s, toks, n_tokens);
+    double t1 = exec_now_sec();
+    s->times.parse_sec = t1 - t0;
     eval_limits lim = { 50000000, 200, 10000000, EVAL_MEMORY_LIMIT };
     eval_module(s, m, file, &lim);
+    s->times.eval_sec = exec_now_sec() - t1;
     s->on_error = NULL;
     copy_graph_diags(s);
     for (int i = 0; i < s->n_diags; i++)
@@ -163,6 +168,10 @@ static pg_status compile_text(pg_session *s, const char *path, const char *text,
             return s->diags[i].status;
     *root = s->root;
     return PG_OK;
+}
+
+pg_compile_times pg_session_times(const pg_session *s) {
+    return s->times;
 }
 
 pg_status pg_compile_file(pg_session *s, const char *path, const char *src, int *root) {

@@ -34,6 +34,7 @@ struct pg_session {
     int root;       // the node passed to render(), or -1
     void *eval;     // the evaluator's state (eval.c)
     FILE *print_to; // where print() writes (stderr by default); NULL discards
+    pg_compile_times times;
 };
 
 // Adds a source file (text copied into the arena); returns its index.

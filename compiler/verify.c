@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "aio.h"
+#include "exec.h"
 #include "pygmu.h"
 
 enum {
@@ -50,12 +51,6 @@ typedef struct job_queue {
     const verify_opts *o;
     pthread_mutex_t lock;
 } job_queue;
-
-static double now_sec(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static bool ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), k = strlen(suffix);
@@ -269,11 +264,11 @@ static void write_ref(piece *p, const float *got, int ch, int rate, int64_t fram
 }
 
 static void run_piece(piece *p, const verify_opts *o, int threads) {
-    double t0 = now_sec();
+    double t0 = exec_now_sec();
     int ch = 0, rate = 0;
     int64_t frames = 0;
     float *got = render_piece(p, threads, &ch, &rate, &frames);
-    p->seconds = now_sec() - t0;
+    p->seconds = exec_now_sec() - t0;
     if (!got)
         return;
     p->audio_sec = rate ? (double)frames / rate : 0.0;
@@ -413,10 +408,10 @@ int verify_main(int argc, char **argv) {
         else
             fprintf(stderr, "pygmuc verify: no such piece or folder '%s'\n", paths[i]);
     }
-    double t0 = now_sec();
+    double t0 = exec_now_sec();
     if (ps)
         run_all(ps, n, &o);
-    double total = now_sec() - t0;
+    double total = exec_now_sec() - t0;
     int failed = 0;
     for (int i = 0; i < n; i++) {
         print_row(&ps[i]);

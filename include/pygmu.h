@@ -323,6 +323,13 @@ PG_API pg_status pg_compile_file(pg_session *s, const char *path, const char *sr
 // .pg functions that PEs call while rendering.
 PG_API void pg_session_set_print(pg_session *s, FILE *f);
 
+// Wall time of the front end's stages in the last pg_compile_file: lexing and parsing, and
+// evaluating the program (which builds the graph). For --explain.
+typedef struct pg_compile_times {
+    double parse_sec, eval_sec;
+} pg_compile_times;
+PG_API pg_compile_times pg_session_times(const pg_session *s);
+
 PG_API pg_graph *pg_session_graph(pg_session *s);
 PG_API int pg_session_diag_count(const pg_session *s);
 PG_API const pg_diag *pg_session_diag(const pg_session *s, int i);

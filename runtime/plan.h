@@ -29,6 +29,18 @@ typedef struct plan_node {
 
 typedef struct plan_chunk plan_chunk;
 
+// The planner's passes, timed for --explain: checking the window and sorting the graph,
+// merging equal subgraphs, propagating the frames each node is needed over, deciding what is
+// materialised and fused (and copying the nodes into the plan), grouping long mixes.
+enum {
+    PASS_SORT,
+    PASS_MERGE,
+    PASS_NEEDS,
+    PASS_DECIDE,
+    PASS_GROUP,
+    PLAN_PASSES
+};
+
 struct pg_plan {
     plan_node *nodes; // topological order: every input before its consumers
     int n_nodes;
@@ -44,9 +56,10 @@ struct pg_plan {
     bool until_silence;       // stop at the first silent block after every finite part ended
     pg_frame last_finite_end; // with until_silence: the latest finite end in the graph
     size_t mem_limit;
-    const char *cache_dir; // NULL: the default folder; "": no cache (plan-owned copy)
-    size_t mat_bytes;      // bytes of materialised buffers
-    bool output_chunks;    // keep the output in the cache in chunks (chunks.c)
+    const char *cache_dir;        // NULL: the default folder; "": no cache (plan-owned copy)
+    size_t mat_bytes;             // bytes of materialised buffers
+    bool output_chunks;           // keep the output in the cache in chunks (chunks.c)
+    double pass_sec[PLAN_PASSES]; // wall time of each planner pass (for --explain)
     plan_chunk *pool;
 };
 

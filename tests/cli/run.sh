@@ -88,6 +88,11 @@ done
 "$pg" "$tmp/tone.pg" -o - -q >"$tmp/stdout.wav" && ok || bad "-o - failed"
 expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/stdout.wav" --tolerance-db -1000
 
+# --explain: the front end's stages and the planner's passes, timed
+"$pg" "$tmp/tone.pg" -o "$tmp/ex.wav" -q --explain 2>"$tmp/err" >/dev/null
+grep -q "^compile: parse [0-9.]* s, evaluate [0-9.]* s$" "$tmp/err" && ok || bad "no compile times"
+grep -q "^  passes [0-9.]* s: sort [0-9.]*, merge equal subgraphs [0-9.]*, needs [0-9.]*, materialise and fuse [0-9.]*, sub-mixes [0-9.]*$" "$tmp/err" && ok || bad "no pass times"
+
 # the window: --duration, --start/--end with units; an endless piece needs an end
 expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/half.wav" --duration 0.5s -q
 expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/mid.wav" --start 250ms --end 24000f -q

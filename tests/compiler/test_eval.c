@@ -16,6 +16,7 @@
 #include "graph.h"
 #include "lex.h"
 #include "parse.h"
+#include "plan.h"
 #include "session.h"
 
 // ---- helpers ----
@@ -469,6 +470,23 @@ static void test_many_notes(void) {
     pg_extent e = pg_graph_node_extent(pg_session_graph(r.s), r.root);
     CHECK_EQ_I64(e.start, 0);
     CHECK_EQ_I64(e.end, 9999 * 2400 + 9600); // the last note starts at 9999 * 50 ms
+    // --explain's stage times: evaluating 10,000 notes outweighs parsing eight lines, and
+    // the stages fit in the time measured around them (clock() is CPU time: one thread)
+    pg_compile_times t = pg_session_times(r.s);
+    CHECK(t.parse_sec > 0.0 && t.eval_sec > t.parse_sec);
+    CHECK(t.parse_sec + t.eval_sec <= secs + 0.01);
+    pg_diag err;
+    clock_t t0p = clock();
+    pg_plan *p = pg_plan_new(pg_session_graph(r.s), r.root, NULL, &err);
+    double plan_secs = seconds_since(t0p);
+    CHECK(p != NULL);
+    double passes = 0.0;
+    for (int k = 0; p && k < PLAN_PASSES; k++) {
+        CHECK(p->pass_sec[k] >= 0.0);
+        passes += p->pass_sec[k];
+    }
+    CHECK(p && p->pass_sec[PASS_DECIDE] > 0.0 && passes <= plan_secs + 0.01);
+    pg_plan_free(p);
     pg_session_free(r.s);
 }
 
