@@ -41,7 +41,10 @@ static const char usage_text[] =
     "  -j N               threads (default: the number of cores)\n"
     "  --block N          frames per block (default 4096); output never depends on it\n"
     "  -O0                no optimisation (the naive plan)\n"
-    "  --no-cache, --cache-dir DIR, --mem-limit MB\n"
+    "  --no-cache, --cache-dir DIR\n"
+    "  --cache-limit MB   the most the cache folder keeps (default 2048); least recently "
+    "used go first\n"
+    "  --mem-limit MB     the most memory rendered buffers may take at once\n"
     "  --no-output-cache  cache the materialised buffers only, not the output's chunks\n"
     "  --dump-graph FILE.dot   write the graph for Graphviz\n"
     "  --explain          print the plan\n"
@@ -61,7 +64,7 @@ typedef struct options {
     time_arg start, end, duration;
     bool until_silence, explain, quiet, no_cache, no_output_cache;
     int threads, block, opt_level;
-    double mem_limit_mb;
+    double mem_limit_mb, cache_limit_mb;
 } options;
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -112,6 +115,22 @@ static bool parse_int(const char *s, int lo, int hi, int *out) {
     return true;
 }
 
+// A positive number of megabytes (MiB).
+static bool parse_mb(const char *s, double *out) {
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v > 0.0))
+        return false;
+    *out = v;
+    return true;
+}
+
+// Bytes of mb MiB; a huge count (1e30) is "no limit", not an overflow.
+static size_t mb_bytes(double mb) {
+    double bytes = mb * 1048576.0;
+    return bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
+}
+
 static int parse_subtype(const char *s, pg_subtype *out) {
     if (strcmp(s, "pcm16") == 0)
         *out = PG_SUBTYPE_PCM16;
@@ -128,9 +147,9 @@ static int parse_subtype(const char *s, pg_subtype *out) {
 static int parse_valued(options *o, int argc, char **argv, int *i) {
     const char *a = argv[*i];
     static const char *const valued[] = {
-        "-o",          "--subtype",    "--format",   "-j",          "--block",
-        "--start",     "--end",        "--duration", "--cache-dir", "--dump-graph",
-        "--mem-limit", "--flac-level", NULL
+        "-o",          "--subtype",    "--format",      "-j",          "--block",
+        "--start",     "--end",        "--duration",    "--cache-dir", "--dump-graph",
+        "--mem-limit", "--flac-level", "--cache-limit", NULL
     };
     int k = 0;
     while (valued[k] && strcmp(a, valued[k]) != 0)
@@ -170,10 +189,13 @@ static int parse_valued(options *o, int argc, char **argv, int *i) {
         o->dot = v;
         break;
     case 10:
-        ok = (o->mem_limit_mb = atof(v)) > 0;
+        ok = parse_mb(v, &o->mem_limit_mb);
         break;
     case 11:
         ok = parse_int(v, 0, 8, &o->flac_level);
+        break;
+    case 12:
+        ok = parse_mb(v, &o->cache_limit_mb);
         break;
     }
     if (!ok) {
@@ -253,8 +275,8 @@ static void window_opts(const options *o, pg_graph *g, int root, pg_plan_opts *p
     po->threads = o->threads;
     po->cache_dir = o->no_cache ? "" : o->cache_dir;
     po->no_output_cache = o->no_output_cache;
-    double bytes = o->mem_limit_mb * 1048576.0; // 1e30 MB is "no limit", not an overflow
-    po->mem_limit = bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
+    po->mem_limit = mb_bytes(o->mem_limit_mb);
+    po->cache_limit = mb_bytes(o->cache_limit_mb);
     po->measure = o->dot != NULL; // the graph picture shows each node's own time
 }
 

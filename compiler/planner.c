@@ -434,6 +434,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     }
     p->window = w;
     p->mem_limit = o->mem_limit;
+    p->cache_limit = o->cache_limit;
     p->measure = o->measure;
     p->output_chunks = !o->no_output_cache;
     p->opt_level = o->opt_level;

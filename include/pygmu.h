@@ -203,6 +203,8 @@ typedef struct pg_plan_opts {
     int block_frames;      // 0: the default (4096)
     int threads;           // 0: the number of cores
     const char *cache_dir; // NULL: the default; "" disables the render cache
+    size_t cache_limit;    // bytes the cache folder may hold (least recently used entries are
+                           // deleted past it when a render stored some); 0: 2 GiB
     size_t mem_limit;      // bytes of materialised buffers allowed; 0: no limit
     bool no_output_cache;  // with the cache on, do not keep the output in it as well (in
                            // chunks, so that an edit re-renders the seconds it changed)

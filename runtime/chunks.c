@@ -202,7 +202,7 @@ bool exec_plan_chunks(exec_shared *sh) {
     if (!chunks_wanted(sh))
         return false;
     if (!sh->cache)
-        sh->cache = cache_open(p->cache_dir, 0);
+        sh->cache = cache_open(p->cache_dir, p->cache_limit);
     sh->n_chunks = chunk_of(sh, p->window.end - 1) + 1;
     sh->chunks = sh->cache ? calloc((size_t)sh->n_chunks, sizeof *sh->chunks) : NULL;
     if (!sh->chunks || !walk_chunks(sh, false)) {

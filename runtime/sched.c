@@ -437,7 +437,7 @@ static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
     pthread_cond_init(&sh->wake, NULL);
     for (int i = 0; i < p->n_nodes && !sh->cache; i++)
         if (p->nodes[i].cacheable)
-            sh->cache = cache_open(p->cache_dir, 0);
+            sh->cache = cache_open(p->cache_dir, p->cache_limit);
     // the demand first: the task graph queues by urgency
     if (!alloc_arrays(sh, (size_t)(p->n_nodes ? p->n_nodes : 1)) || exec_plan_demand(sh) < 0 ||
         build_edges(sh) < 0)

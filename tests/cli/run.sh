@@ -225,6 +225,16 @@ grep -q "partfail.pg:2:.*division by zero" "$tmp/err" && ok || bad "part failure
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/nocache.wav" -q --cache-dir /proc/pygmuc-cache
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/nocache.wav" --tolerance-db -1000
 
+# --cache-limit: past it the least recently used entries go, down to the limit (the folder
+# above holds more than 1 MiB); the render's bits are those of any other
+entry_bytes() { ls -l "$1" | awk 'NR > 1 { s += $5 } END { print s + 0 }'; }
+[ "$(entry_bytes "$tmp/nc")" -gt 1048576 ] && ok || bad "the cache holds $(entry_bytes "$tmp/nc") bytes"
+expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" -q --cache-dir "$tmp/lc" --cache-limit 1
+[ "$(entry_bytes "$tmp/lc")" -le 1048576 ] && ok || bad "--cache-limit 1: $(entry_bytes "$tmp/lc") bytes"
+expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/lim.wav" --tolerance-db -1000
+expect_status 64 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" --cache-limit 0
+expect_status 64 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" --mem-limit 12abc
+
 # check compiles without rendering; usage errors are 64
 expect_status 0 "$pg" check "$tmp/tone.pg"
 [ -e "$tmp/tone.pg.wav" ] && bad "check wrote audio" || ok
