@@ -55,6 +55,12 @@ add_test(NAME invariants COMMAND sh ${CMAKE_SOURCE_DIR}/tests/pieces/invariants.
          $<TARGET_FILE:pygmuc> ${CMAKE_SOURCE_DIR}/pieces ${CMAKE_SOURCE_DIR}/../shared/conformance)
 set_tests_properties(invariants PROPERTIES LABELS golden TIMEOUT 1800)
 
+# The render cache across an edit: every piece, one number changed, rendered with the old
+# piece's cache, equals its render without a cache.
+add_test(NAME edits COMMAND sh ${CMAKE_SOURCE_DIR}/tests/pieces/edits.sh
+         $<TARGET_FILE:pygmuc> ${CMAKE_SOURCE_DIR}/pieces ${CMAKE_SOURCE_DIR}/../shared/conformance)
+set_tests_properties(edits PROPERTIES LABELS golden TIMEOUT 1200)
+
 # The command line end to end: formats, stdout, windows, clipping, exit codes, safe output.
 add_test(NAME cli COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/run.sh $<TARGET_FILE:pygmuc>)
 set_tests_properties(cli PROPERTIES LABELS unit TIMEOUT 300)
