@@ -227,7 +227,17 @@ static int *slots_for(exec_ctx *cx, int id, pg_frame t0, pg_frame t1, int *count
 static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, float *out, int64_t stride,
                        int c_out, const double *w);
 
-// Adds w times input `slot` of linear node id: the weights compose as w x M_slot.
+// The frames of input `slot` that linear node pn reads to make win: win, or win shifted
+// (a time shift is linear too).
+static pg_extent input_window(const plan_node *pn, int slot, pg_extent win) {
+    pg_extent in = win;
+    if (pn->pn.kind->need)
+        pn->pn.kind->need(&pn->pn, slot, win, &in);
+    return in;
+}
+
+// Adds w times input `slot` of linear node id over its frames `win` (those that make the
+// node's frames out[0], out[1], ...): the weights compose as w x M_slot.
 static pg_status accum_input(exec_ctx *cx, int id, int slot, pg_extent win, float *out,
                              int64_t stride, int c_out, const double *w) {
     const plan_node *pn = &cx->sh->plan->nodes[id];
@@ -265,10 +275,11 @@ static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, float *out,
     int *slots = slots_for(cx, id, win.start, win.end, &count);
     pg_status st = slots ? PG_OK : oom(cx, id);
     for (int i = 0; st == PG_OK && i < count; i++) {
-        if (!pg_extent_overlaps(pn->pn.in[slots[i]].extent, win))
+        pg_extent in = input_window(pn, slots[i], win);
+        if (!pg_extent_overlaps(pn->pn.in[slots[i]].extent, in))
             continue;
         scratch_mark mi = scratch_get(cx);
-        st = accum_input(cx, id, slots[i], win, out, stride, c_out, w);
+        st = accum_input(cx, id, slots[i], in, out, stride, c_out, w);
         scratch_release(cx, mi);
     }
     scratch_release(cx, m);

@@ -149,7 +149,8 @@ typedef struct pe_kind {
     // same frames. Used to find each node's origin and what to materialise.
     void (*need)(const pe_node *n, int slot, pg_extent out, pg_extent *in);
     // For PE_F_LINEAR nodes (kind flag, or added by infer): inside the node's extent,
-    // out[c](t) = sum over slots k and input channels j of linear(n, k, c, j) * in_k[j](t).
+    // out[c](t) = sum over slots k and input channels j of linear(n, k, c, j) * in_k[j](t'),
+    // t' = t, or t shifted by the node's need (which must then keep a window's length).
     // It must describe exactly what process computes (fusion uses it instead of process).
     double (*linear)(const pe_node *n, int slot, int out_ch, int in_ch);
     pg_status (*init)(pe_inst *pe); // once per render, before the first process; may pull

@@ -101,6 +101,7 @@ static pg_status ts_infer(pe_node *n, pe_check *ck) {
     }
     if (d.mode == TS_EXACT) {
         n->out.extent = pg_extent_offset(src->extent, d.frames);
+        n->flags |= PE_F_LINEAR; // a whole-frame shift: fused, its input read d frames earlier
         return PG_OK;
     }
     // QUIRK Q53: pygmu's extent was [S + d, E + d) with fractional bounds; the frames that
@@ -233,11 +234,20 @@ static pg_status ts_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
     return st != PG_OK ? st : ts_interp(pe, tau, n, out);
 }
 
+// Fusion (a whole-frame delay only: infer marks those nodes PE_F_LINEAR): each channel
+// passes unchanged; ts_need gives the shifted frames it reads.
+static double ts_linear(const pe_node *n, int slot, int out_ch, int in_ch) {
+    (void)n;
+    (void)slot;
+    return in_ch == out_ch ? 1.0 : 0.0;
+}
+
 const pe_kind pe_kind_time_shift = {
     .name = "TimeShiftPE",
     .method = "time_shift",
     .params = ts_params,
     .infer = ts_infer,
     .need = ts_need,
+    .linear = ts_linear,
     .process = ts_process,
 };
