@@ -183,27 +183,50 @@ static bool is_fused(const exec_shared *sh, int id) {
     return sh->plan->nodes[id].fused;
 }
 
-// Adds w (c_out x ch) times a leaf's output over [t0, t0 + n) into out.
-static pg_status add_leaf(exec_ctx *cx, int id, pg_frame t0, int64_t n, float *out, int64_t stride,
-                          int c_out, const double *w) {
+// Where a fused tree's leaves are added: channel c of frame k at out[c * stride + k], each
+// frame scaled by env[k] first when the path has an envelope (a fade), else NULL.
+typedef struct sink {
+    float *out;
+    const float *env;
+    int64_t stride;
+    int channels;
+} sink;
+
+// The sink from frame k on.
+static sink sink_at(sink s, int64_t k) {
+    s.out += k;
+    s.env = s.env ? s.env + k : NULL;
+    return s;
+}
+
+// o[i] += g x[i], or o[i] += g (x[i] env[i]): the leaf scaled as an envelope node's kernel
+// scales it (a float product), then weighted.
+static void add_scaled(float *o, const float *x, const float *env, double w, int64_t n) {
+    float g = (float)w;
+    if (env && w == 1.0)
+        for (int64_t i = 0; i < n; i++)
+            o[i] += x[i] * env[i];
+    else if (env)
+        for (int64_t i = 0; i < n; i++)
+            o[i] += g * (x[i] * env[i]);
+    else if (w == 1.0)
+        for (int64_t i = 0; i < n; i++)
+            o[i] += x[i];
+    else
+        for (int64_t i = 0; i < n; i++)
+            o[i] += g * x[i];
+}
+
+// Adds w (sink channels x ch) times a leaf's output over [t0, t0 + n) into the sink.
+static pg_status add_leaf(exec_ctx *cx, int id, pg_frame t0, int64_t n, sink to, const double *w) {
     int ch = cx->sh->plan->nodes[id].pn.out.channels;
     scratch_mark m = scratch_get(cx);
     pe_view v;
     pg_status st = pull_node(cx, id, t0, n, &v);
-    for (int c = 0; st == PG_OK && c < c_out; c++) {
-        float *o = out + c * stride;
-        for (int j = 0; j < ch; j++) {
-            double wj = w[c * ch + j];
-            const float *x = v.data + j * v.stride;
-            float g = (float)wj;
-            if (wj == 1.0)
-                for (int64_t i = 0; i < n; i++)
-                    o[i] += x[i];
-            else if (wj != 0.0)
-                for (int64_t i = 0; i < n; i++)
-                    o[i] += g * x[i];
-        }
-    }
+    for (int c = 0; st == PG_OK && c < to.channels; c++)
+        for (int j = 0; j < ch; j++)
+            if (w[c * ch + j] != 0.0)
+                add_scaled(to.out + c * to.stride, v.data + j * v.stride, to.env, w[c * ch + j], n);
     scratch_release(cx, m);
     return st;
 }
@@ -224,8 +247,7 @@ static int *slots_for(exec_ctx *cx, int id, pg_frame t0, pg_frame t1, int *count
     return slots;
 }
 
-static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, float *out, int64_t stride,
-                       int c_out, const double *w);
+static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, sink to, const double *w);
 
 // The frames of input `slot` that linear node pn reads to make win: win, or win shifted
 // (a time shift is linear too).
@@ -238,10 +260,10 @@ static pg_extent input_window(const plan_node *pn, int slot, pg_extent win) {
 
 // Adds w times input `slot` of linear node id over its frames `win` (those that make the
 // node's frames out[0], out[1], ...): the weights compose as w x M_slot.
-static pg_status accum_input(exec_ctx *cx, int id, int slot, pg_extent win, float *out,
-                             int64_t stride, int c_out, const double *w) {
+static pg_status accum_input(exec_ctx *cx, int id, int slot, pg_extent win, sink to,
+                             const double *w) {
     const plan_node *pn = &cx->sh->plan->nodes[id];
-    int ch = pn->pn.out.channels, in_ch = pn->pn.in[slot].channels;
+    int ch = pn->pn.out.channels, in_ch = pn->pn.in[slot].channels, c_out = to.channels;
     double *wk = scratch_alloc(cx, sizeof(double) * (size_t)(c_out * in_ch));
     if (!wk)
         return oom(cx, id);
@@ -257,29 +279,45 @@ static pg_status accum_input(exec_ctx *cx, int id, int slot, pg_extent win, floa
         }
     if (!any)
         return PG_OK;
-    return accum(cx, pn->inputs[slot], win.start, win.end - win.start, out, stride, c_out, wk);
+    return accum(cx, pn->inputs[slot], win.start, win.end - win.start, to, wk);
 }
 
-// Adds w (c_out x channels of id) times node id over [t0, t0 + n) into out.
-static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, float *out, int64_t stride,
-                       int c_out, const double *w) {
+// The sink scaled by node id's envelope over frames win (times any envelope it had), or
+// the sink itself when id has none. NULL env on error (out of scratch).
+static bool enveloped(exec_ctx *cx, int id, pg_extent win, sink *to) {
+    const pe_node *n = &cx->sh->plan->nodes[id].pn;
+    if (!n->kind->envelope)
+        return true;
+    int64_t len = win.end - win.start;
+    float *e = scratch_alloc(cx, sizeof(float) * (size_t)(len > 0 ? len : 1));
+    if (!e)
+        return false;
+    n->kind->envelope(n, win.start, len, e);
+    for (int64_t i = 0; to->env && i < len; i++)
+        e[i] *= to->env[i];
+    to->env = e;
+    return true;
+}
+
+// Adds w (sink channels x channels of id) times node id over [t0, t0 + n) into the sink.
+static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, sink to, const double *w) {
     const plan_node *pn = &cx->sh->plan->nodes[id];
     pg_extent win = pg_extent_intersect((pg_extent){ t0, t0 + n }, pn->pn.out.extent);
     if (pg_extent_is_empty(win))
         return PG_OK;
-    out += win.start - t0;
+    to = sink_at(to, win.start - t0);
     if (!is_fused(cx->sh, id))
-        return add_leaf(cx, id, win.start, win.end - win.start, out, stride, c_out, w);
+        return add_leaf(cx, id, win.start, win.end - win.start, to, w);
     scratch_mark m = scratch_get(cx);
     int count = 0;
     int *slots = slots_for(cx, id, win.start, win.end, &count);
-    pg_status st = slots ? PG_OK : oom(cx, id);
+    pg_status st = slots && enveloped(cx, id, win, &to) ? PG_OK : oom(cx, id);
     for (int i = 0; st == PG_OK && i < count; i++) {
         pg_extent in = input_window(pn, slots[i], win);
         if (!pg_extent_overlaps(pn->pn.in[slots[i]].extent, in))
             continue;
         scratch_mark mi = scratch_get(cx);
-        st = accum_input(cx, id, slots[i], in, out, stride, c_out, w);
+        st = accum_input(cx, id, slots[i], in, to, w);
         scratch_release(cx, mi);
     }
     scratch_release(cx, m);
@@ -297,7 +335,7 @@ static pg_status pull_fused(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_vie
     for (int i = 0; i < ch * ch; i++)
         eye[i] = i % (ch + 1) == 0 ? 1.0 : 0.0;
     *out = (pe_view){ ch, n, n, d };
-    return accum(cx, id, t0, n, d, n, ch, eye);
+    return accum(cx, id, t0, n, (sink){ d, NULL, n, ch }, eye);
 }
 
 static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {

@@ -1,7 +1,8 @@
 // fuse.c: fused evaluation of linear pointwise trees. A maximal tree of PE_F_LINEAR nodes
-// (gain by a constant, mix, mono, stereo, spread, crop, whole-frame time shift) is evaluated
-// as one weighted sum: each leaf is pulled once (at the frames its path's shifts give) and
-// added into the output with the product of the gains on its path (a channel matrix),
+// (gain by a constant, mix, mono, stereo, spread, crop, splice envelope, whole-frame time
+// shift) is evaluated as one weighted sum: each leaf is pulled once (at the frames its path's
+// shifts give, scaled by its path's envelopes) and added into the output with the product of
+// the gains on its path (a channel matrix),
 // instead of one pass and one temporary buffer per node. A
 // linear node with many inputs gets an interval index so that a block visits only the
 // inputs that sound in it: cost follows the sounding notes, not their number.

@@ -153,6 +153,10 @@ typedef struct pe_kind {
     // t' = t, or t shifted by the node's need (which must then keep a window's length).
     // It must describe exactly what process computes (fusion uses it instead of process).
     double (*linear)(const pe_node *n, int slot, int out_ch, int in_ch);
+    // For PE_F_LINEAR nodes whose map is also scaled in time (a fade), else NULL: e[i], the
+    // float32 factor at frame t0 + i (inside the extent) by which process multiplies every
+    // channel of the linear map's result.
+    void (*envelope)(const pe_node *n, pg_frame t0, int64_t len, float *e);
     pg_status (*init)(pe_inst *pe); // once per render, before the first process; may pull
     pg_status (*process)(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out);
     void (*fini)(pe_inst *pe); // undoes init

@@ -62,7 +62,14 @@ static pg_frame clamp(pg_frame t, pg_frame lo, pg_frame hi) {
 }
 
 // The envelope is exactly 1 on [S + ceil(up), E - ceil(dn)] ((t - S) >= up and (E - t) >= dn
-// for whole t): that part is copied, and only the ramps are computed.
+// for whole t): [*lo, *hi), that part within [t0, t1); only the ramps need computing.
+static void plateau(pg_extent ext, double up, double dn, pg_frame t0, pg_frame t1, pg_frame *lo,
+                    pg_frame *hi) {
+    *lo = clamp(ext.start + (pg_frame)ceil(up), t0, t1);
+    *hi = clamp(ext.end - (pg_frame)ceil(dn) + 1, *lo, t1);
+}
+
+// The plateau is copied and the ramps scaled.
 static pg_status splice_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
     const pe_node *nd = pe->node;
     int slot = pe_slot(nd, P_SRC);
@@ -72,9 +79,8 @@ static pg_status splice_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out
     pg_status st = pe_pull(pe, slot, t0, n, &v);
     if (st != PG_OK)
         return st;
-    pg_frame t1 = t0 + n;
-    pg_frame lo = clamp(ext.start + (pg_frame)ceil(up), t0, t1);
-    pg_frame hi = clamp(ext.end - (pg_frame)ceil(dn) + 1, lo, t1);
+    pg_frame t1 = t0 + n, lo, hi;
+    plateau(ext, up, dn, t0, t1, &lo, &hi);
     for (int c = 0; c < out->channels; c++) {
         // QUIRK Q51: pygmu's ramp_frames scrambled the fades of multi-channel sources; every
         // channel here gets the same per-frame envelope.
@@ -87,11 +93,33 @@ static pg_status splice_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out
     return PG_OK;
 }
 
+// Fusion: every channel passes, scaled by the envelope (as splice_process scales it).
+static double splice_linear(const pe_node *n, int slot, int out_ch, int in_ch) {
+    (void)n;
+    (void)slot;
+    return in_ch == out_ch ? 1.0 : 0.0;
+}
+
+static void splice_envelope(const pe_node *n, pg_frame t0, int64_t len, float *e) {
+    pg_extent ext = n->in[pe_slot(n, P_SRC)].extent;
+    double up = pe_num(n, P_UP), dn = pe_num(n, P_DN);
+    pg_frame t1 = t0 + len, lo, hi;
+    plateau(ext, up, dn, t0, t1, &lo, &hi);
+    for (pg_frame t = t0; t < lo; t++)
+        e[t - t0] = (float)splice_gain(t, ext.start, ext.end, up, dn);
+    for (pg_frame t = lo; t < hi; t++)
+        e[t - t0] = 1.0f;
+    for (pg_frame t = hi; t < t1; t++)
+        e[t - t0] = (float)splice_gain(t, ext.start, ext.end, up, dn);
+}
+
 const pe_kind pe_kind_splice = {
     .name = "SplicePE",
     .method = "splice",
     .params = splice_params,
-    .flags = PE_F_POINTWISE,
+    .flags = PE_F_POINTWISE | PE_F_LINEAR,
     .infer = splice_infer,
+    .linear = splice_linear,
+    .envelope = splice_envelope,
     .process = splice_process,
 };
