@@ -98,6 +98,8 @@ const pg_diag *pg_graph_diag(const pg_graph *g, int i) {
     return i >= 0 && i < g->n_diags ? &g->diags[i] : NULL;
 }
 
+static void set_diag(pg_diag *d, pg_status st, pg_srcloc loc, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 static void set_diag(pg_diag *d, pg_status st, pg_srcloc loc, const char *fmt, va_list ap) {
     d->status = st;
     d->loc = loc;

@@ -79,6 +79,8 @@ int session_add_file(pg_session *s, const char *path, const char *text) {
 }
 
 static void record(pg_session *s, pg_srcloc loc, pg_status st, int is_warning, const char *fmt,
+                   va_list ap) __attribute__((format(printf, 5, 0)));
+static void record(pg_session *s, pg_srcloc loc, pg_status st, int is_warning, const char *fmt,
                    va_list ap) {
     if (s->n_diags >= SESSION_MAX_DIAGS)
         return;

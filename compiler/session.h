@@ -43,7 +43,8 @@ int session_add_file(pg_session *s, const char *path, const char *text);
 // Records an error at loc and longjmps to the session's handler.
 _Noreturn void diag_fatal(pg_session *s, pg_srcloc loc, pg_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-_Noreturn void diag_vfatal(pg_session *s, pg_srcloc loc, pg_status st, const char *fmt, va_list ap);
+_Noreturn void diag_vfatal(pg_session *s, pg_srcloc loc, pg_status st, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 // Records a diagnostic and goes on (warnings, and shape errors from the graph).
 void diag_add(pg_session *s, pg_srcloc loc, pg_status st, int is_warning, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -66,6 +66,8 @@ static void *scratch_alloc(exec_ctx *cx, size_t bytes) {
 // ---- errors ------------------------------------------------------------------------------
 
 // Records the first error of the render (any thread) and returns st.
+static pg_status vfail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 static pg_status vfail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, va_list ap) {
     pthread_mutex_lock(&sh->lock);
     if (!sh->failed) {

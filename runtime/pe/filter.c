@@ -160,7 +160,7 @@ static pg_status filt_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) 
         const float *x = pe_vch(&in, c);
         float *y = pe_ch(out, c);
         for (int64_t i = 0; i < n; i++)
-            buf[i] = x[i];
+            buf[i] = (double)x[i];
         for (int k = 0; k < st->n_sect; k++)
             sect_run(&st->sect[k], &st->hist[c * st->n_sect + k], buf, n);
         for (int64_t i = 0; i < n; i++)

@@ -1,0 +1,62 @@
+// fuzz_piece.c: a libFuzzer target for the whole compiler on any text: lex, parse,
+// evaluate, plan (at -O0 and -O1) and render the first 3000 frames into memory, with no
+// cache and a 64 MiB buffer budget. A crash, a sanitizer report or PG_ERR_INTERNAL is a bug;
+// any other status is a diagnostic, which is what bad input must get. Built with
+// -DPG_FUZZ=ON (clang); run e.g. build/fuzz_piece -max_len=16384 corpus pieces/ported.
+// Relative sound-file names resolve against pieces/, so seeds from there find their samples.
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pygmu.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+enum {
+    FRAMES = 3000
+};
+
+static void render_some(pg_session *s, int root, int opt_level) {
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.opt_level = opt_level;
+    o.threads = 1;
+    o.cache_dir = "";
+    o.mem_limit = (size_t)64 << 20;
+    o.has_start = o.has_end = true;
+    o.start = 0;
+    o.end = FRAMES;
+    pg_diag err;
+    pg_plan *p = pg_plan_new(pg_session_graph(s), root, &o, &err);
+    if (!p) {
+        if (err.status == PG_ERR_INTERNAL)
+            abort();
+        return;
+    }
+    float *out = malloc(sizeof(float) * FRAMES * (size_t)pg_plan_channels(p));
+    if (out && pg_render_all(p, out, &err) == PG_ERR_INTERNAL)
+        abort();
+    free(out);
+    pg_plan_free(p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    char *src = malloc(size + 1);
+    if (!src)
+        return 0;
+    memcpy(src, data, size);
+    src[size] = '\0';
+    pg_session *s = pg_session_new();
+    pg_session_set_print(s, NULL);
+    int root = -1;
+    pg_status st = pg_compile_file(s, PG_FUZZ_PIECES "/fuzz.pg", src, &root);
+    for (int i = 0; i < pg_session_diag_count(s); i++)
+        if (pg_session_diag(s, i)->status == PG_ERR_INTERNAL)
+            abort();
+    if (st == PG_OK)
+        for (int opt = 0; opt <= 1; opt++)
+            render_some(s, root, opt);
+    pg_session_free(s);
+    free(src);
+    return 0;
+}
