@@ -94,6 +94,13 @@ pg_status t_render_opt(pg_graph *g, int node, pg_frame s, int64_t n, int opt, fl
 void t_check_fused(const char *file, int line, pg_graph *g, int node, pg_frame s, int64_t n,
                    double tol);
 
+// Of the nodes of kind `kind` in root's -O1 plan (no cache), how many are fused; *total:
+// how many there are (-1 when it does not plan).
+int t_fused_count(pg_graph *g, int root, const char *kind, int *total);
+
+// GainPE(src, k).
+int t_gain(pg_graph *g, int src, double k);
+
 // Deterministic values in [-1, 1) (a 64-bit LCG, Knuth's MMIX constants).
 void t_fill_random(double *x, int64_t n, uint64_t seed);
 

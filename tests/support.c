@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "plan.h"
 
 int check_passed, check_failed;
 
@@ -177,6 +178,28 @@ void t_check_fused(const char *file, int line, pg_graph *g, int node, pg_frame s
         check_report(file, line, "-O0 and fused renders agree", d);
     free(a);
     free(b);
+}
+
+int t_fused_count(pg_graph *g, int root, const char *kind, int *total) {
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, root, &o, &err);
+    int fused = p ? 0 : -1;
+    *total = 0;
+    for (int i = 0; p && i < p->n_nodes; i++)
+        if (strcmp(p->nodes[i].pn.kind->name, kind) == 0) {
+            (*total)++;
+            fused += p->nodes[i].fused;
+        }
+    pg_plan_free(p);
+    return fused;
+}
+
+int t_gain(pg_graph *g, int src, double k) {
+    pg_arg a[] = { t_node(NULL, src), t_num(NULL, k) };
+    return t_add(g, "GainPE", a, 2);
 }
 
 void t_fill_random(double *x, int64_t n, uint64_t seed) {

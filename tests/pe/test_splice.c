@@ -3,10 +3,8 @@
 // test_splice_pe.py where pygmu is right, closed forms for the QUIRK fixes (Q50, Q51).
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "check.h"
-#include "plan.h"
 
 static int cnst(pg_graph *g, double v) {
     pg_arg a[] = { t_num(NULL, v) };
@@ -195,26 +193,6 @@ static void test_stateful_source(void) {
     pg_graph_free(g);
 }
 
-static int gain(pg_graph *g, int src, double k) {
-    pg_arg a[] = { t_node(NULL, src), t_num(NULL, k) };
-    return t_add(g, "GainPE", a, 2);
-}
-
-// Whether the -O1 plan of root fuses every SplicePE.
-static bool splices_fused(pg_graph *g, int root) {
-    pg_plan_opts o;
-    pg_plan_opts_init(&o);
-    o.cache_dir = "";
-    pg_diag err;
-    pg_plan *p = pg_plan_new(g, root, &o, &err);
-    bool ok = p != NULL;
-    for (int i = 0; p && i < p->n_nodes; i++)
-        if (strcmp(p->nodes[i].pn.kind->name, "SplicePE") == 0)
-            ok = ok && p->nodes[i].fused;
-    pg_plan_free(p);
-    return ok;
-}
-
 // The envelope fused into the linear tree around it (issue 4: crop and splice envelopes):
 // each leaf is scaled by its path's envelope as it is added. A spliced constant under a gain
 // of 2 in a mix is 2 g(t); a splice of a splice is the product of both envelopes; a mix of
@@ -223,9 +201,10 @@ static bool splices_fused(pg_graph *g, int root) {
 static void test_fused(void) {
     pg_graph *g = t_graph(0);
     int one = crop(g, cnst(g, 1), 100, 110);
-    pg_arg ma[] = { t_node(NULL, gain(g, splice(g, one, 4, 5), 2.0)) };
+    pg_arg ma[] = { t_node(NULL, t_gain(g, splice(g, one, 4, 5), 2.0)) };
     int m1 = t_add(g, "MixPE", ma, 1);
-    CHECK(splices_fused(g, m1));
+    int total;
+    CHECK_EQ_I64(t_fused_count(g, m1, "SplicePE", &total), 1);
     double w1[12], w2[12];
     for (int i = 0; i < 12; i++) {
         double t = 99 + i, in = t >= 100 && t < 110;
@@ -233,8 +212,8 @@ static void test_fused(void) {
         w2[i] = in * fmin(1.0, (t - 100) / 4) * fmin(1.0, (110 - t) / 5);
     }
     expect(g, m1, 99, 12, w1, 1e-7);
-    int nested = gain(g, splice(g, splice(g, one, 4, 0), 0, 5), 1.0);
-    CHECK(splices_fused(g, nested));
+    int nested = t_gain(g, splice(g, splice(g, one, 4, 0), 0, 5), 1.0);
+    CHECK_EQ_I64(t_fused_count(g, nested, "SplicePE", &total), 2);
     expect(g, nested, 99, 12, w2, 1e-7);
     pg_arg sa[] = { t_num(NULL, 440) }, sb[] = { t_num(NULL, 660) };
     int s1 = splice(g, crop(g, t_add(g, "SinPE", sa, 1), 0, 9000), 3000, 5000);
@@ -245,7 +224,7 @@ static void test_fused(void) {
     pg_arg mb[] = { t_node(NULL, t_add(g, "SpreadPE", sp, 2)),
                     t_node(NULL, t_add(g, "TimeShiftPE", sh, 2)), t_node(NULL, s1) };
     int m2 = t_add(g, "MixPE", mb, 3);
-    CHECK(splices_fused(g, m2));
+    CHECK_EQ_I64(t_fused_count(g, m2, "SplicePE", &total), 3);
     CHECK_FUSED(g, m2, -100, 9700, 0);
     CHECK(t_block_invariant(g, m2, -100, 9700));
     pg_graph_free(g);

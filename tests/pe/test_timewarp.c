@@ -26,11 +26,6 @@ static int ramp(pg_graph *g, double a, double b, pg_frame s, pg_frame e) {
     return t_add(g, "RampPE", r, 3);
 }
 
-static int gain(pg_graph *g, int src, double k) {
-    pg_arg a[] = { t_node(NULL, src), t_num(NULL, k) };
-    return t_add(g, "GainPE", a, 2);
-}
-
 static int warp(pg_graph *g, int src, int timeline) {
     pg_arg a[] = { t_node(NULL, src), t_node(NULL, timeline) };
     return t_add(g, "TimewarpPE", a, 2);
@@ -88,7 +83,7 @@ static void test_linear(void) {
     t_fill_random(x, 2 * XN, 3);
     int mono = array(g, 1, XN, x), st = array(g, 2, XN, x);
     int shift = ramp(g, 5.5 - 20.0, 5.5 + 1100.0, -20, 1100); // tau = t + 5.5
-    int slow = crop(g, gain(g, t_add(g, "IdentityPE", NULL, 0), 0.75), 0, 1400);
+    int slow = crop(g, t_gain(g, t_add(g, "IdentityPE", NULL, 0), 0.75), 0, 1400);
     int a = warp(g, mono, shift), b = warp(g, st, slow);
     float *ya = render(g, a, -20, 1120), *yb = render(g, b, 0, 1400);
     for (int i = 0; i < 1120; i++)
@@ -111,7 +106,7 @@ static void test_extent(void) {
     pg_graph *g = t_graph(0);
     static const double x[] = { 10, 20, 30, 40 };
     int src = array(g, 1, 4, x), id = t_add(g, "IdentityPE", NULL, 0);
-    int a = warp(g, src, crop(g, gain(g, id, 0.25), 4, 12)); // tau = t / 4 over [4, 12)
+    int a = warp(g, src, crop(g, t_gain(g, id, 0.25), 4, 12)); // tau = t / 4 over [4, 12)
     CHECK_EXTENT(g, a, 4, 12);
     float *y = render(g, a, 4, 8);
     CHECK_NEAR(y[0], 20.0, 0.0); // t = 4: tau = 1

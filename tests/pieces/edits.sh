@@ -7,12 +7,9 @@
 # (design.md invariant 3, issue 4: a changed parameter changes the key). Prints one line per
 # failure and "N passed, N failed".
 set -u
+. "$(dirname "$0")/suite.sh"
 pygmuc=$1
 shift
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
 
 # The piece with its middle number changed, on stdout; nothing when it has no number.
 edit() {
@@ -96,13 +93,6 @@ check_piece() {
     fi
 }
 
-for dir in "$@"; do
-    [ -d "$dir" ] || continue
-    for p in $(find "$dir" -name '*.pg' | sort); do
-        base=${p%.pg}
-        [ -f "$base.ref.flac" ] || [ -f "$base.ref.wav" ] || continue
-        check_piece "$p"
-    done
-done
+each_piece check_piece "$@"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -5,12 +5,9 @@
 # with the render cache cold, warm and disabled; -O0 (the naive plan) agrees with the
 # optimised plan within -120 dBFS. Prints one line per failure and "N passed, N failed".
 set -u
+. "$(dirname "$0")/suite.sh"
 pygmuc=$1
 shift
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
 
 same() { # label A B TOLERANCE_DB
     if "$pygmuc" compare "$2" "$3" --tolerance-db "$4" >"$tmp/cmp" 2>&1; then
@@ -52,13 +49,6 @@ check_piece() {
     render "$p" "$tmp/o0.wav" -O0 && same "$n -O0" "$tmp/ref.wav" "$tmp/o0.wav" -120
 }
 
-for dir in "$@"; do
-    [ -d "$dir" ] || continue
-    for p in $(find "$dir" -name '*.pg' | sort); do
-        base=${p%.pg}
-        [ -f "$base.ref.flac" ] || [ -f "$base.ref.wav" ] || continue
-        check_piece "$p"
-    done
-done
+each_piece check_piece "$@"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
