@@ -284,8 +284,8 @@ static pg_status accum_input(exec_ctx *cx, int id, int slot, pg_extent win, sink
     return accum(cx, pn->inputs[slot], win.start, win.end - win.start, to, wk);
 }
 
-// The sink scaled by node id's envelope over frames win (times any envelope it had), or
-// the sink itself when id has none. NULL env on error (out of scratch).
+// Scales the sink by node id's envelope over frames win (times any envelope it had; none
+// when id has no envelope); false when out of scratch memory.
 static bool enveloped(exec_ctx *cx, int id, pg_extent win, sink *to) {
     const pe_node *n = &cx->sh->plan->nodes[id].pn;
     if (!n->kind->envelope)
