@@ -229,7 +229,7 @@ static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const p
     pg_frame total = p->window.end - p->window.start, done = 0;
     double last = 0.0;
     for (;;) {
-        encoder_wait(e, false);
+        (void)encoder_wait(e, false); // room in the queue; a buffer only if it renders
         queued w = { .at = exec_render_cursor(r) };
         int64_t n = exec_next_found(r, &w.src, WRITE_CHUNK);
         w.found = n > 0;
@@ -380,9 +380,11 @@ int aio_make_temp(const char *path, char *tmp, size_t size) {
 
 // The process's umask, read without changing it: umask() only reads it by setting it, and a
 // file another thread made meanwhile (a WavWriterPE's, on a worker) would get the wrong mode.
+// Where Linux does not report it (before 4.7), 077: a file kept private rather than opened
+// wider than the user asked.
 static mode_t current_umask(void) {
     FILE *f = fopen("/proc/self/status", "r");
-    unsigned mask = 022;
+    unsigned mask = 077;
     char line[256];
     while (f && fgets(line, sizeof line, f) && sscanf(line, "Umask: %o", &mask) != 1)
         continue;
