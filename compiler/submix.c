@@ -1,9 +1,13 @@
 // submix.c: the sub-mix pass of the planner. A MixPE of many inputs (a piece's notes) is
-// split into sub-mixes of GROUP inputs each, neighbours in time, which are materialised and
-// cached like any costly subgraph; the mix then adds the sub-mixes. After an edit of one
-// note, a re-render loads every unchanged sub-mix from the cache and mixes a few dozen
-// buffers instead of every note again. The plan's shape depends on the graph only (never on
-// the cache), so the output stays bit-identical whether the cache is cold, warm or off.
+// split into sub-mixes of GROUP inputs each, neighbours in time; the mix then adds the
+// sub-mixes. Without output chunks they are materialised and cached like any costly
+// subgraph: after an edit of one note, a re-render loads every unchanged sub-mix from the
+// cache and mixes a few dozen buffers instead of every note again. When the render keeps
+// its output in chunks, those already skip what the edit left alone, and a sub-mix is
+// streamed instead (summed block by block, never written to a buffer or the cache): the
+// edited seconds read their notes directly. Either way a sub-mix is the same sum (MixPE's
+// kernel, 0 + x1 + x2 + ..., each input over its extent), so the output stays bit-identical
+// whether the cache is cold, warm or off; the plan's shape never depends on the cache.
 #include "submix.h"
 
 #include <stdlib.h>
@@ -75,10 +79,11 @@ static int *slots_by_start(const plan_node *mix) {
     return slots;
 }
 
-// A sub-mix of the mix's slots[0 .. count): a MixPE node of its own, materialised. The
-// mix's inputs are already renumbered; placed holds the nodes before it in the new plan.
+// A sub-mix of the mix's slots[0 .. count): a MixPE node of its own, evaluated by its
+// kernel (not fused into the mix), materialised when `buffer`. The mix's inputs are already
+// renumbered; placed holds the nodes before it in the new plan.
 static bool make_group(pg_plan *p, const plan_node *placed, const plan_node *mix, const int *slots,
-                       int count, plan_node *g) {
+                       int count, bool buffer, plan_node *g) {
     *g = *mix;
     pe_shape *in = plan_alloc(p, sizeof *in * (size_t)count);
     int *inputs = plan_alloc(p, sizeof(int) * (size_t)count);
@@ -100,7 +105,7 @@ static bool make_group(pg_plan *p, const plan_node *placed, const plan_node *mix
     g->pn.out.extent = ext;
     g->inputs = inputs;
     g->need = pg_extent_intersect(mix->need, ext);
-    g->materialise = !pg_extent_is_empty(g->need);
+    g->materialise = buffer && !pg_extent_is_empty(g->need);
     g->mat = g->materialise ? g->need : (pg_extent){ 0, 0 };
     g->cacheable = g->materialise;
     g->fused = false;
@@ -115,7 +120,7 @@ static bool make_group(pg_plan *p, const plan_node *placed, const plan_node *mix
 
 // Writes the sub-mixes of mix at placed[at ..) and the mix, now reading them, after them.
 // Returns the number of nodes written, or -1.
-static int split_mix(pg_plan *p, plan_node *placed, int at, const plan_node *mix) {
+static int split_mix(pg_plan *p, plan_node *placed, int at, const plan_node *mix, bool buffers) {
     int n = mix->pn.n_inputs, ng = n_groups(mix);
     int *slots = slots_by_start(mix);
     pe_shape *in = plan_alloc(p, sizeof *in * (size_t)ng);
@@ -123,7 +128,7 @@ static int split_mix(pg_plan *p, plan_node *placed, int at, const plan_node *mix
     bool ok = slots && in && inputs;
     for (int k = 0; ok && k < ng; k++) {
         int count = n - k * GROUP < GROUP ? n - k * GROUP : GROUP;
-        ok = make_group(p, placed, mix, slots + k * GROUP, count, &placed[at + k]);
+        ok = make_group(p, placed, mix, slots + k * GROUP, count, buffers, &placed[at + k]);
         in[k] = placed[at + k].pn.out;
         inputs[k] = at + k;
     }
@@ -138,6 +143,7 @@ static int split_mix(pg_plan *p, plan_node *placed, int at, const plan_node *mix
 }
 
 int plan_group_mixes(pg_plan *p) {
+    bool buffers = !plan_keeps_output_chunks(p); // (streamed MixPE sub-mixes keep it so)
     bool *costly = costly_nodes(p);
     if (!costly)
         return -1;
@@ -161,7 +167,7 @@ int plan_group_mixes(pg_plan *p) {
             n.inputs[s] = newpos[n.inputs[s]]; // plan-owned, this node's own: renumbered once
         int made = 1;
         if (costly[i])
-            made = split_mix(p, placed, at, &n);
+            made = split_mix(p, placed, at, &n, buffers);
         else
             placed[at] = n;
         newpos[i] = at + made - 1;

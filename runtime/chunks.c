@@ -160,8 +160,7 @@ static int look_up(exec_shared *sh) {
     return found;
 }
 
-static bool chunks_wanted(const exec_shared *sh) {
-    const pg_plan *p = sh->plan;
+bool plan_keeps_output_chunks(const pg_plan *p) {
     return p->opt_level > 0 && p->output_chunks && !p->until_silence && !p->mem_limit &&
            (!p->cache_dir || p->cache_dir[0]) && p->window.end != PG_FRAME_MAX &&
            p->window.end > p->window.start && stream_keyable(p);
@@ -199,7 +198,7 @@ void exec_chunks_free(exec_shared *sh) {
 
 bool exec_plan_chunks(exec_shared *sh) {
     const pg_plan *p = sh->plan;
-    if (!chunks_wanted(sh))
+    if (!plan_keeps_output_chunks(p))
         return false;
     if (!sh->cache)
         sh->cache = cache_open(p->cache_dir, p->cache_limit);

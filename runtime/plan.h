@@ -64,6 +64,11 @@ struct pg_plan {
     plan_chunk *pool;
 };
 
+// Whether a render of p keeps its output in the cache in chunks (chunks.c): -O1, the cache
+// on, output_chunks, no mem_limit or until_silence, a finite window, and every node the
+// stream reads stateless and hashable.
+bool plan_keeps_output_chunks(const pg_plan *p);
+
 // Zeroed plan-owned memory, 64-byte aligned; NULL when out of memory.
 void *plan_alloc(pg_plan *p, size_t bytes);
 // Copies a value's strings and arrays into the plan.

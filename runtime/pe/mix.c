@@ -2,7 +2,9 @@
 // float32 and input order (0 + x1 + x2 + ...). Channels: the most of any input; a mono input
 // is added to every channel, any other mismatch is an error (pygmu broadcasts, or fails at
 // render when a later input has more channels than the first). Frame rates must agree.
-// Inputs whose extent misses the window are not pulled: work follows what sounds.
+// Each input is pulled and added over the frames of its extent only: work follows what
+// sounds, and a frame's sum never depends on where a block starts (adding an input's
+// silence, +0.0, would turn a -0.0 sum into +0.0 in some blocks and not in others).
 #include <string.h>
 
 #include "pe.h"
@@ -24,16 +26,17 @@ static pg_status mix_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
     for (int c = 0; c < out->channels; c++)
         memset(pe_ch(out, c), 0, sizeof(float) * (size_t)n);
     for (int k = 0; k < pe->node->n_inputs; k++) {
-        if (!pg_extent_overlaps(pe_in_shape(pe, k)->extent, win))
+        pg_extent in = pg_extent_intersect(pe_in_shape(pe, k)->extent, win);
+        if (pg_extent_is_empty(in))
             continue;
         pe_view v;
-        pg_status st = pe_pull(pe, k, t0, n, &v);
+        pg_status st = pe_pull(pe, k, in.start, in.end - in.start, &v);
         if (st != PG_OK)
             return st;
         for (int c = 0; c < out->channels; c++) {
             const float *x = pe_vch(&v, c);
-            float *o = pe_ch(out, c);
-            for (int64_t i = 0; i < n; i++)
+            float *o = pe_ch(out, c) + (in.start - t0);
+            for (int64_t i = 0; i < in.end - in.start; i++)
                 o[i] += x[i];
         }
     }

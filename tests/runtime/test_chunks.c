@@ -1,9 +1,11 @@
 // test_chunks.c: the output kept in the cache in chunks of 65536 frames (runtime/chunks.c).
 // The piece: 200 saw notes of 12000 frames, one every 3000 frames, mono, [0, 609000): 10
-// chunks (9 whole, the last 19176 frames), 7 sub-mixes of 32 notes (the last of 8), sub-mix
-// k covering [96000 k, 96000 k + 105000). Every expectation below follows from that
-// geometry: a chunk is rendered again when a sub-mix it overlaps changed, and a render needs
-// only the sub-mixes that the chunks it renders overlap.
+// chunks (9 whole, the last 19176 frames); note i's saw is a buffer over [3000 i, 3000 i +
+// 12000). The mix is split into 7 sub-mixes of 32 notes (the last of 8), sub-mix k covering
+// [96000 k, 96000 k + 105000): streamed when chunks are kept, buffers (cached) without them.
+// Every expectation below follows from that geometry: a chunk is rendered again when a note
+// sounding in it changed, and a render needs only the notes that sound in the chunks it
+// renders.
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +91,7 @@ static void test_cold_and_warm(void) {
     CHECK_STATUS(render_notes(200, -1, (how){ "a", 2, 0, false, 0 }, cold, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, CHUNKS);
     CHECK_EQ_I64(s.chunk_hits, 0);
+    CHECK_EQ_I64(s.materialised, 200); // the saws; the sub-mixes streamed
     CHECK_EQ_I64(entries_of_size("a", WHOLE_CHUNK), 9);
     CHECK_EQ_I64(entries_of_size("a", LAST_CHUNK), 1);
     CHECK_STATUS(render_notes(200, -1, (how){ "a", 2, 0, false, 65536 }, warm, &s), PG_OK);
@@ -103,11 +106,10 @@ static void test_cold_and_warm(void) {
     free(warm);
 }
 
-// Note 40, [120000, 132000), is in sub-mix 1, [96000, 201000): chunks 1, 2 and 3 are
-// rendered again, the 7 others copied. Those three read sub-mixes 0 (chunk 1) and 2
-// (chunks 2 and 3), loaded, and sub-mix 1, made of note 40 (rendered) and its 31 other
-// notes (loaded): 33 hits, 2 misses. On 1 thread and on 2, the bits of a render without
-// cache; at block sizes 7 and 4096 (a block never crosses a chunk) as well.
+// Note 40, [120000, 132000), sounds in chunks 1 [65536, 131072) and 2 [131072, 196608): those
+// two are rendered again, the 8 others copied. They read notes 18 to 65 (the notes sounding
+// in [65536, 196608)): note 40 rendered, 47 loaded. On 1 thread and on 2, the bits of a
+// render without cache; at block sizes 7 and 4096 (a block never crosses a chunk) as well.
 static void test_one_note_edit(void) {
     float *fresh = frames(), *one = frames(), *two = frames(), *odd = frames();
     pg_render_stats s;
@@ -116,14 +118,14 @@ static void test_one_note_edit(void) {
     copy_cache("b", "b3");
     CHECK_STATUS(render_notes(200, 40, (how){ "", 2, 0, false, 0 }, fresh, &s), PG_OK);
     CHECK_STATUS(render_notes(200, 40, (how){ "b", 1, 0, false, 0 }, one, &s), PG_OK);
-    CHECK_EQ_I64(s.chunk_hits, 7);
-    CHECK_EQ_I64(s.chunk_misses, 3);
-    CHECK_EQ_I64(s.cache_hits, 33);
-    CHECK_EQ_I64(s.cache_misses, 2);
+    CHECK_EQ_I64(s.chunk_hits, 8);
+    CHECK_EQ_I64(s.chunk_misses, 2);
+    CHECK_EQ_I64(s.cache_hits, 47);
+    CHECK_EQ_I64(s.cache_misses, 1);
     CHECK_STATUS(render_notes(200, 40, (how){ "b2", 2, 0, false, 0 }, two, &s), PG_OK);
-    CHECK_EQ_I64(s.chunk_hits, 7);
+    CHECK_EQ_I64(s.chunk_hits, 8);
     CHECK_STATUS(render_notes(200, 40, (how){ "b3", 2, 7, false, 0 }, odd, &s), PG_OK);
-    CHECK_EQ_I64(s.chunk_misses, 3);
+    CHECK_EQ_I64(s.chunk_misses, 2);
     CHECK(memcmp(fresh, one, sizeof(float) * FRAMES) == 0);
     CHECK(memcmp(fresh, two, sizeof(float) * FRAMES) == 0);
     CHECK(memcmp(fresh, odd, sizeof(float) * FRAMES) == 0);
@@ -134,16 +136,15 @@ static void test_one_note_edit(void) {
 }
 
 // A note added at the end, [600000, 612000): the mix's key counts its inputs by order, so
-// adding one changes only what it sounds in. The new note joins the last sub-mix (notes
-// 192..200, from 576000): chunks 8 and 9 are rendered again (the last one longer now), 0..7
-// copied.
+// adding one changes only what it sounds in: chunk 9 (longer now, [589824, 612000)) is
+// rendered again, 0..8 copied.
 static void test_added_note(void) {
     float *out = calloc(FRAMES + STEP, sizeof(float));
     pg_render_stats s;
     CHECK_STATUS(render_notes(200, -1, (how){ "c", 2, 0, false, 0 }, out, &s), PG_OK);
     CHECK_STATUS(render_notes(201, -1, (how){ "c", 2, 0, false, 0 }, out, &s), PG_OK);
-    CHECK_EQ_I64(s.chunk_hits, 8);
-    CHECK_EQ_I64(s.chunk_misses, 2);
+    CHECK_EQ_I64(s.chunk_hits, 9);
+    CHECK_EQ_I64(s.chunk_misses, 1);
     free(out);
 }
 
@@ -200,6 +201,7 @@ static void test_no_output_cache(void) {
     pg_render_stats s;
     CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, 0);
+    CHECK_EQ_I64(s.materialised, 207); // the saws and the sub-mixes
     CHECK_EQ_I64(entries_of_size("e", WHOLE_CHUNK), 0);
     CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 0);
@@ -296,7 +298,7 @@ static bool same_file(const char *a, const char *b) {
 }
 
 // Into a file, the chunks found are written from the cache entry itself (checked, not
-// copied): warm, all 10 chunks; after note 40's edit, 7 (chunks 1-3 rendered); with every
+// copied): warm, all 10 chunks; after note 40's edit, 8 (chunks 1 and 2 rendered); with every
 // whole chunk damaged, 1 (9 rendered afresh). The files hold the samples of renders without
 // cache, and a PCM file reports the peak a render without cache does.
 static void test_into_file(void) {
@@ -318,8 +320,8 @@ static void test_into_file(void) {
     CHECK(same_file("none16.wav", "warm16.wav"));
     copy_cache("h", "h2");
     CHECK_STATUS(render_file(40, "h", "edit.wav", PG_SUBTYPE_FLOAT, &s, &peak), PG_OK);
-    CHECK_EQ_I64(s.chunk_hits, 7);
-    CHECK_EQ_I64(s.chunk_misses, 3);
+    CHECK_EQ_I64(s.chunk_hits, 8);
+    CHECK_EQ_I64(s.chunk_misses, 2);
     CHECK(same_file("none40.wav", "edit.wav"));
     damage_whole_chunks("h2");
     CHECK_STATUS(render_file(-1, "h2", "damaged.wav", PG_SUBTYPE_FLOAT, &s, &peak), PG_OK);
