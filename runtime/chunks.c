@@ -19,8 +19,9 @@
 #include "exec_int.h"
 
 enum {
-    CHUNK_FRAMES = 65536,      // 1.4 s at 48 kHz: what an edit re-renders at least
-    MAX_CHUNK_VISITS = 1 << 22 // past this many visits the stream is too tangled to key
+    CHUNK_FRAMES = 65536,       // 1.4 s at 48 kHz: what an edit re-renders at least
+    MAX_CHUNK_VISITS = 1 << 22, // past this many visits the stream is too tangled to key
+    CHECK_AHEAD = 32            // idle threads check found chunks this far past the stream
 };
 
 // The grid's chunk that frame t is in (rounding down below 0 too).
@@ -285,15 +286,8 @@ static void checked(exec_shared *sh, int k, const float *data, bool loaded) {
     pthread_cond_broadcast(&sh->wake);
 }
 
-// The frames of chunk k, found in the cache: its entry mapped, checked by the first thread
-// to need it (another waits meanwhile); NULL on error.
-static const float *chunk_data(exec_shared *sh, int k) {
+void exec_check_claimed(exec_shared *sh, int k) {
     out_chunk *c = &sh->chunks[k];
-    pthread_mutex_lock(&sh->lock);
-    bool mine = claim(sh, k);
-    pthread_mutex_unlock(&sh->lock);
-    if (!mine)
-        return c->data;
     pg_extent s = chunk_span(sh, k);
     const float *data = cache_map(sh->cache, c->key, sh->plan->channels, s.end - s.start, &c->map);
     bool loaded = data != NULL;
@@ -302,7 +296,32 @@ static const float *chunk_data(exec_shared *sh, int k) {
     pthread_mutex_lock(&sh->lock);
     checked(sh, k, data, loaded);
     pthread_mutex_unlock(&sh->lock);
-    return data;
+}
+
+int exec_claim_check(exec_shared *sh) {
+    if (!sh->chunks)
+        return -1;
+    int last = chunk_of(sh, frame_min(sh->stream_done, sh->plan->window.end - 1)) + CHECK_AHEAD;
+    for (; sh->check_next < sh->n_chunks && sh->check_next <= last; sh->check_next++) {
+        out_chunk *c = &sh->chunks[sh->check_next];
+        if (c->found && c->state == CHUNK_UNCHECKED) {
+            c->state = CHUNK_CHECKING;
+            return sh->check_next++;
+        }
+    }
+    return -1;
+}
+
+// The frames of chunk k, found in the cache: its entry mapped, checked by the first thread
+// to need it (another waits meanwhile; an idle thread may have checked it ahead of the
+// stream); NULL on error.
+static const float *chunk_data(exec_shared *sh, int k) {
+    pthread_mutex_lock(&sh->lock);
+    bool mine = claim(sh, k);
+    pthread_mutex_unlock(&sh->lock);
+    if (mine)
+        exec_check_claimed(sh, k);
+    return sh->chunks[k].data;
 }
 
 // Copies the whole chunk k, found in the cache and unchecked, to out, checking it as it

@@ -123,6 +123,7 @@ typedef struct exec_shared {
     // is rendered.
     out_chunk *chunks; // NULL: not kept
     int n_chunks;
+    int check_next; // found chunks before it are all claimed for checking (or checked)
     int chunk_hits, chunk_misses;                 // found; rendered and stored (under lock)
     cache *cache;                                 // NULL when disabled
     int n_materialised, cache_hits, cache_misses; // under lock
@@ -212,6 +213,11 @@ int exec_copy_found(exec_shared *sh, pg_frame t0, pg_frame t1, float *out);
 // exec_found_read has been told of every frame of the chunk.
 const float *exec_found_frames(exec_shared *sh, pg_frame t0, int64_t *n);
 void exec_found_read(exec_shared *sh, pg_frame t0, int64_t n);
+// Under the lock: a found chunk no thread has checked yet, at most CHECK_AHEAD chunks past
+// the stream, claimed for an idle thread to check; -1 if none.
+int exec_claim_check(exec_shared *sh);
+// Checks chunk k, claimed by exec_claim_check (outside the lock).
+void exec_check_claimed(exec_shared *sh, int k);
 // exec_render_block, or a copy of a chunk found in the cache; keeps what it renders.
 int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
 void exec_chunks_free(exec_shared *sh);

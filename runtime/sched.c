@@ -169,7 +169,8 @@ typedef enum task_kind {
     TASK_INIT,
     TASK_NODE,
     TASK_PART, // a part of a buffer another task renders in parts (exec.c)
-    TASK_RUN
+    TASK_RUN,
+    TASK_CHECK // checking an output chunk found in the cache, ahead of the stream
 } task_kind;
 
 typedef struct task {
@@ -207,6 +208,9 @@ static task pick_task(exec_shared *sh) {
         sh->reserved += exec_task_bytes(sh, sh->heap[0]);
         return (task){ TASK_NODE, heap_pop(sh), 0 };
     }
+    int chunk = exec_claim_check(sh); // nothing else to do: the stream will read it soon
+    if (chunk >= 0)
+        return (task){ TASK_CHECK, chunk, 0 };
     return (task){ TASK_NONE, 0, 0 };
 }
 
@@ -262,6 +266,8 @@ static void run_task(exec_ctx *cx, task t) {
         st = exec_node_task(cx, t.index);
     else if (t.kind == TASK_PART)
         exec_render_part(cx, t.index, t.part, part_buf); // (an error fails the render)
+    else if (t.kind == TASK_CHECK)
+        exec_check_claimed(sh, t.index); // (an error fails the render)
     else
         run_stream(cx, &sh->runs[t.index]);
     pthread_mutex_lock(&sh->lock);
