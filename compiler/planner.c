@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "exec.h"
 #include "graph.h"
@@ -392,6 +393,30 @@ static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *m
     return p; // a buffer over --mem-limit is refused by the render, which knows the windows
 }
 
+// The hashes the cache keys use. A buffer's samples depend on how its inputs were computed
+// too: fused into one weighted sum or read from a buffer, an input gives the same values to
+// within a float rounding, not the same bits. So each node's hash also folds in whether
+// each input is fused or materialised, and the inputs' own (folded) hashes: an edit that
+// changes how a subgraph is shared changes the keys of the buffers above it, which the
+// cache then never serves from the old plan.
+static bool fold_plan_hashes(pg_plan *p) {
+    XXH3_state_t *h = XXH3_createState();
+    for (int i = 0; h && i < p->n_nodes; i++) { // inputs first: theirs are folded already
+        plan_node *n = &p->nodes[i];
+        XXH3_64bits_reset(h);
+        XXH3_64bits_update(h, &n->hash, sizeof n->hash);
+        for (int s = 0; s < n->pn.n_inputs; s++) {
+            const plan_node *in = &p->nodes[n->inputs[s]];
+            uint64_t words[2] = { in->hash, (uint64_t)in->fused | (uint64_t)in->materialise << 1 };
+            XXH3_64bits_update(h, words, sizeof words);
+        }
+        n->hash = XXH3_64bits_digest(h);
+    }
+    bool ok = h != NULL;
+    XXH3_freeState(h);
+    return ok;
+}
+
 // Adds the time since *t to pass k's, and restarts *t.
 static void lap(double *pass_sec, int k, double *t) {
     double now = exec_now_sec();
@@ -463,7 +488,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     p->n_merged = merged;
     p->root = pl->n - 1;
     lap(pass_sec, PASS_DECIDE, &t);
-    if (o->opt_level > 0 && plan_group_mixes(p) < 0) {
+    if ((o->opt_level > 0 && plan_group_mixes(p) < 0) || !fold_plan_hashes(p)) {
         pg_plan_free(p);
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     }

@@ -229,6 +229,18 @@ grep -q "partfail.pg:2:.*division by zero" "$tmp/err" && ok || bad "part failure
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/nocache.wav" -q --cache-dir /proc/pygmuc-cache
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/nocache.wav" --tolerance-db -1000
 
+# a cached buffer is keyed by how its inputs are computed too: what is worth sharing
+# depends on the window, so in piece_RD03's first 60 s a comb's input is a fused sum where
+# the whole piece reads it from a buffer (the same values to within a rounding, not the same
+# bits). The whole piece's cache must not serve that comb to the 60 s render, which equals
+# one without a cache (it was 162 dB down but not equal)
+rd=$(dirname "$0")/../../pieces/ported/piece_RD03.pg
+"$pg" "$rd" -o "$tmp/rd.wav" -q --cache-dir "$tmp/rdc" &&
+    "$pg" "$rd" -o "$tmp/rd-warm.wav" -q --cache-dir "$tmp/rdc" --duration 60s &&
+    "$pg" "$rd" -o "$tmp/rd-none.wav" -q --no-cache --duration 60s
+cmp -s "$tmp/rd-warm.wav" "$tmp/rd-none.wav" && ok ||
+    bad "RD03's first 60 s from the whole piece's cache: $("$pg" compare "$tmp/rd-none.wav" "$tmp/rd-warm.wav")"
+
 # --cache-limit: past it the least recently used entries go, down to the limit (the folder
 # above holds more than 1 MiB); the render's bits are those of any other
 entry_bytes() { ls -l "$1" | awk 'NR > 1 { s += $5 } END { print s + 0 }'; }
