@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,9 +315,11 @@ static void evict(cache *c) {
         total += files[n++].size;
     }
     closedir(d);
-    if (files && total > (long long)c->limit_bytes) {
+    // (a limit past LLONG_MAX, "no limit", must not wrap to a negative one)
+    long long limit = c->limit_bytes > (size_t)LLONG_MAX ? LLONG_MAX : (long long)c->limit_bytes;
+    if (files && total > limit) {
         qsort(files, n, sizeof *files, by_age);
-        for (size_t i = 0; i < n && total > (long long)c->limit_bytes; i++) {
+        for (size_t i = 0; i < n && total > limit; i++) {
             char path[4200];
             int w = snprintf(path, sizeof path, "%s/%s", c->dir, files[i].name);
             if (w > 0 && (size_t)w < sizeof path && unlink(path) == 0)

@@ -249,6 +249,12 @@ expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" -q --cache-dir "$tmp/lc"
 [ "$(entry_bytes "$tmp/lc")" -le 1048576 ] && ok || bad "--cache-limit 1: $(entry_bytes "$tmp/lc") bytes"
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/lim.wav" --tolerance-db -1000
 expect_status 64 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" --cache-limit 0
+# a limit beyond any size is no limit (it wrapped to a negative one and emptied the cache):
+# the cold render keeps what one without the option keeps
+expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" -q --cache-dir "$tmp/lc2" --cache-limit 1e30
+expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" -q --cache-dir "$tmp/lc3"
+[ "$(entry_bytes "$tmp/lc2")" = "$(entry_bytes "$tmp/lc3")" ] && [ "$(entry_bytes "$tmp/lc3")" -gt 1048576 ] &&
+    ok || bad "--cache-limit 1e30 kept $(entry_bytes "$tmp/lc2") bytes, no limit $(entry_bytes "$tmp/lc3")"
 expect_status 64 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" --mem-limit 12abc
 
 # check compiles without rendering; usage errors are 64
