@@ -147,19 +147,11 @@ const char *pg_kind_method(int i) {
 }
 
 int pg_kind_find(const char *name) {
-    for (int i = 0; i < pe_kind_count(); i++)
-        if (strcmp(pe_kind_at(i)->name, name) == 0)
-            return i;
-    return -1;
+    return pe_kind_find(name);
 }
 
 int pg_kind_find_method(const char *method) {
-    for (int i = 0; i < pe_kind_count(); i++) {
-        const char *m = pe_kind_at(i)->method;
-        if (m && strcmp(m, method) == 0)
-            return i;
-    }
-    return -1;
+    return pe_kind_find_method(method);
 }
 
 int pg_kind_param_index(int kind, const char *param) {

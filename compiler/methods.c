@@ -854,9 +854,23 @@ static bool all_numbers(const list_obj *l) {
     return true;
 }
 
+// Which argument a value is, for errors: described only when one is reported, so that
+// building a node formats nothing.
+typedef struct arg_ref {
+    int pos;        // 1-based position, when kw is NULL
+    const char *kw; // the keyword, or NULL
+} arg_ref;
+
+static const char *arg_what(arg_ref a, char *buf, size_t size) {
+    if (a.kw)
+        snprintf(buf, size, "argument '%s'", a.kw);
+    else
+        snprintf(buf, size, "argument %d", a.pos);
+    return buf;
+}
+
 // A list of numbers (rows = 1) or of equal-length lists of numbers (rows x cols).
-static pg_value to_array(evaluator *ev, value v, const char *kind, const char *what,
-                         pg_srcloc loc) {
+static pg_value to_array(evaluator *ev, value v, const char *kind, arg_ref a, pg_srcloc loc) {
     value l = v.t == VT_RANGE ? value_to_list(ev, v, loc) : v;
     const list_obj *o = l.u.l;
     pg_value pv = { .type = PG_V_ARRAY };
@@ -869,10 +883,11 @@ static pg_value to_array(evaluator *ev, value v, const char *kind, const char *w
             value row = o->items[r];
             bool ok = (row.t == VT_LIST || row.t == VT_TUPLE) && all_numbers(row.u.l) &&
                       (cols < 0 || row.u.l->n == cols);
+            char what[96];
             if (!ok)
                 eval_error(ev, loc, PG_ERR_ARG,
                            "%s(): %s must be a list of numbers or of equal-length lists of numbers",
-                           kind, what);
+                           kind, arg_what(a, what, sizeof what));
             cols = row.u.l->n;
         }
     }
@@ -888,8 +903,9 @@ static pg_value to_array(evaluator *ev, value v, const char *kind, const char *w
     return pv;
 }
 
-static pg_value to_pg(evaluator *ev, value v, const char *kind, const char *what, pg_srcloc loc) {
+static pg_value to_pg(evaluator *ev, value v, const char *kind, arg_ref a, pg_srcloc loc) {
     pg_value pv = { .type = PG_V_NONE };
+    char what[96];
     switch (v.t) {
     case VT_NONE:
         return pv;
@@ -920,7 +936,7 @@ static pg_value to_pg(evaluator *ev, value v, const char *kind, const char *what
     case VT_LIST:
     case VT_TUPLE:
     case VT_RANGE:
-        return to_array(ev, v, kind, what, loc);
+        return to_array(ev, v, kind, a, loc);
     case VT_FUNC:
     case VT_BUILTIN:
     case VT_BOUND:
@@ -928,8 +944,8 @@ static pg_value to_pg(evaluator *ev, value v, const char *kind, const char *what
         pv.u.func = eval_func_make(ev, v, loc, kind);
         return pv;
     default:
-        eval_error(ev, loc, PG_ERR_ARG, "%s(): %s cannot be a '%s'", kind, what,
-                   value_type_name(v));
+        eval_error(ev, loc, PG_ERR_ARG, "%s(): %s cannot be a '%s'", kind,
+                   arg_what(a, what, sizeof what), value_type_name(v));
     }
 }
 
@@ -981,18 +997,14 @@ static value pe_build(evaluator *ev, int kind, const value *self, const call_arg
     int n_pos = c->n + (self ? 1 : 0);
     int n = n_pos + c->nk;
     pg_arg *args = ARENA_ARRAY(ev->a, pg_arg, n + 2);
-    char what[64];
     int k = 0;
     if (self)
-        args[k++].value = to_pg(ev, *self, kname, "argument 1", c->loc);
-    for (int i = 0; i < c->n; i++, k++) {
-        snprintf(what, sizeof what, "argument %d", k + 1);
-        args[k].value = to_pg(ev, c->args[i], kname, what, c->loc);
-    }
+        args[k++].value = to_pg(ev, *self, kname, (arg_ref){ .pos = 1 }, c->loc);
+    for (int i = 0; i < c->n; i++, k++)
+        args[k].value = to_pg(ev, c->args[i], kname, (arg_ref){ .pos = k + 1 }, c->loc);
     for (int i = 0; i < c->nk; i++, k++) {
-        snprintf(what, sizeof what, "argument '%s'", c->kw_names[i]);
         args[k].name = c->kw_names[i];
-        args[k].value = to_pg(ev, c->kw[i], kname, what, c->loc);
+        args[k].value = to_pg(ev, c->kw[i], kname, (arg_ref){ .kw = c->kw_names[i] }, c->loc);
     }
     fix_filename(ev, kind, args, n_pos, n);
     if (add_noise_seed(ev, kind, args, n_pos, n))

@@ -1,8 +1,10 @@
 // pe.c: the PE registry built from pe_list.h, and the helpers kernels share for infer.
 #include "pe.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define PE(kind) &pe_kind_##kind,
 static const pe_kind *const registry[] = {
@@ -19,11 +21,70 @@ const pe_kind *pe_kind_at(int i) {
     return i >= 0 && i < pe_kind_count() ? registry[i] : NULL;
 }
 
+// The evaluator looks kinds up by name or method for every node it builds (a large piece
+// builds thousands), so names are found through hash tables built once instead of a scan.
+enum {
+    INDEX_SLOTS = 512 // a power of two, at least twice the number of kinds
+};
+_Static_assert(2 * (sizeof registry / sizeof registry[0]) <= INDEX_SLOTS, "grow INDEX_SLOTS");
+
+typedef struct name_index {
+    short kind[INDEX_SLOTS]; // kind + 1; 0 marks a free slot
+} name_index;
+
+static name_index by_name, by_method;
+static pthread_once_t indexed = PTHREAD_ONCE_INIT;
+
+static const char *kind_name(int i) {
+    return registry[i]->name;
+}
+
+static const char *kind_method(int i) {
+    return registry[i]->method;
+}
+
+// The slot of `key` in `ix`: where it is, or the free slot where it would go.
+static size_t slot_of(const name_index *ix, const char *(*key_of)(int), const char *key) {
+    size_t mask = INDEX_SLOTS - 1, i = (size_t)XXH3_64bits(key, strlen(key)) & mask;
+    while (ix->kind[i] && strcmp(key_of(ix->kind[i] - 1), key) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+// Inserts every kind's key in registry order; the first kind with a key keeps it.
+static void index_keys(name_index *ix, const char *(*key_of)(int)) {
+    for (int k = 0; k < pe_kind_count(); k++) {
+        const char *key = key_of(k);
+        if (!key)
+            continue;
+        size_t i = slot_of(ix, key_of, key);
+        if (!ix->kind[i])
+            ix->kind[i] = (short)(k + 1);
+    }
+}
+
+static void build_indexes(void) {
+    index_keys(&by_name, kind_name);
+    index_keys(&by_method, kind_method);
+}
+
+static int find_in(const name_index *ix, const char *(*key_of)(int), const char *key) {
+    if (!key)
+        return -1;
+    pthread_once(&indexed, build_indexes);
+    return ix->kind[slot_of(ix, key_of, key)] - 1;
+}
+
+int pe_kind_find(const char *name) {
+    return find_in(&by_name, kind_name, name);
+}
+
+int pe_kind_find_method(const char *method) {
+    return find_in(&by_method, kind_method, method);
+}
+
 const pe_kind *pe_kind_lookup(const char *name) {
-    for (int i = 0; i < pe_kind_count(); i++)
-        if (strcmp(registry[i]->name, name) == 0)
-            return registry[i];
-    return NULL;
+    return pe_kind_at(pe_kind_find(name));
 }
 
 int pe_param_count(const pe_kind *k) {

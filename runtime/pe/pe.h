@@ -234,7 +234,9 @@ static inline const pe_shape *pe_in_shape(const pe_inst *pe, int slot) {
 
 int pe_kind_count(void);
 const pe_kind *pe_kind_at(int i);
-const pe_kind *pe_kind_lookup(const char *name);
+const pe_kind *pe_kind_lookup(const char *name); // NULL when there is none
+int pe_kind_find(const char *name);              // the kind's index, or -1
+int pe_kind_find_method(const char *method);     // the first kind with that method, or -1
 int pe_param_count(const pe_kind *k);
 
 #endif // PG_RUNTIME_PE_PE_H

@@ -171,7 +171,34 @@ static void test_file_hash(void) {
     rmdir(dir);
 }
 
+// Every kind is found by its own name, every method names the first kind that has it, and
+// near misses (a prefix, another case, an empty name, NULL) name nothing.
+static void test_kind_lookup(void) {
+    int n = pg_kind_count();
+    CHECK(n > 50);
+    for (int i = 0; i < n; i++) {
+        CHECK_EQ_I64(pg_kind_find(pg_kind_name(i)), i);
+        const char *m = pg_kind_method(i);
+        if (!m)
+            continue;
+        int first = 0;
+        while (!pg_kind_method(first) || strcmp(pg_kind_method(first), m) != 0)
+            first++;
+        CHECK_EQ_I64(pg_kind_find_method(m), first);
+    }
+    CHECK_EQ_I64(pg_kind_find("Gain"), -1);
+    CHECK_EQ_I64(pg_kind_find("gainpe"), -1);
+    CHECK_EQ_I64(pg_kind_find("GainPEx"), -1);
+    CHECK_EQ_I64(pg_kind_find(""), -1);
+    CHECK_EQ_I64(pg_kind_find(NULL), -1);
+    CHECK_EQ_I64(pg_kind_find_method("GainPE"), -1);
+    CHECK_EQ_I64(pg_kind_find_method(""), -1);
+    CHECK_EQ_I64(pg_kind_find_method(NULL), -1);
+    CHECK(pg_kind_find_method("gain") == pg_kind_find("GainPE"));
+}
+
 int main(void) {
+    test_kind_lookup();
     test_binding();
     test_shape_errors();
     test_cse();
