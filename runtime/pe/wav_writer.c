@@ -3,7 +3,9 @@
 // file, a side output of the render. Stateful, so it sees its frames once and in time order:
 // the file holds [origin, end of what the render needed), file frame 0 = the origin (the
 // source's start when finite). Written atomically, like the main output: into a temporary
-// file beside the target, renamed over it by fini only once every frame was written.
+// file beside the target, renamed over it as soon as the last frame of the span is written,
+// so that a file that cannot be put in place fails the render with an error (a stem the
+// composer asked for is output, not a warning).
 #include <errno.h>
 #include <sndfile.h>
 #include <stdbool.h>
@@ -27,6 +29,7 @@ typedef struct wav_writer_state {
     char *tmp;       // its path (malloc'd)
     int64_t written; // frames written so far
     bool failed;     // a write failed: the target is left alone
+    bool done;       // the file is complete and in place
 } wav_writer_state;
 
 // The filename is an output path: not PE_P_FILE (nothing is read from it, so the node's
@@ -79,6 +82,33 @@ static pg_status wav_writer_init(pe_inst *pe) {
     return PG_OK;
 }
 
+// The frames the executor renders this node over. The kernel interface does not carry the
+// span, so it is read from the plan node that holds pe->node (runtime/plan.h).
+static int64_t span_frames(const pe_inst *pe) {
+    const plan_node *pn =
+        (const plan_node *)(const void *)((const char *)pe->node - offsetof(plan_node, pn));
+    pg_extent span = pn->materialise ? pn->mat : pg_extent_intersect(pn->need, pn->pn.out.extent);
+    return pg_extent_is_empty(span) ? 0 : span.end - span.start;
+}
+
+// Closes the complete file and puts it in place of the target.
+static pg_status finish(pe_inst *pe) {
+    wav_writer_state *s = pe->state;
+    const char *path = pe->node->args[P_FILENAME].u.str;
+    int closed = sf_close(s->sf);
+    s->sf = NULL;
+    s->failed = true; // until it is in place: fini then removes the temporary file
+    if (closed != 0)
+        return pe_error(pe, PG_ERR_IO, "WavWriterPE: writing '%s' failed: %s", path,
+                        sf_error_number(closed));
+    if (rename(s->tmp, path) != 0)
+        return pe_error(pe, PG_ERR_IO, "WavWriterPE: cannot put its file in place of '%s': %s",
+                        path, strerror(errno));
+    s->failed = false;
+    s->done = true;
+    return PG_OK;
+}
+
 // QUIRK: pygmu appends every frame of each request that overlaps the source (zeros outside
 // included), opens and closes the file as requests enter and leave the extent, and never
 // closes it at the end; ours writes exactly the frames the render computes, once.
@@ -106,34 +136,19 @@ static pg_status wav_writer_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf 
                         pe->node->args[P_FILENAME].u.str, sf_strerror(s->sf));
     }
     s->written += n;
-    return PG_OK;
+    return s->written == span_frames(pe) ? finish(pe) : PG_OK;
 }
 
-// The frames the executor renders this node over. The kernel interface does not carry the
-// span, so it is read from the plan node that holds pe->node (runtime/plan.h).
-static int64_t span_frames(const pe_inst *pe) {
-    const plan_node *pn =
-        (const plan_node *)(const void *)((const char *)pe->node - offsetof(plan_node, pn));
-    pg_extent span = pn->materialise ? pn->mat : pg_extent_intersect(pn->need, pn->pn.out.extent);
-    return pg_extent_is_empty(span) ? 0 : span.end - span.start;
-}
-
-// Renames the finished file over the target when every frame of the span was written;
-// otherwise (an error here or elsewhere stopped the render) removes it.
+// Removes the temporary file when the file was not put in place (an error here or elsewhere
+// stopped the render first).
 static void wav_writer_fini(pe_inst *pe) {
     wav_writer_state *s = pe->state;
     const char *path = pe->node->args[P_FILENAME].u.str;
     int64_t want = span_frames(pe);
-    bool ok = s->sf && !s->failed && want > 0 && s->written == want;
-    if (s->sf && sf_close(s->sf) != 0)
-        ok = false;
+    if (s->sf)
+        sf_close(s->sf);
     s->sf = NULL;
-    if (ok && rename(s->tmp, path) != 0) {
-        fprintf(stderr, "pygmuc: warning: WavWriterPE cannot rename its file to '%s': %s\n", path,
-                strerror(errno));
-        ok = false;
-    }
-    if (!ok && s->tmp)
+    if (!s->done && s->tmp)
         unlink(s->tmp);
     if (want > 0 && s->written == 0 && !s->failed)
         fprintf(stderr,

@@ -84,6 +84,17 @@ for mask in 022 027; do
     done
 done
 
+# a stem that cannot be put in place (a folder of that name holds a file) fails the render
+# with an I/O error, even under -q, and the main output is then left alone (exit 0 and a
+# warning before)
+rm -f "$tmp/stem_out.wav" "$tmp/stem_mix.wav"
+mkdir "$tmp/stem_out.wav" && touch "$tmp/stem_out.wav/keep"
+expect_status 10 "$pg" "$tmp/stem.pg" -o "$tmp/stem_mix.wav" -q
+grep -q "error: .*WavWriterPE: cannot put its file in place of '.*/stem_out.wav': Is a directory" "$tmp/err" && ok ||
+    bad "stem in place of a folder: $(head -1 "$tmp/err")"
+[ ! -e "$tmp/stem_mix.wav" ] && ok || bad "the main output was written although its stem failed"
+rm -r "$tmp/stem_out.wav"
+
 # WAV on stdout equals the file
 "$pg" "$tmp/tone.pg" -o - -q >"$tmp/stdout.wav" && ok || bad "-o - failed"
 expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/stdout.wav" --tolerance-db -1000

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -184,6 +185,27 @@ static void test_bad_args(void) {
     pg_graph_free(g);
 }
 
+// A complete stem that cannot be put in place (its name is a folder that is not empty) fails
+// the render with an I/O error, as the main output would, and leaves no temporary file.
+static void test_cannot_place(void) {
+    char sub[160], inner[200];
+    snprintf(sub, sizeof sub, "%s", path_of("stem.wav"));
+    snprintf(inner, sizeof inner, "%s/keep", sub);
+    CHECK(mkdir(sub, 0755) == 0);
+    FILE *f = fopen(inner, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    pg_graph *g = t_graph(0);
+    int w = writer(g, stereo_source(g), "stem.wav");
+    static float out[2 * 500];
+    CHECK_STATUS(t_render(g, w, 0, 500, 64, out), PG_ERR_IO);
+    CHECK_EQ_I64(dir_entries(), 1); // the folder alone
+    remove(inner);
+    rmdir(sub);
+    pg_graph_free(g);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/pg_wav_writer_XXXXXX");
     if (!mkdtemp(dir)) {
@@ -193,6 +215,7 @@ int main(void) {
     test_writes();
     test_atomic();
     test_bad_args();
+    test_cannot_place();
     rmdir(dir);
     return check_done();
 }
