@@ -21,14 +21,19 @@ enum {
 
 // A mix is split when its inputs are notes worth keeping: each renders through a
 // materialised (stateful or shared) node. A mix of cheap stateless notes mixes faster than
-// it would write and read sub-mixes.
-static bool groupable(const plan_node *n, const bool *costly) {
+// it would write and read sub-mixes. Notes a --start/--end window leaves out are rendered
+// nowhere, so materialise nothing: they do not count against the split, which is then the
+// whole piece's (and a window's output chunks are the whole render's).
+static bool groupable(const pg_plan *p, const plan_node *n, const bool *costly) {
     if (strcmp(n->pn.kind->name, "MixPE") != 0 || n->materialise || !n->fused ||
         n->pn.n_inputs < MIN_INPUTS || pg_extent_is_empty(n->need))
         return false;
-    for (int s = 0; s < n->pn.n_inputs; s++)
-        if (!pg_extent_is_finite(n->pn.in[s].extent) || !costly[n->inputs[s]])
+    for (int s = 0; s < n->pn.n_inputs; s++) {
+        int x = n->inputs[s];
+        bool unused = pg_extent_is_empty(p->nodes[x].need);
+        if (!pg_extent_is_finite(n->pn.in[s].extent) || !(costly[x] || unused))
             return false;
+    }
     return true;
 }
 
@@ -149,7 +154,7 @@ int plan_group_mixes(pg_plan *p) {
         return -1;
     int extra = 0;
     for (int i = p->n_nodes - 1; i >= 0; i--) { // backwards: costly[i] is read by later nodes
-        bool split = groupable(&p->nodes[i], costly);
+        bool split = groupable(p, &p->nodes[i], costly);
         extra += split ? n_groups(&p->nodes[i]) : 0;
         costly[i] = split; // from here on: whether node i (by its old index) is split
     }

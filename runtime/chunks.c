@@ -68,7 +68,8 @@ static bool streamable(const plan_node *n) {
            (n->materialise || (!(n->pn.flags & PE_F_STATEFUL) && exec_early_init(n)));
 }
 
-// Whether every node the stream reads (down to materialised buffers) can be keyed.
+// Whether every node the stream reads (down to materialised buffers) can be keyed. A node
+// the window does not need (a note outside a --start/--end window) is never read.
 static bool stream_keyable(const pg_plan *p) {
     bool *seen = calloc((size_t)p->n_nodes + 1, sizeof(bool));
     bool ok = seen != NULL;
@@ -76,6 +77,7 @@ static bool stream_keyable(const pg_plan *p) {
         seen[p->root] = true;
     for (int x = p->n_nodes - 1; ok && x >= 0; x--) { // consumers before their inputs
         const plan_node *n = &p->nodes[x];
+        seen[x] = seen[x] && !pg_extent_is_empty(n->need);
         if (!seen[x] || n->materialise)
             continue;
         ok = streamable(n);

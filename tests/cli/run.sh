@@ -212,6 +212,29 @@ expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n6.wav" -q --explain --cache-dir 
 [ "$(hits) $(chunks)" = "7 0 0 0" ] && ok || bad "--no-output-cache again: $(hits) $(chunks)"
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n5.wav" --tolerance-db -1000
 
+# a --start/--end window keeps its output in chunks too, on the whole piece's grid: the
+# window [100000, 420000) spans chunks 1 to 6, of which 2 to 5 lie inside it and are the
+# whole render's (found in its cache); 1 and 6 are cut by the window (rendered, stored).
+# (The notes that cross the window's edges are buffered over the part the window needs, a
+# span of their own, and those that cross its end, 408000 and later, sound in chunk 6 only.)
+# Run again, the window finds all 6. The notes it leaves out are grouped into sub-mixes as
+# in the whole piece, so the window is the same sums: its frames equal the whole render's
+# (every comb starts at its note's start, wherever the window starts)
+cp -r "$tmp/nc" "$tmp/wc"
+expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/win1.wav" -q --explain --cache-dir "$tmp/wc" \
+    --start 100000f --end 420000f
+[ "$(chunks)" = "4 2" ] && ok || bad "a window from the whole piece's cache: $(chunks)"
+expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/win2.wav" -q --explain --cache-dir "$tmp/wc" \
+    --start 100000f --end 420000f
+[ "$(chunks)" = "6 0" ] && ok || bad "the window again: $(chunks)"
+expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/win3.wav" -q --no-cache --start 100000f \
+    --end 420000f
+echo 'render(WavReaderPE("n1.wav"))' >"$tmp/whole.pg"
+expect_status 0 "$pg" "$tmp/whole.pg" -o "$tmp/win4.wav" -q --start 100000f --end 420000f
+for w in win2 win3 win4; do
+    expect_status 0 "$pg" compare "$tmp/win1.wav" "$tmp/$w.wav" --tolerance-db -1000
+done
+
 # three processes rendering into one cold cache at once: each render equals the first one,
 # no temporary entry is left behind, and what they stored serves a warm render
 for k in 1 2 3; do
