@@ -2,8 +2,9 @@
 # invariants.sh PYGMUC DIR...: design.md's invariants on every piece found under the DIRs
 # (pieces with a reference beside them): the render is bit-identical for -j 1, 2 and 4, for
 # block sizes 1, 7, 64, 4096 and 65536 (1 and 7 over the first 0.2 s, to keep it quick), and
-# with the render cache cold, warm and disabled; -O0 (the naive plan) agrees with the
-# optimised plan within -120 dBFS. Prints one line per failure and "N passed, N failed".
+# with the render cache cold, warm and disabled (and a window of the piece rendered from the
+# whole piece's cache); -O0 (the naive plan) agrees with the optimised plan within -120 dBFS.
+# Prints one line per failure and "N passed, N failed".
 set -u
 . "$(dirname "$0")/suite.sh"
 pygmuc=$1
@@ -46,6 +47,10 @@ check_piece() {
     rm -rf "$tmp/cache"
     render "$p" "$tmp/cold.wav" --cache-dir "$tmp/cache" && same "$n cold cache" "$tmp/ref.wav" "$tmp/cold.wav" -1000
     render "$p" "$tmp/warm.wav" --cache-dir "$tmp/cache" && same "$n warm cache" "$tmp/ref.wav" "$tmp/warm.wav" -1000
+    # a window, off the chunk grid, from the whole piece's cache (it shares the chunks inside)
+    render "$p" "$tmp/win-none.wav" --no-cache --start 1.3s --duration 2.1s &&
+        render "$p" "$tmp/win-warm.wav" --cache-dir "$tmp/cache" --start 1.3s --duration 2.1s &&
+        same "$n window, warm cache" "$tmp/win-none.wav" "$tmp/win-warm.wav" -1000
     render "$p" "$tmp/o0.wav" -O0 && same "$n -O0" "$tmp/ref.wav" "$tmp/o0.wav" -120
 }
 
