@@ -19,7 +19,8 @@ enum {
 };
 
 struct pg_graph {
-    arena *pool; // node arrays, args, strings and arrays (freed with the graph)
+    arena *pool;          // node arrays, args, strings and arrays (freed with the graph)
+    XXH3_state_t *hasher; // reused by every node's hash (made on first use)
     gnode *nodes;
     int n_nodes, cap_nodes;
     int default_rate;
@@ -48,6 +49,7 @@ void pg_graph_free(pg_graph *g) {
     if (!g)
         return;
     arena_free(g->pool);
+    XXH3_freeState(g->hasher);
     free(g->nodes);
     free(g);
 }
@@ -505,8 +507,10 @@ static void hash_file(XXH3_state_t *h, const char *path) {
 
 // The node's own hash: XXH3 over the kind, the arguments in parameter order (an input as
 // its slot) and the content of files it reads. Its hash adds the inputs' hashes.
-static void hash_node(const pg_graph *g, gnode *n) {
-    XXH3_state_t *h = XXH3_createState();
+static void hash_node(pg_graph *g, gnode *n) {
+    if (!g->hasher) // (a state is a cache-aligned allocation: one per graph, not per node)
+        g->hasher = XXH3_createState();
+    XXH3_state_t *h = g->hasher;
     n->own_hash = n->hash = 0;
     if (!h)
         return;
@@ -523,7 +527,6 @@ static void hash_node(const pg_graph *g, gnode *n) {
     for (int i = 0; i < n->pn.n_inputs; i++)
         XXH3_64bits_update(h, &g->nodes[n->inputs[i]].hash, sizeof(uint64_t));
     n->hash = XXH3_64bits_digest(h);
-    XXH3_freeState(h);
 }
 
 static bool is_uncacheable(const pg_graph *g, const gnode *n) {
