@@ -398,6 +398,54 @@ void aio_set_final_mode(int fd, const char *path) {
     fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0666 & ~current_umask());
 }
 
+// Whether two paths name the same file: the same name in the same folder, the folders
+// compared by identity (so "out.wav", "./out.wav" and its absolute path agree). A folder that
+// does not exist holds nothing to collide with.
+static bool same_file(const char *a, const char *b) {
+    const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+    const char *na = sa ? sa + 1 : a, *nb = sb ? sb + 1 : b;
+    if (strcmp(na, nb) != 0)
+        return false;
+    char da[4096], db[4096];
+    snprintf(da, sizeof da, "%.*s", sa ? (int)(sa - a + 1) : 1, sa ? a : ".");
+    snprintf(db, sizeof db, "%.*s", sb ? (int)(sb - b + 1) : 1, sb ? b : ".");
+    struct stat x, y;
+    return stat(da, &x) == 0 && stat(db, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+// The file node n writes besides the render's output (a PE_P_OUTPUT parameter, a
+// WavWriterPE's stem), when the render runs it; else NULL.
+static const char *side_output(const plan_node *n) {
+    for (int k = 0; !pg_extent_is_empty(n->need) && n->pn.kind->params[k].name; k++)
+        if ((n->pn.kind->params[k].flags & PE_P_OUTPUT) && n->pn.args[k].type == PG_V_STR)
+            return n->pn.args[k].u.str;
+    return NULL;
+}
+
+// Each side output must be neither the render's output nor another node's, or one write
+// would silently replace the other. The error points at the node.
+static pg_status check_side_outputs(const pg_plan *p, const char *path, pg_diag *err) {
+    for (int i = 0; i < p->n_nodes; i++) {
+        const plan_node *n = &p->nodes[i];
+        const char *file = side_output(n), *other = NULL;
+        pg_status st = PG_OK;
+        if (file && strcmp(path, "-") != 0 && same_file(file, path))
+            st = set_err(err, PG_ERR_IO, "%s writes '%s', the render's output file",
+                         n->pn.kind->name, file);
+        for (int j = 0; file && st == PG_OK && j < i; j++)
+            if ((other = side_output(&p->nodes[j])) && same_file(file, other))
+                st = set_err(err, PG_ERR_IO, "%s writes '%s', as the %s at line %d does",
+                             n->pn.kind->name, file, p->nodes[j].pn.kind->name,
+                             p->nodes[j].loc.line);
+        if (st != PG_OK) {
+            if (err)
+                err->loc = n->loc;
+            return st;
+        }
+    }
+    return PG_OK;
+}
+
 pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_opts *o,
                             double *peak, pg_diag *err) {
     bool to_stdout = strcmp(path, "-") == 0;
@@ -410,6 +458,8 @@ pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_o
                        path);
     if (o && o->flac_level_set && (o->flac_level < 0 || o->flac_level > 8))
         return set_err(err, PG_ERR_IO, "FLAC compression level %d is not 0 to 8", o->flac_level);
+    if ((st = check_side_outputs(p, path, err)) != PG_OK)
+        return st;
     char tmp[4096];
     const char *tdir = getenv("TMPDIR");
     char tpath[4096];

@@ -63,6 +63,8 @@ enum {
     PE_P_GE0 = 1u << 4,      // a number must be >= 0
     PE_P_FILE = 1u << 5,     // a string naming a file whose content the node depends on
                              // (hashed by content for CSE and the render cache)
+    PE_P_OUTPUT = 1u << 6,   // a string naming a file the node writes (a stem): no other
+                             // node, nor the render's output, may write it too
 };
 
 typedef struct pe_param {

@@ -36,7 +36,7 @@ typedef struct wav_writer_state {
 // hash must not depend on what an earlier render left there).
 static const pe_param wav_writer_params[] = {
     { "src_pe", PE_T_PE, PE_P_REQUIRED, PE_NONE },
-    { "filename", PE_T_STR, 0, PE_STR("wav") },
+    { "filename", PE_T_STR, PE_P_OUTPUT, PE_STR("wav") },
     PE_PARAMS_END,
 };
 

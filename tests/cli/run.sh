@@ -95,6 +95,23 @@ grep -q "error: .*WavWriterPE: cannot put its file in place of '.*/stem_out.wav'
 [ ! -e "$tmp/stem_mix.wav" ] && ok || bad "the main output was written although its stem failed"
 rm -r "$tmp/stem_out.wav"
 
+# a stem that is the render's output, or another stem, is refused before anything is written
+# (one write would silently replace the other); the error points at the writer
+cat >"$tmp/stem_out.pg" <<'PG'
+x = SinPE(frequency=440.0).crop(Extent(0, 0.1s))
+render(MixPE(x.wav_writer("same.wav"), x.gain(0.5).wav_writer("stem_b.wav")))
+PG
+echo keep >"$tmp/same.wav"
+expect_status 10 "$pg" "$tmp/stem_out.pg" -o "$tmp/./same.wav"
+grep -q "stem_out.pg:2:16: error: WavWriterPE writes '.*same.wav', the render's output file" \
+    "$tmp/err" && ok || bad "a stem that is the output: $(head -1 "$tmp/err")"
+[ "$(cat "$tmp/same.wav")" = keep ] && ok || bad "the output named by a stem was written"
+sed 's/stem_b.wav/same.wav/' "$tmp/stem_out.pg" >"$tmp/stem_twice.pg"
+expect_status 10 "$pg" "$tmp/stem_twice.pg" -o "$tmp/mix_twice.wav"
+grep -q "stem_twice.pg:2:52: error: WavWriterPE writes '.*same.wav', as the WavWriterPE at line 2 does" \
+    "$tmp/err" && ok || bad "two stems of one name: $(head -1 "$tmp/err")"
+[ ! -e "$tmp/mix_twice.wav" ] && ok || bad "a render with two stems of one name wrote its output"
+
 # WAV on stdout equals the file
 "$pg" "$tmp/tone.pg" -o - -q >"$tmp/stdout.wav" && ok || bad "-o - failed"
 expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/stdout.wav" --tolerance-db -1000
