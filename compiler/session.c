@@ -46,6 +46,10 @@ void pg_session_set_print(pg_session *s, FILE *f) {
     s->print_to = f;
 }
 
+void pg_session_set_memory_limit(pg_session *s, size_t bytes) {
+    s->memory_limit = bytes;
+}
+
 pg_graph *pg_session_graph(pg_session *s) {
     return s->graph;
 }
@@ -160,7 +164,8 @@ static pg_status compile_text(pg_session *s, const char *path, const char *text,
     ast_module *m = parse_module(s, toks, n_tokens);
     double t1 = exec_now_sec();
     s->times.parse_sec = t1 - t0;
-    eval_limits lim = { 50000000, 200, 10000000, EVAL_MEMORY_LIMIT };
+    eval_limits lim = { 50000000, 200, 10000000,
+                        s->memory_limit ? s->memory_limit : EVAL_MEMORY_LIMIT };
     eval_module(s, m, file, &lim);
     s->times.eval_sec = exec_now_sec() - t1;
     s->on_error = NULL;

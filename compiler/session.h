@@ -31,9 +31,10 @@ struct pg_session {
     pg_diag diags[SESSION_MAX_DIAGS];
     int n_diags;
     pg_graph *graph;
-    int root;       // the node passed to render(), or -1
-    void *eval;     // the evaluator's state (eval.c)
-    FILE *print_to; // where print() writes (stderr by default); NULL discards
+    int root;            // the node passed to render(), or -1
+    void *eval;          // the evaluator's state (eval.c)
+    FILE *print_to;      // where print() writes (stderr by default); NULL discards
+    size_t memory_limit; // the evaluator's value memory (EVAL_MEMORY_LIMIT when 0)
     pg_compile_times times;
 };
 

@@ -325,6 +325,11 @@ PG_API pg_status pg_compile_file(pg_session *s, const char *path, const char *sr
 // .pg functions that PEs call while rendering.
 PG_API void pg_session_set_print(pg_session *s, FILE *f);
 
+// The most memory the program's values may take while it is evaluated (lists, strings,
+// closures); past it pg_compile_file fails with PG_ERR_LIMIT at the statement that grew
+// them. The default, 1 GiB, keeps a runaway loop from exhausting the machine; 0 restores it.
+PG_API void pg_session_set_memory_limit(pg_session *s, size_t bytes);
+
 // Wall time of the front end's stages in the last pg_compile_file: lexing and parsing, and
 // evaluating the program (which builds the graph). For --explain.
 typedef struct pg_compile_times {

@@ -934,6 +934,30 @@ static void test_memory_budget(void) {
     }
 }
 
+// The public setter: the same loop through pg_compile_file stops at a 4 MiB budget the
+// session was given (under the default it would run to 1 GiB), and 0 restores the default
+// (a program of a few lists still compiles).
+static void test_session_memory_limit(void) {
+    pg_session *s = pg_session_new();
+    pg_session_set_memory_limit(s, (size_t)4 << 20);
+    int root = -1;
+    CHECK_STATUS(pg_compile_file(s, "loop.pg", "x = []\nwhile True:\n    x.append([0])\n", &root),
+                 PG_ERR_LIMIT);
+    const pg_diag *d = pg_session_diag(s, 0);
+    CHECK(d && strstr(d->message, "evaluation memory limit (4 MiB) exceeded") != NULL);
+    pg_session_free(s);
+    s = pg_session_new();
+    pg_session_set_memory_limit(s, (size_t)4 << 20);
+    pg_session_set_memory_limit(s, 0);
+    CHECK_STATUS(
+        pg_compile_file(
+            s, "ok.pg",
+            "x = [[i] * 1000 for i in range(1000)]\nrender(ConstPE(len(x)).crop(Extent(0, 10)))\n",
+            &root),
+        PG_OK);
+    pg_session_free(s);
+}
+
 static const char fuzz_base[] =
     "import pygmu as pg\n"
     "frame_rate(48000)\n"
@@ -1017,6 +1041,7 @@ int main(void) {
     test_hidden_kinds();
     test_limits();
     test_memory_budget();
+    test_session_memory_limit();
     test_many_notes();
     test_graph_basics();
     test_render_sequence();

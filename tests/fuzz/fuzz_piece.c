@@ -48,6 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     src[size] = '\0';
     pg_session *s = pg_session_new();
     pg_session_set_print(s, NULL);
+    // (ASan's redzones double the evaluator's 1 GiB default past libFuzzer's 2 GB RSS limit:
+    // a runaway loop must end in the budget's diagnostic, not the fuzzer's out-of-memory)
+    pg_session_set_memory_limit(s, (size_t)256 << 20);
     int root = -1;
     pg_status st = pg_compile_file(s, PG_FUZZ_PIECES "/fuzz.pg", src, &root);
     for (int i = 0; i < pg_session_diag_count(s); i++)
