@@ -1,8 +1,8 @@
 #!/bin/sh
 # bench/optimiser.sh [BUILD_DIR] [RUNS]: the optimiser's benchmarks (issue 4), each against
 # a baseline measured in the same run, their runs interleaved. Times are medians of RUNS
-# (default 5) renders each, inside the process (compile excluded; encoding included). Peak
-# memory is the process's.
+# (default 5) renders each, inside the process (compile excluded; encoding included); the
+# warm-cache section also gives the whole command's wall time. Peak memory is the process's.
 #   1. saw64: 64 BLIT saw notes of 4 s over 60 s -> float WAV and 24-bit FLAC, against the
 #      hand-written C baseline (bench/baseline_saw.c).
 #   2. RD03: the port of pygmu's piece_RD03 (hundreds of crops, comb filters and time
@@ -23,13 +23,16 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "${2:-$tmp/log}" | tail -1; }
 
 median() { echo "$@" | tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# One render: piece out [options...]; prints its render seconds (stats in $tmp/log).
+# One render: piece out [options...]; prints its render seconds (stats in $tmp/log) and
+# appends the whole command's wall time (start-up, compile and exit included) to $tmp/wall.
 render() {
     p=$1
     o=$2
     shift 2
+    t0=$(date +%s.%N)
     "$pygmuc" "$p" -o "$o" -q --explain "$@" 2>"$tmp/log" >/dev/null ||
         { cat "$tmp/log" >&2; kill -TERM $$; }
+    echo "$t0 $(date +%s.%N)" | awk '{ print $2 - $1 }' >>"$tmp/wall"
     field render_sec
 }
 
@@ -40,11 +43,18 @@ pair() {
     ta=""
     tb=""
     te=""
+    wa=""
+    wb=""
     for i in $(seq "$runs"); do
+        : >"$tmp/wall"
         ta="$ta $(a)"
         tb="$tb $(b)"
         te="$te $(field encode_sec)"
+        wa="$wa $(sed -n 1p "$tmp/wall")"
+        wb="$wb $(sed -n 2p "$tmp/wall")"
     done
+    A_WALL=$(median $wa)
+    WALL=$(median $wb)
     A_SEC=$(median $ta)
     SEC=$(median $tb)
     ENC=$(median $te)
@@ -123,6 +133,9 @@ sed 's/pitch = 36 + randrange(0, 36)/pitch = 36 + randrange(0, 36) + (1 if i == 
     "$cold_pg" >"$warm_pg"
 pair
 row "large_piece (600 voices), warm" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" ">= 20x"
+awk -v w="$WALL" -v c="$A_WALL" 'BEGIN {
+    printf "  the whole command (start-up, compile, render, exit): cold %.4f s, warm %.4f s: %.2fx\n",
+           c, w, c / w }'
 cache_opt=--no-output-cache
 pair
 row "  the same, --no-output-cache" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(sub-mixes only)"
