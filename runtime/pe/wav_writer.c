@@ -152,8 +152,7 @@ static void wav_writer_fini(pe_inst *pe) {
         unlink(s->tmp);
     if (want > 0 && s->written == 0 && !s->failed)
         fprintf(stderr,
-                "pygmuc: warning: WavWriterPE did not write '%s' (the render stopped first, or "
-                "its frames came from the render cache: render with --no-cache)\n",
+                "pygmuc: warning: WavWriterPE did not write '%s' (the render stopped first)\n",
                 path);
     free(s->tmp);
     s->tmp = NULL;
