@@ -526,7 +526,25 @@ pg_plan *pg_plan_new(const pg_graph *g, int root, const pg_plan_opts *o, pg_diag
     return p;
 }
 
+static void explain_to(const pg_plan *p, FILE *f);
+
+// Written through a memory stream and copied to f at once: f is usually stderr, which is
+// unbuffered, and a plan of thousands of nodes made a write per field (10 ms for large_piece).
 void pg_plan_explain(const pg_plan *p, FILE *f) {
+    char *text = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&text, &size);
+    if (!m) {
+        explain_to(p, f);
+        return;
+    }
+    explain_to(p, m);
+    if (fclose(m) == 0)
+        fwrite(text, 1, size, f);
+    free(text);
+}
+
+static void explain_to(const pg_plan *p, FILE *f) {
     int mats = 0, fused = 0;
     for (int i = 0; i < p->n_nodes; i++) {
         mats += p->nodes[i].materialise;
