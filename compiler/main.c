@@ -48,7 +48,7 @@ static const char usage_text[] =
     "  --no-output-cache  cache the materialised buffers only, not the output's chunks\n"
     "  --dump-graph FILE.dot   write the graph for Graphviz\n"
     "  --explain          print the plan\n"
-    "  -q                 no progress bar, warnings or print() output\n"
+    "  -q                 no progress bar, warnings, print() output or PrintPE lines\n"
     "  --version\n";
 
 typedef struct time_arg { // a time on the command line, converted once the rate is known
@@ -278,6 +278,7 @@ static void window_opts(const options *o, pg_graph *g, int root, pg_plan_opts *p
     po->mem_limit = mb_bytes(o->mem_limit_mb);
     po->cache_limit = mb_bytes(o->cache_limit_mb);
     po->measure = o->dot != NULL; // the graph picture shows each node's own time
+    po->quiet = o->quiet;
 }
 
 static int report(const pg_session *s, const pg_diag *d) {

@@ -461,6 +461,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     p->mem_limit = o->mem_limit;
     p->cache_limit = o->cache_limit;
     p->measure = o->measure;
+    p->quiet = o->quiet;
     p->output_chunks = !o->no_output_cache;
     p->opt_level = o->opt_level;
     if (o->cache_dir) {

@@ -210,6 +210,7 @@ typedef struct pg_plan_opts {
                            // chunks, so that an edit re-renders the seconds it changed)
     bool measure;          // time every node's own work (pg_render_node_seconds); off, it
                            // reads zeros and costs nothing
+    bool quiet;            // PEs print nothing while rendering (PrintPE's lines, warnings)
 } pg_plan_opts;
 
 PG_API void pg_plan_opts_init(pg_plan_opts *o);

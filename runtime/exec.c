@@ -97,6 +97,10 @@ pg_status pe_error(pe_inst *pe, pg_status st, const char *fmt, ...) {
     return st;
 }
 
+FILE *pe_log(const pe_inst *pe) {
+    return pe->cx->sh->plan->quiet ? NULL : stderr;
+}
+
 void *pe_scratch(pe_inst *pe, size_t bytes) {
     return scratch_alloc(pe->cx, bytes);
 }
@@ -649,8 +653,8 @@ static pg_status revive_node(exec_ctx *cx, int j, int *made, int *n_made) {
     const plan_node *pn = &sh->plan->nodes[j];
     if (!pn->materialise && sh->initialised[j])
         return PG_OK; // stateless and in use elsewhere: as it is
-    if (sh->initialised[j] && pn->pn.kind->fini)
-        pn->pn.kind->fini(&sh->inst[j]);
+    if (sh->initialised[j])
+        exec_fini_node(sh, j);
     free(sh->inst[j].state);
     sh->inst[j].state = NULL;
     sh->initialised[j] = false;
@@ -686,6 +690,16 @@ static pg_status revive_below(exec_ctx *cx, int id, int **made, int *n_made) {
     free(stack);
     free(order);
     return st;
+}
+
+void exec_fini_node(exec_shared *sh, int id) {
+    const pe_kind *k = sh->plan->nodes[id].pn.kind;
+    if (!k->fini)
+        return;
+    exec_ctx none = { .sh = sh }; // no scratch: fini only undoes init
+    pe_inst local = sh->inst[id];
+    local.cx = &none;
+    k->fini(&local);
 }
 
 // A node's init: its state, its kind's init and its interval index. Inits read no input, so

@@ -166,6 +166,8 @@ static inline pg_frame frame_max(pg_frame a, pg_frame b) {
 pg_status exec_fail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 pg_status exec_init_node(exec_ctx *cx, int id);
+// Runs node id's fini (kernels may report through pe_log there, so it gets a context).
+void exec_fini_node(exec_shared *sh, int id);
 pg_status exec_node_task(exec_ctx *cx, int id);
 bool exec_early_init(const plan_node *pn);
 bool exec_is_task_puller(const plan_node *pn);

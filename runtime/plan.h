@@ -53,6 +53,7 @@ struct pg_plan {
     int threads;
     int opt_level;
     bool measure;             // time each node's own work (for pg_render_node_seconds)
+    bool quiet;               // PEs print nothing while rendering (pe_log gives NULL)
     bool until_silence;       // stop at the first silent block after every finite part ended
     pg_frame last_finite_end; // with until_silence: the latest finite end in the graph
     size_t mem_limit;

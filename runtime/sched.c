@@ -360,8 +360,8 @@ static void pool_stop(pg_render *r) {
 static void shared_fini(exec_shared *sh) {
     const pg_plan *p = sh->plan;
     for (int i = 0; p && i < p->n_nodes; i++) {
-        if (sh->initialised && sh->initialised[i] && p->nodes[i].pn.kind->fini)
-            p->nodes[i].pn.kind->fini(&sh->inst[i]);
+        if (sh->initialised && sh->initialised[i])
+            exec_fini_node(sh, i);
         if (sh->inst)
             free(sh->inst[i].state);
         if (sh->mat && sh->mapped)

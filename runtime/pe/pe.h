@@ -210,6 +210,9 @@ void *pe_scratch(pe_inst *pe, size_t bytes);
 // Reports a runtime error (I/O, memory) and returns st.
 pg_status pe_error(pe_inst *pe, pg_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+// Where a PE prints what it reports while rendering (PrintPE's lines, a warning): stderr, or
+// NULL when the render is quiet (pygmuc -q).
+FILE *pe_log(const pe_inst *pe);
 
 // out = src * gain(curve, env) frame by frame, the gain in double (a mono envelope's gains
 // serve every channel). For sidechain kinds' process.

@@ -150,9 +150,9 @@ static void wav_writer_fini(pe_inst *pe) {
     s->sf = NULL;
     if (!s->done && s->tmp)
         unlink(s->tmp);
-    if (want > 0 && s->written == 0 && !s->failed)
-        fprintf(stderr,
-                "pygmuc: warning: WavWriterPE did not write '%s' (the render stopped first)\n",
+    FILE *log = pe_log(pe);
+    if (log && want > 0 && s->written == 0 && !s->failed)
+        fprintf(log, "pygmuc: warning: WavWriterPE did not write '%s' (the render stopped first)\n",
                 path);
     free(s->tmp);
     s->tmp = NULL;

@@ -112,6 +112,14 @@ grep -q "stem_twice.pg:2:52: error: WavWriterPE writes '.*same.wav', as the WavW
     "$tmp/err" && ok || bad "two stems of one name: $(head -1 "$tmp/err")"
 [ ! -e "$tmp/mix_twice.wav" ] && ok || bad "a render with two stems of one name wrote its output"
 
+# -q silences what PEs print while rendering too: PrintPE's lines (the same samples either way)
+printf 'render(PrintPE(SinPE(frequency=1.0).crop(Extent(0, 3))))\n' >"$tmp/print.pg"
+expect_status 0 "$pg" "$tmp/print.pg" -o "$tmp/print.wav"
+grep -q "^PrintPE \[0, 3) 1 ch: ch0 min 0 max " "$tmp/err" && ok || bad "PrintPE printed: $(head -1 "$tmp/err")"
+expect_status 0 "$pg" "$tmp/print.pg" -o "$tmp/print_q.wav" -q
+[ ! -s "$tmp/err" ] && ok || bad "PrintPE under -q: $(head -1 "$tmp/err")"
+expect_status 0 "$pg" compare "$tmp/print.wav" "$tmp/print_q.wav" --tolerance-db -1000
+
 # WAV on stdout equals the file
 "$pg" "$tmp/tone.pg" -o - -q >"$tmp/stdout.wav" && ok || bad "-o - failed"
 expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/stdout.wav" --tolerance-db -1000
