@@ -1,9 +1,9 @@
 // print.c: PrintPE(src_pe), after pygmu's print_pe.py: a pass-through that prints, for every
 // window it renders, one summary line to stderr (none in a quiet render, pygmuc -q): the
-// frames, and per channel min, max, RMS
-// and the first and last three samples (pygmu prints the whole numpy block). Stateful, so
-// that it renders once, in time order from its origin: the lines come out in time order
-// whatever the thread count (their sizes follow the render's block size).
+// frames, and per channel min, max, RMS and the first and last three samples (pygmu prints
+// the whole numpy block). Stateful, so that it renders once, in time order from its origin:
+// the lines come out in time order whatever the thread count (their sizes follow the
+// render's block size).
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,23 +76,17 @@ static pg_status print_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out)
     pg_status st = pe_pull(pe, pe_slot(pe->node, P_SRC), t0, n, &v);
     if (st != PG_OK)
         return st;
+    for (int c = 0; c < out->channels; c++) // the frames pass through
+        memcpy(pe_ch(out, c), pe_vch(&v, c), sizeof(float) * (size_t)n);
     FILE *log = pe_log(pe);
-    if (!log) { // a quiet render: the frames pass through, nothing is formatted
-        for (int c = 0; c < out->channels; c++)
-            memcpy(pe_ch(out, c), pe_vch(&v, c), sizeof(float) * (size_t)n);
+    if (!log) // a quiet render: nothing is formatted
         return PG_OK;
-    }
     print_line l = { NULL, (size_t)out->channels * LINE_PER_CH + 64, 0 };
     if (!(l.buf = pe_scratch(pe, l.size)))
         return pe_error(pe, PG_ERR_NOMEM, "PrintPE: out of scratch memory");
     append(&l, "PrintPE [%lld, %lld) %d ch:", (long long)t0, (long long)(t0 + n), out->channels);
-    for (int c = 0; c < out->channels; c++) {
-        const float *x = pe_vch(&v, c);
-        float *y = pe_ch(out, c);
-        for (int64_t i = 0; i < n; i++)
-            y[i] = x[i];
-        print_channel(&l, c, x, n);
-    }
+    for (int c = 0; c < out->channels; c++)
+        print_channel(&l, c, pe_vch(&v, c), n);
     l.buf[l.at] = '\n';
     l.buf[l.at + 1] = '\0';
     fputs(l.buf, log); // one call per line, so lines of parallel renders never interleave
