@@ -197,8 +197,8 @@ typedef struct pg_plan_opts {
     bool has_end;   // render until end (else the root's extent end)
     pg_frame start;
     pg_frame end;
-    bool until_silence;    // an infinite root ends at the first silent block after every
-                           // finite part has ended
+    bool until_silence;    // an infinite root ends with the first silent 4096 frames (on a
+                           // grid from the start) that begin after every finite part ended
     int opt_level;         // 0: the naive plan; 1 (default): every optimisation
     int block_frames;      // 0: the default (4096)
     int threads;           // 0: the number of cores

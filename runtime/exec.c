@@ -786,14 +786,6 @@ void exec_scratch_free(exec_ctx *cx) {
     cx->head = cx->cur = NULL;
 }
 
-static bool is_silent(const pe_view *v) {
-    for (int c = 0; c < v->channels; c++)
-        for (int64_t i = 0; i < v->frames; i++)
-            if (v->data[c * v->stride + i] != 0.0f)
-                return false;
-    return true;
-}
-
 // Planar to interleaved; mono and stereo, the common cases, in loops compilers vectorise.
 static void interleave(const pe_view *v, int64_t n, float *out) {
     if (v->channels == 1) {
@@ -815,8 +807,7 @@ static void interleave(const pe_view *v, int64_t n, float *out) {
     }
 }
 
-// Renders the root over [t0, t0 + n) on worker cx into out (interleaved). Returns whether
-// the block was silent (for until_silence), or -1 on error.
+// Renders the root over [t0, t0 + n) on worker cx into out (interleaved); 0, or -1 on error.
 int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
     const pg_plan *p = cx->sh->plan;
     scratch_mark m = scratch_get(cx);
@@ -826,7 +817,6 @@ int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
         return -1;
     }
     interleave(&v, n, out);
-    int silent = p->until_silence && is_silent(&v); // only that mode asks
     scratch_release(cx, m);
-    return silent;
+    return 0;
 }

@@ -150,7 +150,8 @@ struct pg_render {
     pthread_t threads[MAX_THREADS];
     int n_pool;
     pg_frame cursor;
-    bool stopped; // until_silence found its silent block
+    bool stopped;   // until_silence found its silent unit
+    bool unit_loud; // until_silence: the unit the cursor is in has a sample that is not 0
 };
 
 static inline pg_frame frame_min(pg_frame a, pg_frame b) {

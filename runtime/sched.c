@@ -646,31 +646,39 @@ static bool render_runs(pg_render *r, float *out, int64_t n) {
     return ok;
 }
 
-// until_silence: block by block on the calling thread, to stop at the first silent one.
-static int64_t render_until_silence(pg_render *r, float *out, int64_t n) {
+// until_silence judges silence on a grid of SILENCE_UNIT frames from the window's start, not
+// per block: where the render stops must not depend on --block or on the caller's requests.
+enum {
+    SILENCE_UNIT = 4096
+};
+
+static bool all_zero(const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (x[i] != 0.0f)
+            return false;
+    return true;
+}
+
+// Of the n frames just rendered at the cursor into out, how many to keep: up to the end of
+// the first silent unit that starts at or after the last finite part's end (the render
+// stops there), else all n.
+static int64_t until_silence_keep(pg_render *r, const float *out, int64_t n) {
     const pg_plan *p = r->sh.plan;
-    int64_t done = 0;
-    while (done < n && !r->stopped) {
-        int64_t k = n - done < p->block_frames ? n - done : p->block_frames;
-        pthread_mutex_lock(&r->sh.lock);
-        r->sh.horizon = frame_max(r->sh.horizon, horizon_after(r, r->cursor + k));
-        r->sh.stream_want = frame_max(r->sh.stream_want, r->cursor + k);
-        help_until(&r->main, stream_ready, r->cursor + k);
-        bool failed = r->sh.failed;
-        pthread_mutex_unlock(&r->sh.lock);
-        int silent =
-            failed ? -1 : exec_render_block(&r->main, r->cursor, k, out + done * p->channels);
-        if (silent < 0)
-            return -1;
-        pthread_mutex_lock(&r->sh.lock);
-        stream_reached(r, r->cursor + k);
-        pthread_mutex_unlock(&r->sh.lock);
-        if (r->cursor >= p->last_finite_end && silent)
+    int64_t kept = 0;
+    while (kept < n) {
+        pg_frame t = r->cursor + kept, unit_start = t - (t - p->window.start) % SILENCE_UNIT;
+        int64_t k = frame_min(unit_start + SILENCE_UNIT - t, n - kept);
+        if (t == unit_start)
+            r->unit_loud = false;
+        r->unit_loud = r->unit_loud || !all_zero(out + kept * p->channels, k * p->channels);
+        kept += k;
+        if (t + k == unit_start + SILENCE_UNIT && unit_start >= p->last_finite_end &&
+            !r->unit_loud) {
             r->stopped = true;
-        r->cursor += k;
-        done += k;
+            break;
+        }
     }
-    return done;
+    return kept;
 }
 
 // Once the window is rendered, the calling thread helps the pool finish (so the statistics
@@ -701,13 +709,11 @@ int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
     int64_t n = frames_left(r, max_frames);
     if (n <= 0 || r->stopped)
         return finish(r) ? 0 : -1;
-    int64_t done = n;
-    if (p->until_silence)
-        done = render_until_silence(r, out, n);
-    else if (!render_runs(r, out, n))
-        done = -1;
-    else
-        r->cursor += n;
+    int64_t done = render_runs(r, out, n) ? n : -1;
+    if (done > 0 && p->until_silence)
+        done = until_silence_keep(r, out, n);
+    if (done > 0)
+        r->cursor += done;
     r->sh.stream_sec += exec_now_sec() - t0;
     return done;
 }

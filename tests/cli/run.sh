@@ -136,12 +136,16 @@ expect_status 6 "$pg" "$tmp/endless.pg" -o "$tmp/endless.wav"
 grep -q "endless.pg:1:8: error: .*indefinite" "$tmp/err" && ok || bad "endless: $(head -1 "$tmp/err")"
 expect_status 0 "$pg" "$tmp/endless.pg" -o "$tmp/endless.wav" --duration 0.1s -q
 
-# --until-silence: an endless piece stops at the first silent block after its finite parts
-# (blocks of 4096: [12288, 16384) is the first silent one)
+# --until-silence: an endless piece stops with the first silent 4096 frames (on a grid from
+# the start) after its finite parts: [12288, 16384), whatever the block size
 expect_status 0 "$pg" "$tmp/tail.pg" -o "$tmp/tail.wav" --until-silence -q
 expect_status 0 "$pg" "$tmp/tail.pg" -o "$tmp/tail16k.wav" --duration 16384f -q
 "$pg" compare "$tmp/tail16k.wav" "$tmp/tail.wav" --tolerance-db -1000 | grep -q "length_diff_frames=0 " &&
     ok || bad "--until-silence length"
+for b in 1 7 65536; do
+    expect_status 0 "$pg" "$tmp/tail.pg" -o "$tmp/tail_b.wav" --until-silence -q --block $b -j 2
+    cmp -s "$tmp/tail.wav" "$tmp/tail_b.wav" && ok || bad "--until-silence --block $b"
+done
 expect_status 8 "$pg" "$tmp/endless.pg" -o "$tmp/long.wav" --duration 90000s
 # times past any frame count are clamped, then refused like any window (no overflow)
 expect_status 8 "$pg" "$tmp/tone.pg" -o "$tmp/long.wav" --end 99999999999999999999

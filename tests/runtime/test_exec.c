@@ -189,6 +189,64 @@ static void test_fusion(void) {
     pg_graph_free(g);
 }
 
+// Renders an until_silence plan of root through pg_render_next in requests of `ask` frames;
+// returns the frames rendered (out holds at most cap), or -1 on error.
+static int64_t render_until_silence(pg_graph *g, int root, pg_frame start, int block, int threads,
+                                    int64_t ask, float *out, int64_t cap) {
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.until_silence = true;
+    o.has_start = start != 0;
+    o.start = start;
+    o.block_frames = block;
+    o.threads = threads;
+    o.cache_dir = "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, root, &o, &err);
+    pg_render *r = p ? pg_render_new(p, &err) : NULL;
+    int64_t got = r ? 0 : -1;
+    for (int64_t n = 1; r && n > 0 && got < cap; got += n)
+        n = pg_render_next(r, out + got, ask < cap - got ? ask : cap - got);
+    pg_render_free(r);
+    pg_plan_free(p);
+    return got;
+}
+
+// until_silence stops at the end of the first all-zero unit of 4096 frames, counted from the
+// window's start, that begins at or after the last finite part's end. A sine cropped to
+// [0, 10000) under an endless mix: units [8192, 12288) sounds, [12288, 16384) is silent, so
+// 16384 frames, whatever the block size, thread count or request size (it depended on the
+// block size: 10001 frames with blocks of 1, 131072 with 65536). From 1000: 16384 again.
+static void test_until_silence(void) {
+    pg_graph *g = t_graph(48000);
+    pg_arg s[] = { t_num("frequency", 440.0) };
+    pg_arg cr[] = { t_node(NULL, t_add(g, "SinPE", s, 1)), t_ext(NULL, 0, 10000) };
+    pg_arg z[] = { t_num(NULL, 0.0) };
+    pg_arg m[] = { t_node(NULL, t_add(g, "CropPE", cr, 2)),
+                   t_node(NULL, t_add(g, "ConstPE", z, 1)) };
+    int mix = t_add(g, "MixPE", m, 2);
+    enum {
+        CAP = 200000
+    };
+    float *want = malloc(sizeof(float) * CAP), *got = malloc(sizeof(float) * CAP);
+    CHECK_EQ_I64(render_until_silence(g, mix, 0, 4096, 1, 65536, want, CAP), 16384);
+    CHECK(want[1] != 0.0f && want[9999] != 0.0f && want[10000] == 0.0f && want[16383] == 0.0f);
+    const int blocks[] = { 1, 7, 64, 5000, 65536 }, threads[] = { 1, 2, 4 };
+    const int64_t asks[] = { 3, 4096, 65536 };
+    for (int i = 0; i < 5; i++) {
+        memset(got, 0xff, sizeof(float) * CAP);
+        int64_t n =
+            render_until_silence(g, mix, 0, blocks[i], threads[i % 3], asks[i % 3], got, CAP);
+        CHECK_EQ_I64(n, 16384);
+        CHECK(memcmp(want, got, sizeof(float) * 16384) == 0);
+    }
+    CHECK_EQ_I64(render_until_silence(g, mix, 1000, 7, 2, 4096, got, CAP), 16384);
+    CHECK(memcmp(want + 1000, got, sizeof(float) * 9000) == 0);
+    free(want);
+    free(got);
+    pg_graph_free(g);
+}
+
 int main(void) {
     test_fusion();
     test_crop_window();
@@ -197,5 +255,6 @@ int main(void) {
     test_fanout();
     test_threads();
     test_indefinite_stateful();
+    test_until_silence();
     return check_done();
 }
