@@ -76,7 +76,7 @@ static int usage_error(const char *fmt, ...) {
     fprintf(stderr, "pygmuc: ");
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n%s", usage_text);
+    fprintf(stderr, "\n(pygmuc --help lists the options)\n");
     return EXIT_USAGE;
 }
 
@@ -153,6 +153,20 @@ static int parse_valued(options *o, int argc, char **argv, int *i) {
         "--start",     "--end",        "--duration",    "--cache-dir", "--dump-graph",
         "--mem-limit", "--flac-level", "--cache-limit", NULL
     };
+    // what each takes, for the error when a value is not that
+    static const char *const expects[] = { "a file",
+                                           "pcm16, pcm24 or float",
+                                           "pcm16, pcm24 or float",
+                                           "threads: a whole number from 1 to 256",
+                                           "frames: a whole number from 1 to 16777216",
+                                           "a time: seconds (2.5, 2.5s), 250ms or frames (48000f)",
+                                           "a time: seconds (2.5, 2.5s), 250ms or frames (48000f)",
+                                           "a time: seconds (2.5, 2.5s), 250ms or frames (48000f)",
+                                           "a folder",
+                                           "a file",
+                                           "megabytes, more than 0",
+                                           "a whole number from 0 to 8",
+                                           "megabytes, more than 0" };
     int k = 0;
     while (valued[k] && strcmp(a, valued[k]) != 0)
         k++;
@@ -201,7 +215,7 @@ static int parse_valued(options *o, int argc, char **argv, int *i) {
         break;
     }
     if (!ok) {
-        usage_error("bad value '%s'", v);
+        usage_error("bad value '%s' for %s (%s)", v, a, expects[k]);
         return -1;
     }
     return 1;
@@ -235,7 +249,7 @@ static int parse_args(options *o, int argc, char **argv, int first) {
             return usage_error("unexpected argument '%s'", a);
     }
     if (!o->piece)
-        return usage_error("%s", "no piece given");
+        return fputs(usage_text, stderr), EXIT_USAGE; // no piece: how to give one
     if (o->duration.set && o->end.set)
         return usage_error("%s", "give --end or --duration, not both");
     return 0;

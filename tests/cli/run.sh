@@ -325,6 +325,10 @@ expect_status 0 "$pg" check "$tmp/tone.pg"
 [ -e "$tmp/tone.pg.wav" ] && bad "check wrote audio" || ok
 expect_status 64 "$pg" "$tmp/tone.pg"
 expect_status 64 "$pg" "$tmp/tone.pg" -o "$tmp/x.wav" --bogus
+# a bad value names its option and what it takes, in one line and a pointer to --help
+expect_status 64 "$pg" "$tmp/tone.pg" -o "$tmp/x.wav" --block 0
+[ "$(head -1 "$tmp/err")" = "pygmuc: bad value '0' for --block (frames: a whole number from 1 to 16777216)" ] &&
+    [ "$(wc -l <"$tmp/err")" -eq 2 ] && ok || bad "--block 0: $(cat "$tmp/err")"
 expect_status 7 "$pg" compare "$tmp/none.wav" "$tmp/tone.wav"
 
 echo "$passed passed, $failed failed"
