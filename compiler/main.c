@@ -338,8 +338,7 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
                 "format; lower the gain or use --subtype float\n",
                 peak, 20.0 * log10(peak));
     if (o->explain) {
-        pg_extent w = pg_plan_window(p);
-        double secs = (double)(w.end - w.start) / pg_plan_frame_rate(p), dt = exec_now_sec() - t0;
+        double secs = (double)stats.frames / pg_plan_frame_rate(p), dt = exec_now_sec() - t0;
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         fprintf(stderr,

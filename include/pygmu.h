@@ -251,6 +251,7 @@ PG_API pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err);
 
 // What a render did so far (for --explain and benchmarks).
 typedef struct pg_render_stats {
+    int64_t frames;   // frames rendered so far (--until-silence may stop short of the window)
     int nodes;        // nodes in the plan
     int materialised; // buffers rendered once (or loaded from the cache)
     int cache_hits;

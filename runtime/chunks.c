@@ -164,7 +164,7 @@ static int look_up(exec_shared *sh) {
 }
 
 bool plan_keeps_output_chunks(const pg_plan *p) {
-    return p->opt_level > 0 && p->output_chunks && !p->until_silence && !p->mem_limit &&
+    return p->opt_level > 0 && p->output_chunks && !p->mem_limit &&
            (!p->cache_dir || p->cache_dir[0]) && p->window.end != PG_FRAME_MAX &&
            p->window.end > p->window.start && stream_keyable(p);
 }

@@ -564,7 +564,8 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
 
 void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
     const exec_shared *sh = &r->sh;
-    *s = (pg_render_stats){ .nodes = sh->plan->n_nodes,
+    *s = (pg_render_stats){ .frames = r->cursor - sh->plan->window.start,
+                            .nodes = sh->plan->n_nodes,
                             .materialised = sh->n_materialised,
                             .cache_hits = sh->cache_hits,
                             .cache_misses = sh->cache_misses,
@@ -725,6 +726,8 @@ int64_t exec_next_found(pg_render *r, const float **data, int64_t max_frames) {
         return 0;
     double t0 = exec_now_sec();
     *data = exec_found_frames(sh, r->cursor, &n);
+    if (*data && sh->plan->until_silence)
+        n = until_silence_keep(r, *data, n);
     pthread_mutex_lock(&sh->lock);
     sh->stream_want = frame_max(sh->stream_want, r->cursor + n);
     if (*data)

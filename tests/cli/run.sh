@@ -146,6 +146,20 @@ for b in 1 7 65536; do
     expect_status 0 "$pg" "$tmp/tail.pg" -o "$tmp/tail_b.wav" --until-silence -q --block $b -j 2
     cmp -s "$tmp/tail.wav" "$tmp/tail_b.wav" && ok || bad "--until-silence --block $b"
 done
+# ... and keeps its output in the cache: the second render finds its chunk, and an edit that
+# ends the sine at 20000 stops at 24576 from that cache as without it
+for i in 1 2; do
+    expect_status 0 "$pg" "$tmp/tail.pg" -o "$tmp/tail_c.wav" --until-silence -q --cache-dir "$tmp/tc" --explain
+    cmp -s "$tmp/tail.wav" "$tmp/tail_c.wav" && ok || bad "--until-silence with a cache, render $i"
+done
+grep -q "output chunks 1 from the cache / 0 rendered" "$tmp/err" && grep -q "audio_sec=0.341 " "$tmp/err" &&
+    ok || bad "--until-silence warm: $(grep "chunks\|stats" "$tmp/err")"
+sed 's/10000/20000/' "$tmp/tail.pg" >"$tmp/tail2.pg"
+expect_status 0 "$pg" "$tmp/tail2.pg" -o "$tmp/tail_c.wav" --until-silence -q --cache-dir "$tmp/tc"
+expect_status 0 "$pg" "$tmp/tail2.pg" -o "$tmp/tail_n.wav" --until-silence -q --no-cache
+expect_status 0 "$pg" "$tmp/tail2.pg" -o "$tmp/tail24k.wav" --duration 24576f -q --no-cache
+cmp -s "$tmp/tail_c.wav" "$tmp/tail_n.wav" && cmp -s "$tmp/tail_n.wav" "$tmp/tail24k.wav" &&
+    ok || bad "--until-silence edited, from the cache"
 expect_status 8 "$pg" "$tmp/endless.pg" -o "$tmp/long.wav" --duration 90000s
 # times past any frame count are clamped, then refused like any window (no overflow)
 expect_status 8 "$pg" "$tmp/tone.pg" -o "$tmp/long.wav" --end 99999999999999999999
