@@ -232,6 +232,7 @@ static const float *render_afresh(exec_shared *sh, int k) {
     one.threads = 1;
     one.measure = false;
     one.output_chunks = false;
+    one.until_silence = false; // the whole chunk: where the stream stops is not its business
     pg_diag err = { 0 };
     float *buf = malloc(chunk_bytes(sh, k));
     if (!buf) {

@@ -160,6 +160,18 @@ expect_status 0 "$pg" "$tmp/tail2.pg" -o "$tmp/tail_n.wav" --until-silence -q --
 expect_status 0 "$pg" "$tmp/tail2.pg" -o "$tmp/tail24k.wav" --duration 24576f -q --no-cache
 cmp -s "$tmp/tail_c.wav" "$tmp/tail_n.wav" && cmp -s "$tmp/tail_n.wav" "$tmp/tail24k.wav" &&
     ok || bad "--until-silence edited, from the cache"
+# a damaged chunk is rendered again whole, though the render stops inside it: a loop of a
+# 5000-frame note every 20000 stops at 12288, and sounds again at 20000 in the same chunk
+echo 'render(SinPE(frequency=440.0).crop(Extent(0, 5000)).crop(Extent(0, 20000)).loop(20000))' >"$tmp/gap.pg"
+expect_status 0 "$pg" "$tmp/gap.pg" -o "$tmp/gap.wav" --until-silence -q --cache-dir "$tmp/gc"
+for f in "$tmp"/gc/*.pgc; do # damage the chunk (the larger entry), keeping its size
+    [ "$(wc -c <"$f")" -gt 100000 ] && printf 'XXXX' | dd of="$f" bs=1 seek=100000 conv=notrunc 2>/dev/null
+done
+expect_status 0 "$pg" "$tmp/gap.pg" -o "$tmp/gap2.wav" --until-silence -q --cache-dir "$tmp/gc" -j 1
+expect_status 0 "$pg" "$tmp/gap.pg" -o "$tmp/gap3.wav" --duration 65536f -q --cache-dir "$tmp/gc"
+expect_status 0 "$pg" "$tmp/gap.pg" -o "$tmp/gap4.wav" --duration 65536f -q --no-cache
+cmp -s "$tmp/gap.wav" "$tmp/gap2.wav" && cmp -s "$tmp/gap3.wav" "$tmp/gap4.wav" &&
+    ok || bad "--until-silence, damaged chunk"
 expect_status 8 "$pg" "$tmp/endless.pg" -o "$tmp/long.wav" --duration 90000s
 # times past any frame count are clamped, then refused like any window (no overflow)
 expect_status 8 "$pg" "$tmp/tone.pg" -o "$tmp/long.wav" --end 99999999999999999999
