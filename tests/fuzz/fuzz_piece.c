@@ -1,9 +1,10 @@
 // fuzz_piece.c: a libFuzzer target for the whole compiler on any text: lex, parse,
 // evaluate, plan (at -O0 and -O1) and render the first 3000 frames into memory, with no
-// cache and a 64 MiB buffer budget. A crash, a sanitizer report or PG_ERR_INTERNAL is a bug;
-// any other status is a diagnostic, which is what bad input must get. Built with
-// -DPG_FUZZ=ON (clang); run e.g. build/fuzz_piece -max_len=16384 corpus pieces/ported.
-// Relative sound-file names resolve against pieces/, so seeds from there find their samples.
+// cache and a 64 MiB buffer budget, and the first 3000 of an --until-silence render. A
+// crash, a sanitizer report or PG_ERR_INTERNAL is a bug; any other status is a diagnostic,
+// which is what bad input must get. Built with -DPG_FUZZ=ON (clang); run e.g.
+// build/fuzz_piece -max_len=16384 corpus pieces/ported. Relative sound-file names resolve
+// against pieces/, so seeds from there find their samples.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,36 @@ static void render_some(pg_session *s, int root, int opt_level) {
     pg_plan_free(p);
 }
 
+// The first FRAMES frames of an --until-silence render (the root's own window when it is
+// finite), asked for in uneven requests, as a player reading the stream would.
+static void render_until_silence(pg_session *s, int root) {
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.until_silence = true;
+    o.threads = 2;
+    o.cache_dir = "";
+    o.mem_limit = (size_t)64 << 20;
+    pg_diag err;
+    pg_plan *p = pg_plan_new(pg_session_graph(s), root, &o, &err);
+    if (!p) {
+        if (err.status == PG_ERR_INTERNAL)
+            abort();
+        return;
+    }
+    pg_render *r = pg_render_new(p, &err);
+    float *out = malloc(sizeof(float) * FRAMES * (size_t)pg_plan_channels(p));
+    int64_t got = 0, n = 1;
+    while (r && out && n > 0 && got < FRAMES) {
+        n = pg_render_next(r, out, got % 2 ? 1000 : 7);
+        got += n > 0 ? n : 1;
+    }
+    if (r && n < 0 && pg_render_error(r)->status == PG_ERR_INTERNAL)
+        abort();
+    free(out);
+    pg_render_free(r);
+    pg_plan_free(p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *src = malloc(size + 1);
     if (!src)
@@ -56,9 +87,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int i = 0; i < pg_session_diag_count(s); i++)
         if (pg_session_diag(s, i)->status == PG_ERR_INTERNAL)
             abort();
-    if (st == PG_OK)
+    if (st == PG_OK) {
         for (int opt = 0; opt <= 1; opt++)
             render_some(s, root, opt);
+        render_until_silence(s, root);
+    }
     pg_session_free(s);
     free(src);
     return 0;
