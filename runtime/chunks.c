@@ -151,22 +151,39 @@ static uint64_t walk(walker *w, int x, pg_extent span, int depth) {
 
 // ---- looking up ----------------------------------------------------------------------
 
+// Whether the entry of chunk k is whole (its checksum), checked now.
+static bool entry_sound(exec_shared *sh, int k) {
+    pg_extent s = chunk_span(sh, k);
+    cache_mapping m;
+    bool ok = cache_map(sh->cache, sh->chunks[k].key, sh->plan->channels, s.end - s.start, &m);
+    cache_unmap(&m);
+    return ok;
+}
+
 // Which chunks the cache holds. Their entries are checked when the stream copies them
-// (chunk_data), on the stream's threads, not before the render starts.
+// (chunk_data), on the stream's threads, not before the render starts; except under a
+// memory limit, where a damaged entry must be found now, so that the stream renders its
+// chunk within the budget instead of a render of its own (render_afresh) beside it.
 static int look_up(exec_shared *sh) {
     int ch = sh->plan->channels, found = 0;
     for (int k = 0; k < sh->n_chunks; k++) {
         pg_extent s = chunk_span(sh, k);
-        sh->chunks[k].found = cache_has(sh->cache, sh->chunks[k].key, ch, s.end - s.start);
-        found += sh->chunks[k].found;
+        out_chunk *c = &sh->chunks[k];
+        c->found = cache_has(sh->cache, c->key, ch, s.end - s.start);
+        c->found = c->found && (!sh->plan->mem_limit || entry_sound(sh, k));
+        found += c->found;
     }
     return found;
 }
 
+size_t exec_chunk_stage_bytes(const exec_shared *sh) {
+    // a request spans two chunks at most, each staged until it is whole
+    return sh->chunks ? 2 * sizeof(float) * CHUNK_FRAMES * (size_t)sh->plan->channels : 0;
+}
+
 bool plan_keeps_output_chunks(const pg_plan *p) {
-    return p->opt_level > 0 && p->output_chunks && !p->mem_limit &&
-           (!p->cache_dir || p->cache_dir[0]) && p->window.end != PG_FRAME_MAX &&
-           p->window.end > p->window.start && stream_keyable(p);
+    return p->opt_level > 0 && p->output_chunks && (!p->cache_dir || p->cache_dir[0]) &&
+           p->window.end != PG_FRAME_MAX && p->window.end > p->window.start && stream_keyable(p);
 }
 
 // Keys every chunk (or each visited node is marked needed, for the chunks to render);

@@ -219,6 +219,8 @@ void exec_found_read(exec_shared *sh, pg_frame t0, int64_t n);
 // Under the lock: a found chunk no thread has checked yet, at most CHECK_AHEAD chunks past
 // the stream, claimed for an idle thread to check; -1 if none.
 int exec_claim_check(exec_shared *sh);
+// The most memory output chunks being rendered hold at once (staged until whole).
+size_t exec_chunk_stage_bytes(const exec_shared *sh);
 // Checks chunk k, claimed by exec_claim_check (outside the lock).
 void exec_check_claimed(exec_shared *sh, int k);
 // exec_render_block, or a copy of a chunk found in the cache; keeps what it renders.

@@ -499,7 +499,8 @@ static pg_status check_mem_limit(pg_render *r, pg_diag *err) {
     const pg_plan *p = r->sh.plan;
     if (check_single_buffers(r, err) != PG_OK)
         return PG_ERR_LIMIT;
-    size_t need = exec_needed_at_once(&r->sh, horizon_after(r, STREAM_CHUNK), STREAM_CHUNK);
+    size_t need = exec_needed_at_once(&r->sh, horizon_after(r, STREAM_CHUNK), STREAM_CHUNK) +
+                  exec_chunk_stage_bytes(&r->sh);
     if (need <= p->mem_limit) {
         // tasks ahead of need may fill only what the needed buffers leave of the limit, so
         // the buffers alive at once never exceed it, however the threads run

@@ -257,6 +257,12 @@ expect_status 0 "$pg" "$tmp/notes_edit.pg" -o "$tmp/n3.wav" -q --explain --cache
     bad "after an edit stored $(moved), new entries $(entry_mib "$tmp/cold-entries")"
 expect_status 0 "$pg" "$tmp/notes_edit.pg" -o "$tmp/n4.wav" -q --no-cache
 expect_status 0 "$pg" compare "$tmp/n3.wav" "$tmp/n4.wav" --tolerance-db -1000
+# the same under --mem-limit (the output was not kept under a limit): the edit renders 2 chunks
+expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n1l.wav" -q --explain --cache-dir "$tmp/nc_cold" --mem-limit 64
+[ "$(chunks)" = "0 10" ] && ok || bad "--mem-limit cold: $(chunks)"
+expect_status 0 "$pg" "$tmp/notes_edit.pg" -o "$tmp/n3l.wav" -q --explain --cache-dir "$tmp/nc_cold" --mem-limit 64
+[ "$(hits) $(chunks)" = "47 1 8 2" ] && ok || bad "--mem-limit, after an edit: $(hits) $(chunks)"
+expect_status 0 "$pg" compare "$tmp/n3l.wav" "$tmp/n4.wav" --tolerance-db -1000
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n2.wav" --tolerance-db -1000
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n5.wav" -q --explain --cache-dir "$tmp/nc" \
     --no-output-cache

@@ -32,7 +32,8 @@ typedef struct how {
     const char *cache; // a folder under dir, or "" for no cache
     int threads, block;
     bool no_output_cache;
-    int64_t request; // frames asked for at once (0: 30000, which never covers a whole chunk)
+    int64_t request;  // frames asked for at once (0: 30000, which never covers a whole chunk)
+    size_t mem_limit; // bytes (0: none)
 } how;
 
 // Renders root over its extent into out (FRAMES frames at most).
@@ -45,6 +46,7 @@ static pg_status render(pg_graph *g, int root, how h, float *out, pg_render_stat
     o.threads = h.threads;
     o.block_frames = h.block;
     o.no_output_cache = h.no_output_cache;
+    o.mem_limit = h.mem_limit;
     return t_render_plan(g, root, &o, h.request ? h.request : 30000, out, stats, NULL);
 }
 
@@ -86,15 +88,15 @@ static float *frames(void) {
 static void test_cold_and_warm(void) {
     float *none = frames(), *cold = frames(), *warm = frames();
     pg_render_stats s;
-    CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, false, 0 }, none, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits + s.chunk_misses, 0);
-    CHECK_STATUS(render_notes(200, -1, (how){ "a", 2, 0, false, 0 }, cold, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "a", 2, 0, false, 0, 0 }, cold, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, CHUNKS);
     CHECK_EQ_I64(s.chunk_hits, 0);
     CHECK_EQ_I64(s.materialised, 200); // the saws; the sub-mixes streamed
     CHECK_EQ_I64(entries_of_size("a", WHOLE_CHUNK), 9);
     CHECK_EQ_I64(entries_of_size("a", LAST_CHUNK), 1);
-    CHECK_STATUS(render_notes(200, -1, (how){ "a", 2, 0, false, 65536 }, warm, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "a", 2, 0, false, 65536, 0 }, warm, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, CHUNKS);
     CHECK_EQ_I64(s.chunk_misses, 0);
     CHECK_EQ_I64(s.materialised, 0);
@@ -113,18 +115,18 @@ static void test_cold_and_warm(void) {
 static void test_one_note_edit(void) {
     float *fresh = frames(), *one = frames(), *two = frames(), *odd = frames();
     pg_render_stats s;
-    CHECK_STATUS(render_notes(200, -1, (how){ "b", 2, 0, false, 0 }, one, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "b", 2, 0, false, 0, 0 }, one, &s), PG_OK);
     copy_cache("b", "b2");
     copy_cache("b", "b3");
-    CHECK_STATUS(render_notes(200, 40, (how){ "", 2, 0, false, 0 }, fresh, &s), PG_OK);
-    CHECK_STATUS(render_notes(200, 40, (how){ "b", 1, 0, false, 0 }, one, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, 40, (how){ "", 2, 0, false, 0, 0 }, fresh, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, 40, (how){ "b", 1, 0, false, 0, 0 }, one, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 8);
     CHECK_EQ_I64(s.chunk_misses, 2);
     CHECK_EQ_I64(s.cache_hits, 47);
     CHECK_EQ_I64(s.cache_misses, 1);
-    CHECK_STATUS(render_notes(200, 40, (how){ "b2", 2, 0, false, 0 }, two, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, 40, (how){ "b2", 2, 0, false, 0, 0 }, two, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 8);
-    CHECK_STATUS(render_notes(200, 40, (how){ "b3", 2, 7, false, 0 }, odd, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, 40, (how){ "b3", 2, 7, false, 0, 0 }, odd, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, 2);
     CHECK(memcmp(fresh, one, sizeof(float) * FRAMES) == 0);
     CHECK(memcmp(fresh, two, sizeof(float) * FRAMES) == 0);
@@ -141,8 +143,8 @@ static void test_one_note_edit(void) {
 static void test_added_note(void) {
     float *out = calloc(FRAMES + STEP, sizeof(float));
     pg_render_stats s;
-    CHECK_STATUS(render_notes(200, -1, (how){ "c", 2, 0, false, 0 }, out, &s), PG_OK);
-    CHECK_STATUS(render_notes(201, -1, (how){ "c", 2, 0, false, 0 }, out, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "c", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_STATUS(render_notes(201, -1, (how){ "c", 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 9);
     CHECK_EQ_I64(s.chunk_misses, 1);
     free(out);
@@ -175,18 +177,18 @@ static void damage_whole_chunks(const char *cache) {
 static void test_damaged_chunks(void) {
     float *cold = frames(), *again = frames(), *whole = frames(), *third = frames();
     pg_render_stats s;
-    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false, 0 }, cold, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false, 0, 0 }, cold, &s), PG_OK);
     damage_whole_chunks("d");
-    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false, 0 }, again, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false, 0, 0 }, again, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 1);
     CHECK_EQ_I64(s.chunk_misses, 9);
     CHECK(memcmp(cold, again, sizeof(float) * FRAMES) == 0);
     damage_whole_chunks("d");
-    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false, 65536 }, whole, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "d", 2, 0, false, 65536, 0 }, whole, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 1);
     CHECK_EQ_I64(s.chunk_misses, 9);
     CHECK(memcmp(cold, whole, sizeof(float) * FRAMES) == 0);
-    CHECK_STATUS(render_notes(200, -1, (how){ "d", 1, 0, false, 65536 }, third, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "d", 1, 0, false, 65536, 0 }, third, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, CHUNKS); // the damaged entries were replaced
     CHECK(memcmp(cold, third, sizeof(float) * FRAMES) == 0);
     free(cold);
@@ -195,15 +197,49 @@ static void test_damaged_chunks(void) {
     free(third);
 }
 
+// Under a memory limit (64 MiB: every note fits, none is spilled) the output is kept too:
+// cold, 10 chunks stored; note 40's edit, chunks 1 and 2 rendered from 47 notes loaded and
+// 1 made. Damaged entries are found before the render starts, so the stream renders their
+// chunks within the limit (rather than a render of each beside it): the notes sounding in
+// chunks 0 to 8, 0 to 196, are loaded once each.
+static void test_mem_limit(void) {
+    const size_t limit = (size_t)64 << 20;
+    float *fresh = frames(), *out = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, false, 0, 0 }, fresh, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "m", 2, 0, false, 0, limit }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_misses, CHUNKS);
+    CHECK_EQ_I64(s.materialised, 200);
+    CHECK(memcmp(fresh, out, sizeof(float) * FRAMES) == 0);
+    copy_cache("m", "m2");
+    CHECK_STATUS(render_notes(200, 40, (how){ "", 2, 0, false, 0, 0 }, fresh, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, 40, (how){ "m", 2, 0, false, 0, limit }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 8);
+    CHECK_EQ_I64(s.chunk_misses, 2);
+    CHECK_EQ_I64(s.cache_hits, 47);
+    CHECK_EQ_I64(s.cache_misses, 1);
+    CHECK(memcmp(fresh, out, sizeof(float) * FRAMES) == 0);
+    damage_whole_chunks("m2");
+    CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, false, 0, 0 }, fresh, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "m2", 2, 0, false, 0, limit }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 1);
+    CHECK_EQ_I64(s.chunk_misses, 9);
+    CHECK_EQ_I64(s.cache_hits, 197);
+    CHECK_EQ_I64(s.cache_misses, 0);
+    CHECK(memcmp(fresh, out, sizeof(float) * FRAMES) == 0);
+    free(fresh);
+    free(out);
+}
+
 // --no-output-cache: no chunk is stored; a warm render loads the 7 sub-mixes instead.
 static void test_no_output_cache(void) {
     float *out = frames();
     pg_render_stats s;
-    CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true, 0 }, out, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, 0);
     CHECK_EQ_I64(s.materialised, 207); // the saws and the sub-mixes
     CHECK_EQ_I64(entries_of_size("e", WHOLE_CHUNK), 0);
-    CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true, 0 }, out, &s), PG_OK);
+    CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 0);
     CHECK_EQ_I64(s.cache_hits, 7);
     free(out);
@@ -223,9 +259,9 @@ static void test_side_effect(void) {
     int root = t_add(g, "MixPE", m, 2);
     float *out = frames();
     pg_render_stats st;
-    CHECK_STATUS(render(g, root, (how){ "f", 2, 0, false, 0 }, out, &st), PG_OK);
+    CHECK_STATUS(render(g, root, (how){ "f", 2, 0, false, 0, 0 }, out, &st), PG_OK);
     CHECK(unlink(stem) == 0);
-    CHECK_STATUS(render(g, root, (how){ "f", 2, 0, false, 0 }, out, &st), PG_OK);
+    CHECK_STATUS(render(g, root, (how){ "f", 2, 0, false, 0, 0 }, out, &st), PG_OK);
     CHECK_EQ_I64(st.chunk_hits + st.chunk_misses, 0);
     CHECK(access(stem, F_OK) == 0);
     pg_graph_free(g);
@@ -251,11 +287,11 @@ static void test_indexed_mix(void) {
     int root = t_add(g, "MixPE", m, N);
     float *none = calloc(FRAMES_IX, sizeof(float)), *out = calloc(FRAMES_IX, sizeof(float));
     pg_render_stats s;
-    CHECK_STATUS(render(g, root, (how){ "", 2, 0, false, 0 }, none, &s), PG_OK);
-    CHECK_STATUS(render(g, root, (how){ "g", 2, 0, false, 0 }, out, &s), PG_OK);
+    CHECK_STATUS(render(g, root, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
+    CHECK_STATUS(render(g, root, (how){ "g", 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, 3);
     CHECK(memcmp(none, out, sizeof(float) * FRAMES_IX) == 0);
-    CHECK_STATUS(render(g, root, (how){ "g", 2, 0, false, 65536 }, out, &s), PG_OK);
+    CHECK_STATUS(render(g, root, (how){ "g", 2, 0, false, 65536, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 3);
     CHECK(memcmp(none, out, sizeof(float) * FRAMES_IX) == 0);
     pg_graph_free(g);
@@ -338,6 +374,7 @@ int main(void) {
     test_added_note();
     test_damaged_chunks();
     test_no_output_cache();
+    test_mem_limit();
     test_side_effect();
     test_indexed_mix();
     test_into_file();
