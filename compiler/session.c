@@ -115,8 +115,9 @@ void diag_add(pg_session *s, pg_srcloc loc, pg_status st, int is_warning, const 
     va_end(ap);
 }
 
-// Reads a whole file into malloc'd memory; NULL with errno set on failure.
-static char *read_file(const char *path) {
+// Reads a whole file into malloc'd memory (NUL-terminated, its length in *len); NULL with
+// errno set on failure, EFBIG past 1 GiB (no piece is that long: a wrong file).
+static char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
@@ -124,8 +125,14 @@ static char *read_file(const char *path) {
     char *buf = malloc(cap);
     while (buf) {
         n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1 || cap > ((size_t)1 << 30))
+        if (n < cap - 1)
             break;
+        if (cap > ((size_t)1 << 30)) {
+            free(buf);
+            buf = NULL;
+            errno = EFBIG;
+            break;
+        }
         char *bigger = realloc(buf, cap * 2);
         if (!bigger) {
             free(buf);
@@ -142,7 +149,25 @@ static char *read_file(const char *path) {
     fclose(f);
     if (buf)
         buf[n] = '\0';
+    *len = n;
     return buf;
+}
+
+// A NUL byte would end the text there as far as the lexer sees, and the rest of the piece
+// would be dropped without a word: an error at the byte instead (column in characters, as
+// the lexer counts them).
+static void reject_nul(pg_session *s, int file, const char *text, size_t len) {
+    const char *nul = memchr(text, '\0', len);
+    if (!nul)
+        return;
+    pg_srcloc loc = { file, 1, 1 };
+    for (const char *p = text; p < nul; p++) {
+        if (*p == '\n')
+            loc.line++, loc.col = 1;
+        else if (((unsigned char)*p & 0xC0) != 0x80)
+            loc.col++;
+    }
+    diag_fatal(s, loc, PG_ERR_SYNTAX, "a NUL byte in the piece (is it a text file?)");
 }
 
 static void copy_graph_diags(pg_session *s) {
@@ -150,7 +175,8 @@ static void copy_graph_diags(pg_session *s) {
         s->diags[s->n_diags++] = *pg_graph_diag(s->graph, i);
 }
 
-static pg_status compile_text(pg_session *s, const char *path, const char *text, int *root) {
+static pg_status compile_text(pg_session *s, const char *path, const char *text, size_t len,
+                              int *root) {
     jmp_buf handler;
     s->on_error = &handler;
     if (setjmp(handler)) {
@@ -159,6 +185,7 @@ static pg_status compile_text(pg_session *s, const char *path, const char *text,
     }
     double t0 = exec_now_sec();
     int file = session_add_file(s, path, text);
+    reject_nul(s, file, text, len);
     int n_tokens = 0;
     token *toks = lex_tokenize(s, file, s->files[file].text, &n_tokens);
     ast_module *m = parse_module(s, toks, n_tokens);
@@ -183,15 +210,16 @@ pg_compile_times pg_session_times(const pg_session *s) {
 
 pg_status pg_compile_file(pg_session *s, const char *path, const char *src, int *root) {
     *root = -1;
+    size_t len = 0;
     if (src)
-        return compile_text(s, path, src, root);
-    char *text = read_file(path);
+        return compile_text(s, path, src, strlen(src), root);
+    char *text = read_file(path, &len);
     if (!text) {
         pg_srcloc none = { 0, 0, 0 };
         diag_add(s, none, PG_ERR_FILE, 0, "cannot read '%s': %s", path, strerror(errno));
         return PG_ERR_FILE;
     }
-    pg_status st = compile_text(s, path, text, root);
+    pg_status st = compile_text(s, path, text, len, root);
     free(text);
     return st;
 }

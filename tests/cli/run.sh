@@ -352,6 +352,12 @@ expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" -q --cache-dir "$tmp/lc3
     ok || bad "--cache-limit 1e30 kept $(entry_bytes "$tmp/lc2") bytes, no limit $(entry_bytes "$tmp/lc3")"
 expect_status 64 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" --mem-limit 12abc
 
+# a NUL byte is an error where it is, not the end of the piece (what followed it was dropped:
+# the render(oops) after it went unseen, exit 0)
+printf 'x = 1\nrender(SinPE(frequency=440.0).crop(Extent(0, 480)))\n  \0render(oops)\n' >"$tmp/nul.pg"
+expect_status 1 "$pg" check "$tmp/nul.pg"
+grep -q "nul.pg:3:3: error: a NUL byte in the piece" "$tmp/err" && ok || bad "NUL: $(head -1 "$tmp/err")"
+
 # check compiles without rendering; usage errors are 64
 expect_status 0 "$pg" check "$tmp/tone.pg"
 [ -e "$tmp/tone.pg.wav" ] && bad "check wrote audio" || ok
