@@ -339,18 +339,23 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
                 peak, 20.0 * log10(peak));
     if (o->explain) {
         double secs = (double)stats.frames / pg_plan_frame_rate(p), dt = exec_now_sec() - t0;
+        char limit_note[80] = "";
+        if (stats.limit_need_bytes)
+            snprintf(limit_note, sizeof limit_note, " (%.1f MiB by the plan, for --mem-limit)",
+                     (double)stats.limit_need_bytes / 1048576.0);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         fprintf(stderr,
                 "rendered %.2f s of audio in %.3f s (%.0fx realtime) on %d threads\n"
                 "  materialise %.3f s (overlapping the stream): %d buffers (%d in parts on "
-                "every thread), at most %.1f MiB at once, cache %d hits / %d misses (%.1f MiB "
+                "every thread), at most %.1f MiB at once%s, cache %d hits / %d misses (%.1f MiB "
                 "loaded, %.1f MiB stored)\n  stream "
                 "%.3f s: output chunks %d from the cache / %d rendered and stored; encoding %.3f "
                 "s on its own thread\n",
                 secs, dt, dt > 0 ? secs / dt : 0.0, stats.threads, stats.prepare_sec,
                 stats.materialised, stats.parted, (double)stats.peak_mat_bytes / 1048576.0,
-                stats.cache_hits, stats.cache_misses, (double)stats.cache_loaded_bytes / 1048576.0,
+                limit_note, stats.cache_hits, stats.cache_misses,
+                (double)stats.cache_loaded_bytes / 1048576.0,
                 (double)stats.cache_stored_bytes / 1048576.0, stats.stream_sec, stats.chunk_hits,
                 stats.chunk_misses, stats.encode_sec);
         fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f encode_sec=%.4f\n",

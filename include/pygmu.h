@@ -265,8 +265,10 @@ typedef struct pg_render_stats {
                         // (it overlaps the stream)
     double stream_sec;  // wall time spent in pg_render_next
     int threads;
-    size_t peak_mat_bytes; // the most memory materialised buffers held at once
-    double encode_sec;     // pg_render_to_file: the encoder thread's time in libsndfile
+    size_t peak_mat_bytes;   // the most memory materialised buffers held at once
+    size_t limit_need_bytes; // with a memory limit: what the buffers needed at once come to
+                             // by the plan, which the limit was checked against (else 0)
+    double encode_sec;       // pg_render_to_file: the encoder thread's time in libsndfile
 } pg_render_stats;
 PG_API void pg_render_get_stats(const pg_render *r, pg_render_stats *s);
 // Seconds spent in each plan node's own kernel so far (its inputs' time excluded), when the

@@ -228,14 +228,25 @@ static int by_time(const void *a, const void *b) {
 }
 
 // release[i]: the output frame from which node i is pulled no more: past its last stream
-// pull, and past the release of every task that pulls it.
-static void plan_release(const exec_shared *sh, pg_frame *release) {
+// pull, and past the point where every task that pulls it is surely done. done_by[x] is
+// that point for task x: the stream renders no frame past first[x] before x is ready, and a
+// task that only tasks pull is done before any of them is. (Holding what a task pulls until
+// that task's own release instead, as this once did, counted the 32 notes of a sub-mix
+// alive for the sub-mix's whole length: large_piece asked for 4x the memory it took.)
+static void plan_release(const exec_shared *sh, pg_frame *release, pg_frame *done_by) {
     const pg_plan *p = sh->plan;
-    for (int i = 0; i < p->n_nodes; i++)
+    for (int i = 0; i < p->n_nodes; i++) {
         release[i] = sh->last[i];
-    for (int x = p->n_nodes - 1; x >= 0; x--) // pullers before what they pull
-        for (int k = 0; sh->pulls[x] && k < sh->n_pulls[x]; k++)
-            release[sh->pulls[x][k]] = frame_max(release[sh->pulls[x][k]], release[x]);
+        done_by[i] = sh->first[i] == PG_FRAME_MAX ? PG_FRAME_MAX : sh->first[i] + 1;
+    }
+    for (int x = p->n_nodes - 1; x >= 0; x--) { // pullers before what they pull
+        pg_frame done = done_by[x] != PG_FRAME_MAX ? done_by[x] : release[x];
+        for (int k = 0; sh->pulls[x] && k < sh->n_pulls[x]; k++) {
+            int i = sh->pulls[x][k];
+            release[i] = frame_max(release[i], done);
+            done_by[i] = frame_min(done_by[i], done);
+        }
+    }
 }
 
 // The most the buffers the stream needs at once take: a buffer lives from when its task is
@@ -246,12 +257,12 @@ static void plan_release(const exec_shared *sh, pg_frame *release) {
 // alike.
 size_t exec_needed_at_once(const exec_shared *sh, pg_frame ahead, pg_frame request) {
     const pg_plan *p = sh->plan;
-    pg_frame *release = malloc(sizeof(pg_frame) * (size_t)(p->n_nodes + 1));
+    pg_frame *release = malloc(sizeof(pg_frame) * (size_t)(2 * p->n_nodes + 1));
     mem_event *ev = malloc(sizeof *ev * (size_t)(2 * p->n_nodes + 1));
     size_t peak = 0;
     int n = 0;
     if (release && ev) {
-        plan_release(sh, release);
+        plan_release(sh, release, release + p->n_nodes);
         for (int i = 0; i < p->n_nodes; i++) {
             int64_t b = (int64_t)exec_task_bytes(sh, i);
             if (b == 0)

@@ -85,6 +85,7 @@ typedef struct exec_shared {
     pg_frame stream_done, horizon;       // output frames done; tasks needed before horizon run
     pg_frame stream_want;          // the end of the stream's request: windows needed before it run
     size_t live_bytes, peak_bytes; // materialised buffers alive now, at most
+    size_t limit_need;             // with --mem-limit: what the plan says they need at once
     size_t reserved, budget;       // buffers of tasks running; what later tasks may fill
     bufpool *buffers;              // where rendered buffers live (NULL: malloc), see bufpool.c
     // Demand: with a warm cache, a materialised node found in it needs none of its inputs;

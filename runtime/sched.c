@@ -501,6 +501,7 @@ static pg_status check_mem_limit(pg_render *r, pg_diag *err) {
         return PG_ERR_LIMIT;
     size_t need = exec_needed_at_once(&r->sh, horizon_after(r, STREAM_CHUNK), STREAM_CHUNK) +
                   exec_chunk_stage_bytes(&r->sh);
+    r->sh.limit_need = need;
     if (need <= p->mem_limit) {
         // tasks ahead of need may fill only what the needed buffers leave of the limit, so
         // the buffers alive at once never exceed it, however the threads run
@@ -578,7 +579,8 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .prepare_sec = sh->prepare_sec,
                             .stream_sec = sh->stream_sec,
                             .threads = sh->threads,
-                            .peak_mat_bytes = sh->peak_bytes };
+                            .peak_mat_bytes = sh->peak_bytes,
+                            .limit_need_bytes = sh->limit_need };
 }
 
 void pg_render_free(pg_render *r) {

@@ -231,6 +231,26 @@ static void test_mem_limit(void) {
     free(out);
 }
 
+// What --mem-limit checks against, without output chunks (so the 7 sub-mixes are buffers,
+// each pulling its 32 notes): a sub-mix (105000 frames, 420000 bytes) lives from its
+// urgency (its first frame) less the lookahead (2 s and a request of 65536 frames: 161536
+// frames) to its last frame (and a block), so three overlap; its notes (48000 bytes each)
+// from the same start until the stream reaches the sub-mix, by when its task is surely done,
+// so two groups overlap: 3 * 420000 + 2 * 32 * 48000 = 4332000 bytes. (Holding the notes to
+// the sub-mix's end counted three groups: 5868000.) The render stays within it.
+static void test_limit_estimate(void) {
+    float *out = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, true, 0, (size_t)64 << 20 }, out, &s),
+                 PG_OK);
+    CHECK_EQ_I64(s.materialised, 207);
+    CHECK_EQ_I64(s.limit_need_bytes, 4332000);
+    CHECK(s.peak_mat_bytes > 0 && s.peak_mat_bytes <= s.limit_need_bytes);
+    CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, true, 0, 4332000 }, out, &s), PG_OK);
+    CHECK_EQ_I64(render_notes(200, -1, (how){ "", 2, 0, true, 0, 4331999 }, out, &s), PG_ERR_LIMIT);
+    free(out);
+}
+
 // --no-output-cache: no chunk is stored; a warm render loads the 7 sub-mixes instead.
 static void test_no_output_cache(void) {
     float *out = frames();
@@ -375,6 +395,7 @@ int main(void) {
     test_damaged_chunks();
     test_no_output_cache();
     test_mem_limit();
+    test_limit_estimate();
     test_side_effect();
     test_indexed_mix();
     test_into_file();
