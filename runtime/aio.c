@@ -155,6 +155,7 @@ typedef struct encoder {
     bool finished;   // the renderer is done: drain and stop
     double busy_sec; // time spent encoding and writing (the encoder thread's)
     bool failed;
+    int write_errno; // why the first write failed, when the system said (ENOSPC, EIO, ...)
     pthread_mutex_t lock;
     pthread_cond_t changed;
 } encoder;
@@ -170,11 +171,15 @@ static void *encoder_main(void *arg) {
         queued w = e->q[e->head];
         pthread_mutex_unlock(&e->lock);
         double t0 = exec_now_sec();
+        errno = 0;
         bool ok = sf_writef_float(e->sf, w.src, w.frames) == w.frames;
+        int why = errno;
         e->busy_sec += exec_now_sec() - t0;
         if (w.found)
             exec_release_found(e->render, w.at, w.frames);
         pthread_mutex_lock(&e->lock);
+        if (!ok && !e->failed)
+            e->write_errno = why;
         e->failed = e->failed || !ok;
         e->head = (e->head + 1) % N_QUEUED;
         e->count--;
@@ -193,6 +198,13 @@ static float *encoder_wait(encoder *e, bool need_buf) {
     float *buf = e->buf[e->next_buf];
     pthread_mutex_unlock(&e->lock);
     return buf;
+}
+
+static bool encoder_failed(encoder *e) {
+    pthread_mutex_lock(&e->lock);
+    bool failed = e->failed;
+    pthread_mutex_unlock(&e->lock);
+    return failed;
 }
 
 static void encoder_push(encoder *e, queued w) {
@@ -230,6 +242,8 @@ static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const p
     double last = 0.0;
     for (;;) {
         (void)encoder_wait(e, false); // room in the queue; a buffer only if it renders
+        if (encoder_failed(e))
+            return PG_OK; // the file cannot be written (the caller reports why): stop rendering
         queued w = { .at = exec_render_cursor(r) };
         int64_t n = exec_next_found(r, &w.src, WRITE_CHUNK);
         w.found = n > 0;
@@ -283,7 +297,8 @@ static pg_status write_all(const pg_plan *p, SNDFILE *sf, bool pcm, const pg_wri
     if (started)
         pthread_join(th, NULL);
     if (st == PG_OK && e.failed)
-        st = set_err(err, PG_ERR_IO, "writing audio failed: %s", sf_strerror(sf));
+        st = set_err(err, PG_ERR_IO, "cannot write the audio: %s",
+                     e.write_errno ? strerror(e.write_errno) : sf_strerror(sf));
     for (int i = 0; i < N_BUFS; i++)
         free(e.buf[i]);
     pthread_mutex_destroy(&e.lock);
@@ -446,6 +461,14 @@ static pg_status check_side_outputs(const pg_plan *p, const char *path, pg_diag 
     return PG_OK;
 }
 
+// "cannot write the audio: ..." -> "'out.wav': cannot write the audio: ...".
+static void prefix_path(pg_diag *err, const char *path) {
+    char msg[sizeof err->message + 4200];
+    snprintf(msg, sizeof msg, "'%s': %s", path, err->message);
+    memcpy(err->message, msg, sizeof err->message - 1); // cut to fit
+    err->message[sizeof err->message - 1] = '\0';
+}
+
 pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_opts *o,
                             double *peak, pg_diag *err) {
     bool to_stdout = strcmp(path, "-") == 0;
@@ -484,6 +507,8 @@ pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_o
     // encoder thread, the slowest stage of a fast render; players ignore it.
     sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     st = write_all(p, sf, is_pcm(&info), o, peak, err);
+    if (st == PG_ERR_IO && err) // which file (beside its final name, so the same disk)
+        prefix_path(err, path);
     if (sf_close(sf) != 0 && st == PG_OK)
         st = set_err(err, PG_ERR_IO, "closing '%s' failed", path);
     trim_space(fd, reserved);

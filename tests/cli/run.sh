@@ -352,6 +352,15 @@ expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" -q --cache-dir "$tmp/lc3
     ok || bad "--cache-limit 1e30 kept $(entry_bytes "$tmp/lc2") bytes, no limit $(entry_bytes "$tmp/lc3")"
 expect_status 64 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" --mem-limit 12abc
 
+# a write that fails (here past a file-size limit, as on a full disk) stops the render with
+# the system's reason; the old file stays, no temporary is left
+echo "old" >"$tmp/big.wav"
+(trap '' XFSZ && ulimit -f 200 && exec "$pg" "$tmp/notes.pg" -o "$tmp/big.wav" -q --no-cache) \
+    >"$tmp/out" 2>"$tmp/err"
+[ $? = 10 ] && grep -q "big.wav': cannot write the audio: File too large" "$tmp/err" &&
+    [ "$(cat "$tmp/big.wav")" = "old" ] && [ -z "$(ls -A "$tmp" | grep '^\.big')" ] &&
+    ok || bad "write failure: $(cat "$tmp/err")"
+
 # a NUL byte is an error where it is, not the end of the piece (what followed it was dropped:
 # the render(oops) after it went unseen, exit 0)
 printf 'x = 1\nrender(SinPE(frequency=440.0).crop(Extent(0, 480)))\n  \0render(oops)\n' >"$tmp/nul.pg"
