@@ -332,6 +332,10 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
         return report(s, &err);
     if (rc)
         return rc;
+    if (stats.cache_errno && !o->quiet)
+        fprintf(stderr, "pygmuc: warning: rendered without the cache: cannot use %s%s%s: %s\n",
+                o->cache_dir ? "'" : "", o->cache_dir ? o->cache_dir : "its default folder",
+                o->cache_dir ? "'" : "", strerror(stats.cache_errno));
     if (peak > 1.0 && !o->quiet)
         fprintf(stderr,
                 "pygmuc: warning: the render clips: peak %.3f (%+.1f dBFS) in a PCM "

@@ -68,6 +68,16 @@ static int mkdir_p(const char *path) {
     return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+// 0 when dir is (now) a folder this process may add entries to, else why not (an errno).
+static int usable_dir(const char *dir) {
+    struct stat st;
+    if (mkdir_p(dir) < 0 || stat(dir, &st) != 0)
+        return errno;
+    if (!S_ISDIR(st.st_mode))
+        return ENOTDIR;
+    return access(dir, W_OK | X_OK) == 0 ? 0 : errno;
+}
+
 // The default folder: $PYGMUC_CACHE_DIR, $XDG_CACHE_HOME/pygmuc or ~/.cache/pygmuc.
 static int default_dir(char *out, size_t size) {
     const char *env = getenv("PYGMUC_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
@@ -83,20 +93,24 @@ static int default_dir(char *out, size_t size) {
     return 0;
 }
 
-cache *cache_open(const char *dir, size_t limit_bytes) {
+cache *cache_open(const char *dir, size_t limit_bytes, int *why) {
+    *why = 0;
     if (dir && !*dir)
         return NULL; // disabled
     cache *c = calloc(1, sizeof *c);
-    if (!c)
+    if (!c) {
+        *why = ENOMEM;
         return NULL;
+    }
     if (dir)
         snprintf(c->dir, sizeof c->dir, "%s", dir);
     else if (default_dir(c->dir, sizeof c->dir) < 0) {
+        *why = ENOENT;
         free(c);
         return NULL;
     }
     c->limit_bytes = limit_bytes ? limit_bytes : CACHE_DEFAULT_LIMIT;
-    if (mkdir_p(c->dir) < 0) {
+    if ((*why = usable_dir(c->dir)) != 0) {
         free(c);
         return NULL; // an unusable cache is no cache: renders still work
     }

@@ -16,7 +16,7 @@ typedef struct cache cache;
 // Opens (creating) the cache folder: dir NULL is the default ($PYGMUC_CACHE_DIR,
 // $XDG_CACHE_HOME/pygmuc or ~/.cache/pygmuc); "" disables the cache (returns NULL, which
 // every function accepts). limit_bytes 0 is the default limit.
-cache *cache_open(const char *dir, size_t limit_bytes);
+cache *cache_open(const char *dir, size_t limit_bytes, int *why);
 // Evicts least recently used entries past the limit and frees c.
 void cache_close(cache *c);
 // The key of a buffer: the node's structural hash, the span, its shape and the version.

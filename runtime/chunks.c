@@ -220,8 +220,7 @@ bool exec_plan_chunks(exec_shared *sh) {
     const pg_plan *p = sh->plan;
     if (!plan_keeps_output_chunks(p))
         return false;
-    if (!sh->cache)
-        sh->cache = cache_open(p->cache_dir, p->cache_limit);
+    exec_open_cache(sh);
     sh->n_chunks = chunk_of(sh, p->window.end - 1) + 1;
     sh->chunks = sh->cache ? calloc((size_t)sh->n_chunks, sizeof *sh->chunks) : NULL;
     if (!sh->chunks || !walk_chunks(sh, false)) {

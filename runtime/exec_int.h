@@ -86,6 +86,8 @@ typedef struct exec_shared {
     pg_frame stream_want;          // the end of the stream's request: windows needed before it run
     size_t live_bytes, peak_bytes; // materialised buffers alive now, at most
     size_t limit_need;             // with --mem-limit: what the plan says they need at once
+    bool cache_tried;              // exec_open_cache ran
+    int cache_errno;               // why the cache folder could not be used (0: it could)
     size_t reserved, budget;       // buffers of tasks running; what later tasks may fill
     bufpool *buffers;              // where rendered buffers live (NULL: malloc), see bufpool.c
     // Demand: with a warm cache, a materialised node found in it needs none of its inputs;
@@ -220,6 +222,8 @@ void exec_found_read(exec_shared *sh, pg_frame t0, int64_t n);
 // Under the lock: a found chunk no thread has checked yet, at most CHECK_AHEAD chunks past
 // the stream, claimed for an idle thread to check; -1 if none.
 int exec_claim_check(exec_shared *sh);
+// Opens the render cache, once (sh->cache stays NULL when it is off or unusable).
+void exec_open_cache(exec_shared *sh);
 // The most memory output chunks being rendered hold at once (staged until whole).
 size_t exec_chunk_stage_bytes(const exec_shared *sh);
 // Checks chunk k, claimed by exec_claim_check (outside the lock).

@@ -435,15 +435,24 @@ static bool alloc_arrays(exec_shared *sh, size_t n) {
            sh->part_next && sh->part_left && sh->part_buf && sh->parted;
 }
 
+void exec_open_cache(exec_shared *sh) {
+    if (sh->cache_tried)
+        return; // (an unusable folder is tried once, not once per node)
+    sh->cache_tried = true;
+    sh->cache = cache_open(sh->plan->cache_dir, sh->plan->cache_limit, &sh->cache_errno);
+}
+
 static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
     memset(sh, 0, sizeof *sh);
     sh->plan = p;
     pthread_mutex_init(&sh->lock, NULL);
     pthread_mutex_init(&sh->revive_lock, NULL);
     pthread_cond_init(&sh->wake, NULL);
-    for (int i = 0; i < p->n_nodes && !sh->cache; i++)
-        if (p->nodes[i].cacheable)
-            sh->cache = cache_open(p->cache_dir, p->cache_limit);
+    for (int i = 0; i < p->n_nodes; i++)
+        if (p->nodes[i].cacheable) {
+            exec_open_cache(sh);
+            break;
+        }
     // the demand first: the task graph queues by urgency
     if (!alloc_arrays(sh, (size_t)(p->n_nodes ? p->n_nodes : 1)) || exec_plan_demand(sh) < 0 ||
         build_edges(sh) < 0)
@@ -580,7 +589,8 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .stream_sec = sh->stream_sec,
                             .threads = sh->threads,
                             .peak_mat_bytes = sh->peak_bytes,
-                            .limit_need_bytes = sh->limit_need };
+                            .limit_need_bytes = sh->limit_need,
+                            .cache_errno = sh->cache_errno };
 }
 
 void pg_render_free(pg_render *r) {

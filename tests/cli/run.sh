@@ -361,6 +361,14 @@ echo "old" >"$tmp/big.wav"
     [ "$(cat "$tmp/big.wav")" = "old" ] && [ -z "$(ls -A "$tmp" | grep '^\.big')" ] &&
     ok || bad "write failure: $(cat "$tmp/err")"
 
+# a cache folder that cannot be used is a warning (-q: silent), and the render goes on
+echo "a file" >"$tmp/notafolder"
+expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/nc.wav" --cache-dir "$tmp/notafolder"
+grep -q "warning: rendered without the cache: cannot use '.*notafolder': Not a directory" \
+    "$tmp/err" && ok || bad "unusable cache folder: $(cat "$tmp/err")"
+expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/nc.wav" --cache-dir "$tmp/notafolder" -q
+[ -s "$tmp/err" ] && bad "-q printed: $(cat "$tmp/err")" || ok
+
 # a NUL byte is an error where it is, not the end of the piece (what followed it was dropped:
 # the render(oops) after it went unseen, exit 0)
 printf 'x = 1\nrender(SinPE(frequency=440.0).crop(Extent(0, 480)))\n  \0render(oops)\n' >"$tmp/nul.pg"

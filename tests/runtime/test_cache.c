@@ -3,6 +3,7 @@
 // a render with a warm cache equals a cold one and a render without cache, bit for bit;
 // a changed parameter or file content is a miss.
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +17,14 @@
 #include "check.h"
 
 static char dir[256];
+static int why; // cache_open's reason for failing
 
 static void entry_file(uint64_t key, char *out, size_t size) {
     snprintf(out, size, "%s/%016llx.pgc", dir, (unsigned long long)key);
 }
 
 static void test_round_trip(void) {
-    cache *c = cache_open(dir, 0);
+    cache *c = cache_open(dir, 0, &why);
     CHECK(c != NULL);
     float data[2 * 100], back[2 * 100];
     for (int i = 0; i < 200; i++)
@@ -47,7 +49,7 @@ static void test_round_trip(void) {
 }
 
 static void test_damaged(void) {
-    cache *c = cache_open(dir, 0);
+    cache *c = cache_open(dir, 0, &why);
     float data[64] = { 0 }, back[64];
     for (int i = 0; i < 64; i++)
         data[i] = (float)i;
@@ -95,11 +97,11 @@ static void test_two_processes(void) {
         b[i] = -(float)i;
     }
     uint64_t key = cache_key(0x7777, (pg_extent){ 0, FRAMES }, 1, 48000);
-    cache *c = cache_open(dir, 0);
+    cache *c = cache_open(dir, 0, &why);
     cache_store(c, key, a, 1, FRAMES);
     pid_t child = fork();
     if (child == 0) {
-        cache *w = cache_open(dir, 0);
+        cache *w = cache_open(dir, 0, &why);
         for (int r = 0; r < ROUNDS; r++)
             cache_store(w, key, r % 2 ? a : b, 1, FRAMES);
         cache_close(w);
@@ -321,6 +323,33 @@ static void test_init_that_pulls(void) {
     pg_graph_free(g);
 }
 
+// A cache folder that cannot be used (a file of that name) says why, is tried once, and the
+// render goes on without it: the samples of a render without cache.
+static void test_unusable_folder(void) {
+    char path[300];
+    snprintf(path, sizeof path, "%s/a-file", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    CHECK(cache_open(path, 0, &why) == NULL);
+    CHECK_EQ_I64(why, ENOTDIR);
+    cache *c = cache_open(dir, 0, &why);
+    CHECK(c != NULL && why == 0);
+    cache_close(c);
+    pg_graph *g = t_graph(48000);
+    int root = saw_piece(g, 110.0);
+    static float none[11000], out[11000];
+    pg_render_stats s;
+    CHECK_STATUS(render(g, root, "", none, &s), PG_OK);
+    CHECK_EQ_I64(s.cache_errno, 0);
+    CHECK_STATUS(render(g, root, path, out, &s), PG_OK);
+    CHECK_EQ_I64(s.cache_errno, ENOTDIR);
+    CHECK_EQ_I64(s.cache_misses, 0);
+    CHECK(memcmp(none, out, sizeof none) == 0);
+    pg_graph_free(g);
+}
+
 int main(void) {
     if (!t_temp_dir(dir, sizeof dir, "cache"))
         return 1;
@@ -332,6 +361,7 @@ int main(void) {
     test_side_effect();
     test_demand_and_revival();
     test_init_that_pulls();
+    test_unusable_folder();
     t_remove_dir(dir);
     return check_done();
 }
