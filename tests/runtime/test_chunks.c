@@ -245,8 +245,10 @@ static void test_limit_estimate(void) {
                  PG_OK);
     CHECK_EQ_I64(s.materialised, 207);
     CHECK_EQ_I64(s.limit_need_bytes, 4332000);
-    CHECK(s.peak_mat_bytes > 0 && s.peak_mat_bytes <= s.limit_need_bytes);
+    // (under 64 MiB, tasks ahead of need may fill what the needed buffers leave; at the
+    // figure itself, nothing is left for them)
     CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, true, 0, 4332000 }, out, &s), PG_OK);
+    CHECK(s.peak_mat_bytes > 0 && s.peak_mat_bytes <= 4332000);
     CHECK_EQ_I64(render_notes(200, -1, (how){ "", 2, 0, true, 0, 4331999 }, out, &s), PG_ERR_LIMIT);
     free(out);
 }
