@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aio.h"
 #include "exec.h"
 #include "pygmu.h"
 #include "verify.h"
@@ -460,5 +461,9 @@ int main(int argc, char **argv) {
         return rc;
     if (!check_only && !o.out)
         return usage_error("%s", "no output file: give -o OUT.wav (or -o - for stdout)");
+    if (o.dot && aio_same_file(o.dot, o.piece)) // a slip of the keyboard must not eat a piece
+        return usage_error("--dump-graph '%s' is the piece itself", o.dot);
+    if (o.dot && o.out && aio_same_file(o.dot, o.out))
+        return usage_error("--dump-graph '%s' is the output file", o.dot);
     return compile_and_run(&o, check_only);
 }

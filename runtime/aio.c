@@ -413,10 +413,7 @@ void aio_set_final_mode(int fd, const char *path) {
     fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0666 & ~current_umask());
 }
 
-// Whether two paths name the same file: the same name in the same folder, the folders
-// compared by identity (so "out.wav", "./out.wav" and its absolute path agree). A folder that
-// does not exist holds nothing to collide with.
-static bool same_file(const char *a, const char *b) {
+bool aio_same_file(const char *a, const char *b) {
     const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
     const char *na = sa ? sa + 1 : a, *nb = sb ? sb + 1 : b;
     if (strcmp(na, nb) != 0)
@@ -444,11 +441,11 @@ static pg_status check_side_outputs(const pg_plan *p, const char *path, pg_diag 
         const plan_node *n = &p->nodes[i];
         const char *file = side_output(n), *other = NULL;
         pg_status st = PG_OK;
-        if (file && strcmp(path, "-") != 0 && same_file(file, path))
+        if (file && strcmp(path, "-") != 0 && aio_same_file(file, path))
             st = set_err(err, PG_ERR_IO, "%s writes '%s', the render's output file",
                          n->pn.kind->name, file);
         for (int j = 0; file && st == PG_OK && j < i; j++)
-            if ((other = side_output(&p->nodes[j])) && same_file(file, other))
+            if ((other = side_output(&p->nodes[j])) && aio_same_file(file, other))
                 st = set_err(err, PG_ERR_IO, "%s writes '%s', as the %s at line %d does",
                              n->pn.kind->name, file, p->nodes[j].pn.kind->name,
                              p->nodes[j].loc.line);

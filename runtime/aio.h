@@ -21,5 +21,9 @@ void aio_set_final_mode(int fd, const char *path);
 
 // ASCII case-insensitive strcmp (for file extensions).
 int aio_strcasecmp(const char *a, const char *b);
+// Whether two paths name the same file: the same name in the same folder, the folders
+// compared by identity (so "out.wav", "./out.wav" and its absolute path agree). A folder that
+// does not exist holds nothing to collide with.
+bool aio_same_file(const char *a, const char *b);
 
 #endif // PG_RUNTIME_AIO_H
