@@ -370,10 +370,10 @@ expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/nc.wav" --cache-dir "$tmp/notafold
 [ -s "$tmp/err" ] && bad "-q printed: $(cat "$tmp/err")" || ok
 
 # --dump-graph never writes over the piece or the output (it did, after the render)
-cp "$tmp/tone.pg" "$tmp/keep.pg"
-expect_status 64 "$pg" "$tmp/keep.pg" -o "$tmp/keep.wav" --dump-graph "$tmp/./keep.pg"
-expect_status 64 "$pg" "$tmp/keep.pg" -o "$tmp/keep.wav" --dump-graph "$tmp/keep.wav"
-cmp -s "$tmp/tone.pg" "$tmp/keep.pg" && [ ! -e "$tmp/keep.wav" ] && ok || bad "--dump-graph overwrote"
+cp "$tmp/tone.pg" "$tmp/dg.pg"
+expect_status 64 "$pg" "$tmp/dg.pg" -o "$tmp/dg.wav" --dump-graph "$tmp/./dg.pg"
+expect_status 64 "$pg" "$tmp/dg.pg" -o "$tmp/dg.wav" --dump-graph "$tmp/dg.wav"
+cmp -s "$tmp/tone.pg" "$tmp/dg.pg" && [ ! -e "$tmp/dg.wav" ] && ok || bad "--dump-graph overwrote"
 
 # a NUL byte is an error where it is, not the end of the piece (what followed it was dropped:
 # the render(oops) after it went unseen, exit 0)
