@@ -27,9 +27,10 @@ enum {
 };
 
 typedef struct piece {
-    char *path;          // X.pg
-    char *ref;           // X.ref.flac or X.ref.wav, or NULL
-    double tolerance_db; // from "# verify: tolerance-db X" in the piece, else the default
+    char *path;             // X.pg
+    char *ref;              // X.ref.flac or X.ref.wav, or NULL
+    double tolerance_db;    // from "# verify: tolerance-db X" in the piece, else the default
+    int bad_tolerance_line; // the line of such a comment whose X is not a number, or 0
     // results
     bool ok;
     bool updated;
@@ -78,15 +79,30 @@ static char *find_ref(const char *pg) {
     return NULL;
 }
 
-// A per-piece tolerance: a line "# verify: tolerance-db -90" among the first lines.
-static double read_tolerance(const char *path, double fallback) {
+// A number and nothing else (blanks around it allowed): what an option or a tolerance line
+// must hold. atof would read "abc" as 0 dBFS, a tolerance that passes anything.
+static bool parse_number(const char *s, double *out) {
+    char *end;
+    double v = strtod(s, &end);
+    while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+        end++;
+    if (end == s || *end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+// A per-piece tolerance: a line "# verify: tolerance-db -90" among the first lines; *bad_line
+// is the line of one whose value is not a number (0 if none).
+static double read_tolerance(const char *path, double fallback, int *bad_line) {
     FILE *f = fopen(path, "r");
     char line[512];
     double tol = fallback;
+    *bad_line = 0;
     for (int i = 0; f && i < 40 && fgets(line, sizeof line, f); i++) {
         const char *p = strstr(line, "verify: tolerance-db");
-        if (line[0] == '#' && p)
-            tol = atof(p + strlen("verify: tolerance-db"));
+        if (line[0] == '#' && p && !parse_number(p + strlen("verify: tolerance-db"), &tol))
+            *bad_line = i + 1;
     }
     if (f)
         fclose(f);
@@ -103,7 +119,7 @@ static int add_piece(piece *ps, int *n, const char *path, bool need_ref, const v
     memset(p, 0, sizeof *p);
     p->path = strdup(path);
     p->ref = ref;
-    p->tolerance_db = read_tolerance(path, o->tolerance_db);
+    p->tolerance_db = read_tolerance(path, o->tolerance_db, &p->bad_tolerance_line);
     return 0;
 }
 
@@ -264,6 +280,11 @@ static void write_ref(piece *p, const float *got, int ch, int rate, int64_t fram
 }
 
 static void run_piece(piece *p, const verify_opts *o, int threads) {
+    if (p->bad_tolerance_line) {
+        fail_piece(p, "line %d: 'verify: tolerance-db' needs a number of dBFS, e.g. -90",
+                   p->bad_tolerance_line);
+        return;
+    }
     double t0 = exec_now_sec();
     int ch = 0, rate = 0;
     int64_t frames = 0;
@@ -364,26 +385,42 @@ static int write_junit(const char *path, const piece *ps, int n, int failed, dou
     return fclose(f);
 }
 
+static int verify_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int verify_usage(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "pygmuc verify: ");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: pygmuc verify [PATH...] [--update] [-j N] [--junit FILE] "
+                    "[--tolerance-db X]\n");
+    return 64;
+}
+
 static int parse_opts(int argc, char **argv, verify_opts *o, const char **paths, int *np) {
     for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double x;
         if (strcmp(a, "--update") == 0)
             o->update = true;
-        else if (strcmp(a, "-j") == 0 && i + 1 < argc)
-            o->jobs = atoi(argv[++i]);
-        else if (strcmp(a, "--junit") == 0 && i + 1 < argc)
-            o->junit = argv[++i];
-        else if (strcmp(a, "--tolerance-db") == 0 && i + 1 < argc)
-            o->tolerance_db = atof(argv[++i]);
-        else if (a[0] == '-') {
-            fprintf(stderr,
-                    "pygmuc verify: unknown option '%s'\n"
-                    "usage: pygmuc verify [PATH...] [--update] [-j N] [--junit FILE] "
-                    "[--tolerance-db X]\n",
-                    a);
-            return 64;
-        } else if (*np < 256)
+        else if (strcmp(a, "-j") == 0 && v && parse_number(v, &x) && x == (int)x && x >= 1 &&
+                 x <= 256)
+            o->jobs = (int)x, i++;
+        else if (strcmp(a, "--junit") == 0 && v)
+            o->junit = v, i++;
+        else if (strcmp(a, "--tolerance-db") == 0 && v && parse_number(v, &x))
+            o->tolerance_db = x, i++;
+        else if (strcmp(a, "-j") == 0 || strcmp(a, "--junit") == 0)
+            return verify_usage("a bad or missing value for %s (%s)", a,
+                                a[1] == 'j' ? "jobs: 1 to 256" : "a file");
+        else if (strcmp(a, "--tolerance-db") == 0)
+            return verify_usage("a bad or missing value for %s (dBFS, e.g. -90)", a);
+        else if (a[0] == '-')
+            return verify_usage("unknown option '%s'", a);
+        else if (*np < 256)
             paths[(*np)++] = a;
+        else
+            return verify_usage("more than 256 paths, from '%s' on", a);
     }
     return 0;
 }

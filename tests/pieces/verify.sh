@@ -41,6 +41,18 @@ grep -q "^1 passed, 1 failed$" "$tmp/out" && ok || bad "summary: $(tail -1 "$tmp
 "$pg" verify "$tmp" >"$tmp/out" 2>&1 && ok || bad "after update: $(cat "$tmp/out")"
 cmp -s "$tmp/b.ref.flac" "$tmp/b.before" && ok || bad "--update a touched b's reference"
 
+# a bad value is a usage error, not a number: --tolerance-db abc read as 0 dBFS passed a
+# reference 66 dB off; so did a piece's tolerance line with a typo
+"$pg" "$tmp/other.pg" -o "$tmp/a.ref.flac" -q
+"$pg" verify "$tmp" --tolerance-db abc >"$tmp/out" 2>&1
+[ $? = 64 ] && ok || bad "--tolerance-db abc: $(cat "$tmp/out")"
+"$pg" verify "$tmp" -j 0 >"$tmp/out" 2>&1
+[ $? = 64 ] && ok || bad "-j 0: $(cat "$tmp/out")"
+sed 's/-60/-6O/' "$tmp/b.pg" >"$tmp/b2.pg" && mv "$tmp/b2.pg" "$tmp/b.pg"
+"$pg" verify "$tmp/b.pg" >"$tmp/out" 2>&1
+[ $? = 1 ] && grep -q "line 1: 'verify: tolerance-db' needs a number" "$tmp/out" && ok ||
+    bad "tolerance typo: $(cat "$tmp/out")"
+
 # the JUnit report parses as XML (when python3 is there to check it)
 if command -v python3 >/dev/null 2>&1; then
     python3 -c "import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); \
