@@ -541,6 +541,10 @@ static bool is_uncacheable(const pg_graph *g, const gnode *n) {
     return false;
 }
 
+size_t graph_bytes(const pg_graph *g) {
+    return sizeof(gnode) * (size_t)g->cap_nodes + arena_bytes(g->pool);
+}
+
 static int grow_nodes(pg_graph *g) {
     if (g->n_nodes < g->cap_nodes)
         return 0;

@@ -27,5 +27,7 @@ typedef struct gnode {
 
 // Node `id`, or NULL. Valid until the next pg_graph_add.
 const gnode *graph_node(const pg_graph *g, int id);
+// The memory the graph holds (its node array and its pool), for the evaluator's budget.
+size_t graph_bytes(const pg_graph *g);
 
 #endif // PG_COMPILER_GRAPH_H

@@ -3,6 +3,7 @@
 // and the text forms (repr, str, format(), the shortest round-trip float repr).
 // Everything is allocated from the session arena (see value.h).
 #include "value.h"
+#include "graph.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -27,9 +28,12 @@ void value_leave(evaluator *ev) {
     ev->value_nesting--;
 }
 
+// The budget covers the PEs the program made as well as its values: a loop that builds
+// PEs without end kept within the values' budget and went on to exhaust memory.
 void value_check_memory(evaluator *ev, pg_srcloc loc) {
-    if (arena_bytes(ev->a) > ev->lim.max_bytes)
-        eval_error(ev, loc, PG_ERR_LIMIT, "evaluation memory limit (%zu MiB) exceeded",
+    if (arena_bytes(ev->a) + graph_bytes(ev->s->graph) > ev->lim.max_bytes)
+        eval_error(ev, loc, PG_ERR_LIMIT,
+                   "evaluation memory limit (%zu MiB) exceeded by the program's values and PEs",
                    ev->lim.max_bytes >> 20);
 }
 

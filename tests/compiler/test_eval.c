@@ -946,6 +946,19 @@ static void test_session_memory_limit(void) {
     const pg_diag *d = pg_session_diag(s, 0);
     CHECK(d && strstr(d->message, "evaluation memory limit (4 MiB) exceeded") != NULL);
     pg_session_free(s);
+    // PEs count too: a loop that makes two a pass (a node holds a few hundred bytes) stops
+    // within the budget; it ran on to the step limit, 3 GB and millions of nodes later
+    s = pg_session_new();
+    pg_session_set_memory_limit(s, (size_t)4 << 20);
+    CHECK_STATUS(
+        pg_compile_file(s, "pes.pg",
+                        "x = []\nwhile True:\n    x.append(SinPE(frequency=440.0).gain(0.5))\n",
+                        &root),
+        PG_ERR_LIMIT);
+    d = pg_session_diag(s, 0);
+    CHECK(d && strstr(d->message, "(4 MiB) exceeded by the program's values and PEs") != NULL);
+    CHECK(pg_graph_node_count(pg_session_graph(s)) < ((4 << 20) / 64));
+    pg_session_free(s);
     s = pg_session_new();
     pg_session_set_memory_limit(s, (size_t)4 << 20);
     pg_session_set_memory_limit(s, 0);
