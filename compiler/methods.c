@@ -432,11 +432,17 @@ static value format_field(evaluator *ev, const char *f, size_t n, const call_arg
                        "Replacement index %d out of range for positional args tuple", *auto_index);
         return c->args[(*auto_index)++];
     }
-    if (f[0] >= '0' && f[0] <= '9') {
-        int idx = atoi(f);
+    size_t digits = 0;
+    while (digits < name_len && f[digits] >= '0' && f[digits] <= '9')
+        digits++;
+    if (digits == name_len) { // an index, as Python reads it; "0x" is a (missing) key
+        long long idx = 0;
+        for (size_t k = 0; k < digits && idx <= c->n; k++)
+            idx = idx * 10 + (f[k] - '0');
         if (idx >= c->n)
             eval_error(ev, c->loc, PG_ERR_ARG,
-                       "Replacement index %d out of range for positional args tuple", idx);
+                       "Replacement index %.*s out of range for positional args tuple",
+                       (int)name_len, f);
         return c->args[idx];
     }
     for (int k = 0; k < c->nk; k++)

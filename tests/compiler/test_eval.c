@@ -354,6 +354,11 @@ static void test_errors(void) {
     EXPECT_ERROR("x = [1, 2]\nx[-3] = 0\n", PG_ERR_ARG, 2, 1, "list assignment index out of range");
     EXPECT_ERROR("x = (1, 2)[5]\n", PG_ERR_ARG, 1, 5, "tuple index out of range");
     EXPECT_ERROR("x = {'a': 1}['b']\n", PG_ERR_ARG, 1, 5, "KeyError: 'b'");
+    // a format field is an index only when it is all digits (as in Python): "{0x}" printed
+    // argument 0, and a huge index wrapped round in the message
+    EXPECT_ERROR("x = '{0x}'.format(1)\n", PG_ERR_ARG, 1, 12, "KeyError: '0x'");
+    EXPECT_ERROR("x = '{99999999999}'.format(1)\n", PG_ERR_ARG, 1, 21,
+                 "Replacement index 99999999999 out of range");
     EXPECT_ERROR("x = [1][1.0]\n", PG_ERR_ARG, 1, 5,
                  "list indices must be integers or slices, not float");
     EXPECT_ERROR("x = 5\ny = x()\n", PG_ERR_ARG, 2, 5, "'int' object is not callable");
