@@ -242,7 +242,8 @@ PG_API void pg_render_free(pg_render *r);
 
 // Renders the next at most max_frames frames of the window, interleaved, into out
 // (channels * max_frames floats). Returns the number of frames written (0 at the end), or
-// -1 on error with the message in pg_render_error().
+// -1 on error with the message in pg_render_error(). (Where an until_silence render stops,
+// out may hold frames past the count returned: they are not part of the output.)
 PG_API int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames);
 PG_API const pg_diag *pg_render_error(const pg_render *r);
 
