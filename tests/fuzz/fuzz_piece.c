@@ -17,23 +17,35 @@ enum {
     FRAMES = 3000
 };
 
-static void render_some(pg_session *s, int root, int opt_level) {
+// Options every render here shares: no cache, a 64 MiB buffer budget.
+static pg_plan_opts fuzz_opts(int threads) {
     pg_plan_opts o;
     pg_plan_opts_init(&o);
-    o.opt_level = opt_level;
-    o.threads = 1;
+    o.threads = threads;
     o.cache_dir = "";
     o.mem_limit = (size_t)64 << 20;
+    return o;
+}
+
+// The plan, or NULL after a diagnostic (an internal error is a bug: abort).
+static pg_plan *plan_or_null(pg_session *s, int root, const pg_plan_opts *o) {
+    pg_diag err;
+    pg_plan *p = pg_plan_new(pg_session_graph(s), root, o, &err);
+    if (!p && err.status == PG_ERR_INTERNAL)
+        abort();
+    return p;
+}
+
+static void render_some(pg_session *s, int root, int opt_level) {
+    pg_plan_opts o = fuzz_opts(1);
+    o.opt_level = opt_level;
     o.has_start = o.has_end = true;
     o.start = 0;
     o.end = FRAMES;
-    pg_diag err;
-    pg_plan *p = pg_plan_new(pg_session_graph(s), root, &o, &err);
-    if (!p) {
-        if (err.status == PG_ERR_INTERNAL)
-            abort();
+    pg_plan *p = plan_or_null(s, root, &o);
+    if (!p)
         return;
-    }
+    pg_diag err;
     float *out = malloc(sizeof(float) * FRAMES * (size_t)pg_plan_channels(p));
     if (out && pg_render_all(p, out, &err) == PG_ERR_INTERNAL)
         abort();
@@ -44,20 +56,15 @@ static void render_some(pg_session *s, int root, int opt_level) {
 // The first FRAMES frames of an --until-silence render (the root's own window when it is
 // finite), asked for in uneven requests, as a player reading the stream would.
 static void render_until_silence(pg_session *s, int root) {
-    pg_plan_opts o;
-    pg_plan_opts_init(&o);
+    pg_plan_opts o = fuzz_opts(2);
     o.until_silence = true;
-    o.threads = 2;
-    o.cache_dir = "";
-    o.mem_limit = (size_t)64 << 20;
-    pg_diag err;
-    pg_plan *p = pg_plan_new(pg_session_graph(s), root, &o, &err);
-    if (!p) {
-        if (err.status == PG_ERR_INTERNAL)
-            abort();
+    pg_plan *p = plan_or_null(s, root, &o);
+    if (!p)
         return;
-    }
+    pg_diag err;
     pg_render *r = pg_render_new(p, &err);
+    if (!r && err.status == PG_ERR_INTERNAL)
+        abort();
     float *out = malloc(sizeof(float) * FRAMES * (size_t)pg_plan_channels(p));
     int64_t got = 0, n = 1;
     while (r && out && n > 0 && got < FRAMES) {
