@@ -257,8 +257,11 @@ static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const p
                 *err = *pg_render_error(r);
             return pg_render_error(r)->status;
         }
-        if (n == 0)
+        if (n == 0) {
+            if (o && o->progress && done < total) // --until-silence stopped early: done
+                draw_progress(done, done, &last);
             return PG_OK;
+        }
         if (e->pcm) { // float and lossy files keep levels over 1.0: nothing clips
             double pk = peak_of(w.src, n * p->channels);
             *peak = pk > *peak ? pk : *peak;
