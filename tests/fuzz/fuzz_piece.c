@@ -53,9 +53,12 @@ static void render_some(pg_session *s, int root, int opt_level) {
     pg_plan_free(p);
 }
 
-// The first FRAMES frames of an --until-silence render (the root's own window when it is
-// finite), asked for in uneven requests, as a player reading the stream would.
+// The first FRAMES frames of an --until-silence render of an endless root, asked for in
+// uneven requests, as a player reading the stream would. (A finite root's window would be
+// the whole piece, made ready before the first frame: minutes of audio per input.)
 static void render_until_silence(pg_session *s, int root) {
+    if (pg_graph_node_sound_extent(pg_session_graph(s), root).end != PG_FRAME_MAX)
+        return;
     pg_plan_opts o = fuzz_opts(2);
     o.until_silence = true;
     pg_plan *p = plan_or_null(s, root, &o);
