@@ -337,6 +337,11 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
         fprintf(stderr, "pygmuc: warning: rendered without the cache: cannot use %s%s%s: %s\n",
                 o->cache_dir ? "'" : "", o->cache_dir ? o->cache_dir : "its default folder",
                 o->cache_dir ? "'" : "", strerror(stats.cache_errno));
+    if (stats.first_nonfinite_frame >= 0 && !o->quiet)
+        fprintf(stderr,
+                "pygmuc: warning: the output holds NaN or infinite samples, the first at "
+                "%.3f s: a PE's arguments are out of its range\n",
+                (double)stats.first_nonfinite_frame / pg_plan_frame_rate(p));
     if (peak > 1.0 && !o->quiet)
         fprintf(stderr,
                 "pygmuc: warning: the render clips: peak %.3f (%+.1f dBFS) in a PCM "

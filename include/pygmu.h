@@ -266,12 +266,14 @@ typedef struct pg_render_stats {
                         // (it overlaps the stream)
     double stream_sec;  // wall time spent in pg_render_next
     int threads;
-    size_t peak_mat_bytes;   // the most memory materialised buffers held at once
-    size_t limit_need_bytes; // with a memory limit: what the buffers needed at once come to
-                             // by the plan, which the limit was checked against (else 0)
-    int cache_errno;         // 0, or why the cache folder could not be used (an errno): the
-                             // render ran without the cache
-    double encode_sec;       // pg_render_to_file: the encoder thread's time in libsndfile
+    size_t peak_mat_bytes;         // the most memory materialised buffers held at once
+    size_t limit_need_bytes;       // with a memory limit: what the buffers needed at once come to
+                                   // by the plan, which the limit was checked against (else 0)
+    int cache_errno;               // 0, or why the cache folder could not be used (an errno): the
+                                   // render ran without the cache
+    double encode_sec;             // pg_render_to_file: the encoder thread's time in libsndfile
+    int64_t first_nonfinite_frame; // pg_render_to_file: the first output frame holding a NaN
+                                   // or an infinity (a PE driven out of its range), or -1
 } pg_render_stats;
 PG_API void pg_render_get_stats(const pg_render *r, pg_render_stats *s);
 // Seconds spent in each plan node's own kernel so far (its inputs' time excluded), when the

@@ -156,9 +156,21 @@ typedef struct encoder {
     double busy_sec; // time spent encoding and writing (the encoder thread's)
     bool failed;
     int write_errno; // why the first write failed, when the system said (ENOSPC, EIO, ...)
+    double peak;     // PCM outputs: the largest |sample|, for the clipping warning
     pthread_mutex_t lock;
     pthread_cond_t changed;
 } encoder;
+
+// The largest |sample| of a buffer about to be written, for PCM outputs' clipping warning
+// (float and lossy files keep levels over 1.0: nothing clips). NaNs and infinities are the
+// render's to report (pg_render_stats.first_nonfinite_frame).
+static void track_peak(encoder *e, const queued *w) {
+    uint32_t bits = exec_max_abs_bits(w->src, w->frames * e->channels);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    if (bits < EXEC_NONFINITE_BITS && (double)f > e->peak)
+        e->peak = (double)f;
+}
 
 static void *encoder_main(void *arg) {
     encoder *e = arg;
@@ -219,25 +231,9 @@ static void encoder_push(encoder *e, queued w) {
     pthread_mutex_unlock(&e->lock);
 }
 
-// The largest |sample|, for the clipping warning of PCM outputs. For finite floats the
-// order of |x| is the order of its bits with the sign cleared: an integer maximum, which
-// compilers vectorise (a floating-point one they may not, for NaN's sake).
-static double peak_of(const float *buf, int64_t n) {
-    uint32_t pk = 0;
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t bits;
-        memcpy(&bits, &buf[i], sizeof bits);
-        bits &= 0x7fffffffu;
-        pk = bits > pk ? bits : pk;
-    }
-    float f;
-    memcpy(&f, &pk, sizeof f);
-    return (double)f;
-}
-
 // Renders into the encoder's slots until the window is done; returns the status.
 static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const pg_write_opts *o,
-                             double *peak, pg_diag *err) {
+                             pg_diag *err) {
     pg_frame total = p->window.end - p->window.start, done = 0;
     double last = 0.0;
     for (;;) {
@@ -262,11 +258,9 @@ static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const p
                 draw_progress(done, done, &last);
             return PG_OK;
         }
-        if (e->pcm) { // float and lossy files keep levels over 1.0: nothing clips
-            double pk = peak_of(w.src, n * p->channels);
-            *peak = pk > *peak ? pk : *peak;
-        }
         w.frames = n;
+        if (e->pcm)
+            track_peak(e, &w);
         encoder_push(e, w);
         done += n;
         if (o && o->progress)
@@ -290,9 +284,8 @@ static pg_status write_all(const pg_plan *p, SNDFILE *sf, bool pcm, const pg_wri
     bool started = st == PG_OK && pthread_create(&th, NULL, encoder_main, &e) == 0;
     if (st == PG_OK && !started)
         st = set_err(err, PG_ERR_INTERNAL, "cannot start the encoder thread");
-    double pk = 0.0;
     if (started)
-        st = render_into(r, &e, p, o, &pk, err);
+        st = render_into(r, &e, p, o, err);
     pthread_mutex_lock(&e.lock);
     e.finished = true;
     pthread_cond_broadcast(&e.changed);
@@ -314,7 +307,7 @@ static pg_status write_all(const pg_plan *p, SNDFILE *sf, bool pcm, const pg_wri
         pg_render_node_seconds(r, o->node_sec);
     pg_render_free(r);
     if (peak)
-        *peak = pk;
+        *peak = e.peak;
     return st;
 }
 

@@ -270,9 +270,12 @@ static const float *render_afresh(exec_shared *sh, int k) {
         free(buf);
         return NULL;
     }
-    bool stored =
-        cache_store(sh->cache, c->key, buf, sh->plan->channels, one.window.end - one.window.start);
+    bool finite = st.first_nonfinite_frame < 0, // (as the stream's chunks: then not stored)
+        stored = finite && cache_store(sh->cache, c->key, buf, sh->plan->channels,
+                                       one.window.end - one.window.start);
     pthread_mutex_lock(&sh->lock);
+    if (!finite)
+        sh->first_nonfinite = frame_min(sh->first_nonfinite, st.first_nonfinite_frame);
     sh->n_materialised += st.materialised;
     sh->cache_hits += st.cache_hits;
     sh->cache_misses += st.cache_misses;
@@ -396,7 +399,8 @@ static int copy_found(exec_shared *sh, int k, pg_frame t0, int64_t n, float *out
 
 // Keeps frames [t0, t0 + n) of chunk k, just rendered; the thread that completes the chunk
 // stores it.
-static void keep_rendered(exec_shared *sh, int k, pg_frame t0, int64_t n, const float *out) {
+static void keep_rendered(exec_shared *sh, int k, pg_frame t0, int64_t n, const float *out,
+                          bool nonfinite) {
     out_chunk *c = &sh->chunks[k];
     int ch = sh->plan->channels;
     pg_extent s = chunk_span(sh, k);
@@ -408,11 +412,13 @@ static void keep_rendered(exec_shared *sh, int k, pg_frame t0, int64_t n, const 
     if (stage)
         memcpy(stage + (t0 - s.start) * ch, out, sizeof(float) * (size_t)(n * ch));
     pthread_mutex_lock(&sh->lock);
+    c->nonfinite = c->nonfinite || nonfinite;
     bool full = (c->done += n) == s.end - s.start;
     pthread_mutex_unlock(&sh->lock);
     if (!full || !stage)
         return;
-    bool stored = cache_store(sh->cache, c->key, stage, ch, s.end - s.start);
+    // a chunk holding a NaN or an infinity is not kept: rendered again, it is reported again
+    bool stored = !c->nonfinite && cache_store(sh->cache, c->key, stage, ch, s.end - s.start);
     pthread_mutex_lock(&sh->lock);
     sh->chunk_misses += stored;
     sh->cache_stored += stored ? chunk_bytes(sh, k) : 0;
@@ -461,6 +467,6 @@ int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
         return copy_found(sh, k, t0, n, out);
     int r = exec_render_block(cx, t0, n, out);
     if (r >= 0 && k >= 0)
-        keep_rendered(sh, k, t0, n, out);
-    return r;
+        keep_rendered(sh, k, t0, n, out, r == 1);
+    return r < 0 ? -1 : 0;
 }

@@ -21,6 +21,17 @@ double exec_now_sec(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+uint32_t exec_max_abs_bits(const float *x, int64_t n) {
+    uint32_t pk = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &x[i], sizeof bits);
+        bits &= 0x7fffffffu;
+        pk = bits > pk ? bits : pk;
+    }
+    return pk;
+}
+
 // ---- scratch stack ----------------------------------------------------------------------
 
 static scratch_mark scratch_get(exec_ctx *cx) {
@@ -807,7 +818,20 @@ static void interleave(const pe_view *v, int64_t n, float *out) {
     }
 }
 
-// Renders the root over [t0, t0 + n) on worker cx into out (interleaved); 0, or -1 on error.
+// A NaN or an infinity at output frame t: the earliest one is reported (a PE was driven out
+// of its range; pygmu would write it silently).
+static void note_nonfinite(exec_shared *sh, const float *out, int64_t n, int ch, pg_frame t) {
+    int64_t i = 0;
+    while (i < n * ch && exec_max_abs_bits(&out[i], 1) < EXEC_NONFINITE_BITS)
+        i++;
+    pthread_mutex_lock(&sh->lock);
+    sh->first_nonfinite = frame_min(sh->first_nonfinite, t + i / ch);
+    pthread_mutex_unlock(&sh->lock);
+}
+
+// Renders the root over [t0, t0 + n) on worker cx into out (interleaved): 0, 1 when the
+// block holds a NaN or an infinity, or -1 on error. (The block is checked while it is still
+// in this core's cache: a pass over the whole output later cost float renders 9%.)
 int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
     const pg_plan *p = cx->sh->plan;
     scratch_mark m = scratch_get(cx);
@@ -818,5 +842,8 @@ int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
     }
     interleave(&v, n, out);
     scratch_release(cx, m);
-    return 0;
+    if (exec_max_abs_bits(out, n * p->channels) < EXEC_NONFINITE_BITS)
+        return 0;
+    note_nonfinite(cx->sh, out, n, p->channels, t0);
+    return 1;
 }

@@ -8,6 +8,11 @@
 
 // Monotonic seconds, for timing.
 double exec_now_sec(void);
+// The largest |x[i]| as bits (sign cleared): for finite floats their order is the order of
+// the values, an integer maximum compilers vectorise (a float one they may not, for NaN's
+// sake). EXEC_NONFINITE_BITS or more: a NaN or an infinity is among them.
+uint32_t exec_max_abs_bits(const float *x, int64_t n);
+#define EXEC_NONFINITE_BITS 0x7f800000u
 // The first frame the next pg_render_next call renders.
 pg_frame exec_render_cursor(const pg_render *r);
 

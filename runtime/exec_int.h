@@ -48,8 +48,9 @@ typedef struct out_chunk {
     chunk_state state; // under the lock
     const float *data; // its frames, interleaved: the mapped entry (map) or stage
     cache_mapping map;
-    float *stage; // being rendered by the stream (or afresh): its frames
-    int64_t done; // frames copied out (found) or rendered (not), under the lock
+    float *stage;   // being rendered by the stream (or afresh): its frames
+    int64_t done;   // frames copied out (found) or rendered (not), under the lock
+    bool nonfinite; // a rendered block of it held a NaN or an infinity: not stored
 } out_chunk;
 
 typedef struct exec_shared {
@@ -86,6 +87,7 @@ typedef struct exec_shared {
     pg_frame stream_want;          // the end of the stream's request: windows needed before it run
     size_t live_bytes, peak_bytes; // materialised buffers alive now, at most
     size_t limit_need;             // with --mem-limit: what the plan says they need at once
+    pg_frame first_nonfinite;      // the first output frame holding a NaN or an infinity
     bool cache_tried;              // exec_open_cache ran
     int cache_errno;               // why the cache folder could not be used (0: it could)
     size_t reserved, budget;       // buffers of tasks running; what later tasks may fill

@@ -445,6 +445,7 @@ void exec_open_cache(exec_shared *sh) {
 static pg_status shared_init(exec_shared *sh, const pg_plan *p) {
     memset(sh, 0, sizeof *sh);
     sh->plan = p;
+    sh->first_nonfinite = PG_FRAME_MAX;
     pthread_mutex_init(&sh->lock, NULL);
     pthread_mutex_init(&sh->revive_lock, NULL);
     pthread_cond_init(&sh->wake, NULL);
@@ -590,7 +591,9 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .threads = sh->threads,
                             .peak_mat_bytes = sh->peak_bytes,
                             .limit_need_bytes = sh->limit_need,
-                            .cache_errno = sh->cache_errno };
+                            .cache_errno = sh->cache_errno,
+                            .first_nonfinite_frame =
+                                sh->first_nonfinite == PG_FRAME_MAX ? -1 : sh->first_nonfinite };
 }
 
 void pg_render_free(pg_render *r) {

@@ -375,6 +375,14 @@ expect_status 64 "$pg" "$tmp/dg.pg" -o "$tmp/dg.wav" --dump-graph "$tmp/./dg.pg"
 expect_status 64 "$pg" "$tmp/dg.pg" -o "$tmp/dg.wav" --dump-graph "$tmp/dg.wav"
 cmp -s "$tmp/tone.pg" "$tmp/dg.pg" && [ ! -e "$tmp/dg.wav" ] && ok || bad "--dump-graph overwrote"
 
+# NaN or infinite samples in the output are a warning with the time of the first (-q: silent)
+echo 'render(MixPE(SinPE(frequency=440.0).crop(Extent(0, 96000)), ConstPE(3e38).gain(10.0).crop(Extent(72000, 72010))))' >"$tmp/inf.pg"
+expect_status 0 "$pg" "$tmp/inf.pg" -o "$tmp/inf.wav" --block 7
+grep -q "warning: the output holds NaN or infinite samples, the first at 1.500 s" "$tmp/err" &&
+    ok || bad "non-finite warning: $(cat "$tmp/err")"
+expect_status 0 "$pg" "$tmp/inf.pg" -o "$tmp/inf.wav" -q
+[ -s "$tmp/err" ] && bad "-q printed: $(cat "$tmp/err")" || ok
+
 # a NUL byte is an error where it is, not the end of the piece (what followed it was dropped:
 # the render(oops) after it went unseen, exit 0)
 printf 'x = 1\nrender(SinPE(frequency=440.0).crop(Extent(0, 480)))\n  \0render(oops)\n' >"$tmp/nul.pg"

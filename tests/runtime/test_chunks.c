@@ -7,6 +7,7 @@
 // sounding in it changed, and a render needs only the notes that sound in the chunks it
 // renders.
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,41 @@ static void test_limit_estimate(void) {
     free(out);
 }
 
+// A NaN or an infinity in the output is reported with its frame (pg_render_stats), at any
+// block size and thread count; the chunk holding it (chunk 3: [196608, 262144)) is not kept,
+// so a warm render renders it, and reports it, again. 3e38 * 10 overflows float: inf from
+// frame 200000.
+static int notes_with_inf(pg_graph *g) {
+    int big = ADD(g, "ConstPE", t_num(NULL, 3e38));
+    int inf = ADD(g, "GainPE", t_node(NULL, big), t_num(NULL, 10.0));
+    int at = ADD(g, "CropPE", t_node(NULL, inf), t_ext(NULL, 200000, 200010));
+    return ADD(g, "MixPE", t_node(NULL, t_saw_notes(g, 200, STEP, LEN, -1)), t_node(NULL, at));
+}
+
+static void test_nonfinite(void) {
+    pg_graph *g = t_graph(RATE);
+    int root = notes_with_inf(g);
+    float *out = frames();
+    pg_render_stats s;
+    const int blocks[] = { 7, 4096, 65536 }, threads[] = { 1, 2, 4 };
+    for (int i = 0; i < 3; i++) {
+        CHECK_STATUS(render(g, root, (how){ "", threads[i], blocks[i], false, 0, 0 }, out, &s),
+                     PG_OK);
+        CHECK_EQ_I64(s.first_nonfinite_frame, 200000);
+    }
+    CHECK_STATUS(render(g, root, (how){ "n", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.first_nonfinite_frame, 200000);
+    CHECK_EQ_I64(s.chunk_misses, CHUNKS - 1);
+    CHECK_STATUS(render(g, root, (how){ "n", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, CHUNKS - 1);
+    CHECK_EQ_I64(s.first_nonfinite_frame, 200000);
+    CHECK(isinf(out[200000]) && isfinite(out[199999]));
+    CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.first_nonfinite_frame, -1);
+    pg_graph_free(g);
+    free(out);
+}
+
 // --no-output-cache: no chunk is stored; a warm render loads the 7 sub-mixes instead.
 static void test_no_output_cache(void) {
     float *out = frames();
@@ -398,6 +434,7 @@ int main(void) {
     test_no_output_cache();
     test_mem_limit();
     test_limit_estimate();
+    test_nonfinite();
     test_side_effect();
     test_indexed_mix();
     test_into_file();
