@@ -224,19 +224,8 @@ static void compare_with_ref(piece *p, const float *got, int ch, int rate, int64
         free(ref);
         return;
     }
-    int64_t n = frames > rframes ? frames : rframes;
-    double peak = 0.0, sig = 0.0, noise = 0.0;
-    for (int64_t i = 0; i < n * ch; i++) {
-        double x = i < rframes * ch ? (double)ref[i] : 0.0,
-               y = i < frames * ch ? (double)got[i] : 0.0;
-        double d = fabs(x - y);
-        peak = d > peak ? d : peak;
-        sig += x * x;
-        noise += d * d;
-    }
+    aio_diff(ref, rframes, got, frames, ch, &p->peak_db, &p->snr_db);
     free(ref);
-    p->peak_db = peak > 0.0 ? 20.0 * log10(peak) : -(double)INFINITY;
-    p->snr_db = noise > 0.0 && sig > 0.0 ? 10.0 * log10(sig / noise) : (double)INFINITY;
     p->ok = p->peak_db <= p->tolerance_db && llabs(p->length_diff) <= 1;
     if (!p->ok)
         snprintf(p->message, sizeof p->message,

@@ -543,19 +543,29 @@ float *aio_read_file(const char *path, int *channels, int *rate, int64_t *frames
     return d;
 }
 
-static void diff_stats(const float *a, int64_t na, const float *b, int64_t nb, int ch,
-                       pg_compare_result *res) {
+// How far apart two samples are: 0 when equal (infinities of one sign, and NaN against NaN,
+// included); a NaN against anything else is infinitely far (fabs(x - NaN) is NaN, which no
+// "greater than" admits, so a render full of NaNs compared equal to anything).
+static double sample_diff(double x, double y) {
+    if (x == y || (isnan(x) && isnan(y)))
+        return 0.0;
+    double d = fabs(x - y);
+    return isnan(d) ? (double)INFINITY : d;
+}
+
+void aio_diff(const float *a, int64_t na, const float *b, int64_t nb, int ch, double *peak_dbfs,
+              double *snr_db) {
     int64_t n = na > nb ? na : nb;
     double peak = 0.0, sig = 0.0, noise = 0.0;
     for (int64_t i = 0; i < n * ch; i++) {
         double x = i < na * ch ? (double)a[i] : 0.0, y = i < nb * ch ? (double)b[i] : 0.0;
-        double d = fabs(x - y);
+        double d = sample_diff(x, y);
         peak = d > peak ? d : peak;
-        sig += x * x;
-        noise += (x - y) * (x - y);
+        sig += isfinite(x) ? x * x : 0.0;
+        noise += d * d;
     }
-    res->peak_diff_dbfs = peak > 0.0 ? 20.0 * log10(peak) : -(double)INFINITY;
-    res->snr_db = noise > 0.0 && sig > 0.0 ? 10.0 * log10(sig / noise) : (double)INFINITY;
+    *peak_dbfs = peak > 0.0 ? 20.0 * log10(peak) : -(double)INFINITY;
+    *snr_db = noise > 0.0 && sig > 0.0 ? 10.0 * log10(sig / noise) : (double)INFINITY;
 }
 
 pg_status pg_compare_files(const char *a, const char *b, pg_compare_result *res, pg_diag *err) {
@@ -569,7 +579,8 @@ pg_status pg_compare_files(const char *a, const char *b, pg_compare_result *res,
         return PG_ERR_FILE;
     }
     if (res->channels_a == res->channels_b)
-        diff_stats(da, res->frames_a, db, res->frames_b, res->channels_a, res);
+        aio_diff(da, res->frames_a, db, res->frames_b, res->channels_a, &res->peak_diff_dbfs,
+                 &res->snr_db);
     else
         res->peak_diff_dbfs = res->snr_db = (double)NAN;
     free(da);

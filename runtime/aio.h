@@ -25,5 +25,10 @@ int aio_strcasecmp(const char *a, const char *b);
 // compared by identity (so "out.wav", "./out.wav" and its absolute path agree). A folder that
 // does not exist holds nothing to collide with.
 bool aio_same_file(const char *a, const char *b);
+// The peak difference (dBFS) and the SNR (dB) of b against a, interleaved, ch channels; the
+// shorter one counts as silence past its end, and a NaN against a number as an infinite
+// difference.
+void aio_diff(const float *a, int64_t na, const float *b, int64_t nb, int ch, double *peak_dbfs,
+              double *snr_db);
 
 #endif // PG_RUNTIME_AIO_H

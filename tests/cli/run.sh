@@ -382,6 +382,15 @@ grep -q "warning: the output holds NaN or infinite samples, the first at 1.500 s
     ok || bad "non-finite warning: $(cat "$tmp/err")"
 expect_status 0 "$pg" "$tmp/inf.pg" -o "$tmp/inf.wav" -q
 [ -s "$tmp/err" ] && bad "-q printed: $(cat "$tmp/err")" || ok
+# compare: NaN samples against numbers are an infinite difference (fabs(x - NaN) is NaN,
+# which passed every tolerance: a render full of NaNs compared "ok" with anything)
+echo 'render(MixPE(SinPE(frequency=440.0).crop(Extent(0, 96000)), MixPE(ConstPE(3e38).gain(10.0), ConstPE(-3e38).gain(10.0)).crop(Extent(72000, 72010))))' >"$tmp/nan.pg"
+echo 'render(SinPE(frequency=440.0).crop(Extent(0, 96000)))' >"$tmp/fin.pg"
+expect_status 0 "$pg" "$tmp/nan.pg" -o "$tmp/nan.wav" -q
+expect_status 0 "$pg" "$tmp/fin.pg" -o "$tmp/fin.wav" -q
+expect_status 1 "$pg" compare "$tmp/fin.wav" "$tmp/nan.wav"
+grep -q "peak_diff_dbfs=inf" "$tmp/out" && ok || bad "NaN compare: $(cat "$tmp/out")"
+expect_status 0 "$pg" compare "$tmp/nan.wav" "$tmp/nan.wav" # NaN where NaN was: equal
 
 # a NUL byte is an error where it is, not the end of the piece (what followed it was dropped:
 # the render(oops) after it went unseen, exit 0)

@@ -53,6 +53,18 @@ sed 's/-60/-6O/' "$tmp/b.pg" >"$tmp/b2.pg" && mv "$tmp/b2.pg" "$tmp/b.pg"
 [ $? = 1 ] && grep -q "line 1: 'verify: tolerance-db' needs a number" "$tmp/out" && ok ||
     bad "tolerance typo: $(cat "$tmp/out")"
 
+# a render that turns to NaN fails against its finite reference (it passed: NaN differences
+# slipped past the tolerance)
+cat >"$tmp/n.pg" <<'PG'
+render(SinPE(frequency=440.0).crop(Extent(0, 4800)))
+PG
+"$pg" verify --update "$tmp/n.pg" >/dev/null 2>&1
+cat >"$tmp/n.pg" <<'PG'
+render(MixPE(SinPE(frequency=440.0).crop(Extent(0, 4800)), MixPE(ConstPE(3e38).gain(10.0), ConstPE(-3e38).gain(10.0)).crop(Extent(100, 101))))
+PG
+"$pg" verify "$tmp/n.pg" >"$tmp/out" 2>&1
+[ $? = 1 ] && grep -q "peak difference inf dBFS" "$tmp/out" && ok || bad "NaN render: $(cat "$tmp/out")"
+
 # the JUnit report parses as XML (when python3 is there to check it)
 if command -v python3 >/dev/null 2>&1; then
     python3 -c "import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); \
