@@ -134,15 +134,21 @@ static void test_indefinite_stateful(void) {
     pg_graph_free(g);
 }
 
-// Renders node over [0, n) with the given optimisation level and block size (interleaved).
-static pg_status render_opt(pg_graph *g, int node, int64_t n, int opt, int block, float *out) {
+// The options of these renders: a block size, no cache.
+static pg_plan_opts block_opts(int block) {
     pg_plan_opts o;
     pg_plan_opts_init(&o);
+    o.block_frames = block;
+    o.cache_dir = "";
+    return o;
+}
+
+// Renders node over [0, n) with the given optimisation level and block size (interleaved).
+static pg_status render_opt(pg_graph *g, int node, int64_t n, int opt, int block, float *out) {
+    pg_plan_opts o = block_opts(block);
     o.has_start = o.has_end = true;
     o.end = n;
     o.opt_level = opt;
-    o.block_frames = block;
-    o.cache_dir = "";
     pg_diag err;
     pg_plan *p = pg_plan_new(g, node, &o, &err);
     pg_status st = p ? pg_render_all(p, out, &err) : err.status;
@@ -193,20 +199,19 @@ static void test_fusion(void) {
 // returns the frames rendered (out holds at most cap), or -1 on error.
 static int64_t render_until_silence(pg_graph *g, int root, pg_frame start, int block, int threads,
                                     int64_t ask, float *out, int64_t cap) {
-    pg_plan_opts o;
-    pg_plan_opts_init(&o);
+    pg_plan_opts o = block_opts(block);
     o.until_silence = true;
     o.has_start = start != 0;
     o.start = start;
-    o.block_frames = block;
     o.threads = threads;
-    o.cache_dir = "";
     pg_diag err;
     pg_plan *p = pg_plan_new(g, root, &o, &err);
     pg_render *r = p ? pg_render_new(p, &err) : NULL;
-    int64_t got = r ? 0 : -1;
-    for (int64_t n = 1; r && n > 0 && got < cap; got += n)
+    int64_t got = r ? 0 : -1, n = 1;
+    while (r && n > 0 && got < cap) {
         n = pg_render_next(r, out + got, ask < cap - got ? ask : cap - got);
+        got = n < 0 ? -1 : got + n;
+    }
     pg_render_free(r);
     pg_plan_free(p);
     return got;
