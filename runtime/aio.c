@@ -268,8 +268,8 @@ static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const p
     }
 }
 
-static pg_status write_all(const pg_plan *p, SNDFILE *sf, bool pcm, const pg_write_opts *o,
-                           double *peak, pg_diag *err) {
+static pg_status write_all(const pg_plan *p, const char *path, SNDFILE *sf, bool pcm,
+                           const pg_write_opts *o, double *peak, pg_diag *err) {
     pg_render *r = pg_render_new(p, err);
     if (!r)
         return err ? err->status : PG_ERR_INTERNAL;
@@ -293,7 +293,7 @@ static pg_status write_all(const pg_plan *p, SNDFILE *sf, bool pcm, const pg_wri
     if (started)
         pthread_join(th, NULL);
     if (st == PG_OK && e.failed)
-        st = set_err(err, PG_ERR_IO, "cannot write the audio: %s",
+        st = set_err(err, PG_ERR_IO, "'%s': cannot write the audio: %s", path,
                      e.write_errno ? strerror(e.write_errno) : sf_strerror(sf));
     for (int i = 0; i < N_BUFS; i++)
         free(e.buf[i]);
@@ -454,14 +454,6 @@ static pg_status check_side_outputs(const pg_plan *p, const char *path, pg_diag 
     return PG_OK;
 }
 
-// "cannot write the audio: ..." -> "'out.wav': cannot write the audio: ...".
-static void prefix_path(pg_diag *err, const char *path) {
-    char msg[sizeof err->message + 4200];
-    snprintf(msg, sizeof msg, "'%s': %s", path, err->message);
-    memcpy(err->message, msg, sizeof err->message - 1); // cut to fit
-    err->message[sizeof err->message - 1] = '\0';
-}
-
 pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_opts *o,
                             double *peak, pg_diag *err) {
     bool to_stdout = strcmp(path, "-") == 0;
@@ -499,9 +491,7 @@ pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_o
     // libsndfile's PEAK chunk (float WAV/AIFF) costs a scalar pass over every sample on the
     // encoder thread, the slowest stage of a fast render; players ignore it.
     sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
-    st = write_all(p, sf, is_pcm(&info), o, peak, err);
-    if (st == PG_ERR_IO && err) // which file (beside its final name, so the same disk)
-        prefix_path(err, path);
+    st = write_all(p, path, sf, is_pcm(&info), o, peak, err);
     if (sf_close(sf) != 0 && st == PG_OK)
         st = set_err(err, PG_ERR_IO, "closing '%s' failed", path);
     trim_space(fd, reserved);
