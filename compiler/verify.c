@@ -236,12 +236,16 @@ static void compare_with_ref(piece *p, const float *got, int ch, int rate, int64
 
 // Writes a reference: FLAC 24-bit when the render peaks within full scale, else float WAV.
 static void write_ref(piece *p, const float *got, int ch, int rate, int64_t frames) {
-    double peak = 0.0;
-    for (int64_t i = 0; i < frames * ch; i++)
-        peak = fabs((double)got[i]) > peak ? fabs((double)got[i]) : peak;
+    uint32_t bits = exec_max_abs_bits(got, frames * ch);
+    if (bits >= EXEC_NONFINITE_BITS) { // (24-bit FLAC would turn them into arbitrary numbers)
+        fail_piece(p, "the render holds NaN or infinite samples: no reference written");
+        return;
+    }
+    float peak;
+    memcpy(&peak, &bits, sizeof peak);
     size_t n = strlen(p->path) - 3;
     char path[4096], other[4096];
-    bool flac = peak <= 1.0;
+    bool flac = peak <= 1.0f;
     snprintf(path, sizeof path, "%.*s.ref.%s", (int)n, p->path, flac ? "flac" : "wav");
     snprintf(other, sizeof other, "%.*s.ref.%s", (int)n, p->path, flac ? "wav" : "flac");
     SF_INFO info = { .samplerate = rate,

@@ -64,6 +64,11 @@ render(MixPE(SinPE(frequency=440.0).crop(Extent(0, 4800)), MixPE(ConstPE(3e38).g
 PG
 "$pg" verify "$tmp/n.pg" >"$tmp/out" 2>&1
 [ $? = 1 ] && grep -q "peak difference inf dBFS" "$tmp/out" && ok || bad "NaN render: $(cat "$tmp/out")"
+# ... and --update refuses to make it the reference (24-bit FLAC would hold arbitrary numbers)
+cp "$tmp/n.ref.flac" "$tmp/n.before"
+"$pg" verify --update "$tmp/n.pg" >"$tmp/out" 2>&1
+[ $? = 1 ] && grep -q "NaN or infinite samples: no reference written" "$tmp/out" &&
+    cmp -s "$tmp/n.ref.flac" "$tmp/n.before" && ok || bad "NaN --update: $(cat "$tmp/out")"
 
 # the JUnit report parses as XML (when python3 is there to check it)
 if command -v python3 >/dev/null 2>&1; then
