@@ -163,7 +163,9 @@ static bool entry_sound(exec_shared *sh, int k) {
 // Which chunks the cache holds. Their entries are checked when the stream copies them
 // (chunk_data), on the stream's threads, not before the render starts; except under a
 // memory limit, where a damaged entry must be found now, so that the stream renders its
-// chunk within the budget instead of a render of its own (render_afresh) beside it.
+// chunk within the budget instead of a render of its own (render_afresh) beside it. (The
+// entry is checked again when read: keeping every found chunk mapped from here on would
+// hold them all in the process's memory, which the limit is there to bound.)
 static int look_up(exec_shared *sh) {
     int ch = sh->plan->channels, found = 0;
     for (int k = 0; k < sh->n_chunks; k++) {
