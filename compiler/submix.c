@@ -147,11 +147,29 @@ static int split_mix(pg_plan *p, plan_node *placed, int at, const plan_node *mix
     return ng + 1;
 }
 
+// pulled[i]: node i is read by a materialised node's task, directly or through nodes that
+// are not materialised (rendered inside that task), rather than by the stream alone.
+static bool *pulled_by_tasks(const pg_plan *p) {
+    bool *pulled = calloc((size_t)p->n_nodes + 1, sizeof(bool));
+    for (int x = p->n_nodes - 1; pulled && x >= 0; x--) { // consumers before their inputs
+        const plan_node *n = &p->nodes[x];
+        for (int s = 0; (n->materialise || pulled[x]) && s < n->pn.n_inputs; s++)
+            pulled[n->inputs[s]] = true;
+    }
+    return pulled;
+}
+
 int plan_group_mixes(pg_plan *p) {
-    bool buffers = !plan_keeps_output_chunks(p); // (streamed MixPE sub-mixes keep it so)
-    bool *costly = costly_nodes(p);
-    if (!costly)
+    // Sub-mixes are streamed when output chunks render the edited seconds from the notes,
+    // and buffered (and cached) when something renders the mix whole: no output, or a task
+    // (a filter on the whole mix) that pulls every frame of it after any edit.
+    bool chunks = plan_keeps_output_chunks(p); // (streamed MixPE sub-mixes keep it so)
+    bool *costly = costly_nodes(p), *pulled = pulled_by_tasks(p);
+    if (!costly || !pulled) {
+        free(costly);
+        free(pulled);
         return -1;
+    }
     int extra = 0;
     for (int i = p->n_nodes - 1; i >= 0; i--) { // backwards: costly[i] is read by later nodes
         bool split = groupable(p, &p->nodes[i], costly);
@@ -162,6 +180,7 @@ int plan_group_mixes(pg_plan *p) {
     int *newpos = extra ? malloc(sizeof(int) * (size_t)p->n_nodes) : NULL;
     if (!extra || !placed || !newpos) {
         free(costly);
+        free(pulled);
         free(newpos);
         return extra && (!placed || !newpos) ? -1 : 0;
     }
@@ -172,7 +191,7 @@ int plan_group_mixes(pg_plan *p) {
             n.inputs[s] = newpos[n.inputs[s]]; // plan-owned, this node's own: renumbered once
         int made = 1;
         if (costly[i])
-            made = split_mix(p, placed, at, &n, buffers);
+            made = split_mix(p, placed, at, &n, !chunks || pulled[i]);
         else
             placed[at] = n;
         newpos[i] = at + made - 1;
@@ -185,5 +204,6 @@ int plan_group_mixes(pg_plan *p) {
     }
     free(newpos);
     free(costly);
+    free(pulled);
     return at < 0 ? -1 : extra;
 }

@@ -68,9 +68,13 @@ static bool streamable(const plan_node *n) {
            (n->materialise || (!(n->pn.flags & PE_F_STATEFUL) && exec_early_init(n)));
 }
 
-// Whether every node the stream reads (down to materialised buffers) can be keyed. A node
+// Whether every node the stream reads (down to materialised buffers) can be keyed, and an
+// edit can leave some chunks alone: a buffer the stream reads over the whole window (a
+// filter on the whole mix) is in every chunk's key, so that any edit under it changes them
+// all, and unchanged, the chunks would be a second copy of that buffer's cache entry. A node
 // the window does not need (a note outside a --start/--end window) is never read.
-static bool stream_keyable(const pg_plan *p) {
+static bool chunks_worth_keeping(const pg_plan *p) {
+    pg_frame window = p->window.end - p->window.start;
     bool *seen = calloc((size_t)p->n_nodes + 1, sizeof(bool));
     bool ok = seen != NULL;
     if (ok)
@@ -78,6 +82,8 @@ static bool stream_keyable(const pg_plan *p) {
     for (int x = p->n_nodes - 1; ok && x >= 0; x--) { // consumers before their inputs
         const plan_node *n = &p->nodes[x];
         seen[x] = seen[x] && !pg_extent_is_empty(n->need);
+        if (seen[x] && n->materialise)
+            ok = n->mat.end - n->mat.start < window;
         if (!seen[x] || n->materialise)
             continue;
         ok = streamable(n);
@@ -185,7 +191,8 @@ size_t exec_chunk_stage_bytes(const exec_shared *sh) {
 
 bool plan_keeps_output_chunks(const pg_plan *p) {
     return p->opt_level > 0 && p->output_chunks && (!p->cache_dir || p->cache_dir[0]) &&
-           p->window.end != PG_FRAME_MAX && p->window.end > p->window.start && stream_keyable(p);
+           p->window.end != PG_FRAME_MAX && p->window.end > p->window.start &&
+           chunks_worth_keeping(p);
 }
 
 // Keys every chunk (or each visited node is marked needed, for the chunks to render);

@@ -66,8 +66,8 @@ struct pg_plan {
 };
 
 // Whether a render of p keeps its output in the cache in chunks (chunks.c): -O1, the cache
-// on, output_chunks, no mem_limit or until_silence, a finite window, and every node the
-// stream reads stateless and hashable.
+// on, output_chunks, a finite window, every node the stream reads stateless and hashable,
+// and no buffer it reads spanning the whole window.
 bool plan_keeps_output_chunks(const pg_plan *p);
 
 // Zeroed plan-owned memory, 64-byte aligned; NULL when out of memory.

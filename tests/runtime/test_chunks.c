@@ -303,6 +303,56 @@ static void test_no_output_cache(void) {
     free(out);
 }
 
+// The notes (note `odd` changed) through a LimiterPE (stateful: a buffer over the mix's
+// whole extent) and, when `late`, mixed with a lone note at [620000, 632000), which makes the
+// window longer than the limiter's buffer.
+static pg_status render_limited(int odd, bool late, how h, float *out, pg_render_stats *s) {
+    pg_graph *g = t_graph(RATE);
+    int root = ADD(g, "LimiterPE", t_node(NULL, t_saw_notes(g, 200, STEP, LEN, odd)));
+    if (late) {
+        int saw = ADD(g, "BlitSawPE", t_num("frequency", 440.0));
+        int note = ADD(g, "CropPE", t_node(NULL, saw), t_ext(NULL, 620000, 632000));
+        root = ADD(g, "MixPE", t_node(NULL, root), t_node(NULL, note));
+    }
+    pg_status st = render(g, root, h, out, s);
+    pg_graph_free(g);
+    return st;
+}
+
+// A limiter over the whole mix: every output frame depends on it, so any edit changes every
+// chunk, and the chunks would be a copy of its buffer's entry: none is kept. Its task pulls
+// the whole mix, so the sub-mixes are buffers, cached: after note 40's edit, sub-mix 1 (notes
+// 32-63) is made again from 31 saws loaded and note 40 rendered, the 6 others loaded, the
+// limiter rendered (3 misses, 37 hits; chunks kept, the limiter's task would have pulled every
+// note, 199 hits). The bits of renders without cache.
+static void test_filtered_mix(void) {
+    float *none = frames(), *out = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_limited(40, false, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
+    CHECK_STATUS(render_limited(-1, false, (how){ "i", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits + s.chunk_misses, 0);
+    CHECK_EQ_I64(s.materialised, 200 + 7 + 1);
+    CHECK_STATUS(render_limited(40, false, (how){ "i", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits + s.chunk_misses, 0);
+    CHECK_EQ_I64(s.cache_misses, 3);
+    CHECK_EQ_I64(s.cache_hits, 37);
+    CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
+    free(none);
+    free(out);
+    // with the lone note after it, the window [0, 632000) is longer than the limiter's buffer:
+    // 10 chunks kept (the last [589824, 632000)); the sub-mixes, pulled by its task, are still
+    // buffers
+    none = calloc(632000, sizeof(float));
+    out = calloc(632000, sizeof(float));
+    CHECK_STATUS(render_limited(-1, true, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
+    CHECK_STATUS(render_limited(-1, true, (how){ "j", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_misses, CHUNKS);
+    CHECK_EQ_I64(s.materialised, 200 + 7 + 1 + 1);
+    CHECK(memcmp(none, out, sizeof(float) * 632000) == 0);
+    free(none);
+    free(out);
+}
+
 // A side effect on the stream's way (WavWriterPE writing a stem of a note the mix plays):
 // the output is not kept, so the stem is written on every render.
 static void test_side_effect(void) {
@@ -432,6 +482,7 @@ int main(void) {
     test_added_note();
     test_damaged_chunks();
     test_no_output_cache();
+    test_filtered_mix();
     test_mem_limit();
     test_limit_estimate();
     test_nonfinite();
