@@ -6,7 +6,8 @@
 // An entry is written to a temporary file and renamed into place, so concurrent pygmuc
 // processes never see half-written entries; it carries a checksum of its samples, and a
 // corrupt, truncated or foreign entry is ignored (and re-rendered), never played. The
-// least recently used entries are evicted when the cache grows past its size limit.
+// least recently used entries are evicted when the cache grows past its size limit; a
+// ledger of the bytes the entries take tells when that may be (see settle_usage).
 #include "cache.h"
 
 #include <dirent.h>
@@ -17,8 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -27,8 +30,11 @@
 #include <xxh_x86dispatch.h>
 #endif
 
-#define CACHE_MAGIC  "PGMCACH1"
-#define CACHE_FORMAT 1 // bump when the entry layout changes
+#define CACHE_MAGIC    "PGMCACH1"
+#define CACHE_FORMAT   1       // bump when the entry layout changes
+#define USAGE_FILE     "usage" // the ledger (not an entry: its name has no ".pgc")
+#define USAGE_MAGIC    "pygmuc-cache-usage"
+#define STALE_TEMP_SEC 3600 // a store's temporary file this old is no store in progress
 
 typedef struct entry_header {
     char magic[8];
@@ -42,7 +48,7 @@ typedef struct entry_header {
 struct cache {
     char dir[4096];
     size_t limit_bytes;
-    atomic_bool stored; // something was added: check the size limit on close
+    _Atomic size_t stored; // bytes of the entries this process added (headers included)
 };
 
 // The checksum of an entry's samples: XXH3, whichever vector unit computes it.
@@ -283,7 +289,7 @@ bool cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t
         unlink(tmp);
         return false;
     }
-    atomic_store(&c->stored, true); // workers store concurrently
+    atomic_fetch_add(&c->stored, sizeof h + bytes); // workers store concurrently
     return true;
 }
 
@@ -298,24 +304,31 @@ static int by_age(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-// Deletes the least recently used entries until the cache fits its limit.
-static void evict(cache *c) {
+// Deletes the least recently used entries until the cache fits its limit; returns the bytes
+// the entries left take, or -1 when the folder could not be read.
+static long long evict(cache *c, long long limit) {
     DIR *d = opendir(c->dir);
     if (!d)
-        return;
+        return -1;
     file_age *files = NULL;
     size_t n = 0, cap = 0;
     long long total = 0;
     struct dirent *e;
+    time_t stale = time(NULL) - STALE_TEMP_SEC;
     while ((e = readdir(d))) {
         size_t len = strlen(e->d_name);
-        if (len < 5 || len >= 64 || strcmp(e->d_name + len - 4, ".pgc") != 0)
-            continue;
         char path[4400];
         struct stat st;
         int w = snprintf(path, sizeof path, "%s/%s", c->dir, e->d_name);
-        if (w < 0 || (size_t)w >= sizeof path || stat(path, &st) != 0)
+        bool entry = len >= 5 && len < 64 && strcmp(e->d_name + len - 4, ".pgc") == 0;
+        bool temp = !entry && strstr(e->d_name, ".pgc.") != NULL;
+        if (!(entry || temp) || w < 0 || (size_t)w >= sizeof path || stat(path, &st) != 0)
             continue;
+        if (temp) { // left by a store that never finished (a killed process)
+            if (st.st_mtime < stale)
+                unlink(path);
+            continue;
+        }
         if (n == cap) {
             cap = cap ? 2 * cap : 256;
             file_age *p = realloc(files, cap * sizeof *p);
@@ -329,8 +342,6 @@ static void evict(cache *c) {
         total += files[n++].size;
     }
     closedir(d);
-    // (a limit past LLONG_MAX, "no limit", must not wrap to a negative one)
-    long long limit = c->limit_bytes > (size_t)LLONG_MAX ? LLONG_MAX : (long long)c->limit_bytes;
     if (files && total > limit) {
         qsort(files, n, sizeof *files, by_age);
         for (size_t i = 0; i < n && total > limit; i++) {
@@ -341,13 +352,57 @@ static void evict(cache *c) {
         }
     }
     free(files);
+    return total;
+}
+
+// The ledger's count of bytes, or -1 when it has none (new, or unreadable).
+static long long read_usage(int fd) {
+    char text[64] = { 0 };
+    long long used = -1;
+    if (pread(fd, text, sizeof text - 1, 0) > 0 && sscanf(text, USAGE_MAGIC " %lld", &used) == 1 &&
+        used >= 0)
+        return used;
+    return -1;
+}
+
+static void write_usage(int fd, long long used) {
+    char text[64];
+    int n = snprintf(text, sizeof text, USAGE_MAGIC " %lld\n", used);
+    if (pwrite(fd, text, (size_t)n, 0) == n)
+        (void)!ftruncate(fd, n);
+}
+
+// After a render that stored entries: adds their bytes to the ledger, and scans the folder
+// (evicting past the limit) only when the sum passes the limit or the ledger is missing.
+// Scanning stats every entry, ~10 ms for the 2 GiB default, a fifth of a warm re-render
+// after an edit. The ledger is locked (flock) while read and rewritten, so renders sharing
+// the folder lose none of each other's additions. It can only overcount (entries deleted by
+// hand, an entry stored twice), which brings a scan forward, never skips one that is due;
+// a scan sets it to the bytes found.
+static void settle_usage(cache *c) {
+    // (a limit past LLONG_MAX, "no limit", must not wrap to a negative one)
+    long long limit = c->limit_bytes > (size_t)LLONG_MAX ? LLONG_MAX : (long long)c->limit_bytes;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/" USAGE_FILE, c->dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        evict(c, limit); // no ledger to be had: scan every time, as ever
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    long long used = read_usage(fd), stored = (long long)atomic_load(&c->stored);
+    used = used >= 0 && used <= limit - stored ? used + stored : evict(c, limit);
+    if (used >= 0)
+        write_usage(fd, used);
+    close(fd); // (the lock goes with it)
 }
 
 void cache_close(cache *c) {
     if (!c)
         return;
     if (atomic_load(&c->stored)) // only a render that added entries can have pushed the cache over
-        evict(c);
+        settle_usage(c);
     free(c);
 }
 

@@ -240,7 +240,7 @@ chunks() { sed -n 's/.*output chunks \([0-9]*\) from the cache \/ \([0-9]*\) ren
 moved() { sed -n 's/.*misses (\([0-9.]*\) MiB loaded, \([0-9.]*\) MiB stored).*/\1 \2/p' "$tmp/err"; }
 entry_mib() {
     ls -l "$tmp/nc" | awk -v seen="$1" 'BEGIN { while ((getline n < seen) > 0) old[n] = 1 }
-        NR > 1 && !($9 in old) { s += $5 - 40 } END { printf "%.1f", s / 1048576 }'
+        $9 ~ /\.pgc$/ && !($9 in old) { s += $5 - 40 } END { printf "%.1f", s / 1048576 }'
 }
 : >"$tmp/none"
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n1.wav" -q --explain --cache-dir "$tmp/nc"
@@ -338,7 +338,7 @@ cmp -s "$tmp/rd-warm.wav" "$tmp/rd-none.wav" && ok ||
 
 # --cache-limit: past it the least recently used entries go, down to the limit (the folder
 # above holds more than 1 MiB); the render's bits are those of any other
-entry_bytes() { ls -l "$1" | awk 'NR > 1 { s += $5 } END { print s + 0 }'; }
+entry_bytes() { ls -l "$1" | awk '$9 ~ /\.pgc$/ { s += $5 } END { print s + 0 }'; }
 [ "$(entry_bytes "$tmp/nc")" -gt 1048576 ] && ok || bad "the cache holds $(entry_bytes "$tmp/nc") bytes"
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/lim.wav" -q --cache-dir "$tmp/lc" --cache-limit 1
 [ "$(entry_bytes "$tmp/lc")" -le 1048576 ] && ok || bad "--cache-limit 1: $(entry_bytes "$tmp/lc") bytes"

@@ -4,6 +4,7 @@
 // a changed parameter or file content is a miss.
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,6 +351,140 @@ static void test_unusable_folder(void) {
     pg_graph_free(g);
 }
 
+// ---- the usage ledger: the bytes the entries take, kept by the renders that store ----
+
+enum {
+    ENTRY_HEADER = 40,
+    SMALL = 1000,                           // frames of a small entry (mono)
+    SMALL_BYTES = ENTRY_HEADER + 4 * SMALL, // 4040
+    BIG = 1 << 18,                          // frames of a big one (mono): 1 MiB
+    BIG_BYTES = ENTRY_HEADER + 4 * BIG
+};
+
+// The ledger's count in folder d (-1 when it has none).
+static long long ledger(const char *d) {
+    char path[640];
+    snprintf(path, sizeof path, "%s/usage", d);
+    FILE *f = fopen(path, "r");
+    long long used = -1;
+    if (f && fscanf(f, "pygmuc-cache-usage %lld", &used) != 1)
+        used = -1;
+    if (f)
+        fclose(f);
+    return used;
+}
+
+// The bytes of the entries (*.pgc) in folder d, as a scan finds them.
+static long long entries_bytes(const char *d) {
+    DIR *dd = opendir(d);
+    long long total = 0;
+    for (struct dirent *e; dd && (e = readdir(dd));) {
+        char path[700];
+        struct stat st;
+        size_t len = strlen(e->d_name);
+        snprintf(path, sizeof path, "%s/%s", d, e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".pgc") == 0 && stat(path, &st) == 0)
+            total += st.st_size;
+    }
+    if (dd)
+        closedir(dd);
+    return total;
+}
+
+// Stores n entries of frames each (keys from seed on) through one cache of limit bytes.
+static void store_entries(const char *d, size_t limit, uint64_t seed, int n, int64_t frames) {
+    float *x = calloc((size_t)frames, sizeof(float));
+    cache *c = cache_open(d, limit, &why);
+    CHECK(c != NULL && x != NULL);
+    for (int i = 0; c && x && i < n; i++)
+        CHECK(cache_store(c, cache_key(seed + (uint64_t)i, (pg_extent){ 0, frames }, 1, 48000), x,
+                          1, frames));
+    cache_close(c);
+    free(x);
+}
+
+// A stray entry (not counted by any ledger) of BIG frames, last used long ago.
+static void stray_entry(const char *d, const char *name) {
+    char path[640];
+    snprintf(path, sizeof path, "%s/%s", d, name);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    for (int i = 0; f && i < BIG_BYTES; i++)
+        fputc(0, f);
+    if (f)
+        fclose(f);
+    struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } }; // 2001
+    CHECK(utimensat(AT_FDCWD, path, old, 0) == 0);
+}
+
+// A render that stores adds what it stored to the ledger, and scans the folder only when that
+// passes the limit (or there is no ledger). A stray 1 MiB entry that no ledger counted stays
+// while the ledger's sum is under the limit, though the folder is over it, and goes first (the
+// least recently used) at the render that takes the sum past it; then the oldest others, down
+// to the limit, and the ledger is set to what the scan left.
+static void test_ledger(void) {
+    char d[400];
+    snprintf(d, sizeof d, "%s/ledger", dir);
+    // 3 big and 1 small entries fit, 3 big and 5 small do not
+    size_t limit = 3 * BIG_BYTES + 4500;
+    store_entries(d, limit, 100, 3, SMALL);
+    CHECK_EQ_I64(ledger(d), 3 * SMALL_BYTES); // no ledger yet: scanned, 3 entries
+    stray_entry(d, "00000000000000aa.pgc");
+    store_entries(d, limit, 200, 2, SMALL);
+    CHECK_EQ_I64(ledger(d), 5 * SMALL_BYTES); // added, no scan: the stray is not counted
+    store_entries(d, limit, 300, 2, BIG);
+    CHECK_EQ_I64(ledger(d), 5 * SMALL_BYTES + 2 * BIG_BYTES); // under the limit: no scan
+    CHECK(entries_bytes(d) > (long long)limit);               // (the folder is over it)
+    store_entries(d, limit, 400, 1, BIG); // the sum passes the limit: a scan evicts
+    CHECK_EQ_I64(entries_bytes(d), 3 * BIG_BYTES + SMALL_BYTES);
+    CHECK_EQ_I64(ledger(d), entries_bytes(d));
+    // an unreadable ledger is rebuilt by a scan
+    char path[640];
+    snprintf(path, sizeof path, "%s/usage", d);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs("garbage", f);
+        fclose(f);
+    }
+    // ... and a scan deletes the temporary files of stores that never finished (a killed
+    // process) once they are an hour old, not those that may be in progress
+    stray_entry(d, "00000000000000bb.pgc.AbCdEf");
+    char fresh[640];
+    snprintf(fresh, sizeof fresh, "%s/00000000000000cc.pgc.GhIjKl", d);
+    FILE *t = fopen(fresh, "w");
+    CHECK(t != NULL);
+    if (t)
+        fclose(t);
+    store_entries(d, limit, 500, 1, SMALL);
+    CHECK_EQ_I64(ledger(d), entries_bytes(d));
+    snprintf(path, sizeof path, "%s/00000000000000bb.pgc.AbCdEf", d);
+    CHECK(access(path, F_OK) != 0);
+    CHECK(access(fresh, F_OK) == 0);
+}
+
+// Four processes storing at once lose none of each other's additions to the ledger (it is
+// locked while read and rewritten).
+static void test_ledger_shared(void) {
+    char d[400];
+    snprintf(d, sizeof d, "%s/ledger2", dir);
+    store_entries(d, 0, 1, 1, SMALL); // the ledger exists: the processes below only add
+    pid_t kids[4];
+    for (int k = 0; k < 4; k++) {
+        kids[k] = fork();
+        if (kids[k] == 0) {
+            for (int r = 0; r < 25; r++) // 25 renders of 2 entries each
+                store_entries(d, 0, 1000u * (uint64_t)(k + 1) + 2u * (uint64_t)r, 2, SMALL);
+            _exit(check_done());
+        }
+    }
+    for (int k = 0; k < 4; k++) {
+        int status = 1;
+        CHECK(kids[k] > 0 && waitpid(kids[k], &status, 0) == kids[k] && status == 0);
+    }
+    CHECK_EQ_I64(entries_bytes(d), (1 + 4 * 25 * 2) * SMALL_BYTES);
+    CHECK_EQ_I64(ledger(d), entries_bytes(d));
+}
+
 int main(void) {
     if (!t_temp_dir(dir, sizeof dir, "cache"))
         return 1;
@@ -362,6 +497,8 @@ int main(void) {
     test_demand_and_revival();
     test_init_that_pulls();
     test_unusable_folder();
+    test_ledger();
+    test_ledger_shared();
     t_remove_dir(dir);
     return check_done();
 }
