@@ -4,6 +4,7 @@
 // number of the first error (1 syntax ... 11 internal), 64 for a bad command line; compare
 // exits 1 when the difference is above the tolerance.
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -314,6 +315,39 @@ static int write_dot(const options *o, const pg_plan *p, const double *node_sec)
     return fclose(f) != 0 ? PG_ERR_IO : (int)st;
 }
 
+// Ctrl-C (or a kill, or the terminal closing) during a render: the render stops at its next
+// block, its temporary output is removed and the old output left in place, the cache's
+// stores in flight finish (none is left half-written), and pygmuc then dies of the signal,
+// as it would have. A second signal kills at once (SA_RESETHAND). A signal ignored when
+// pygmuc started (nohup, a background job) stays ignored.
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+static volatile sig_atomic_t caught_signal;
+
+static void on_stop_signal(int sig) {
+    caught_signal = sig;
+    pg_interrupt(true);
+}
+
+static void catch_stop_signals(void) {
+    for (size_t k = 0; k < sizeof stop_signals / sizeof stop_signals[0]; k++) {
+        struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND }, old;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(stop_signals[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(stop_signals[k], &sa, NULL);
+    }
+}
+
+// After the render: dies of the signal caught during it, if one was (written: the render
+// finished first all the same).
+static void die_of_caught_signal(const options *o, bool written) {
+    if (!caught_signal)
+        return;
+    if (!o->quiet && !written)
+        fprintf(stderr, "pygmuc: interrupted: '%s' not written\n", o->out);
+    signal(caught_signal, SIG_DFL);
+    raise(caught_signal);
+}
+
 static int render(const options *o, pg_session *s, pg_plan *p) {
     pg_render_stats stats;
     double *node_sec = o->dot ? calloc((size_t)pg_plan_node_count(p) + 1, sizeof(double)) : NULL;
@@ -326,7 +360,9 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
                          .progress = !o->quiet && isatty(2) && strcmp(o->out, "-") != 0 };
     double peak = 0.0, t0 = exec_now_sec();
     pg_diag err;
+    catch_stop_signals();
     pg_status st = pg_render_to_file(p, o->out, &wo, &peak, &err);
+    die_of_caught_signal(o, st == PG_OK);
     int rc = st == PG_OK && o->dot ? write_dot(o, p, node_sec) : 0;
     free(node_sec);
     if (st != PG_OK)

@@ -37,17 +37,18 @@ extern "C" {
 // One value per error kind; the numbers are part of the API and never change.
 typedef enum pg_status {
     PG_OK = 0,
-    PG_ERR_SYNTAX = 1,    // the .pg text does not parse
-    PG_ERR_NAME = 2,      // undefined name
-    PG_ERR_ARG = 3,       // wrong, unknown, missing or out-of-range argument; wrong type
-    PG_ERR_CHANNELS = 4,  // channel-count mismatch
-    PG_ERR_RATE = 5,      // frame-rate mismatch or missing frame rate
-    PG_ERR_EXTENT = 6,    // an indefinite extent where a finite one is needed
-    PG_ERR_FILE = 7,      // missing, unreadable or malformed sound file
-    PG_ERR_LIMIT = 8,     // evaluation steps, recursion depth, list size, memory budget
-    PG_ERR_NOMEM = 9,     // out of memory
-    PG_ERR_IO = 10,       // writing the output failed
-    PG_ERR_INTERNAL = 11, // a bug in pygmuc
+    PG_ERR_SYNTAX = 1,       // the .pg text does not parse
+    PG_ERR_NAME = 2,         // undefined name
+    PG_ERR_ARG = 3,          // wrong, unknown, missing or out-of-range argument; wrong type
+    PG_ERR_CHANNELS = 4,     // channel-count mismatch
+    PG_ERR_RATE = 5,         // frame-rate mismatch or missing frame rate
+    PG_ERR_EXTENT = 6,       // an indefinite extent where a finite one is needed
+    PG_ERR_FILE = 7,         // missing, unreadable or malformed sound file
+    PG_ERR_LIMIT = 8,        // evaluation steps, recursion depth, list size, memory budget
+    PG_ERR_NOMEM = 9,        // out of memory
+    PG_ERR_IO = 10,          // writing the output failed
+    PG_ERR_INTERNAL = 11,    // a bug in pygmuc
+    PG_ERR_INTERRUPTED = 12, // pg_interrupt stopped the render
 } pg_status;
 
 // A short lower-case name for a status ("syntax error", "channel count mismatch", ...).
@@ -249,6 +250,12 @@ PG_API const pg_diag *pg_render_error(const pg_render *r);
 
 // Renders the whole window into out (channels * window-length floats, interleaved).
 PG_API pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err);
+
+// pg_interrupt(true) asks every render in this process to stop: each fails at its next
+// block with PG_ERR_INTERRUPTED (pg_render_to_file removes its temporary file and leaves the
+// old output in place), and so does every render started until pg_interrupt(false).
+// Async-signal-safe: made to be called from a SIGINT handler.
+PG_API void pg_interrupt(bool stop);
 
 // What a render did so far (for --explain and benchmarks).
 typedef struct pg_render_stats {

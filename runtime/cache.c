@@ -35,6 +35,7 @@
 #define USAGE_FILE     "usage" // the ledger (not an entry: its name has no ".pgc")
 #define USAGE_MAGIC    "pygmuc-cache-usage"
 #define STALE_TEMP_SEC 3600 // a store's temporary file this old is no store in progress
+#define SETTLE_BYTES   ((size_t)64 << 20) // stored bytes a render adds to the ledger at once
 
 typedef struct entry_header {
     char magic[8];
@@ -48,8 +49,11 @@ typedef struct entry_header {
 struct cache {
     char dir[4096];
     size_t limit_bytes;
-    _Atomic size_t stored; // bytes of the entries this process added (headers included)
+    atomic_bool stored;       // this process added entries
+    _Atomic size_t unsettled; // bytes of those (headers included) not in the ledger yet
 };
+
+static void settle_usage(cache *c, bool may_scan);
 
 // The checksum of an entry's samples: XXH3, whichever vector unit computes it.
 static uint64_t checksum(const void *data, size_t bytes) {
@@ -289,7 +293,9 @@ bool cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t
         unlink(tmp);
         return false;
     }
-    atomic_fetch_add(&c->stored, sizeof h + bytes); // workers store concurrently
+    atomic_store(&c->stored, true); // workers store concurrently
+    if (atomic_fetch_add(&c->unsettled, sizeof h + bytes) + sizeof h + bytes >= SETTLE_BYTES)
+        settle_usage(c, false);
     return true;
 }
 
@@ -372,27 +378,34 @@ static void write_usage(int fd, long long used) {
         (void)!ftruncate(fd, n);
 }
 
-// After a render that stored entries: adds their bytes to the ledger, and scans the folder
-// (evicting past the limit) only when the sum passes the limit or the ledger is missing.
-// Scanning stats every entry, ~10 ms for the 2 GiB default, a fifth of a warm re-render
-// after an edit. The ledger is locked (flock) while read and rewritten, so renders sharing
-// the folder lose none of each other's additions. It can only overcount (entries deleted by
-// hand, an entry stored twice), which brings a scan forward, never skips one that is due;
-// a scan sets it to the bytes found.
-static void settle_usage(cache *c) {
+// Adds the bytes stored since the last call to the ledger; when may_scan (at the end of the
+// render, so that no entry it is about to read goes), scans the folder, evicting past the
+// limit, if the sum passes the limit or the ledger is missing. Scanning stats every entry,
+// ~10 ms for the 2 GiB default, a fifth of a warm re-render after an edit. The ledger is
+// locked (flock) while read and rewritten, so renders sharing the folder lose none of each
+// other's additions. It overcounts (entries deleted by hand, an entry stored twice), which
+// brings a scan forward, and a scan sets it to the bytes found; it undercounts only what
+// a killed process stored since it last settled, SETTLE_BYTES at most.
+static void settle_usage(cache *c, bool may_scan) {
     // (a limit past LLONG_MAX, "no limit", must not wrap to a negative one)
     long long limit = c->limit_bytes > (size_t)LLONG_MAX ? LLONG_MAX : (long long)c->limit_bytes;
     char path[4200];
     snprintf(path, sizeof path, "%s/" USAGE_FILE, c->dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-        evict(c, limit); // no ledger to be had: scan every time, as ever
+        if (may_scan)
+            evict(c, limit); // no ledger to be had: scan every time, as ever
         if (fd >= 0)
             close(fd);
         return;
     }
-    long long used = read_usage(fd), stored = (long long)atomic_load(&c->stored);
-    used = used >= 0 && used <= limit - stored ? used + stored : evict(c, limit);
+    long long used = read_usage(fd), stored = (long long)atomic_exchange(&c->unsettled, 0);
+    if (may_scan && (used < 0 || used > limit - stored))
+        used = evict(c, limit);
+    else if (used >= 0)
+        used += stored;
+    else
+        atomic_fetch_add(&c->unsettled, (size_t)stored); // no ledger yet: the last call scans
     if (used >= 0)
         write_usage(fd, used);
     close(fd); // (the lock goes with it)
@@ -402,7 +415,7 @@ void cache_close(cache *c) {
     if (!c)
         return;
     if (atomic_load(&c->stored)) // only a render that added entries can have pushed the cache over
-        settle_usage(c);
+        settle_usage(c, true);
     free(c);
 }
 

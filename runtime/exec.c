@@ -99,6 +99,21 @@ pg_status exec_fail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fm
     return st;
 }
 
+// pg_interrupt's request, for every render in the process: set from a signal handler, so a
+// lock-free atomic (C11 7.14.1.1), read by every thread between blocks.
+static atomic_bool interrupted;
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "pg_interrupt must be async-signal-safe");
+
+void pg_interrupt(bool stop) {
+    atomic_store_explicit(&interrupted, stop, memory_order_relaxed);
+}
+
+bool exec_stopped(exec_shared *sh) {
+    if (atomic_load_explicit(&interrupted, memory_order_relaxed) && !sh->failed)
+        exec_fail(sh, PG_ERR_INTERRUPTED, (pg_srcloc){ 0, 0, 0 }, "interrupted");
+    return sh->failed || sh->shutdown;
+}
+
 pg_status pe_error(pe_inst *pe, pg_status st, const char *fmt, ...) {
     exec_shared *sh = pe->cx->sh;
     va_list ap;
@@ -413,7 +428,7 @@ static pg_status render_range(exec_ctx *cx, int id, float *buf, int64_t from, in
     exec_shared *sh = cx->sh;
     const plan_node *pn = &sh->plan->nodes[id];
     int64_t len = pn->mat.end - pn->mat.start, block = sh->plan->block_frames;
-    for (int64_t off = from; off < to && !sh->failed && !sh->shutdown; off += block) {
+    for (int64_t off = from; off < to && !exec_stopped(sh); off += block) {
         int64_t n = to - off < block ? to - off : block;
         pe_buf b = { pn->pn.out.channels, n, len, buf + off };
         if (run_kernel(cx, id, pn->mat.start + off, n, &b) != PG_OK)

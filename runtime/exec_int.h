@@ -171,6 +171,9 @@ static inline pg_frame frame_max(pg_frame a, pg_frame b) {
 // Records the first error of the render (any thread) and returns st.
 pg_status exec_fail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+// Whether the render should stop: it failed, is being freed, or pg_interrupt asked (which
+// then fails it with PG_ERR_INTERRUPTED). Called between blocks.
+bool exec_stopped(exec_shared *sh);
 pg_status exec_init_node(exec_ctx *cx, int id);
 // Runs node id's fini (kernels may report through pe_log there, so it gets a context).
 void exec_fini_node(exec_shared *sh, int id);

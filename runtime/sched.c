@@ -217,6 +217,8 @@ static task pick_task(exec_shared *sh) {
 static void run_stream(exec_ctx *cx, block_run *run) {
     const pg_plan *p = cx->sh->plan;
     for (pg_frame t = run->t0, end; t < run->end && !run->failed; t = end) {
+        if (exec_stopped(cx->sh))
+            break; // (the render has failed: the run's frames are not used)
         end = frame_min(frame_min(run->end, t + p->block_frames), exec_chunk_end(cx->sh, t));
         run->failed = exec_stream_block(cx, t, end - t, run->out + (t - run->t0) * p->channels) < 0;
     }
@@ -724,6 +726,8 @@ int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
     const pg_plan *p = r->sh.plan;
     double t0 = exec_now_sec();
     int64_t n = frames_left(r, max_frames);
+    if (exec_stopped(&r->sh))
+        return -1;
     if (n <= 0 || r->stopped)
         return finish(r) ? 0 : -1;
     int64_t done = render_runs(r, out, n) ? n : -1;

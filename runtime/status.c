@@ -14,6 +14,7 @@ static const char *const names[] = {
     [PG_ERR_NOMEM] = "out of memory",
     [PG_ERR_IO] = "i/o error",
     [PG_ERR_INTERNAL] = "internal error",
+    [PG_ERR_INTERRUPTED] = "interrupted",
 };
 
 const char *pg_status_str(pg_status s) {

@@ -398,6 +398,42 @@ printf 'x = 1\nrender(SinPE(frequency=440.0).crop(Extent(0, 480)))\n  \0render(o
 expect_status 1 "$pg" check "$tmp/nul.pg"
 grep -q "nul.pg:3:3: error: a NUL byte in the piece" "$tmp/err" && ok || bad "NUL: $(head -1 "$tmp/err")"
 
+# SIGTERM or SIGHUP during a render (Ctrl-C is SIGINT, which a background job here ignores):
+# the render stops, the old output stays, no temporary file is left beside it or in the
+# cache, the cache's ledger counts what it holds, and pygmuc dies of the signal (128 + n).
+# The piece takes about 2 s here (minutes under the sanitizers); the signal goes 0.3 s
+# after the temporary output appears, and the render then ends at its next block.
+cat >"$tmp/long.pg" <<'EOF'
+frame_rate(48000)
+notes = []
+for i in range(5000):
+    notes.append(BlitSawPE(frequency=110 + i % 40).crop(Extent(i * 11520, i * 11520 + 192000)).gain(0.01))
+render(MixPE(*notes))
+EOF
+for sig in TERM HUP; do
+    rm -rf "$tmp/sigdir" && mkdir "$tmp/sigdir" && echo old >"$tmp/sigdir/out.wav"
+    "$pg" "$tmp/long.pg" -o "$tmp/sigdir/out.wav" --cache-dir "$tmp/sigdir/cache" 2>"$tmp/err" &
+    pid=$!
+    for i in $(seq 3000); do # 30 s at most
+        ls -a "$tmp/sigdir" | grep -q '^\.out\.wav\.pygmuc-' && break
+        sleep 0.01
+    done
+    sleep 0.3 # (some entries stored by then)
+    kill -$sig $pid
+    wait $pid
+    rc=$?
+    want=$([ $sig = TERM ] && echo 143 || echo 129)
+    [ "$rc" = "$want" ] && ok || bad "SIG$sig during a render: exit $rc, want $want"
+    [ "$(cat "$tmp/sigdir/out.wav")" = old ] && ok || bad "SIG$sig: the old output is gone"
+    [ "$(ls -a "$tmp/sigdir" | grep -c pygmuc-)" = 0 ] && ok || bad "SIG$sig: a temporary output left"
+    [ "$(ls "$tmp/sigdir/cache" | grep -c '\.pgc\.')" = 0 ] && ok || bad "SIG$sig: a half-stored entry"
+    used=$(sed -n 's/^pygmuc-cache-usage \([0-9]*\)$/\1/p' "$tmp/sigdir/cache/usage")
+    [ "${used:-0}" = "$(entry_bytes "$tmp/sigdir/cache")" ] && ok ||
+        bad "SIG$sig: the ledger says $used bytes, the cache holds $(entry_bytes "$tmp/sigdir/cache")"
+    grep -q "pygmuc: interrupted: '.*out.wav' not written" "$tmp/err" && ok ||
+        bad "SIG$sig: $(cat "$tmp/err")"
+done
+
 # check compiles without rendering; usage errors are 64
 expect_status 0 "$pg" check "$tmp/tone.pg"
 [ -e "$tmp/tone.pg.wav" ] && bad "check wrote audio" || ok

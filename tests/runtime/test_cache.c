@@ -485,6 +485,31 @@ static void test_ledger_shared(void) {
     CHECK_EQ_I64(ledger(d), entries_bytes(d));
 }
 
+// A render adds to the ledger every 64 MiB it stores, not only at its end: a process killed
+// after storing 17 entries of 4 MiB has had the first 16 counted (it never closed its cache).
+static void test_ledger_killed(void) {
+    enum {
+        FRAMES = 1 << 20
+    };
+    char d[400];
+    snprintf(d, sizeof d, "%s/ledger3", dir);
+    store_entries(d, 0, 1, 1, SMALL);
+    pid_t kid = fork();
+    if (kid == 0) {
+        float *x = calloc(FRAMES, sizeof(float));
+        cache *c = cache_open(d, 0, &why);
+        for (int i = 0; c && x && i < 17; i++)
+            cache_store(c, cache_key(50 + (uint64_t)i, (pg_extent){ 0, FRAMES }, 1, 48000), x, 1,
+                        FRAMES);
+        _exit(0); // killed: no cache_close
+    }
+    int status = 1;
+    CHECK(kid > 0 && waitpid(kid, &status, 0) == kid && status == 0);
+    long long entry = ENTRY_HEADER + 4LL * FRAMES;
+    CHECK_EQ_I64(entries_bytes(d), SMALL_BYTES + 17 * entry);
+    CHECK_EQ_I64(ledger(d), SMALL_BYTES + 16 * entry);
+}
+
 int main(void) {
     if (!t_temp_dir(dir, sizeof dir, "cache"))
         return 1;
@@ -499,6 +524,7 @@ int main(void) {
     test_unusable_folder();
     test_ledger();
     test_ledger_shared();
+    test_ledger_killed();
     t_remove_dir(dir);
     return check_done();
 }

@@ -1,8 +1,12 @@
 // test_exec.c: the planner and executor end to end through the public API: render windows,
 // zero fill outside extents, the origin of stateful nodes, materialisation, the render
 // window options, thread-count and block-size invariance, and errors.
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -252,6 +256,120 @@ static void test_until_silence(void) {
     pg_graph_free(g);
 }
 
+// ---- pg_interrupt ----------------------------------------------------------------------
+
+enum {
+    LONG_NOTES = 2500, // 2500 saws of 4 s over 10 min: about a second on two cores here
+    LONG_STEP = 11520,
+    LONG_LEN = 192000
+};
+
+static pg_plan *long_plan(int threads) {
+    pg_graph *g = t_graph(48000);
+    int root = t_saw_notes(g, LONG_NOTES, LONG_STEP, LONG_LEN, -1);
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.threads = threads;
+    o.cache_dir = "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, root, &o, &err);
+    pg_graph_free(g);
+    CHECK(p != NULL);
+    return p;
+}
+
+static void *interrupt_soon(void *unused) {
+    (void)unused;
+    nanosleep(&(struct timespec){ 0, 30 * 1000 * 1000 }, NULL);
+    pg_interrupt(true);
+    return NULL;
+}
+
+// Asked between two calls, the next fails with PG_ERR_INTERRUPTED, and so does a new render
+// until pg_interrupt(false); then renders run again.
+static void test_interrupt_between_calls(void) {
+    pg_plan *p = long_plan(2);
+    pg_diag err;
+    pg_render *r = p ? pg_render_new(p, &err) : NULL;
+    float *out = malloc(sizeof(float) * 4096);
+    CHECK(r && out && pg_render_next(r, out, 4096) == 4096);
+    pg_interrupt(true);
+    CHECK(r && pg_render_next(r, out, 4096) == -1);
+    CHECK(r && pg_render_error(r)->status == PG_ERR_INTERRUPTED);
+    pg_render_free(r);
+    r = p ? pg_render_new(p, &err) : NULL;
+    CHECK(!r || pg_render_next(r, out, 4096) == -1);
+    pg_render_free(r);
+    pg_interrupt(false);
+    r = p ? pg_render_new(p, &err) : NULL;
+    CHECK(r && pg_render_next(r, out, 4096) == 4096);
+    pg_render_free(r);
+    pg_plan_free(p);
+    free(out);
+}
+
+// Asked by another thread 30 ms into a render of about a second, on 1, 2 and 4 threads: the
+// render fails with PG_ERR_INTERRUPTED, well before the end of the window (the stream and the
+// tasks rendering the notes ahead of it all stop).
+static void test_interrupt_during_render(void) {
+    for (int threads = 1; threads <= 4; threads *= 2) {
+        pg_plan *p = long_plan(threads);
+        pg_diag err;
+        pg_render *r = p ? pg_render_new(p, &err) : NULL;
+        float *out = malloc(sizeof(float) * 65536);
+        pthread_t th;
+        CHECK(pthread_create(&th, NULL, interrupt_soon, NULL) == 0);
+        int64_t got = 0, n = 0;
+        while (r && out && (n = pg_render_next(r, out, 65536)) > 0)
+            got += n;
+        pthread_join(th, NULL);
+        CHECK_EQ_I64(n, -1);
+        CHECK(r && pg_render_error(r)->status == PG_ERR_INTERRUPTED);
+        CHECK(got < (int64_t)(LONG_NOTES - 1) * LONG_STEP + LONG_LEN);
+        pg_render_free(r);
+        pg_interrupt(false);
+        pg_plan_free(p);
+        free(out);
+    }
+}
+
+// Into a file: the render stops, its temporary file is removed, the old output is left.
+static void test_interrupt_into_file(void) {
+    char dir[256], path[320];
+    if (!t_temp_dir(dir, sizeof dir, "interrupt"))
+        return;
+    snprintf(path, sizeof path, "%s/out.wav", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("old", f);
+        fclose(f);
+    }
+    pg_plan *p = long_plan(2);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, interrupt_soon, NULL) == 0);
+    pg_write_opts w = { .quiet = true };
+    pg_diag err;
+    double peak;
+    CHECK(p && pg_render_to_file(p, path, &w, &peak, &err) == PG_ERR_INTERRUPTED);
+    pthread_join(th, NULL);
+    pg_interrupt(false);
+    char back[8] = { 0 };
+    f = fopen(path, "r");
+    CHECK(f && fread(back, 1, sizeof back - 1, f) == 3 && strcmp(back, "old") == 0);
+    if (f)
+        fclose(f);
+    int files = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        files += e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."));
+    if (d)
+        closedir(d);
+    CHECK_EQ_I64(files, 1); // out.wav alone: no temporary file beside it
+    pg_plan_free(p);
+    t_remove_dir(dir);
+}
+
 int main(void) {
     test_fusion();
     test_crop_window();
@@ -261,5 +379,8 @@ int main(void) {
     test_threads();
     test_indefinite_stateful();
     test_until_silence();
+    test_interrupt_between_calls();
+    test_interrupt_during_render();
+    test_interrupt_into_file();
     return check_done();
 }
