@@ -422,6 +422,17 @@ static void add_live(exec_shared *sh, size_t bytes) {
     sh->peak_bytes = sh->live_bytes > sh->peak_bytes ? sh->live_bytes : sh->peak_bytes;
 }
 
+// How a task's work ended: PG_OK, or the render's error (read under the lock: another thread
+// may be recording it).
+static pg_status outcome(exec_shared *sh) {
+    if (!sh->failed)
+        return sh->shutdown ? PG_ERR_INTERNAL : PG_OK;
+    pthread_mutex_lock(&sh->lock);
+    pg_status st = sh->error.status;
+    pthread_mutex_unlock(&sh->lock);
+    return st;
+}
+
 // Renders node id over [mat.start + from, mat.start + to) in time order, block by block,
 // straight into its buffer.
 static pg_status render_range(exec_ctx *cx, int id, float *buf, int64_t from, int64_t to) {
@@ -434,7 +445,7 @@ static pg_status render_range(exec_ctx *cx, int id, float *buf, int64_t from, in
         if (run_kernel(cx, id, pn->mat.start + off, n, &b) != PG_OK)
             break;
     }
-    return sh->failed ? sh->error.status : sh->shutdown ? PG_ERR_INTERNAL : PG_OK;
+    return outcome(sh);
 }
 
 static pg_status render_span(exec_ctx *cx, int id, float *buf) {
@@ -503,7 +514,7 @@ static pg_status render_parts(exec_ctx *cx, int id, float *buf) {
         sh->part_left[id]--;
     }
     pthread_mutex_unlock(&sh->lock);
-    return sh->failed ? sh->error.status : sh->shutdown ? PG_ERR_INTERNAL : PG_OK;
+    return outcome(sh);
 }
 
 // A node found in the cache at the start whose entry is damaged now: what it reads was
