@@ -435,7 +435,9 @@ static int compile_and_run(const options *o, bool check_only) {
             fprintf(stderr, "compile: parse %.4f s, evaluate %.4f s\n", t.parse_sec, t.eval_sec);
             pg_plan_explain(p, stderr);
         }
-        if (p && o->dot && check_only)
+        if (p && o->dot && aio_reader_of(p, o->dot) >= 0) // (found only now: the piece names it)
+            rc = usage_error("--dump-graph '%s' is a sound file the piece reads", o->dot);
+        if (p && !rc && o->dot && check_only)
             rc = write_dot(o, p, NULL);
         if (p && !rc && !check_only)
             rc = render(o, s, p);

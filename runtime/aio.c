@@ -421,27 +421,51 @@ bool aio_same_file(const char *a, const char *b) {
     return stat(da, &x) == 0 && stat(db, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
-// The file node n writes besides the render's output (a PE_P_OUTPUT parameter, a
-// WavWriterPE's stem), when the render runs it; else NULL.
-static const char *side_output(const plan_node *n) {
-    for (int k = 0; !pg_extent_is_empty(n->need) && n->pn.kind->params[k].name; k++)
-        if ((n->pn.kind->params[k].flags & PE_P_OUTPUT) && n->pn.args[k].type == PG_V_STR)
+// The file node n names through a parameter with flag (PE_P_OUTPUT: a file it writes beside
+// the render's output, a WavWriterPE's stem, when the render runs it; PE_P_FILE: a file it
+// reads), else NULL.
+static const char *file_arg(const plan_node *n, unsigned flag) {
+    bool runs = !pg_extent_is_empty(n->need);
+    for (int k = 0; (runs || flag != PE_P_OUTPUT) && n->pn.kind->params[k].name; k++)
+        if ((n->pn.kind->params[k].flags & flag) && n->pn.args[k].type == PG_V_STR)
             return n->pn.args[k].u.str;
     return NULL;
 }
 
-// Each side output must be neither the render's output nor another node's, or one write
-// would silently replace the other. The error points at the node.
-static pg_status check_side_outputs(const pg_plan *p, const char *path, pg_diag *err) {
+int aio_reader_of(const pg_plan *p, const char *file) {
+    for (int j = 0; j < p->n_nodes; j++) {
+        const char *in = file_arg(&p->nodes[j], PE_P_FILE);
+        if (in && aio_same_file(in, file))
+            return j;
+    }
+    return -1;
+}
+
+// A file the render writes (its output, a node's side output) must be no other written file
+// and no file the piece reads, or one write would silently replace the other, or a sample
+// with a render. The error points at the node.
+static pg_status check_outputs(const pg_plan *p, const char *path, pg_diag *err) {
+    bool to_file = strcmp(path, "-") != 0;
+    int r = to_file ? aio_reader_of(p, path) : -1;
+    if (r >= 0) {
+        set_err(err, PG_ERR_IO, "the output '%s' is a sound file the piece reads (%s)", path,
+                p->nodes[r].pn.kind->name);
+        if (err)
+            err->loc = p->nodes[r].loc;
+        return PG_ERR_IO;
+    }
     for (int i = 0; i < p->n_nodes; i++) {
         const plan_node *n = &p->nodes[i];
-        const char *file = side_output(n), *other = NULL;
+        const char *file = file_arg(n, PE_P_OUTPUT), *other = NULL;
         pg_status st = PG_OK;
-        if (file && strcmp(path, "-") != 0 && aio_same_file(file, path))
+        if (file && to_file && aio_same_file(file, path))
             st = set_err(err, PG_ERR_IO, "%s writes '%s', the render's output file",
                          n->pn.kind->name, file);
+        if (file && st == PG_OK && (r = aio_reader_of(p, file)) >= 0)
+            st = set_err(err, PG_ERR_IO, "%s writes '%s', which the %s at line %d reads",
+                         n->pn.kind->name, file, p->nodes[r].pn.kind->name, p->nodes[r].loc.line);
         for (int j = 0; file && st == PG_OK && j < i; j++)
-            if ((other = side_output(&p->nodes[j])) && aio_same_file(file, other))
+            if ((other = file_arg(&p->nodes[j], PE_P_OUTPUT)) && aio_same_file(file, other))
                 st = set_err(err, PG_ERR_IO, "%s writes '%s', as the %s at line %d does",
                              n->pn.kind->name, file, p->nodes[j].pn.kind->name,
                              p->nodes[j].loc.line);
@@ -466,7 +490,7 @@ pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_o
                        path);
     if (o && o->flac_level_set && (o->flac_level < 0 || o->flac_level > 8))
         return set_err(err, PG_ERR_IO, "FLAC compression level %d is not 0 to 8", o->flac_level);
-    if ((st = check_side_outputs(p, path, err)) != PG_OK)
+    if ((st = check_outputs(p, path, err)) != PG_OK)
         return st;
     char tmp[4096];
     const char *tdir = getenv("TMPDIR");

@@ -112,6 +112,30 @@ grep -q "stem_twice.pg:2:52: error: WavWriterPE writes '.*same.wav', as the WavW
     "$tmp/err" && ok || bad "two stems of one name: $(head -1 "$tmp/err")"
 [ ! -e "$tmp/mix_twice.wav" ] && ok || bad "a render with two stems of one name wrote its output"
 
+# the output, or a stem, that is a sound file the piece reads is refused before anything is
+# written (the render replaced the sample: a typo in -o destroyed a source); the error points
+# at the reader, or at the writer
+sample=$(cd "$(dirname "$0")/../.." && pwd)/pieces/samples/drumloop.flac
+cp "$sample" "$tmp/loop.flac"
+cat >"$tmp/reads.pg" <<'PG'
+beat = WavReaderPE("loop.flac")
+render(beat.gain(0.5))
+PG
+expect_status 10 "$pg" "$tmp/reads.pg" -o "$tmp/./loop.flac"
+grep -q "reads.pg:1:8: error: the output '.*loop.flac' is a sound file the piece reads (WavReaderPE)" \
+    "$tmp/err" && ok || bad "the output is the piece's sample: $(head -1 "$tmp/err")"
+cmp -s "$tmp/loop.flac" "$sample" && ok || bad "the sample was replaced"
+printf 'beat = WavReaderPE("loop.flac")\nrender(MixPE(beat, beat.gain(0.5).wav_writer("loop.flac")))\n' \
+    >"$tmp/reads_stem.pg"
+expect_status 10 "$pg" "$tmp/reads_stem.pg" -o "$tmp/reads_mix.wav"
+grep -q "reads_stem.pg:2:35: error: WavWriterPE writes '.*loop.flac', which the WavReaderPE at line 1 reads" \
+    "$tmp/err" && ok || bad "a stem that is the piece's sample: $(head -1 "$tmp/err")"
+cmp -s "$tmp/loop.flac" "$sample" && ok || bad "the sample was replaced by a stem"
+expect_status 64 "$pg" "$tmp/reads.pg" -o "$tmp/reads.wav" --dump-graph "$tmp/loop.flac"
+grep -q "dump-graph '.*loop.flac' is a sound file the piece reads" "$tmp/err" && ok ||
+    bad "--dump-graph onto the piece's sample: $(head -1 "$tmp/err")"
+cmp -s "$tmp/loop.flac" "$sample" && ok || bad "the sample was replaced by the graph"
+
 # -q silences what PEs print while rendering too: PrintPE's lines (the same samples either way)
 printf 'render(PrintPE(SinPE(frequency=1.0).crop(Extent(0, 3))))\n' >"$tmp/print.pg"
 expect_status 0 "$pg" "$tmp/print.pg" -o "$tmp/print.wav"
