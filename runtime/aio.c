@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <sndfile.h>
@@ -312,22 +313,64 @@ static pg_status write_all(const pg_plan *p, const char *path, SNDFILE *sf, bool
 }
 
 // Copies a finished temporary file to stdout (for "-o -").
-static pg_status copy_to_stdout(const char *tmp, pg_diag *err) {
-    FILE *f = fopen(tmp, "rb");
-    if (!f)
-        return set_err(err, PG_ERR_IO, "cannot reopen '%s': %s", tmp, strerror(errno));
+// Copies the finished file tmp to the stream path: "-" (stdout), a FIFO or a device.
+static pg_status copy_to_stream(const char *tmp, const char *path, pg_diag *err) {
+    bool to_stdout = strcmp(path, "-") == 0;
+    const char *name = to_stdout ? "stdout" : path;
+    FILE *f = fopen(tmp, "rb"), *out = to_stdout ? stdout : fopen(path, "wb");
+    pg_status st = PG_OK;
+    if (!f || !out)
+        st = set_err(err, PG_ERR_IO, "cannot open '%s': %s", f ? name : tmp, strerror(errno));
     char buf[65536];
     size_t n;
-    pg_status st = PG_OK;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        if (fwrite(buf, 1, n, stdout) != n) {
-            st = set_err(err, PG_ERR_IO, "writing to stdout failed: %s", strerror(errno));
-            break;
-        }
-    fclose(f);
-    if (st == PG_OK && fflush(stdout) != 0)
-        st = set_err(err, PG_ERR_IO, "writing to stdout failed: %s", strerror(errno));
+    while (st == PG_OK && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            st = set_err(err, PG_ERR_IO, "writing to %s failed: %s", name, strerror(errno));
+    if (f)
+        fclose(f);
+    if (out && (to_stdout ? fflush(out) : fclose(out)) != 0 && st == PG_OK)
+        st = set_err(err, PG_ERR_IO, "writing to %s failed: %s", name, strerror(errno));
     return st;
+}
+
+// Where the output goes, found before anything is written.
+typedef struct target {
+    char path[PATH_MAX]; // the file renamed into place (a link's target), or the stream
+    bool stream; // stdout ("-"), a FIFO or a device: rendered into a temporary file in TMPDIR,
+                 // then copied (a WAV file's header is complete only at its end)
+} target;
+
+// The file the link at path points at, which does not exist (yet), in t->path; 0 or -1.
+static int dangling_target(const char *path, target *t) {
+    char to[PATH_MAX];
+    ssize_t n = readlink(path, to, sizeof to - 1);
+    if (n < 0)
+        return -1;
+    to[n] = '\0';
+    const char *slash = strrchr(path, '/');
+    int dir = to[0] != '/' && slash ? (int)(slash - path + 1) : 0; // relative to the link
+    n = snprintf(t->path, sizeof t->path, "%.*s%s", dir, path, to);
+    return n > 0 && (size_t)n < sizeof t->path ? 0 : -1;
+}
+
+// A symbolic link is followed, so that the finished file replaces (or becomes) the file it
+// points at, not the link; a FIFO or a device (a player reading a pipe) is written into, not
+// replaced; a folder is an error now, not after the render.
+static pg_status resolve_target(const char *path, target *t, pg_diag *err) {
+    t->stream = strcmp(path, "-") == 0;
+    snprintf(t->path, sizeof t->path, "%s", path);
+    struct stat st;
+    if (t->stream || lstat(path, &st) != 0)
+        return PG_OK; // stdout, or a new file
+    if (S_ISLNK(st.st_mode) && !realpath(path, t->path) &&
+        (errno != ENOENT || dangling_target(path, t) != 0))
+        return set_err(err, PG_ERR_IO, "cannot follow the link '%s': %s", path, strerror(errno));
+    if (stat(t->path, &st) != 0)
+        return PG_OK; // a link to a file to make
+    if (S_ISDIR(st.st_mode))
+        return set_err(err, PG_ERR_IO, "cannot write '%s': it is a folder", path);
+    t->stream = !S_ISREG(st.st_mode);
+    return PG_OK;
 }
 
 static int sample_bytes(const SF_INFO *info) {
@@ -478,55 +521,79 @@ static pg_status check_outputs(const pg_plan *p, const char *path, pg_diag *err)
     return PG_OK;
 }
 
-pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_opts *o,
-                            double *peak, pg_diag *err) {
+// The checks made before anything is written: the format, the FLAC level, the target, the
+// files the render writes.
+static pg_status check_request(const pg_plan *p, const char *path, const pg_write_opts *o,
+                               SF_INFO *info, target *t, pg_diag *err) {
+    info->samplerate = p->frame_rate;
+    info->channels = p->channels;
     bool to_stdout = strcmp(path, "-") == 0;
-    SF_INFO info = { .samplerate = p->frame_rate, .channels = p->channels };
-    pg_status st = pick_format(to_stdout ? "stdout.wav" : path, o ? o->subtype : 0, &info, err);
+    pg_status st = pick_format(to_stdout ? "stdout.wav" : path, o ? o->subtype : 0, info, err);
     if (st != PG_OK)
         return st;
-    if (o && o->flac_level_set && (info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_FLAC)
+    if (o && o->flac_level_set && (info->format & SF_FORMAT_TYPEMASK) != SF_FORMAT_FLAC)
         return set_err(err, PG_ERR_IO, "a FLAC compression level, but '%s' is not a FLAC file",
                        path);
     if (o && o->flac_level_set && (o->flac_level < 0 || o->flac_level > 8))
         return set_err(err, PG_ERR_IO, "FLAC compression level %d is not 0 to 8", o->flac_level);
-    if ((st = check_outputs(p, path, err)) != PG_OK)
+    if ((st = resolve_target(path, t, err)) != PG_OK)
         return st;
-    char tmp[4096];
+    return check_outputs(p, to_stdout ? path : t->path, err);
+}
+
+// The temporary file the render writes: beside the target, or in TMPDIR for a stream.
+static int open_temp(const target *t, char *tmp, size_t size) {
     const char *tdir = getenv("TMPDIR");
     char tpath[4096];
-    snprintf(tpath, sizeof tpath, "%s/stdout.wav", tdir && *tdir ? tdir : "/tmp");
-    int fd = aio_make_temp(to_stdout ? tpath : path, tmp, sizeof tmp);
-    if (fd < 0)
-        return set_err(err, PG_ERR_IO, "cannot create a file beside '%s': %s", path,
-                       strerror(errno));
-    aio_set_final_mode(fd, path);
-    off_t reserved = to_stdout ? 0 : reserve_space(fd, p, &info);
-    SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
-    if (!sf) {
-        close(fd);
-        unlink(tmp);
-        return set_err(err, PG_ERR_IO, "cannot write '%s': %s", path, sf_strerror(NULL));
-    }
-    if (is_pcm(&info))
+    snprintf(tpath, sizeof tpath, "%s/stream.wav", tdir && *tdir ? tdir : "/tmp");
+    int fd = aio_make_temp(t->stream ? tpath : t->path, tmp, size);
+    if (fd >= 0 && !t->stream)
+        aio_set_final_mode(fd, t->path);
+    return fd;
+}
+
+static void set_encoding(SNDFILE *sf, const SF_INFO *info, const pg_write_opts *o) {
+    if (is_pcm(info))
         sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
     if (o && o->flac_level_set) // libsndfile's 0.0-1.0 is FLAC's 0-8 (rounded)
         sf_command(sf, SFC_SET_COMPRESSION_LEVEL, &(double){ o->flac_level / 8.0 }, sizeof(double));
     // libsndfile's PEAK chunk (float WAV/AIFF) costs a scalar pass over every sample on the
     // encoder thread, the slowest stage of a fast render; players ignore it.
     sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
+}
+
+pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_opts *o,
+                            double *peak, pg_diag *err) {
+    SF_INFO info = { 0 };
+    target t;
+    pg_status st = check_request(p, path, o, &info, &t, err);
+    if (st != PG_OK)
+        return st;
+    char tmp[4096];
+    int fd = open_temp(&t, tmp, sizeof tmp);
+    if (fd < 0)
+        return set_err(err, PG_ERR_IO, "cannot create a file beside '%s': %s", path,
+                       strerror(errno));
+    off_t reserved = t.stream ? 0 : reserve_space(fd, p, &info);
+    SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
+    if (!sf) {
+        close(fd);
+        unlink(tmp);
+        return set_err(err, PG_ERR_IO, "cannot write '%s': %s", path, sf_strerror(NULL));
+    }
+    set_encoding(sf, &info, o);
     st = write_all(p, path, sf, is_pcm(&info), o, peak, err);
     if (sf_close(sf) != 0 && st == PG_OK)
         st = set_err(err, PG_ERR_IO, "closing '%s' failed", path);
     trim_space(fd, reserved);
     if (close(fd) != 0 && st == PG_OK)
         st = set_err(err, PG_ERR_IO, "closing '%s' failed: %s", path, strerror(errno));
-    if (st == PG_OK && to_stdout)
-        st = copy_to_stdout(tmp, err);
-    else if (st == PG_OK && rename(tmp, path) != 0)
+    if (st == PG_OK && t.stream)
+        st = copy_to_stream(tmp, t.path, err);
+    else if (st == PG_OK && rename(tmp, t.path) != 0)
         st = set_err(err, PG_ERR_IO, "cannot rename the finished file to '%s': %s", path,
                      strerror(errno));
-    if (st != PG_OK || to_stdout)
+    if (st != PG_OK || t.stream)
         unlink(tmp);
     return st;
 }

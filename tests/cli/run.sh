@@ -136,6 +136,32 @@ grep -q "dump-graph '.*loop.flac' is a sound file the piece reads" "$tmp/err" &&
     bad "--dump-graph onto the piece's sample: $(head -1 "$tmp/err")"
 cmp -s "$tmp/loop.flac" "$sample" && ok || bad "the sample was replaced by the graph"
 
+# -o through a symbolic link writes the file it points at (the link stays; a link to a file
+# not made yet makes it); into a FIFO, the finished file is written into the pipe (it was
+# replaced by a regular file, and a player reading the pipe got nothing); a folder is refused
+# before the render
+expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/plain.wav" -q
+mkdir "$tmp/links" && echo old >"$tmp/links/target.wav"
+ln -s target.wav "$tmp/links/link.wav" && ln -s ../made.wav "$tmp/links/to_new.wav"
+expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/links/link.wav" -q
+[ -L "$tmp/links/link.wav" ] && cmp -s "$tmp/links/target.wav" "$tmp/plain.wav" && ok ||
+    bad "-o through a link: $(ls -la "$tmp/links")"
+expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/links/to_new.wav" -q
+[ -L "$tmp/links/to_new.wav" ] && cmp -s "$tmp/made.wav" "$tmp/plain.wav" && ok ||
+    bad "-o through a link to a new file: $(ls -la "$tmp/links")"
+mkfifo "$tmp/pipe.wav"
+cat "$tmp/pipe.wav" >"$tmp/piped.wav" &
+reader=$!
+expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/pipe.wav" -q
+[ -p "$tmp/pipe.wav" ] || kill $reader # (the pipe replaced: its reader would wait forever)
+wait $reader
+[ -p "$tmp/pipe.wav" ] && cmp -s "$tmp/piped.wav" "$tmp/plain.wav" && ok || bad "-o into a FIFO"
+mkdir "$tmp/folder.wav"
+expect_status 10 "$pg" "$tmp/tone.pg" -o "$tmp/folder.wav"
+grep -q "cannot write '.*folder.wav': it is a folder" "$tmp/err" && ok || bad "-o a folder: $(cat "$tmp/err")"
+[ -z "$(ls -A "$tmp/folder.wav")" ] && [ "$(ls -a "$tmp" | grep -c 'folder.wav.pygmuc')" = 0 ] && ok ||
+    bad "-o a folder left a file"
+
 # -q silences what PEs print while rendering too: PrintPE's lines (the same samples either way)
 printf 'render(PrintPE(SinPE(frequency=1.0).crop(Extent(0, 3))))\n' >"$tmp/print.pg"
 expect_status 0 "$pg" "$tmp/print.pg" -o "$tmp/print.wav"
