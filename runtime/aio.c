@@ -340,8 +340,8 @@ typedef struct target {
                  // then copied (a WAV file's header is complete only at its end)
 } target;
 
-// The file the link at path points at, which does not exist (yet), in t->path; 0 or -1.
-static int dangling_target(const char *path, target *t) {
+// The file the link at path points at, which does not exist (yet), into out; 0 or -1.
+static int dangling_target(const char *path, char *out, size_t size) {
     char to[PATH_MAX];
     ssize_t n = readlink(path, to, sizeof to - 1);
     if (n < 0)
@@ -349,8 +349,20 @@ static int dangling_target(const char *path, target *t) {
     to[n] = '\0';
     const char *slash = strrchr(path, '/');
     int dir = to[0] != '/' && slash ? (int)(slash - path + 1) : 0; // relative to the link
-    n = snprintf(t->path, sizeof t->path, "%.*s%s", dir, path, to);
-    return n > 0 && (size_t)n < sizeof t->path ? 0 : -1;
+    n = snprintf(out, size, "%.*s%s", dir, path, to);
+    return n > 0 && (size_t)n < size ? 0 : (errno = ENAMETOOLONG, -1);
+}
+
+int aio_follow_link(const char *path, char *out, size_t size) {
+    struct stat st;
+    char real[PATH_MAX];
+    bool link = lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+    if (link && realpath(path, real))
+        path = real;
+    else if (link)
+        return errno == ENOENT ? dangling_target(path, out, size) : -1;
+    int n = snprintf(out, size, "%s", path);
+    return n >= 0 && (size_t)n < size ? 0 : (errno = ENAMETOOLONG, -1);
 }
 
 // A symbolic link is followed, so that the finished file replaces (or becomes) the file it
@@ -360,13 +372,12 @@ static pg_status resolve_target(const char *path, target *t, pg_diag *err) {
     t->stream = strcmp(path, "-") == 0;
     snprintf(t->path, sizeof t->path, "%s", path);
     struct stat st;
-    if (t->stream || lstat(path, &st) != 0)
-        return PG_OK; // stdout, or a new file
-    if (S_ISLNK(st.st_mode) && !realpath(path, t->path) &&
-        (errno != ENOENT || dangling_target(path, t) != 0))
+    if (t->stream)
+        return PG_OK;
+    if (aio_follow_link(path, t->path, sizeof t->path) != 0)
         return set_err(err, PG_ERR_IO, "cannot follow the link '%s': %s", path, strerror(errno));
     if (stat(t->path, &st) != 0)
-        return PG_OK; // a link to a file to make
+        return PG_OK; // a new file (or a link to one)
     if (S_ISDIR(st.st_mode))
         return set_err(err, PG_ERR_IO, "cannot write '%s': it is a folder", path);
     t->stream = !S_ISREG(st.st_mode);

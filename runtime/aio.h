@@ -25,6 +25,9 @@ int aio_strcasecmp(const char *a, const char *b);
 // compared by identity (so "out.wav", "./out.wav" and its absolute path agree). A folder that
 // does not exist holds nothing to collide with.
 bool aio_same_file(const char *a, const char *b);
+// The file a write to path should replace: path, or the file the symbolic link at path points
+// at (which may not exist yet), into out; 0, or -1 with errno set.
+int aio_follow_link(const char *path, char *out, size_t size);
 // The node of p that reads file path (a sound file of the piece: a PE_P_FILE argument), or -1.
 int aio_reader_of(const pg_plan *p, const char *path);
 // The peak difference (dBFS) and the SNR (dB) of b against a, interleaved, ch channels; the

@@ -7,6 +7,7 @@
 // so that a file that cannot be put in place fails the render with an error (a stem the
 // composer asked for is output, not a warning).
 #include <errno.h>
+#include <limits.h>
 #include <sndfile.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +28,7 @@ enum {
 typedef struct wav_writer_state {
     SNDFILE *sf;     // the temporary file, open for writing (NULL when none)
     char *tmp;       // its path (malloc'd)
+    char *target;    // the file it replaces when complete: a link's target (malloc'd)
     int64_t written; // frames written so far
     bool failed;     // a write failed: the target is left alone
     bool done;       // the file is complete and in place
@@ -54,16 +56,24 @@ static pg_status wav_writer_infer(pe_node *n, pe_check *ck) {
 static pg_status wav_writer_init(pe_inst *pe) {
     wav_writer_state *s = pe->state;
     const char *path = pe->node->args[P_FILENAME].u.str;
-    size_t size = strlen(path) + 32;
-    if (!(s->tmp = malloc(size)))
+    size_t size = PATH_MAX + 32;
+    s->tmp = malloc(size);
+    s->target = malloc(PATH_MAX);
+    if (!s->tmp || !s->target) {
+        free(s->tmp);
+        free(s->target);
         return pe_error(pe, PG_ERR_NOMEM, "WavWriterPE: out of memory");
-    int fd = aio_make_temp(path, s->tmp, size);
+    }
+    int fd = aio_follow_link(path, s->target, PATH_MAX) == 0
+                 ? aio_make_temp(s->target, s->tmp, size)
+                 : -1;
     if (fd >= 0)
-        aio_set_final_mode(fd, path);
+        aio_set_final_mode(fd, s->target);
     if (fd < 0) {
         int e = errno;
         free(s->tmp);
-        s->tmp = NULL; // fini does not run after a failed init
+        free(s->target);
+        s->tmp = s->target = NULL; // fini does not run after a failed init
         return pe_error(pe, PG_ERR_IO, "WavWriterPE: cannot create a file beside '%s': %s", path,
                         strerror(e));
     }
@@ -75,7 +85,8 @@ static pg_status wav_writer_init(pe_inst *pe) {
         close(fd);
         unlink(s->tmp);
         free(s->tmp);
-        s->tmp = NULL;
+        free(s->target);
+        s->tmp = s->target = NULL;
         return pe_error(pe, PG_ERR_IO, "WavWriterPE: cannot write '%s': %s", path,
                         sf_strerror(NULL));
     }
@@ -101,7 +112,7 @@ static pg_status finish(pe_inst *pe) {
     if (closed != 0)
         return pe_error(pe, PG_ERR_IO, "WavWriterPE: writing '%s' failed: %s", path,
                         sf_error_number(closed));
-    if (rename(s->tmp, path) != 0)
+    if (rename(s->tmp, s->target) != 0)
         return pe_error(pe, PG_ERR_IO, "WavWriterPE: cannot put its file in place of '%s': %s",
                         path, strerror(errno));
     s->failed = false;
@@ -155,7 +166,8 @@ static void wav_writer_fini(pe_inst *pe) {
         fprintf(log, "pygmuc: warning: WavWriterPE did not write '%s' (the render stopped first)\n",
                 path);
     free(s->tmp);
-    s->tmp = NULL;
+    free(s->target);
+    s->tmp = s->target = NULL;
 }
 
 const pe_kind pe_kind_wav_writer = {

@@ -149,6 +149,11 @@ expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/links/link.wav" -q
 expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/links/to_new.wav" -q
 [ -L "$tmp/links/to_new.wav" ] && cmp -s "$tmp/made.wav" "$tmp/plain.wav" && ok ||
     bad "-o through a link to a new file: $(ls -la "$tmp/links")"
+printf 'x = SinPE(frequency=440.0).crop(Extent(0, 0.1s))\nrender(MixPE(x, x.wav_writer("link.wav")))\n' \
+    >"$tmp/links/stem.pg"
+expect_status 0 "$pg" "$tmp/links/stem.pg" -o "$tmp/links/mix.wav" -q
+[ -L "$tmp/links/link.wav" ] && [ "$(wc -c <"$tmp/links/target.wav")" -gt 19000 ] && ok ||
+    bad "a stem through a link: $(ls -la "$tmp/links")"
 mkfifo "$tmp/pipe.wav"
 cat "$tmp/pipe.wav" >"$tmp/piped.wav" &
 reader=$!
