@@ -389,6 +389,14 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
         if (stats.limit_need_bytes)
             snprintf(limit_note, sizeof limit_note, " (%.1f MiB by the plan, for --mem-limit)",
                      (double)stats.limit_need_bytes / 1048576.0);
+        char chunk_note[120];
+        if (stats.output_chunks_off)
+            snprintf(chunk_note, sizeof chunk_note, "output chunks not kept (%s)",
+                     stats.output_chunks_off);
+        else
+            snprintf(chunk_note, sizeof chunk_note,
+                     "output chunks %d from the cache / %d rendered and stored", stats.chunk_hits,
+                     stats.chunk_misses);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         fprintf(stderr,
@@ -396,14 +404,13 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
                 "  materialise %.3f s (overlapping the stream): %d buffers (%d in parts on "
                 "every thread), at most %.1f MiB at once%s, cache %d hits / %d misses (%.1f MiB "
                 "loaded, %.1f MiB stored)\n  stream "
-                "%.3f s: output chunks %d from the cache / %d rendered and stored; encoding %.3f "
-                "s on its own thread\n",
+                "%.3f s: %s; encoding %.3f s on its own thread\n",
                 secs, dt, dt > 0 ? secs / dt : 0.0, stats.threads, stats.prepare_sec,
                 stats.materialised, stats.parted, (double)stats.peak_mat_bytes / 1048576.0,
                 limit_note, stats.cache_hits, stats.cache_misses,
                 (double)stats.cache_loaded_bytes / 1048576.0,
-                (double)stats.cache_stored_bytes / 1048576.0, stats.stream_sec, stats.chunk_hits,
-                stats.chunk_misses, stats.encode_sec);
+                (double)stats.cache_stored_bytes / 1048576.0, stats.stream_sec, chunk_note,
+                stats.encode_sec);
         fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f encode_sec=%.4f\n",
                 secs, dt, (double)ru.ru_maxrss / 1024.0, stats.encode_sec);
     }

@@ -266,12 +266,14 @@ typedef struct pg_render_stats {
     int cache_misses;                              // cacheable buffers rendered and stored
     size_t cache_loaded_bytes, cache_stored_bytes; // the samples of those hits, those stores
                                                    // (and of the output chunks')
-    int chunk_hits;     // output chunks found in the cache (copied, not rendered)
-    int chunk_misses;   // output chunks rendered and stored in the cache
-    int parted;         // buffers rendered in parts, by every thread at once
-    double prepare_sec; // wall time from the start until every materialisation was done
-                        // (it overlaps the stream)
-    double stream_sec;  // wall time spent in pg_render_next
+    const char *output_chunks_off; // why the output is not kept in the cache in chunks (a static
+                                   // string: "--no-output-cache", "-O0", ...), or NULL
+    int chunk_hits;                // output chunks found in the cache (copied, not rendered)
+    int chunk_misses;              // output chunks rendered and stored in the cache
+    int parted;                    // buffers rendered in parts, by every thread at once
+    double prepare_sec;            // wall time from the start until every materialisation was done
+                                   // (it overlaps the stream)
+    double stream_sec;             // wall time spent in pg_render_next
     int threads;
     size_t peak_mat_bytes;         // the most memory materialised buffers held at once
     size_t limit_need_bytes;       // with a memory limit: what the buffers needed at once come to

@@ -73,27 +73,29 @@ static bool streamable(const plan_node *n) {
 // filter on the whole mix) is in every chunk's key, so that any edit under it changes them
 // all, and unchanged, the chunks would be a second copy of that buffer's cache entry. A node
 // the window does not need (a note outside a --start/--end window) is never read.
-static bool chunks_worth_keeping(const pg_plan *p) {
+// Returns why not (for --explain), or NULL.
+static const char *chunks_not_worth_keeping(const pg_plan *p) {
     pg_frame window = p->window.end - p->window.start;
     bool *seen = calloc((size_t)p->n_nodes + 1, sizeof(bool));
-    bool ok = seen != NULL;
-    if (ok)
+    const char *why = seen ? NULL : "out of memory";
+    if (seen)
         seen[p->root] = true;
-    for (int x = p->n_nodes - 1; ok && x >= 0; x--) { // consumers before their inputs
+    for (int x = p->n_nodes - 1; !why && x >= 0; x--) { // consumers before their inputs
         const plan_node *n = &p->nodes[x];
         seen[x] = seen[x] && !pg_extent_is_empty(n->need);
-        if (seen[x] && n->materialise)
-            ok = n->mat.end - n->mat.start < window;
+        if (seen[x] && n->materialise && n->mat.end - n->mat.start >= window)
+            why = "a buffer the stream reads spans the whole window";
         if (!seen[x] || n->materialise)
             continue;
-        ok = streamable(n);
         for (int s = 0; s < n->pn.n_inputs; s++)
             seen[n->inputs[s]] = true;
     }
-    for (int x = 0; ok && x < p->n_nodes; x++)
-        ok = !seen[x] || streamable(&p->nodes[x]);
+    for (int x = 0; !why && x < p->n_nodes; x++)
+        if (seen[x] && !streamable(&p->nodes[x]))
+            why = p->nodes[x].own_hash == 0 ? "a node the stream reads has side effects"
+                                            : "a node the stream reads carries state";
     free(seen);
-    return ok;
+    return why;
 }
 
 static uint64_t fold(uint64_t key, const uint64_t *words, size_t n) {
@@ -189,10 +191,20 @@ size_t exec_chunk_stage_bytes(const exec_shared *sh) {
     return sh->chunks ? 2 * sizeof(float) * CHUNK_FRAMES * (size_t)sh->plan->channels : 0;
 }
 
+const char *plan_output_chunks_off(const pg_plan *p) {
+    if (p->opt_level == 0)
+        return "-O0";
+    if (!p->output_chunks)
+        return "--no-output-cache";
+    if (p->cache_dir && !p->cache_dir[0])
+        return "no cache";
+    if (p->window.end == PG_FRAME_MAX || p->window.end <= p->window.start)
+        return "no finite window";
+    return chunks_not_worth_keeping(p);
+}
+
 bool plan_keeps_output_chunks(const pg_plan *p) {
-    return p->opt_level > 0 && p->output_chunks && (!p->cache_dir || p->cache_dir[0]) &&
-           p->window.end != PG_FRAME_MAX && p->window.end > p->window.start &&
-           chunks_worth_keeping(p);
+    return plan_output_chunks_off(p) == NULL;
 }
 
 // Keys every chunk (or each visited node is marked needed, for the chunks to render);
@@ -227,12 +239,15 @@ void exec_chunks_free(exec_shared *sh) {
 
 bool exec_plan_chunks(exec_shared *sh) {
     const pg_plan *p = sh->plan;
-    if (!plan_keeps_output_chunks(p))
+    if ((sh->chunks_off = plan_output_chunks_off(p)) != NULL)
         return false;
     exec_open_cache(sh);
     sh->n_chunks = chunk_of(sh, p->window.end - 1) + 1;
     sh->chunks = sh->cache ? calloc((size_t)sh->n_chunks, sizeof *sh->chunks) : NULL;
     if (!sh->chunks || !walk_chunks(sh, false)) {
+        sh->chunks_off = !sh->cache    ? "the cache cannot be used"
+                         : !sh->chunks ? "out of memory"
+                                       : "the stream is too tangled to key";
         exec_chunks_free(sh);
         return false;
     }

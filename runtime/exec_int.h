@@ -126,7 +126,8 @@ typedef struct exec_shared {
     // Output chunks (chunks.c): the output is kept in the cache in chunks, each keyed by
     // what sounds in it; the chunks found there are copied, and only what the others read
     // is rendered.
-    out_chunk *chunks; // NULL: not kept
+    out_chunk *chunks;      // NULL: not kept
+    const char *chunks_off; // why not (a static string), or NULL
     int n_chunks;
     int check_next; // found chunks before it are all claimed for checking (or checked)
     int chunk_hits, chunk_misses;                 // found; rendered and stored (under lock)

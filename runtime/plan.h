@@ -69,6 +69,8 @@ struct pg_plan {
 // on, output_chunks, a finite window, every node the stream reads stateless and hashable,
 // and no buffer it reads spanning the whole window.
 bool plan_keeps_output_chunks(const pg_plan *p);
+// Why not, in a few words (for --explain), or NULL when it does.
+const char *plan_output_chunks_off(const pg_plan *p);
 
 // Zeroed plan-owned memory, 64-byte aligned; NULL when out of memory.
 void *plan_alloc(pg_plan *p, size_t bytes);

@@ -585,6 +585,7 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .cache_misses = sh->cache_misses,
                             .cache_loaded_bytes = sh->cache_loaded,
                             .cache_stored_bytes = sh->cache_stored,
+                            .output_chunks_off = sh->chunks_off,
                             .chunk_hits = sh->chunk_hits,
                             .chunk_misses = sh->chunk_misses,
                             .parted = sh->n_parted_total,

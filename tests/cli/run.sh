@@ -291,7 +291,10 @@ PG
 notes_pg 300.0 >"$tmp/notes.pg"
 notes_pg 333.0 >"$tmp/notes_edit.pg"
 hits() { sed -n 's/.*cache \([0-9]*\) hits \/ \([0-9]*\) misses.*/\1 \2/p' "$tmp/err"; }
-chunks() { sed -n 's/.*output chunks \([0-9]*\) from the cache \/ \([0-9]*\) rendered.*/\1 \2/p' "$tmp/err"; }
+chunks() {
+    sed -n -e 's/.*output chunks \([0-9]*\) from the cache \/ \([0-9]*\) rendered.*/\1 \2/p' \
+        -e 's/.*output chunks not kept (\(.*\));.*/off: \1/p' "$tmp/err"
+}
 # --explain's bytes loaded and stored; entry_mib: the samples of the entries in the cache
 # (each has a 40-byte header) not listed in file $1, in MiB as --explain prints them
 moved() { sed -n 's/.*misses (\([0-9.]*\) MiB loaded, \([0-9.]*\) MiB stored).*/\1 \2/p' "$tmp/err"; }
@@ -323,11 +326,23 @@ expect_status 0 "$pg" compare "$tmp/n3l.wav" "$tmp/n4.wav" --tolerance-db -1000
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n2.wav" --tolerance-db -1000
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n5.wav" -q --explain --cache-dir "$tmp/nc" \
     --no-output-cache
-[ "$(hits) $(chunks)" = "200 7 0 0" ] && ok || bad "--no-output-cache: $(hits) $(chunks)"
+[ "$(hits) $(chunks)" = "200 7 off: --no-output-cache" ] && ok ||
+    bad "--no-output-cache: $(hits) $(chunks)"
 # (with output chunks the sub-mixes were streamed; without, they are buffers, now cached)
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n6.wav" -q --explain --cache-dir "$tmp/nc" \
     --no-output-cache
-[ "$(hits) $(chunks)" = "7 0 0 0" ] && ok || bad "--no-output-cache again: $(hits) $(chunks)"
+[ "$(hits) $(chunks)" = "7 0 off: --no-output-cache" ] && ok ||
+    bad "--no-output-cache again: $(hits) $(chunks)"
+# a limiter over the whole mix: every edit would change every chunk, so none is kept (and
+# --explain says why), and the sub-mixes its task pulls are cached: after the edit, sub-mix 1
+# is made again (its note rendered, 31 loaded), the 6 others loaded, the limiter rendered
+sed 's/render(MixPE(\*notes))/render(LimiterPE(MixPE(*notes)))/' "$tmp/notes.pg" >"$tmp/lim.pg"
+sed 's/render(MixPE(\*notes))/render(LimiterPE(MixPE(*notes)))/' "$tmp/notes_edit.pg" >"$tmp/lim_edit.pg"
+expect_status 0 "$pg" "$tmp/lim.pg" -o "$tmp/l1.wav" -q --explain --cache-dir "$tmp/lc_lim"
+[ "$(hits) $(chunks)" = "0 208 off: a buffer the stream reads spans the whole window" ] && ok ||
+    bad "a limiter on the mix, cold: $(hits) $(chunks)"
+expect_status 0 "$pg" "$tmp/lim_edit.pg" -o "$tmp/l2.wav" -q --explain --cache-dir "$tmp/lc_lim"
+[ "$(hits)" = "37 3" ] && ok || bad "a limiter on the mix, after an edit: $(hits)"
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n5.wav" --tolerance-db -1000
 
 # a --start/--end window keeps its output in chunks too, on the whole piece's grid: the
