@@ -20,6 +20,16 @@
 static char dir[256];
 static int why; // cache_open's reason for failing
 
+// Writes text into a new file at path.
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
 static void entry_file(uint64_t key, char *out, size_t size) {
     snprintf(out, size, "%s/%016llx.pgc", dir, (unsigned long long)key);
 }
@@ -329,10 +339,7 @@ static void test_init_that_pulls(void) {
 static void test_unusable_folder(void) {
     char path[300];
     snprintf(path, sizeof path, "%s/a-file", dir);
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    if (f)
-        fclose(f);
+    write_text(path, "");
     CHECK(cache_open(path, 0, &why) == NULL);
     CHECK_EQ_I64(why, ENOTDIR);
     cache *c = cache_open(dir, 0, &why);
@@ -441,20 +448,13 @@ static void test_ledger(void) {
     // an unreadable ledger is rebuilt by a scan
     char path[640];
     snprintf(path, sizeof path, "%s/usage", d);
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fputs("garbage", f);
-        fclose(f);
-    }
+    write_text(path, "garbage");
     // ... and a scan deletes the temporary files of stores that never finished (a killed
     // process) once they are an hour old, not those that may be in progress
     stray_entry(d, "00000000000000bb.pgc.AbCdEf");
     char fresh[640];
     snprintf(fresh, sizeof fresh, "%s/00000000000000cc.pgc.GhIjKl", d);
-    FILE *t = fopen(fresh, "w");
-    CHECK(t != NULL);
-    if (t)
-        fclose(t);
+    write_text(fresh, "");
     store_entries(d, limit, 500, 1, SMALL);
     CHECK_EQ_I64(ledger(d), entries_bytes(d));
     snprintf(path, sizeof path, "%s/00000000000000bb.pgc.AbCdEf", d);
