@@ -319,8 +319,11 @@ static int write_dot(const options *o, const pg_plan *p, const double *node_sec)
 // block, its temporary output is removed and the old output left in place, the cache's
 // stores in flight finish (none is left half-written), and pygmuc then dies of the signal,
 // as it would have. A second signal kills at once (SA_RESETHAND). A signal ignored when
-// pygmuc started (nohup, a background job) stays ignored.
-static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+// pygmuc started (nohup, a background job) stays ignored. SIGPIPE (-o - into `head`, a
+// player that quit) makes the copy to the pipe fail, so that the temporary file goes too
+// (every write to the closed pipe raises it again: it stays caught), and pygmuc then dies of
+// it quietly, as a filter does.
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 static volatile sig_atomic_t caught_signal;
 
 static void on_stop_signal(int sig) {
@@ -330,10 +333,13 @@ static void on_stop_signal(int sig) {
 
 static void catch_stop_signals(void) {
     for (size_t k = 0; k < sizeof stop_signals / sizeof stop_signals[0]; k++) {
-        struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND }, old;
+        int sig = stop_signals[k];
+        struct sigaction sa = { .sa_handler = on_stop_signal,
+                                .sa_flags = sig == SIGPIPE ? 0 : SA_RESETHAND },
+                         old;
         sigemptyset(&sa.sa_mask);
-        if (sigaction(stop_signals[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            sigaction(stop_signals[k], &sa, NULL);
+        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sig, &sa, NULL);
     }
 }
 
@@ -342,7 +348,7 @@ static void catch_stop_signals(void) {
 static void die_of_caught_signal(const options *o, bool written) {
     if (!caught_signal)
         return;
-    if (!o->quiet && !written)
+    if (!o->quiet && !written && caught_signal != SIGPIPE)
         fprintf(stderr, "pygmuc: interrupted: '%s' not written\n", o->out);
     signal(caught_signal, SIG_DFL);
     raise(caught_signal);

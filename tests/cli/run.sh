@@ -180,6 +180,13 @@ expect_status 0 "$pg" compare "$tmp/print.wav" "$tmp/print_q.wav" --tolerance-db
 # WAV on stdout equals the file
 "$pg" "$tmp/tone.pg" -o - -q >"$tmp/stdout.wav" && ok || bad "-o - failed"
 expect_status 0 "$pg" compare "$tmp/tone.wav" "$tmp/stdout.wav" --tolerance-db -1000
+# ... and into a pipe its reader closes early (head), pygmuc dies of SIGPIPE (141) quietly,
+# leaving no temporary file in TMPDIR (it left the whole render there)
+mkdir "$tmp/tmpdir"
+(TMPDIR="$tmp/tmpdir" "$pg" "$tmp/tone.pg" -o - 2>"$tmp/err"; echo $? >"$tmp/rc") | head -c 10 >/dev/null
+[ "$(cat "$tmp/rc")" = 141 ] && [ ! -s "$tmp/err" ] && ok ||
+    bad "-o - into a closed pipe: exit $(cat "$tmp/rc"), $(head -1 "$tmp/err")"
+[ -z "$(ls -A "$tmp/tmpdir")" ] && ok || bad "-o - into a closed pipe left $(ls -A "$tmp/tmpdir")"
 
 # --explain: the front end's stages and the planner's passes, timed
 "$pg" "$tmp/tone.pg" -o "$tmp/ex.wav" -q --explain 2>"$tmp/err" >/dev/null
