@@ -324,7 +324,8 @@ static bool enveloped(exec_ctx *cx, int id, pg_extent win, sink *to) {
     float *e = scratch_alloc(cx, sizeof(float) * (size_t)(len > 0 ? len : 1));
     if (!e)
         return false;
-    n->kind->envelope(n, win.start, len, e);
+    if (!n->kind->envelope(n, win.start, len, e))
+        return true; // all ones: the sink as it was
     for (int64_t i = 0; to->env && i < len; i++)
         e[i] *= to->env[i];
     to->env = e;
@@ -768,7 +769,8 @@ pg_status exec_init_node(exec_ctx *cx, int id) {
 // A kind's init may pull its inputs (ConvolvePE reads its impulse response): a node whose
 // kind has an init and which has inputs is initialised in its task, once they are ready.
 bool exec_early_init(const plan_node *pn) {
-    return pn->pn.kind->init == NULL || pn->pn.n_inputs == 0;
+    return pn->pn.kind->init == NULL || pn->pn.n_inputs == 0 ||
+           (pn->pn.kind->flags & PE_F_INIT_OWN);
 }
 
 // Whose task pulls inputs: a materialisation, or an init that may pull.

@@ -37,6 +37,8 @@ enum {
     PE_F_SIDE_EFFECT = 1u << 8, // does something besides its output (writes a file, prints):
                                 // it and everything fed by it must really run, never come
                                 // from the render cache
+    PE_F_INIT_OWN = 1u << 9,    // init reads its arguments only, never pulls: it runs with
+                                // every other init at the start, as a generator's does
 };
 
 // Parameter types.
@@ -157,8 +159,9 @@ typedef struct pe_kind {
     double (*linear)(const pe_node *n, int slot, int out_ch, int in_ch);
     // For PE_F_LINEAR nodes whose map is also scaled in time (a fade), else NULL: e[i], the
     // float32 factor at frame t0 + i (inside the extent) by which process multiplies every
-    // channel of the linear map's result.
-    void (*envelope)(const pe_node *n, pg_frame t0, int64_t len, float *e);
+    // channel of the linear map's result. Returns false, e left alone, when every factor is
+    // exactly 1 (x * 1.0f is x: fusion then skips the products).
+    bool (*envelope)(const pe_node *n, pg_frame t0, int64_t len, float *e);
     pg_status (*init)(pe_inst *pe); // once per render, before the first process; may pull
     pg_status (*process)(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out);
     void (*fini)(pe_inst *pe); // undoes init

@@ -100,17 +100,20 @@ static double splice_linear(const pe_node *n, int slot, int out_ch, int in_ch) {
     return in_ch == out_ch ? 1.0 : 0.0;
 }
 
-static void splice_envelope(const pe_node *n, pg_frame t0, int64_t len, float *e) {
+static bool splice_envelope(const pe_node *n, pg_frame t0, int64_t len, float *e) {
     pg_extent ext = n->in[pe_slot(n, P_SRC)].extent;
     double up = pe_num(n, P_UP), dn = pe_num(n, P_DN);
     pg_frame t1 = t0 + len, lo, hi;
     plateau(ext, up, dn, t0, t1, &lo, &hi);
+    if (lo == t0 && hi == t1)
+        return false; // all plateau: most blocks of a note
     for (pg_frame t = t0; t < lo; t++)
         e[t - t0] = (float)splice_gain(t, ext.start, ext.end, up, dn);
     for (pg_frame t = lo; t < hi; t++)
         e[t - t0] = 1.0f;
     for (pg_frame t = hi; t < t1; t++)
         e[t - t0] = (float)splice_gain(t, ext.start, ext.end, up, dn);
+    return true;
 }
 
 const pe_kind pe_kind_splice = {

@@ -353,6 +353,32 @@ static void test_filtered_mix(void) {
     free(out);
 }
 
+// The notes panned (SpatialPE at 30 degrees: the right ear 15 frames early, int(0.22 / 343 *
+// sin(30 deg) * 48000) = 15, so [0, 609015), stereo): the panner, streamed, works out its
+// gains and delay in an init that pulls nothing, so it is keyed like any streamed node and
+// the output is kept in its 10 chunks, found warm (an init that may pull would have made it
+// a task of its own, and the stream unkeyable).
+static void test_panned(void) {
+    enum {
+        PANNED = FRAMES + 15
+    };
+    float *none = calloc(2 * PANNED, sizeof(float)), *out = calloc(2 * PANNED, sizeof(float));
+    pg_render_stats s;
+    for (int k = 0; k < 3; k++) {
+        pg_graph *g = t_graph(RATE);
+        int notes = t_saw_notes(g, 200, STEP, LEN, -1);
+        int root = ADD(g, "SpatialPE", t_node(NULL, notes), t_num("degree", 30.0));
+        CHECK_EQ_I64(pg_graph_node_extent(g, root).end, PANNED);
+        CHECK_STATUS(render(g, root, (how){ k ? "k" : "", 2, 0, false, 0, 0 }, k ? out : none, &s),
+                     PG_OK);
+        pg_graph_free(g);
+    }
+    CHECK_EQ_I64(s.chunk_hits, CHUNKS);
+    CHECK(memcmp(none, out, sizeof(float) * 2 * PANNED) == 0);
+    free(none);
+    free(out);
+}
+
 // A side effect on the stream's way (WavWriterPE writing a stem of a note the mix plays):
 // the output is not kept, so the stem is written on every render.
 static void test_side_effect(void) {
@@ -483,6 +509,7 @@ int main(void) {
     test_damaged_chunks();
     test_no_output_cache();
     test_filtered_mix();
+    test_panned();
     test_mem_limit();
     test_limit_estimate();
     test_nonfinite();
