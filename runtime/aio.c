@@ -126,6 +126,12 @@ static void draw_progress(pg_frame done, pg_frame total, double *last) {
         fputc('\n', stderr);
 }
 
+// Ends a progress bar cut short by an error, so that the message starts a line of its own.
+static void cut_progress(const pg_write_opts *o, double last) {
+    if (o && o->progress && last > 0.0)
+        fputc('\n', stderr);
+}
+
 // The encoder runs on its own thread so that encoding (FLAC especially) overlaps
 // rendering: the renderer fills one of N_BUFS buffers while the encoder writes another.
 // Output chunks found in the cache are queued in place instead, checked but not copied
@@ -239,8 +245,10 @@ static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const p
     double last = 0.0;
     for (;;) {
         (void)encoder_wait(e, false); // room in the queue; a buffer only if it renders
-        if (encoder_failed(e))
+        if (encoder_failed(e)) {
+            cut_progress(o, last);
             return PG_OK; // the file cannot be written (the caller reports why): stop rendering
+        }
         queued w = { .at = exec_render_cursor(r) };
         int64_t n = exec_next_found(r, &w.src, WRITE_CHUNK);
         w.found = n > 0;
@@ -250,6 +258,7 @@ static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const p
             n = pg_render_next(r, buf, WRITE_CHUNK);
         }
         if (n < 0) {
+            cut_progress(o, last);
             if (err)
                 *err = *pg_render_error(r);
             return pg_render_error(r)->status;

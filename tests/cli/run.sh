@@ -512,6 +512,15 @@ for sig in TERM HUP; do
     grep -q "pygmuc: interrupted: '.*out.wav' not written" "$tmp/err" && ok ||
         bad "SIG$sig: $(cat "$tmp/err")"
 done
+# ... and with the progress bar on a terminal (script gives one), the message starts a line
+# of its own instead of running on from the bar
+if command -v script >/dev/null; then
+    (cd "$tmp/sigdir" && script -qec "sh -c '\"$pg\" \"$tmp/long.pg\" -o bar.wav --no-cache & p=\$!
+        while ! ls -a | grep -q bar.wav.pygmuc-; do sleep 0.01; done
+        sleep 0.3; kill -TERM \$p; wait \$p'" /dev/null >"$tmp/tty.txt" 2>&1)
+    tr '\r' '\n' <"$tmp/tty.txt" | grep -q "^pygmuc: interrupted: 'bar.wav' not written" && ok ||
+        bad "the progress bar and the interruption: $(cat -A "$tmp/tty.txt" | tail -2)"
+fi
 
 # check compiles without rendering; usage errors are 64
 expect_status 0 "$pg" check "$tmp/tone.pg"
