@@ -8,9 +8,10 @@
 // the seconds around the note.
 //
 // Output chunks are kept only when every streamed node is stateless (a filter on the
-// stream needs every frame before the chunk) and hashable; the plan's shape never depends
-// on the cache, and a chunk renders the same blocks as ever, so the output is bit-identical
-// whether chunks are found, rendered or not kept at all.
+// stream needs every frame before the chunk) and hashable, and no buffer the stream reads
+// spans the whole window (every edit would change every chunk); the plan's shape never
+// depends on the cache, and a chunk renders the same blocks as ever, so the output is
+// bit-identical whether chunks are found, rendered or not kept at all.
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
