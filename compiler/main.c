@@ -323,7 +323,11 @@ static int write_dot(const options *o, const pg_plan *p, const double *node_sec)
 // player that quit) makes the copy to the pipe fail, so that the temporary file goes too
 // (every write to the closed pipe raises it again: it stays caught), and pygmuc then dies of
 // it quietly, as a filter does.
-static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+enum {
+    N_STOP_SIGNALS = 4
+};
+static const int stop_signals[N_STOP_SIGNALS] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+static struct sigaction before_render[N_STOP_SIGNALS]; // the actions put back after it
 static volatile sig_atomic_t caught_signal;
 
 static void on_stop_signal(int sig) {
@@ -332,20 +336,22 @@ static void on_stop_signal(int sig) {
 }
 
 static void catch_stop_signals(void) {
-    for (size_t k = 0; k < sizeof stop_signals / sizeof stop_signals[0]; k++) {
+    for (int k = 0; k < N_STOP_SIGNALS; k++) {
         int sig = stop_signals[k];
         struct sigaction sa = { .sa_handler = on_stop_signal,
-                                .sa_flags = sig == SIGPIPE ? 0 : SA_RESETHAND },
-                         old;
+                                .sa_flags = sig == SIGPIPE ? 0 : SA_RESETHAND };
         sigemptyset(&sa.sa_mask);
-        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        if (sigaction(sig, NULL, &before_render[k]) == 0 && before_render[k].sa_handler != SIG_IGN)
             sigaction(sig, &sa, NULL);
     }
 }
 
 // After the render: dies of the signal caught during it, if one was (written: the render
-// finished first all the same).
+// finished first all the same); else signals act as before it (a Ctrl-C while --dump-graph
+// writes stops pygmuc, it is not swallowed).
 static void die_of_caught_signal(const options *o, bool written) {
+    for (int k = 0; k < N_STOP_SIGNALS; k++)
+        sigaction(stop_signals[k], &before_render[k], NULL);
     if (!caught_signal)
         return;
     if (!o->quiet && !written && caught_signal != SIGPIPE)
