@@ -7,6 +7,7 @@
 #include "verify.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <sndfile.h>
@@ -252,15 +253,23 @@ static void write_ref(piece *p, const float *got, int ch, int rate, int64_t fram
                      .channels = ch,
                      .format = flac ? SF_FORMAT_FLAC | SF_FORMAT_PCM_24
                                     : SF_FORMAT_WAV | SF_FORMAT_FLOAT };
+    // written beside it under a hidden name of its own (two runs at once do not share it; a
+    // killed one leaves no X.ref.flac.tmp among the pieces), then renamed into place
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    SNDFILE *sf = sf_open(tmp, SFM_WRITE, &info);
+    int fd = aio_make_temp(path, tmp, sizeof tmp);
+    SNDFILE *sf = fd >= 0 ? sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE) : NULL;
     if (!sf) {
-        fail_piece(p, "cannot write '%s': %s", tmp, sf_strerror(NULL));
+        fail_piece(p, "cannot write '%s': %s", path, fd < 0 ? strerror(errno) : sf_strerror(NULL));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
         return;
     }
+    aio_set_final_mode(fd, path);
     bool ok = sf_writef_float(sf, got, frames) == frames;
-    ok = sf_close(sf) == 0 && ok && rename(tmp, path) == 0;
+    ok = sf_close(sf) == 0 && ok;
+    ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
     if (!ok) {
         unlink(tmp);
         fail_piece(p, "cannot write '%s'", path);

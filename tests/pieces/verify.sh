@@ -26,6 +26,7 @@ PG
 "$pg" verify "$tmp" >"$tmp/out" 2>&1 && bad "verify passed with no references" || ok
 "$pg" verify --update "$tmp/a.pg" "$tmp/b.pg" >"$tmp/out" 2>&1 && ok || bad "update: $(cat "$tmp/out")"
 [ -f "$tmp/a.ref.flac" ] && [ -f "$tmp/b.ref.flac" ] && ok || bad "no FLAC references written"
+[ "$(ls -a "$tmp" | grep -c 'pygmuc-\|\.tmp$')" = 0 ] && ok || bad "a temporary file left: $(ls -a "$tmp")"
 "$pg" verify "$tmp" --junit "$tmp/report.xml" >"$tmp/out" 2>&1 && ok || bad "verify: $(cat "$tmp/out")"
 grep -q "^2 passed, 0 failed$" "$tmp/out" && ok || bad "summary: $(tail -1 "$tmp/out")"
 
