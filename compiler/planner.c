@@ -99,10 +99,9 @@ static int topo_sort(planner *pl, int root) {
 
 // ---- hash-consing (CSE) ------------------------------------------------------------------
 // Equal subgraphs (same kind, arguments and inputs; found by their XXH3 hash, confirmed by
-// comparing them) become one node. A stateful node whose extent has no start (a saw, a
-// filter on it) starts where its need does, so two equal-looking ones may start at
-// different frames: they are merged only in a second pass, once needs are known, when they
-// are needed over the same frames.
+// comparing them) become one node. A stateful node whose extent has no start is never
+// merged: its origin depends on what its consumers need, so two equal-looking ones may
+// start at different frames.
 
 static bool values_equal(const pe_value *a, const pe_value *b) {
     if (a->type != b->type)
@@ -132,14 +131,11 @@ static bool values_equal(const pe_value *a, const pe_value *b) {
     return false;
 }
 
-// canon maps graph ids to their representative's graph id; need (by graph id, NULL before
-// needs are known) must match too.
-static bool nodes_equal(const pg_graph *g, const int *canon, const pg_extent *need, int x, int y) {
+// canon maps graph ids to their representative's graph id.
+static bool nodes_equal(const pg_graph *g, const int *canon, int x, int y) {
     const gnode *a = graph_node(g, x), *b = graph_node(g, y);
     if (a->kind != b->kind || a->hash != b->hash || a->n_args != b->n_args ||
         a->pn.n_inputs != b->pn.n_inputs)
-        return false;
-    if (need && (need[x].start != need[y].start || need[x].end != need[y].end))
         return false;
     for (int k = 0; k < a->n_args; k++)
         if (!values_equal(&a->args[k], &b->args[k]))
@@ -150,8 +146,8 @@ static bool nodes_equal(const pg_graph *g, const int *canon, const pg_extent *ne
     return true;
 }
 
-static bool mergeable(const gnode *n, const bool *ok_inputs, bool needs_known) {
-    if (!needs_known && (n->pn.flags & PE_F_STATEFUL) && n->pn.out.extent.start == PG_FRAME_MIN)
+static bool mergeable(const gnode *n, const bool *ok_inputs) {
+    if ((n->pn.flags & PE_F_STATEFUL) && n->pn.out.extent.start == PG_FRAME_MIN)
         return false;
     for (int s = 0; s < n->pn.n_inputs; s++)
         if (!ok_inputs[n->inputs[s]])
@@ -160,9 +156,8 @@ static bool mergeable(const gnode *n, const bool *ok_inputs, bool needs_known) {
 }
 
 // Rewrites pl->order without duplicates and points index_of of each merged node at its
-// representative; need: by graph id, once known (else NULL). Returns the number of nodes
-// merged away, or -1 when out of memory.
-static int merge_equal(planner *pl, int **merged_into, const pg_extent *need) {
+// representative. Returns the number of nodes merged away, or -1 when out of memory.
+static int merge_equal(planner *pl, int **merged_into) {
     int total = pg_graph_node_count(pl->g), cap = 1;
     while (cap < 2 * pl->n)
         cap *= 2;
@@ -189,9 +184,9 @@ static int merge_equal(planner *pl, int **merged_into, const pg_extent *need) {
         int id = visited[pos];
         const gnode *node = graph_node(pl->g, id);
         canon[id] = id;
-        ok[id] = mergeable(node, ok, need != NULL);
+        ok[id] = mergeable(node, ok);
         size_t h = (size_t)(node->hash & (uint64_t)(cap - 1));
-        while (ok[id] && table[h] >= 0 && !nodes_equal(pl->g, canon, need, table[h], id))
+        while (ok[id] && table[h] >= 0 && !nodes_equal(pl->g, canon, table[h], id))
             h = (h + 1) & (size_t)(cap - 1);
         if (ok[id] && table[h] >= 0) {
             canon[id] = table[h];
@@ -218,32 +213,6 @@ static int merge_equal(planner *pl, int **merged_into, const pg_extent *need) {
 
 static pg_extent hull(pg_extent a, pg_extent b) {
     return pg_extent_union(a, b);
-}
-
-static void propagate_needs(planner *pl, bool *random_read);
-
-// The second merge, once needs are known: equal stateful nodes without a start (and what is
-// built on them) needed over the same frames make the same samples (large_piece: the saw and
-// filter of each of its 36 pitches, rendered once instead of 17 times). Needs are then worked
-// out again over the merged graph, from the window w. Returns the number merged, or -1.
-static int merge_equal_needs(planner *pl, pg_extent w, bool *random_read) {
-    int total = pg_graph_node_count(pl->g), n = pl->n;
-    pg_extent *need = calloc((size_t)total + 1, sizeof *need);
-    if (!need)
-        return -1;
-    for (int pos = 0; pos < n; pos++)
-        need[pl->order[pos]] = pl->need[pos];
-    int merged = merge_equal(pl, &pl->merged_into, need);
-    free(need);
-    if (merged <= 0)
-        return merged;
-    memset(pl->need, 0, sizeof *pl->need * (size_t)n);
-    memset(pl->readers, 0, sizeof *pl->readers * (size_t)n);
-    memset(pl->read_frames, 0, sizeof *pl->read_frames * (size_t)n);
-    memset(random_read, 0, sizeof *random_read * (size_t)n);
-    pl->need[pl->n - 1] = w;
-    propagate_needs(pl, random_read);
-    return merged;
 }
 
 // The frames a materialised or stateful node must render: from its origin (its extent's
@@ -465,7 +434,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     lap(pass_sec, PASS_SORT, &t);
     int *merged_into = calloc((size_t)pg_graph_node_count(pl->g), sizeof(int));
-    int merged = !merged_into ? -1 : o->opt_level > 0 ? merge_equal(pl, &merged_into, NULL) : 0;
+    int merged = !merged_into ? -1 : o->opt_level > 0 ? merge_equal(pl, &merged_into) : 0;
     pl->merged_into = merged_into;
     lap(pass_sec, PASS_MERGE, &t);
     if (merged < 0)
@@ -505,14 +474,6 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
         p->cache_dir = ""; // -O0: the naive plan, no cache
     pl->need[pl->n - 1] = w;
     propagate_needs(pl, random_read);
-    int more = o->opt_level > 0 ? merge_equal_needs(pl, w, random_read) : 0;
-    if (more < 0) {
-        free(random_read);
-        free(mat);
-        pg_plan_free(p);
-        return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
-    }
-    merged += more;
     lap(pass_sec, PASS_NEEDS, &t);
     pg_plan *ok = decide(pl, p, random_read, mat, o->opt_level > 0);
     p->nodes = ok ? plan_alloc(p, sizeof(plan_node) * (size_t)pl->n) : NULL;
