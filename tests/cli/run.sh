@@ -136,6 +136,18 @@ grep -q "dump-graph '.*loop.flac' is a sound file the piece reads" "$tmp/err" &&
     bad "--dump-graph onto the piece's sample: $(head -1 "$tmp/err")"
 cmp -s "$tmp/loop.flac" "$sample" && ok || bad "the sample was replaced by the graph"
 
+# a random piece that a merging pass once deadlocked (every thread waiting, no task ready):
+# it must render, on one thread and on two, within a minute
+cat >"$tmp/dead.pg" <<'PG'
+frame_rate(44100)
+shared = WavReaderPE("loop.flac").crop(Extent(25997, 43955), fade_in=70, fade_out=109).time_shift(-1796).chorus(rate=1.594, depth=0.448, mix=0.594)
+render(MixPE(NoisePE(gain=0.066, seed=231).crop(Extent(7913, 26767)).chorus(rate=1.418, depth=0.231, mix=0.214).lowpass(f0=5346.903, q=2.437).stereo(), shared, shared.time_shift(16871), MixPE(MixPE(SinPE(frequency=5.379, amplitude=0.273).crop(Extent(21814, 45261)).pan(69.1), *[BlitSawPE(frequency=1478.025).crop(Extent(4241, 11724)).time_shift(i * 1512).gain(0.036) for i in range(40)]), *[SinPE(frequency=2.382, amplitude=0.28).crop(Extent(6763, 37475), fade_in=182, fade_out=227).time_shift(i * 2560).gain(0.026) for i in range(40)])).crop(Extent(0, 124168)))
+
+PG
+for j in 1 2; do
+    expect_status 0 timeout -k 5 60 "$pg" "$tmp/dead.pg" -o "$tmp/dead.wav" -q -j $j --no-cache
+done
+
 # -o through a symbolic link writes the file it points at (the link stays; a link to a file
 # not made yet makes it); into a FIFO, the finished file is written into the pipe (it was
 # replaced by a regular file, and a player reading the pipe got nothing); a folder is refused
