@@ -99,9 +99,10 @@ static int topo_sort(planner *pl, int root) {
 
 // ---- hash-consing (CSE) ------------------------------------------------------------------
 // Equal subgraphs (same kind, arguments and inputs; found by their XXH3 hash, confirmed by
-// comparing them) become one node. A stateful node whose extent has no start is never
-// merged: its origin depends on what its consumers need, so two equal-looking ones may
-// start at different frames.
+// comparing them) become one node. A stateful node whose extent has no start (a saw, a
+// filter on it) starts where its need does, so two equal-looking ones may start at
+// different frames: they are merged only in a second pass, once needs are known, when they
+// are needed over the same frames.
 
 static bool values_equal(const pe_value *a, const pe_value *b) {
     if (a->type != b->type)
@@ -131,88 +132,146 @@ static bool values_equal(const pe_value *a, const pe_value *b) {
     return false;
 }
 
-// canon maps graph ids to their representative's graph id.
-static bool nodes_equal(const pg_graph *g, const int *canon, int x, int y) {
+// canon maps graph ids (representatives of earlier merges, through rep) to their
+// representative's graph id; need (by graph id, NULL before needs are known) must match too.
+static bool nodes_equal(const pg_graph *g, const int *canon, const int *rep, const pg_extent *need,
+                        int x, int y) {
     const gnode *a = graph_node(g, x), *b = graph_node(g, y);
     if (a->kind != b->kind || a->hash != b->hash || a->n_args != b->n_args ||
         a->pn.n_inputs != b->pn.n_inputs)
+        return false;
+    if (need && (need[x].start != need[y].start || need[x].end != need[y].end))
         return false;
     for (int k = 0; k < a->n_args; k++)
         if (!values_equal(&a->args[k], &b->args[k]))
             return false;
     for (int s = 0; s < a->pn.n_inputs; s++)
-        if (canon[a->inputs[s]] != canon[b->inputs[s]])
+        if (canon[rep[a->inputs[s]]] != canon[rep[b->inputs[s]]])
             return false;
     return true;
 }
 
-static bool mergeable(const gnode *n, const bool *ok_inputs) {
-    if ((n->pn.flags & PE_F_STATEFUL) && n->pn.out.extent.start == PG_FRAME_MIN)
+static bool mergeable(const gnode *n, const bool *ok_inputs, const int *rep, bool needs_known) {
+    if (!needs_known && (n->pn.flags & PE_F_STATEFUL) && n->pn.out.extent.start == PG_FRAME_MIN)
         return false;
     for (int s = 0; s < n->pn.n_inputs; s++)
-        if (!ok_inputs[n->inputs[s]])
+        if (!ok_inputs[rep[n->inputs[s]]])
             return false;
     return true;
+}
+
+typedef struct merge_scratch {
+    int *canon;   // by graph id: the representative of a node in order
+    int *rep;     // by graph id: the node in order standing for it (an earlier merge's)
+    int *table;   // open-addressing hash table of representatives
+    int *visited; // order as it was
+    int *newpos;  // by old position: the new one
+    bool *ok;     // by graph id: mergeable
+} merge_scratch;
+
+static void scratch_free(merge_scratch *m) {
+    free(m->canon);
+    free(m->rep);
+    free(m->table);
+    free(m->visited);
+    free(m->newpos);
+    free(m->ok);
+}
+
+static bool scratch_alloc(merge_scratch *m, int total, int n, int cap) {
+    m->canon = malloc(sizeof(int) * (size_t)total);
+    m->rep = malloc(sizeof(int) * (size_t)total);
+    m->table = malloc(sizeof(int) * (size_t)cap);
+    m->visited = malloc(sizeof(int) * (size_t)n);
+    m->newpos = malloc(sizeof(int) * (size_t)n);
+    m->ok = calloc((size_t)total, sizeof(bool));
+    if (m->canon && m->rep && m->table && m->visited && m->newpos && m->ok)
+        return true;
+    scratch_free(m);
+    return false;
+}
+
+// After a merge: every graph id placed in order (those merged by an earlier pass too) points
+// at its representative's new position.
+static void renumber(planner *pl, const merge_scratch *m, int n, int total) {
+    for (int pos = 0; pos < n; pos++) {
+        int id = m->visited[pos];
+        if (m->canon[id] != id) // a representative comes first, so its position is final
+            m->newpos[pos] = m->newpos[pl->index_of[m->canon[id]]];
+    }
+    for (int i = 0; i < total; i++)
+        if (pl->index_of[i] >= 0)
+            pl->index_of[i] = m->newpos[pl->index_of[i]];
 }
 
 // Rewrites pl->order without duplicates and points index_of of each merged node at its
-// representative. Returns the number of nodes merged away, or -1 when out of memory.
-static int merge_equal(planner *pl, int **merged_into) {
-    int total = pg_graph_node_count(pl->g), cap = 1;
-    while (cap < 2 * pl->n)
+// representative; need: by graph id, once known (else NULL). May run again on its own
+// result. Returns the number of nodes merged away, or -1 when out of memory.
+static int merge_equal(planner *pl, int **merged_into, const pg_extent *need) {
+    int total = pg_graph_node_count(pl->g), cap = 1, kept = 0, n = pl->n;
+    while (cap < 2 * n)
         cap *= 2;
-    int *canon = malloc(sizeof(int) * (size_t)total), *table = malloc(sizeof(int) * (size_t)cap);
-    bool *ok = calloc((size_t)total, sizeof(bool));
-    if (!canon || !table || !ok) {
-        free(canon);
-        free(table);
-        free(ok);
+    merge_scratch m;
+    if (!scratch_alloc(&m, total, n, cap))
         return -1;
-    }
     for (int i = 0; i < cap; i++)
-        table[i] = -1;
-    int kept = 0, n = pl->n;
-    int *visited = malloc(sizeof(int) * (size_t)n);
-    if (!visited) {
-        free(canon);
-        free(table);
-        free(ok);
-        return -1;
-    }
-    memcpy(visited, pl->order, sizeof(int) * (size_t)n);
+        m.table[i] = -1;
+    memcpy(m.visited, pl->order, sizeof(int) * (size_t)n);
+    for (int i = 0; i < total; i++)
+        m.rep[i] = pl->index_of[i] >= 0 ? m.visited[pl->index_of[i]] : i;
     for (int pos = 0; pos < n; pos++) {
-        int id = visited[pos];
+        int id = m.visited[pos];
         const gnode *node = graph_node(pl->g, id);
-        canon[id] = id;
-        ok[id] = mergeable(node, ok);
+        m.canon[id] = id;
+        m.ok[id] = mergeable(node, m.ok, m.rep, need != NULL);
         size_t h = (size_t)(node->hash & (uint64_t)(cap - 1));
-        while (ok[id] && table[h] >= 0 && !nodes_equal(pl->g, canon, table[h], id))
+        while (m.ok[id] && m.table[h] >= 0 &&
+               !nodes_equal(pl->g, m.canon, m.rep, need, m.table[h], id))
             h = (h + 1) & (size_t)(cap - 1);
-        if (ok[id] && table[h] >= 0) {
-            canon[id] = table[h];
-            (*merged_into)[table[h]]++;
+        if (m.ok[id] && m.table[h] >= 0) {
+            m.canon[id] = m.table[h];
+            (*merged_into)[m.table[h]] += 1 + (*merged_into)[id]; // (an earlier merge's too)
             continue;
         }
-        if (ok[id])
-            table[h] = id;
+        if (m.ok[id])
+            m.table[h] = id;
         pl->order[kept] = id;
-        pl->index_of[id] = kept++;
+        m.newpos[pos] = kept++;
     }
-    // a representative is always kept, so its position is final by now
-    for (int pos = 0; pos < n; pos++)
-        if (canon[visited[pos]] != visited[pos])
-            pl->index_of[visited[pos]] = pl->index_of[canon[visited[pos]]];
-    int merged = n - kept;
-    free(visited);
+    renumber(pl, &m, n, total);
     pl->n = kept;
-    free(canon);
-    free(table);
-    free(ok);
-    return merged;
+    scratch_free(&m);
+    return n - kept;
 }
 
 static pg_extent hull(pg_extent a, pg_extent b) {
     return pg_extent_union(a, b);
+}
+
+static void propagate_needs(planner *pl, bool *random_read);
+
+// The second merge, once needs are known: equal stateful nodes without a start (and what is
+// built on them) needed over the same frames make the same samples (large_piece: the saw and
+// filter of each of its 36 pitches, rendered once instead of 17 times). Needs are then worked
+// out again over the merged graph, from the window w. Returns the number merged, or -1.
+static int merge_equal_needs(planner *pl, pg_extent w, bool *random_read) {
+    int total = pg_graph_node_count(pl->g), n = pl->n;
+    pg_extent *need = calloc((size_t)total + 1, sizeof *need);
+    if (!need)
+        return -1;
+    for (int pos = 0; pos < n; pos++)
+        need[pl->order[pos]] = pl->need[pos];
+    int merged = merge_equal(pl, &pl->merged_into, need);
+    free(need);
+    if (merged <= 0)
+        return merged;
+    memset(pl->need, 0, sizeof *pl->need * (size_t)n);
+    memset(pl->readers, 0, sizeof *pl->readers * (size_t)n);
+    memset(pl->read_frames, 0, sizeof *pl->read_frames * (size_t)n);
+    memset(random_read, 0, sizeof *random_read * (size_t)n);
+    pl->need[pl->n - 1] = w;
+    propagate_needs(pl, random_read);
+    return merged;
 }
 
 // The frames a materialised or stateful node must render: from its origin (its extent's
@@ -434,7 +493,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     lap(pass_sec, PASS_SORT, &t);
     int *merged_into = calloc((size_t)pg_graph_node_count(pl->g), sizeof(int));
-    int merged = !merged_into ? -1 : o->opt_level > 0 ? merge_equal(pl, &merged_into) : 0;
+    int merged = !merged_into ? -1 : o->opt_level > 0 ? merge_equal(pl, &merged_into, NULL) : 0;
     pl->merged_into = merged_into;
     lap(pass_sec, PASS_MERGE, &t);
     if (merged < 0)
@@ -474,6 +533,14 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
         p->cache_dir = ""; // -O0: the naive plan, no cache
     pl->need[pl->n - 1] = w;
     propagate_needs(pl, random_read);
+    int more = o->opt_level > 0 ? merge_equal_needs(pl, w, random_read) : 0;
+    if (more < 0) {
+        free(random_read);
+        free(mat);
+        pg_plan_free(p);
+        return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
+    }
+    merged += more;
     lap(pass_sec, PASS_NEEDS, &t);
     pg_plan *ok = decide(pl, p, random_read, mat, o->opt_level > 0);
     p->nodes = ok ? plan_alloc(p, sizeof(plan_node) * (size_t)pl->n) : NULL;

@@ -125,6 +125,78 @@ static void test_cse(void) {
     pg_graph_free(g);
 }
 
+// A saw has no start: it starts where it is needed. Four equal saw -> low-pass chains, three
+// cropped to [0, 1000) (needed there, then time-shifted apart) and one to [500, 1500): the
+// three merge (saw, low-pass and crop: 6 nodes), the fourth starts elsewhere and stays; the
+// bits are those of the unmerged -O0 plan (the same kernels over the same frames: exactly).
+static void test_cse_by_need(void) {
+    pg_graph *g = t_graph(48000);
+    pg_arg m[4];
+    for (int i = 0; i < 4; i++) {
+        int saw = ADD(g, "BlitSawPE", t_num("frequency", 220.0));
+        int lp = ADD(g, "BQ2LowPassPE", t_node(NULL, saw), t_num("f0", 900.0), t_num("q", 2.0));
+        int crop =
+            ADD(g, "CropPE", t_node(NULL, lp), t_ext(NULL, i < 3 ? 0 : 500, i < 3 ? 1000 : 1500));
+        m[i] = t_node(NULL, ADD(g, "TimeShiftPE", t_node(NULL, crop), t_int(NULL, 300 * i)));
+    }
+    int mix = t_add(g, "MixPE", m, 4);
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, mix, &o, &err);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_EQ_I64(p->n_merged, 6);
+        CHECK_EQ_I64(pg_plan_node_count(p), 16 + 1 - 6);
+    }
+    pg_plan_free(p);
+    float a[2400] = { 0 }, b[2400] = { 0 };
+    CHECK_STATUS(t_render_opt(g, mix, 0, 2400, 1, a), PG_OK);
+    CHECK_STATUS(t_render_opt(g, mix, 0, 2400, 0, b), PG_OK);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    pg_graph_free(g);
+}
+
+// The second merge moves nodes; a node merged by the first (here the 8 equal cropped sines,
+// after the saws in order) must follow its representative, or its consumers read another
+// node (this plan had a cycle, and the render waited for ever). Every input comes before
+// its consumer, and the bits are those of the unmerged -O0 plan.
+static void test_cse_by_need_twice(void) {
+    pg_graph *g = t_graph(48000);
+    pg_arg m[12];
+    for (int i = 0; i < 4; i++) { // equal saws, merged once needs are known
+        int saw = ADD(g, "BlitSawPE", t_num("frequency", 220.0));
+        int crop = ADD(g, "CropPE", t_node(NULL, saw), t_ext(NULL, 0, 1000));
+        m[i] = t_node(NULL, ADD(g, "TimeShiftPE", t_node(NULL, crop), t_int(NULL, 100 * i)));
+    }
+    for (int i = 0; i < 8; i++) { // equal finite sines, merged at once, shifted apart
+        int sine = ADD(g, "SinPE", t_num("frequency", 330.0));
+        int crop = ADD(g, "CropPE", t_node(NULL, sine), t_ext(NULL, 0, 700));
+        int shift = ADD(g, "TimeShiftPE", t_node(NULL, crop), t_int(NULL, 150 * i));
+        m[4 + i] = t_node(NULL, ADD(g, "GainPE", t_node(NULL, shift), t_num(NULL, 0.5)));
+    }
+    int mix = t_add(g, "MixPE", m, 12);
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, mix, &o, &err);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_EQ_I64(p->n_merged, 14 + 6); // 7 sines and 7 crops; 3 saws, 3 crops
+        for (int i = 0; i < p->n_nodes; i++)
+            for (int s = 0; s < p->nodes[i].pn.n_inputs; s++)
+                CHECK(p->nodes[i].inputs[s] < i);
+    }
+    pg_plan_free(p);
+    float a[2400] = { 0 }, b[2400] = { 0 };
+    CHECK_STATUS(t_render_opt(g, mix, 0, 2400, 1, a), PG_OK);
+    CHECK_STATUS(t_render_opt(g, mix, 0, 2400, 0, b), PG_OK);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    pg_graph_free(g);
+}
+
 // Two readers of the same file merge; after the file's content changes, a reader made then
 // is a different node (file inputs are hashed by content, not by name).
 static void write_wav(const char *path, float value) {
@@ -202,6 +274,8 @@ int main(void) {
     test_binding();
     test_shape_errors();
     test_cse();
+    test_cse_by_need();
+    test_cse_by_need_twice();
     test_file_hash();
     return check_done();
 }
