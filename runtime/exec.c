@@ -91,6 +91,14 @@ static pg_status vfail(exec_shared *sh, pg_status st, pg_srcloc loc, const char 
     return st;
 }
 
+void exec_fail_locked(exec_shared *sh, pg_status st, const char *message) {
+    if (sh->failed)
+        return;
+    sh->failed = true;
+    sh->error = (pg_diag){ .status = st };
+    snprintf(sh->error.message, sizeof sh->error.message, "%s", message);
+}
+
 pg_status exec_fail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -108,8 +116,12 @@ void pg_interrupt(bool stop) {
     atomic_store_explicit(&interrupted, stop, memory_order_relaxed);
 }
 
+bool exec_interrupt_asked(void) {
+    return atomic_load_explicit(&interrupted, memory_order_relaxed);
+}
+
 bool exec_stopped(exec_shared *sh) {
-    if (atomic_load_explicit(&interrupted, memory_order_relaxed) && !sh->failed)
+    if (exec_interrupt_asked() && !sh->failed)
         exec_fail(sh, PG_ERR_INTERRUPTED, (pg_srcloc){ 0, 0, 0 }, "interrupted");
     return sh->failed || sh->shutdown;
 }

@@ -136,6 +136,7 @@ typedef struct exec_shared {
     size_t cache_loaded, cache_stored;            // bytes, under lock
     double t_start, prepare_sec, stream_sec;
     int threads;
+    int busy; // threads running a task (under lock)
 } exec_shared;
 
 struct exec_ctx { // one per thread
@@ -172,9 +173,13 @@ static inline pg_frame frame_max(pg_frame a, pg_frame b) {
 // Records the first error of the render (any thread) and returns st.
 pg_status exec_fail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+// The same, called under the lock, with a fixed message.
+void exec_fail_locked(exec_shared *sh, pg_status st, const char *message);
 // Whether the render should stop: it failed, is being freed, or pg_interrupt asked (which
 // then fails it with PG_ERR_INTERRUPTED). Called between blocks.
 bool exec_stopped(exec_shared *sh);
+// Whether pg_interrupt asked every render to stop (any thread, any lock held).
+bool exec_interrupt_asked(void);
 pg_status exec_init_node(exec_ctx *cx, int id);
 // Runs node id's fini (kernels may report through pe_log there, so it gets a context).
 void exec_fini_node(exec_shared *sh, int id);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exec_int.h"
@@ -17,6 +18,9 @@ enum {
 };
 
 static const double LOOKAHEAD_SEC = 2.0; // ... and at least this far
+
+// How often a thread waiting for a task looks at pg_interrupt's request.
+#define WAIT_POLL_NSEC 50000000L
 
 // Without --mem-limit, node tasks needed later than the lookahead run while the buffers
 // alive stay under this: enough to keep every thread busy, little enough for any machine.
@@ -260,6 +264,7 @@ static void store_published(exec_shared *sh, int id) {
 static void run_task(exec_ctx *cx, task t) {
     exec_shared *sh = cx->sh;
     float *part_buf = t.kind == TASK_PART ? sh->part_buf[t.index] : NULL;
+    sh->busy++;
     pthread_mutex_unlock(&sh->lock);
     pg_status st = PG_OK;
     if (t.kind == TASK_INIT)
@@ -288,6 +293,7 @@ static void run_task(exec_ctx *cx, task t) {
     } else if (t.kind == TASK_RUN) {
         sh->runs_left--;
     }
+    sh->busy--;
     pthread_cond_broadcast(&sh->wake);
 }
 
@@ -306,6 +312,29 @@ static void *pool_main(void *arg) {
     return NULL;
 }
 
+// Under the lock: the calling thread found no task to run and waits for one. When no thread
+// is running a task either, none ever will come: that is a bug in the scheduling, reported as
+// an error rather than waited on for ever. The wait is timed so that pg_interrupt stops a
+// render whose tasks are all waiting for something (there are no blocks to poll it between).
+static void wait_for_task(exec_shared *sh) {
+    if (!sh->failed && (exec_interrupt_asked() || sh->busy == 0)) {
+        if (exec_interrupt_asked())
+            exec_fail_locked(sh, PG_ERR_INTERRUPTED, "interrupted");
+        else
+            exec_fail_locked(sh, PG_ERR_INTERNAL,
+                             "internal error: the render stalled with no task able to run (a "
+                             "bug in pygmuc's scheduling: please report the piece)");
+        pthread_cond_broadcast(&sh->wake); // the others see the failure
+        return;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += WAIT_POLL_NSEC;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&sh->wake, &sh->lock, &until);
+}
+
 // Under the lock: the calling thread works on tasks (or waits) until done(sh) holds or the
 // render failed; it then still waits for stream runs in flight, which write the caller's
 // buffer.
@@ -314,7 +343,7 @@ static void help_until(exec_ctx *cx, bool (*done)(const exec_shared *, pg_frame)
     while (!(sh->failed ? sh->runs_taken - (sh->n_runs - sh->runs_left) == 0 : done(sh, arg))) {
         task t = pick_task(sh);
         if (t.kind == TASK_NONE)
-            pthread_cond_wait(&sh->wake, &sh->lock);
+            wait_for_task(sh);
         else
             run_task(cx, t);
     }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "plan.h"
 
 // ConstPE(v).crop([s, e)) rendered over a wider window is v inside, 0 outside.
 static void test_crop_window(void) {
@@ -370,6 +371,44 @@ static void test_interrupt_into_file(void) {
     t_remove_dir(dir);
 }
 
+// A plan whose task graph has a cycle (the planner's bug that 1d3e500 fixed made one: a
+// materialised node reading, through its input, its own consumer) can never finish. The
+// render reports an internal error as soon as no thread has a task to run, on 1, 2 and 4
+// threads, instead of waiting for ever.
+static void test_stall_reported(void) {
+    pg_graph *g = t_graph(48000);
+    pg_arg s[] = { t_num("frequency", 220.0) };
+    int sine = t_add(g, "SinPE", s, 1);
+    pg_arg c[] = { t_node(NULL, sine), t_ext(NULL, 0, 1000) };
+    int crop = t_add(g, "CropPE", c, 2);
+    pg_arg sh[] = { t_node(NULL, crop), t_int(NULL, 500) };
+    int later = t_add(g, "TimeShiftPE", sh, 2);
+    pg_arg m[] = { t_node(NULL, crop), t_node(NULL, later) };
+    int mix = t_add(g, "MixPE", m, 2);
+    for (int threads = 1; threads <= 4; threads *= 2) {
+        pg_plan_opts o;
+        pg_plan_opts_init(&o);
+        o.threads = threads;
+        o.cache_dir = "";
+        pg_diag err;
+        pg_plan *p = pg_plan_new(g, mix, &o, &err);
+        int mat = -1;
+        for (int i = 0; p && i < p->n_nodes; i++)
+            mat = p->nodes[i].materialise && p->nodes[i].pn.n_inputs == 1 ? i : mat;
+        CHECK(mat >= 0);
+        if (mat < 0) {
+            pg_plan_free(p);
+            continue;
+        }
+        p->nodes[mat].inputs[0] = p->root;
+        float out[1500];
+        CHECK_STATUS(pg_render_all(p, out, &err), PG_ERR_INTERNAL);
+        CHECK(strstr(err.message, "stalled") != NULL);
+        pg_plan_free(p);
+    }
+    pg_graph_free(g);
+}
+
 int main(void) {
     test_fusion();
     test_crop_window();
@@ -382,5 +421,6 @@ int main(void) {
     test_interrupt_between_calls();
     test_interrupt_during_render();
     test_interrupt_into_file();
+    test_stall_reported();
     return check_done();
 }
