@@ -125,6 +125,26 @@ static void test_cse(void) {
     pg_graph_free(g);
 }
 
+// The default plan of root, without a cache; NULL (a failed check) on error.
+static pg_plan *plan_without_cache(pg_graph *g, int root) {
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, root, &o, &err);
+    CHECK(p != NULL);
+    return p;
+}
+
+// Frames [0, 2400) of root, mono, are the bits of the unmerged -O0 plan (the same kernels
+// over the same frames: exactly).
+static void check_as_unmerged(pg_graph *g, int root) {
+    float a[2400] = { 0 }, b[2400] = { 0 };
+    CHECK_STATUS(t_render_opt(g, root, 0, 2400, 1, a), PG_OK);
+    CHECK_STATUS(t_render_opt(g, root, 0, 2400, 0, b), PG_OK);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+}
+
 // A saw has no start: it starts where it is needed. Four equal saw -> low-pass chains, three
 // cropped to [0, 1000) (needed there, then time-shifted apart) and one to [500, 1500): the
 // three merge (saw, low-pass and crop: 6 nodes), the fourth starts elsewhere and stays; the
@@ -140,21 +160,13 @@ static void test_cse_by_need(void) {
         m[i] = t_node(NULL, ADD(g, "TimeShiftPE", t_node(NULL, crop), t_int(NULL, 300 * i)));
     }
     int mix = t_add(g, "MixPE", m, 4);
-    pg_plan_opts o;
-    pg_plan_opts_init(&o);
-    o.cache_dir = "";
-    pg_diag err;
-    pg_plan *p = pg_plan_new(g, mix, &o, &err);
-    CHECK(p != NULL);
+    pg_plan *p = plan_without_cache(g, mix);
     if (p) {
         CHECK_EQ_I64(p->n_merged, 6);
         CHECK_EQ_I64(pg_plan_node_count(p), 16 + 1 - 6);
     }
     pg_plan_free(p);
-    float a[2400] = { 0 }, b[2400] = { 0 };
-    CHECK_STATUS(t_render_opt(g, mix, 0, 2400, 1, a), PG_OK);
-    CHECK_STATUS(t_render_opt(g, mix, 0, 2400, 0, b), PG_OK);
-    CHECK(memcmp(a, b, sizeof a) == 0);
+    check_as_unmerged(g, mix);
     pg_graph_free(g);
 }
 
@@ -177,12 +189,7 @@ static void test_cse_by_need_twice(void) {
         m[4 + i] = t_node(NULL, ADD(g, "GainPE", t_node(NULL, shift), t_num(NULL, 0.5)));
     }
     int mix = t_add(g, "MixPE", m, 12);
-    pg_plan_opts o;
-    pg_plan_opts_init(&o);
-    o.cache_dir = "";
-    pg_diag err;
-    pg_plan *p = pg_plan_new(g, mix, &o, &err);
-    CHECK(p != NULL);
+    pg_plan *p = plan_without_cache(g, mix);
     if (p) {
         CHECK_EQ_I64(p->n_merged, 14 + 6); // 7 sines and 7 crops; 3 saws, 3 crops
         for (int i = 0; i < p->n_nodes; i++)
@@ -190,10 +197,7 @@ static void test_cse_by_need_twice(void) {
                 CHECK(p->nodes[i].inputs[s] < i);
     }
     pg_plan_free(p);
-    float a[2400] = { 0 }, b[2400] = { 0 };
-    CHECK_STATUS(t_render_opt(g, mix, 0, 2400, 1, a), PG_OK);
-    CHECK_STATUS(t_render_opt(g, mix, 0, 2400, 0, b), PG_OK);
-    CHECK(memcmp(a, b, sizeof a) == 0);
+    check_as_unmerged(g, mix);
     pg_graph_free(g);
 }
 

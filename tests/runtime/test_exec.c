@@ -70,18 +70,24 @@ static void test_stateful_origin(void) {
     pg_graph_free(g);
 }
 
+// kind(frequency=220).crop([0, 1000)) mixed with itself shifted by shift frames: a node
+// read at two time mappings, so materialised. Returns the mix.
+static int echoed(pg_graph *g, const char *kind, int shift) {
+    pg_arg s[] = { t_num("frequency", 220.0) };
+    int source = t_add(g, kind, s, 1);
+    pg_arg c[] = { t_node(NULL, source), t_ext(NULL, 0, 1000) };
+    int crop = t_add(g, "CropPE", c, 2);
+    pg_arg sh[] = { t_node(NULL, crop), t_int(NULL, shift) };
+    int later = t_add(g, "TimeShiftPE", sh, 2);
+    pg_arg m[] = { t_node(NULL, crop), t_node(NULL, later) };
+    return t_add(g, "MixPE", m, 2);
+}
+
 // Rendering the same stateful node twice in one graph (fan-out through two crops of the
 // same saw) reads one materialised buffer: both consumers see identical samples.
 static void test_fanout(void) {
     pg_graph *g = t_graph(48000);
-    pg_arg s[] = { t_num("frequency", 220.0) };
-    int saw = t_add(g, "BlitSawPE", s, 1);
-    pg_arg c[] = { t_node(NULL, saw), t_ext(NULL, 0, 1000) };
-    int crop = t_add(g, "CropPE", c, 2);
-    pg_arg sh[] = { t_node(NULL, crop), t_int(NULL, 1000) };
-    int later = t_add(g, "TimeShiftPE", sh, 2);
-    pg_arg m[] = { t_node(NULL, crop), t_node(NULL, later) };
-    int mix = t_add(g, "MixPE", m, 2);
+    int mix = echoed(g, "BlitSawPE", 1000);
     float out[2000];
     CHECK_STATUS(t_render(g, mix, 0, 2000, 100, out), PG_OK);
     CHECK(memcmp(out, out + 1000, 1000 * sizeof(float)) == 0);
@@ -377,14 +383,7 @@ static void test_interrupt_into_file(void) {
 // threads, instead of waiting for ever.
 static void test_stall_reported(void) {
     pg_graph *g = t_graph(48000);
-    pg_arg s[] = { t_num("frequency", 220.0) };
-    int sine = t_add(g, "SinPE", s, 1);
-    pg_arg c[] = { t_node(NULL, sine), t_ext(NULL, 0, 1000) };
-    int crop = t_add(g, "CropPE", c, 2);
-    pg_arg sh[] = { t_node(NULL, crop), t_int(NULL, 500) };
-    int later = t_add(g, "TimeShiftPE", sh, 2);
-    pg_arg m[] = { t_node(NULL, crop), t_node(NULL, later) };
-    int mix = t_add(g, "MixPE", m, 2);
+    int mix = echoed(g, "SinPE", 500);
     for (int threads = 1; threads <= 4; threads *= 2) {
         pg_plan_opts o;
         pg_plan_opts_init(&o);
