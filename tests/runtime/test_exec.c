@@ -271,17 +271,22 @@ enum {
     LONG_LEN = 192000
 };
 
-static pg_plan *long_plan(int threads) {
-    pg_graph *g = t_graph(48000);
-    int root = t_saw_notes(g, LONG_NOTES, LONG_STEP, LONG_LEN, -1);
+// The plan of root on that many threads, without a cache.
+static pg_plan *plan_threads(pg_graph *g, int root, int threads) {
     pg_plan_opts o;
     pg_plan_opts_init(&o);
     o.threads = threads;
     o.cache_dir = "";
     pg_diag err;
     pg_plan *p = pg_plan_new(g, root, &o, &err);
-    pg_graph_free(g);
     CHECK(p != NULL);
+    return p;
+}
+
+static pg_plan *long_plan(int threads) {
+    pg_graph *g = t_graph(48000);
+    pg_plan *p = plan_threads(g, t_saw_notes(g, LONG_NOTES, LONG_STEP, LONG_LEN, -1), threads);
+    pg_graph_free(g);
     return p;
 }
 
@@ -385,12 +390,7 @@ static void test_stall_reported(void) {
     pg_graph *g = t_graph(48000);
     int mix = echoed(g, "SinPE", 500);
     for (int threads = 1; threads <= 4; threads *= 2) {
-        pg_plan_opts o;
-        pg_plan_opts_init(&o);
-        o.threads = threads;
-        o.cache_dir = "";
-        pg_diag err;
-        pg_plan *p = pg_plan_new(g, mix, &o, &err);
+        pg_plan *p = plan_threads(g, mix, threads);
         int mat = -1;
         for (int i = 0; p && i < p->n_nodes; i++)
             mat = p->nodes[i].materialise && p->nodes[i].pn.n_inputs == 1 ? i : mat;
@@ -401,6 +401,7 @@ static void test_stall_reported(void) {
         }
         p->nodes[mat].inputs[0] = p->root;
         float out[1500];
+        pg_diag err;
         CHECK_STATUS(pg_render_all(p, out, &err), PG_ERR_INTERNAL);
         CHECK(strstr(err.message, "stalled") != NULL);
         pg_plan_free(p);
