@@ -483,6 +483,35 @@ static void lap(double *pass_sec, int k, double *t) {
     *t = now;
 }
 
+// A link of the root's final chain: a fused node of one input read at the same frames (a
+// gain, a crop or fade, stereo, mono; not a time shift).
+static bool chain_link(const plan_node *n) {
+    return n->fused && n->pn.n_inputs == 1 && !n->pn.kind->need;
+}
+
+static int consumers_of(const pg_plan *p, int x) {
+    int count = 0;
+    for (int i = 0; i < p->n_nodes; i++)
+        for (int s = 0; s < p->nodes[i].pn.n_inputs; s++)
+            count += p->nodes[i].inputs[s] == x;
+    return count;
+}
+
+// The output's chunks (runtime/chunks.c) hold the fused node under the root's final chain
+// (the mix under a master gain, crop or fade), which the chain then reads as a leaf rather
+// than as part of one weighted sum: an edit of the chain keeps every chunk. Decided
+// whatever the cache and its options, so that the bits never depend on them.
+static void mark_chunk_root(pg_plan *p) {
+    p->chunk_root = p->root;
+    int x = p->root;
+    while (chain_link(&p->nodes[x]))
+        x = p->nodes[x].inputs[0];
+    if (x == p->root || !p->nodes[x].fused || consumers_of(p, x) != 1)
+        return;
+    p->nodes[x].leaf = true;
+    p->chunk_root = x;
+}
+
 static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     const gnode *r = graph_node(pl->g, root);
     double pass_sec[PLAN_PASSES] = { 0 }, t = exec_now_sec();
@@ -567,6 +596,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     p->block_frames = o->block_frames > 0 ? o->block_frames : DEFAULT_BLOCK;
     p->threads = o->opt_level == 0 ? 1 : o->threads; // -O0: the naive plan, one thread
     p->opt_level = o->opt_level;
+    mark_chunk_root(p);
     return p;
 }
 
@@ -632,9 +662,10 @@ static void explain_to(const pg_plan *p, FILE *f) {
             ps[PASS_SORT], ps[PASS_MERGE], ps[PASS_NEEDS], ps[PASS_DECIDE], ps[PASS_GROUP]);
     for (int i = 0; i < p->n_nodes; i++) {
         const plan_node *n = &p->nodes[i];
-        fprintf(f, "  #%d %s%s%s%s need [%lld, %lld)", i, n->pn.kind->name,
+        fprintf(f, "  #%d %s%s%s%s%s need [%lld, %lld)", i, n->pn.kind->name,
                 n->materialise ? " [materialised]" : "", n->cacheable ? " [cached]" : "",
-                n->fused ? " [fused]" : "", (long long)n->need.start, (long long)n->need.end);
+                n->fused ? " [fused]" : "", n->leaf ? " [chunk root]" : "",
+                (long long)n->need.start, (long long)n->need.end);
         if (n->merged > 0)
             fprintf(f, " (%d equal nodes merged into it)", n->merged);
         for (int s = 0; s < n->pn.n_inputs; s++)

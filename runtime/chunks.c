@@ -52,7 +52,7 @@ pg_frame exec_chunk_end(const exec_shared *sh, pg_frame t) {
 
 static size_t chunk_bytes(const exec_shared *sh, int k) {
     pg_extent s = chunk_span(sh, k);
-    return sizeof(float) * (size_t)(s.end - s.start) * (size_t)sh->plan->channels;
+    return sizeof(float) * (size_t)(s.end - s.start) * (size_t)sh->chunk_channels;
 }
 
 // ---- keys --------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ static uint64_t walk(walker *w, int x, pg_extent span, int depth) {
 static bool entry_sound(exec_shared *sh, int k) {
     pg_extent s = chunk_span(sh, k);
     cache_mapping m;
-    bool ok = cache_map(sh->cache, sh->chunks[k].key, sh->plan->channels, s.end - s.start, &m);
+    bool ok = cache_map(sh->cache, sh->chunks[k].key, sh->chunk_channels, s.end - s.start, &m);
     cache_unmap(&m);
     return ok;
 }
@@ -176,7 +176,7 @@ static bool entry_sound(exec_shared *sh, int k) {
 // entry is checked again when read: keeping every found chunk mapped from here on would
 // hold them all in the process's memory, which the limit is there to bound.)
 static int look_up(exec_shared *sh) {
-    int ch = sh->plan->channels, found = 0;
+    int ch = sh->chunk_channels, found = 0;
     for (int k = 0; k < sh->n_chunks; k++) {
         pg_extent s = chunk_span(sh, k);
         out_chunk *c = &sh->chunks[k];
@@ -189,7 +189,7 @@ static int look_up(exec_shared *sh) {
 
 size_t exec_chunk_stage_bytes(const exec_shared *sh) {
     // a request spans two chunks at most, each staged until it is whole
-    return sh->chunks ? 2 * sizeof(float) * CHUNK_FRAMES * (size_t)sh->plan->channels : 0;
+    return sh->chunks ? 2 * sizeof(float) * CHUNK_FRAMES * (size_t)sh->chunk_channels : 0;
 }
 
 const char *plan_output_chunks_off(const pg_plan *p) {
@@ -208,6 +208,38 @@ bool plan_keeps_output_chunks(const pg_plan *p) {
     return plan_output_chunks_off(p) == NULL;
 }
 
+// Whether node x of the root's chain makes, over the window, the frames of its input: the
+// same channels through an identity matrix, an extent covering the window, no envelope
+// (a crop of the whole piece, a gain of 1).
+static bool identity_link(const pg_plan *p, int x) {
+    const pe_node *n = &p->nodes[x].pn;
+    int ch = n->out.channels;
+    pg_extent covered = pg_extent_intersect(n->out.extent, p->window);
+    if (ch != n->in[0].channels || covered.start != p->window.start || covered.end != p->window.end)
+        return false;
+    for (int c = 0; c < ch; c++)
+        for (int j = 0; j < ch; j++)
+            if (n->kind->linear(n, 0, c, j) != (c == j ? 1.0 : 0.0))
+                return false;
+    if (!n->kind->envelope)
+        return true;
+    float *e = malloc(sizeof(float) * CHUNK_FRAMES);
+    bool ones = e != NULL;
+    for (pg_frame t = p->window.start; ones && t < p->window.end; t += CHUNK_FRAMES)
+        ones = !n->kind->envelope(n, t, frame_min(CHUNK_FRAMES, p->window.end - t), e);
+    free(e);
+    return ones;
+}
+
+// Whether the chunk root's frames are the output's: then a chunk found in the cache is
+// copied out as it is, without running the chain.
+static bool chain_is_identity(const pg_plan *p) {
+    for (int x = p->root; x != p->chunk_root; x = p->nodes[x].inputs[0])
+        if (!identity_link(p, x))
+            return false;
+    return true;
+}
+
 // Keys every chunk (or each visited node is marked needed, for the chunks to render);
 // false when the walk gave up.
 static bool walk_chunks(exec_shared *sh, bool mark) {
@@ -216,12 +248,15 @@ static bool walk_chunks(exec_shared *sh, bool mark) {
     for (int k = 0; ok && k < sh->n_chunks; k++) {
         if (mark && sh->chunks[k].found)
             continue;
-        uint64_t key = walk(&w, sh->plan->root, chunk_span(sh, k), 0);
-        const pg_plan *p = sh->plan;
-        sh->chunks[k].key = mark ? sh->chunks[k].key
-                                 : cache_key(key, chunk_span(sh, k), p->channels, p->frame_rate);
+        uint64_t key = walk(&w, sh->plan->chunk_root, chunk_span(sh, k), 0);
+        sh->chunks[k].key =
+            mark ? sh->chunks[k].key
+                 : cache_key(key, chunk_span(sh, k), sh->chunk_channels, sh->plan->frame_rate);
         ok = key != 0;
     }
+    for (int x = sh->plan->root; mark && x != sh->plan->chunk_root;
+         x = sh->plan->nodes[x].inputs[0])
+        sh->needed[x] = true; // the chain above the chunk root runs for every block
     for (int i = 0; w.index && i < sh->plan->n_nodes; i++)
         fuse_index_free(w.index[i]);
     free(w.index);
@@ -242,6 +277,8 @@ bool exec_plan_chunks(exec_shared *sh) {
     const pg_plan *p = sh->plan;
     if ((sh->chunks_off = plan_output_chunks_off(p)) != NULL)
         return false;
+    sh->chunk_channels = p->nodes[p->chunk_root].pn.out.channels;
+    sh->chunks_direct = chain_is_identity(p);
     exec_open_cache(sh);
     sh->n_chunks = chunk_of(sh, p->window.end - 1) + 1;
     sh->chunks = sh->cache ? calloc((size_t)sh->n_chunks, sizeof *sh->chunks) : NULL;
@@ -269,6 +306,8 @@ bool exec_plan_chunks(exec_shared *sh) {
 static const float *render_afresh(exec_shared *sh, int k) {
     out_chunk *c = &sh->chunks[k];
     pg_plan one = *sh->plan;
+    one.root = sh->plan->chunk_root; // (the root itself when its chain is the identity)
+    one.channels = sh->chunk_channels;
     one.window = chunk_span(sh, k);
     one.threads = 1;
     one.measure = false;
@@ -296,7 +335,7 @@ static const float *render_afresh(exec_shared *sh, int k) {
         return NULL;
     }
     bool finite = st.first_nonfinite_frame < 0, // (as the stream's chunks: then not stored)
-        stored = finite && cache_store(sh->cache, c->key, buf, sh->plan->channels,
+        stored = finite && cache_store(sh->cache, c->key, buf, sh->chunk_channels,
                                        one.window.end - one.window.start);
     pthread_mutex_lock(&sh->lock);
     if (!finite)
@@ -336,7 +375,7 @@ static void checked(exec_shared *sh, int k, const float *data, bool loaded) {
 void exec_check_claimed(exec_shared *sh, int k) {
     out_chunk *c = &sh->chunks[k];
     pg_extent s = chunk_span(sh, k);
-    const float *data = cache_map(sh->cache, c->key, sh->plan->channels, s.end - s.start, &c->map);
+    const float *data = cache_map(sh->cache, c->key, sh->chunk_channels, s.end - s.start, &c->map);
     bool loaded = data != NULL;
     if (!loaded)
         data = render_afresh(sh, k);
@@ -376,7 +415,7 @@ static const float *chunk_data(exec_shared *sh, int k) {
 static int load_whole(exec_shared *sh, int k, float *out) {
     out_chunk *c = &sh->chunks[k];
     pg_extent s = chunk_span(sh, k);
-    bool loaded = cache_load(sh->cache, c->key, out, sh->plan->channels, s.end - s.start);
+    bool loaded = cache_load(sh->cache, c->key, out, sh->chunk_channels, s.end - s.start);
     const float *data = loaded ? NULL : render_afresh(sh, k);
     if (data)
         memcpy(out, data, chunk_bytes(sh, k));
@@ -405,7 +444,7 @@ static void chunk_read(exec_shared *sh, int k, int64_t n) {
 
 // Copies frames [t0, t0 + n) of chunk k, found in the cache, to out; -1 on error.
 static int copy_found(exec_shared *sh, int k, pg_frame t0, int64_t n, float *out) {
-    int ch = sh->plan->channels;
+    int ch = sh->chunk_channels;
     pg_extent s = chunk_span(sh, k);
     if (t0 == s.start && t0 + n == s.end) {
         pthread_mutex_lock(&sh->lock);
@@ -427,7 +466,7 @@ static int copy_found(exec_shared *sh, int k, pg_frame t0, int64_t n, float *out
 static void keep_rendered(exec_shared *sh, int k, pg_frame t0, int64_t n, const float *out,
                           bool nonfinite) {
     out_chunk *c = &sh->chunks[k];
-    int ch = sh->plan->channels;
+    int ch = sh->chunk_channels;
     pg_extent s = chunk_span(sh, k);
     pthread_mutex_lock(&sh->lock);
     if (!c->stage)
@@ -453,7 +492,7 @@ static void keep_rendered(exec_shared *sh, int k, pg_frame t0, int64_t n, const 
 }
 
 bool exec_chunks_found(const exec_shared *sh, pg_frame t0, pg_frame t1) {
-    if (!sh->chunks || t1 <= t0)
+    if (!sh->chunks || !sh->chunks_direct || t1 <= t0)
         return false;
     for (int k = chunk_of(sh, t0);; k++) {
         if (!sh->chunks[k].found)
@@ -485,9 +524,94 @@ void exec_found_read(exec_shared *sh, pg_frame t0, int64_t n) {
     chunk_read(sh, chunk_of(sh, t0), n);
 }
 
+// Chunk k's frames [t0, t0 + n): the chunk root's view v, kept in its stage (interleaved,
+// zeros where the root was never pulled) until the chunk is whole.
+static pg_status keep_leaf(exec_ctx *cx, int k, pg_frame t0, int64_t n, const pe_view *v) {
+    exec_shared *sh = cx->sh;
+    out_chunk *c = &sh->chunks[k];
+    int ch = sh->chunk_channels;
+    pg_extent s = chunk_span(sh, k);
+    pthread_mutex_lock(&sh->lock);
+    if (!c->stage)
+        c->stage = calloc((size_t)(s.end - s.start) * (size_t)ch, sizeof(float));
+    float *stage = c->stage;
+    pthread_mutex_unlock(&sh->lock);
+    if (!stage)
+        return exec_fail(sh, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
+    bool nonfinite = false;
+    for (int j = 0; j < ch; j++) {
+        const float *x = v->data + j * v->stride;
+        float *o = stage + (t0 - s.start) * ch + j;
+        for (int64_t i = 0; i < n; i++)
+            o[i * ch] = x[i];
+        nonfinite = nonfinite || exec_max_abs_bits(x, n) >= EXEC_NONFINITE_BITS;
+    }
+    if (nonfinite) {
+        pthread_mutex_lock(&sh->lock);
+        c->nonfinite = true;
+        pthread_mutex_unlock(&sh->lock);
+    }
+    return PG_OK;
+}
+
+pg_status exec_chunk_leaf(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
+    exec_shared *sh = cx->sh;
+    int k = cx->chunk, ch = sh->chunk_channels;
+    if (!sh->chunks[k].found) {
+        pg_status st = exec_pull_fused(cx, id, t0, n, out);
+        return st == PG_OK ? keep_leaf(cx, k, t0, n, out) : st;
+    }
+    const float *data = chunk_data(sh, k);
+    float *d = data ? exec_scratch(cx, sizeof(float) * (size_t)(n > 0 ? n : 1) * (size_t)ch) : NULL;
+    if (!d)
+        return data ? exec_fail(sh, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory")
+                    : PG_ERR_INTERNAL; // (chunk_data failed the render)
+    const float *from = data + (t0 - chunk_span(sh, k).start) * ch;
+    for (int j = 0; j < ch; j++)
+        for (int64_t i = 0; i < n; i++)
+            d[j * n + i] = from[i * ch + j];
+    *out = (pe_view){ ch, n, n, d };
+    return PG_OK;
+}
+
+// A block of chunk k rendered through the chain (the chunk root read from the chunk or kept
+// for it): a found chunk's entry goes once every frame has been read, a rendered one is
+// stored once whole.
+static void leaf_block_done(exec_shared *sh, int k, int64_t n) {
+    out_chunk *c = &sh->chunks[k];
+    if (c->found) {
+        chunk_read(sh, k, n);
+        return;
+    }
+    pg_extent s = chunk_span(sh, k);
+    pthread_mutex_lock(&sh->lock);
+    bool full = (c->done += n) == s.end - s.start;
+    float *stage = full ? c->stage : NULL;
+    pthread_mutex_unlock(&sh->lock);
+    if (!stage)
+        return; // (a chunk the root never sounds in is not stored: rendering it is free)
+    bool stored =
+        !c->nonfinite && cache_store(sh->cache, c->key, stage, sh->chunk_channels, s.end - s.start);
+    pthread_mutex_lock(&sh->lock);
+    sh->chunk_misses += stored;
+    sh->cache_stored += stored ? chunk_bytes(sh, k) : 0;
+    free(c->stage);
+    c->stage = NULL;
+    pthread_mutex_unlock(&sh->lock);
+}
+
 int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
     exec_shared *sh = cx->sh;
     int k = sh->chunks ? chunk_of(sh, t0) : -1;
+    if (k >= 0 && !sh->chunks_direct) {
+        cx->in_chunk = true;
+        cx->chunk = k;
+        int r = exec_render_block(cx, t0, n, out);
+        cx->in_chunk = false;
+        if (r >= 0)
+            leaf_block_done(sh, k, n);
+        return r < 0 ? -1 : 0;
+    }
     if (k >= 0 && sh->chunks[k].found)
         return copy_found(sh, k, t0, n, out);
     int r = exec_render_block(cx, t0, n, out);

@@ -291,7 +291,8 @@ static int *slots_for(exec_ctx *cx, int id, pg_frame t0, pg_frame t1, int *count
     return slots;
 }
 
-static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, sink to, const double *w);
+static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, sink to, const double *w,
+                       bool top);
 
 // The frames of input `slot` that linear node pn reads to make win: win, or win shifted
 // (a time shift is linear too).
@@ -323,7 +324,7 @@ static pg_status accum_input(exec_ctx *cx, int id, int slot, pg_extent win, sink
         }
     if (!any)
         return PG_OK;
-    return accum(cx, pn->inputs[slot], win.start, win.end - win.start, to, wk);
+    return accum(cx, pn->inputs[slot], win.start, win.end - win.start, to, wk, false);
 }
 
 // Scales the sink by node id's envelope over frames win (times any envelope it had; none
@@ -345,13 +346,15 @@ static bool enveloped(exec_ctx *cx, int id, pg_extent win, sink *to) {
 }
 
 // Adds w (sink channels x channels of id) times node id over [t0, t0 + n) into the sink.
-static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, sink to, const double *w) {
+// Below the top of the tree, a leaf-marked fused node is pulled as a leaf (its own sum).
+static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, sink to, const double *w,
+                       bool top) {
     const plan_node *pn = &cx->sh->plan->nodes[id];
     pg_extent win = pg_extent_intersect((pg_extent){ t0, t0 + n }, pn->pn.out.extent);
     if (pg_extent_is_empty(win))
         return PG_OK;
     to = sink_at(to, win.start - t0);
-    if (!is_fused(cx->sh, id))
+    if (!is_fused(cx->sh, id) || (pn->leaf && !top))
         return add_leaf(cx, id, win.start, win.end - win.start, to, w);
     scratch_mark m = scratch_get(cx);
     int count = 0;
@@ -380,7 +383,19 @@ static pg_status pull_fused(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_vie
     for (int i = 0; i < ch * ch; i++)
         eye[i] = i % (ch + 1) == 0 ? 1.0 : 0.0;
     *out = (pe_view){ ch, n, n, d };
-    return accum(cx, id, t0, n, (sink){ d, NULL, n, ch }, eye);
+    return accum(cx, id, t0, n, (sink){ d, NULL, n, ch }, eye, true);
+}
+
+pg_status exec_pull_fused(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
+    timing tm = { 0.0, 0.0 };
+    timing_begin(cx, &tm);
+    pg_status st = pull_fused(cx, id, t0, n, out);
+    timing_end(cx, &tm, id);
+    return st;
+}
+
+void *exec_scratch(exec_ctx *cx, size_t bytes) {
+    return scratch_alloc(cx, bytes);
 }
 
 static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
@@ -395,13 +410,10 @@ static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view
         return zero_view(cx, id, ch, n, out);
     if (pn->materialise && sh->mat[id])
         return read_mat(cx, id, t0, n, pg_extent_intersect(in, pn->mat), out);
-    if (is_fused(sh, id)) {
-        timing tm = { 0.0, 0.0 };
-        timing_begin(cx, &tm);
-        pg_status st = pull_fused(cx, id, t0, n, out);
-        timing_end(cx, &tm, id);
-        return st;
-    }
+    if (is_fused(sh, id) && cx->in_chunk && id == sh->plan->chunk_root && !sh->chunks_direct)
+        return exec_chunk_leaf(cx, id, t0, n, out);
+    if (is_fused(sh, id))
+        return exec_pull_fused(cx, id, t0, n, out);
     if (pn->materialise)
         return exec_fail(sh, PG_ERR_INTERNAL, pn->loc, "%s pulled before it was materialised",
                          pn->pn.kind->name);

@@ -130,8 +130,10 @@ typedef struct exec_shared {
     const char *chunks_off; // why not (a static string), or NULL
     int n_chunks;
     int check_next; // found chunks before it are all claimed for checking (or checked)
-    int chunk_hits, chunk_misses;                 // found; rendered and stored (under lock)
-    cache *cache;                                 // NULL when disabled
+    int chunk_hits, chunk_misses; // found; rendered and stored (under lock)
+    int chunk_channels;           // of the chunk root (the plan's), whose frames the chunks hold
+    bool chunks_direct; // the chunk root's frames are the output's (its chain changes none)
+    cache *cache;       // NULL when disabled
     int n_materialised, cache_hits, cache_misses; // under lock
     size_t cache_loaded, cache_stored;            // bytes, under lock
     double t_start, prepare_sec, stream_sec;
@@ -144,6 +146,8 @@ struct exec_ctx { // one per thread
     scratch_chunk *head, *cur; // the scratch stack's chunks; cur is the one in use
     double *cost;              // seconds spent in each node's own kernel (not its inputs')
     double child_sec;          // time of the kernels the running kernel pulled, so far
+    bool in_chunk;             // streaming a block of output chunk `chunk` (chunks.c)
+    int chunk;
 };
 
 enum {
@@ -198,6 +202,10 @@ int exec_take_part(exec_shared *sh, int *id);
 // Renders part k of node id (outside the lock).
 pg_status exec_render_part(exec_ctx *cx, int id, int k, float *buf);
 int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
+// Renders fused node id over [t0, t0 + n) into a view on cx's scratch memory.
+pg_status exec_pull_fused(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out);
+// Scratch memory of cx, released with what pulled it; NULL when out of memory.
+void *exec_scratch(exec_ctx *cx, size_t bytes);
 
 // ---- demand.c ----
 // Fills needed, probed, first, urgent, last, streamed, pulls, pullers_left and by_last from
@@ -241,6 +249,10 @@ size_t exec_chunk_stage_bytes(const exec_shared *sh);
 void exec_check_claimed(exec_shared *sh, int k);
 // exec_render_block, or a copy of a chunk found in the cache; keeps what it renders.
 int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
+// The chunk root (fused) over [t0, t0 + n) while cx streams a block of chunk cx->chunk, when
+// the root's chain changes its frames: read from the chunk found in the cache, or rendered
+// and kept for the chunk's entry.
+pg_status exec_chunk_leaf(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out);
 void exec_chunks_free(exec_shared *sh);
 
 #endif // PG_RUNTIME_EXEC_INT_H

@@ -19,6 +19,7 @@ typedef struct plan_node {
     bool materialise;  // rendered once over `mat` into a buffer, then read at random
     bool cacheable;    // a materialised buffer worth keeping in the on-disk cache
     bool fused;        // a linear node evaluated as part of a fused weighted sum
+    bool leaf;         // fused, but read as a leaf by its consumer's sum (the chunk root)
     int merged;        // how many equal graph nodes were merged into this one (CSE)
     pg_extent mat;     // [origin, end): what a materialised node renders
     pg_srcloc loc;     // the call that made the node
@@ -46,6 +47,8 @@ struct pg_plan {
     int n_nodes;
     int n_merged;     // graph nodes merged into equal ones (CSE)
     int root;         // index of the root node
+    int chunk_root;   // what the output's chunks hold: the root, or the node under its
+                      // final chain of single-input fused nodes (a master gain, a crop)
     pg_extent window; // the frames rendered
     int channels;
     int frame_rate;

@@ -500,6 +500,72 @@ static void test_into_file(void) {
     CHECK(same_file("none.wav", "damaged.wav"));
 }
 
+// The notes (note `odd` changed) under a master chain: a gain, then (fade > 0) a fade in and
+// out of `fade` frames over the whole piece. The chain reads the mix as a leaf, so the
+// chunks hold the mix, and the chain is applied to them as the stream reads them.
+static pg_status render_mastered(int odd, double gain, double fade, how h, float *out,
+                                 pg_render_stats *s) {
+    pg_graph *g = t_graph(RATE);
+    int root =
+        ADD(g, "GainPE", t_node(NULL, t_saw_notes(g, 200, STEP, LEN, odd)), t_num(NULL, gain));
+    if (fade > 0)
+        root = ADD(g, "SplicePE", t_node(NULL, root), t_num("up_dur", fade), t_num("dn_dur", fade));
+    pg_status st = render(g, root, h, out, s);
+    pg_graph_free(g);
+    return st;
+}
+
+// A master-level edit (the gain 0.5 -> 0.8, then a fade added) keeps every chunk: all 10
+// copied through the new chain, no note made or loaded, the bits of a render without cache
+// (1 and 2 threads, blocks of 7). A note edited under the chain re-renders chunks 1 and 2
+// alone, as without the chain.
+static void test_master_edit(void) {
+    float *none = frames(), *warm = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_mastered(-1, 0.5, 0, (how){ "mg", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_misses, CHUNKS);
+    CHECK_EQ_I64(entries_of_size("mg", WHOLE_CHUNK), 9); // the mix's frames: mono, as the output
+    const double gains[] = { 0.8, 0.8, 0.8 }, fades[] = { 0, 0, 24000 };
+    const int threads[] = { 2, 1, 2 }, blocks[] = { 0, 7, 0 };
+    for (int k = 0; k < 3; k++) {
+        how h = { "mg", threads[k], blocks[k], false, 0, 0 };
+        CHECK_STATUS(
+            render_mastered(-1, gains[k], fades[k], (how){ "", 2, 0, false, 0, 0 }, none, &s),
+            PG_OK);
+        CHECK_STATUS(render_mastered(-1, gains[k], fades[k], h, warm, &s), PG_OK);
+        CHECK_EQ_I64(s.chunk_hits, CHUNKS);
+        CHECK_EQ_I64(s.chunk_misses, 0);
+        CHECK_EQ_I64(s.materialised, 0);
+        CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+    }
+    CHECK_STATUS(render_mastered(40, 0.8, 24000, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
+    CHECK_STATUS(render_mastered(40, 0.8, 24000, (how){ "mg", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 8);
+    CHECK_EQ_I64(s.chunk_misses, 2);
+    CHECK_EQ_I64(s.cache_hits, 47);
+    CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+    free(none);
+    free(warm);
+}
+
+// Under a master gain, damaged chunks are rendered afresh as what they hold (the mix, not
+// the output) and stored again: the bits of the undamaged render, then 10 found again.
+static void test_master_damaged(void) {
+    float *cold = frames(), *again = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_mastered(-1, 0.5, 0, (how){ "md", 2, 0, false, 0, 0 }, cold, &s), PG_OK);
+    damage_whole_chunks("md");
+    CHECK_STATUS(render_mastered(-1, 0.5, 0, (how){ "md", 2, 0, false, 0, 0 }, again, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 1);
+    CHECK_EQ_I64(s.chunk_misses, 9);
+    CHECK(memcmp(cold, again, sizeof(float) * FRAMES) == 0);
+    CHECK_STATUS(render_mastered(-1, 0.5, 0, (how){ "md", 1, 0, false, 0, 0 }, again, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, CHUNKS);
+    CHECK(memcmp(cold, again, sizeof(float) * FRAMES) == 0);
+    free(cold);
+    free(again);
+}
+
 int main(void) {
     if (!t_temp_dir(dir, sizeof dir, "chunks"))
         return 1;
@@ -516,6 +582,8 @@ int main(void) {
     test_side_effect();
     test_indexed_mix();
     test_into_file();
+    test_master_edit();
+    test_master_damaged();
     t_remove_dir(dir);
     return check_done();
 }
