@@ -539,7 +539,8 @@ static void test_master_edit(void) {
         CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
     }
     CHECK_STATUS(render_mastered(40, 0.8, 24000, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
-    CHECK_STATUS(render_mastered(40, 0.8, 24000, (how){ "mg", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
+    CHECK_STATUS(render_mastered(40, 0.8, 24000, (how){ "mg", 2, 0, false, 0, 0 }, warm, &s),
+                 PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 8);
     CHECK_EQ_I64(s.chunk_misses, 2);
     CHECK_EQ_I64(s.cache_hits, 47);
