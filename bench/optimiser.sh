@@ -10,6 +10,7 @@
 #   3. 10,000 short notes over 10 min, against the same note-seconds in 100 long notes.
 #   4. a warm-cache re-render after a one-note edit of large_piece (600 voices, 3 min), also
 #      without the output's chunks (--no-output-cache), through a low-pass over the whole mix,
+#      a master gain edited,
 #      and of saw64, against the cold render.
 #   5. -j 2 against -j 1 on two heavy independent branches.
 set -eu
@@ -150,6 +151,15 @@ cold_pg=$tmp/large_filtered.pg
 warm_pg=$tmp/large_filtered_edit.pg
 pair
 row "  the same through a low-pass" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(filter on the mix)"
+# a master gain, then the gain edited: the output's chunks hold the mix under it, so they
+# are all found, and the gain is applied to them as they are read
+master='s/render(MixPE(\*notes).crop(Extent(0, 180s)))/render(MixPE(*notes).crop(Extent(0, 180s)).gain(0.9))/'
+sed "$master" "$here/bench/pieces/large_piece.pg" >"$tmp/large_master.pg"
+sed "$master" "$here/bench/pieces/large_piece.pg" | sed 's/gain(0.9))$/gain(0.8))/' >"$tmp/large_master_edit.pg"
+cold_pg=$tmp/large_master.pg
+warm_pg=$tmp/large_master_edit.pg
+pair
+row "  a master-gain edit" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(gain on the mix)"
 cold_pg=$saw
 warm_pg=$tmp/saw64_edit.pg
 sed 's/pitch = 36 + randrange(0, 36)/pitch = 36 + randrange(0, 36) + (1 if i == 17 else 0)/' \
