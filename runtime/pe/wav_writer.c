@@ -90,6 +90,9 @@ static pg_status wav_writer_init(pe_inst *pe) {
         return pe_error(pe, PG_ERR_IO, "WavWriterPE: cannot write '%s': %s", path,
                         sf_strerror(NULL));
     }
+    // libsndfile's PEAK chunk carries the time it was written: two renders of one stem would
+    // differ by it (the main output leaves it out too)
+    sf_command(s->sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     return PG_OK;
 }
 
