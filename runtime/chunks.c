@@ -263,6 +263,15 @@ static bool walk_chunks(exec_shared *sh, bool mark) {
     return ok;
 }
 
+bool exec_mark_window(exec_shared *sh) {
+    walker w = { sh, calloc((size_t)sh->plan->n_nodes + 1, sizeof(fuse_index *)), 0, true };
+    uint64_t key = w.index ? walk(&w, sh->plan->root, sh->plan->window, 0) : 0;
+    for (int i = 0; w.index && i < sh->plan->n_nodes; i++)
+        fuse_index_free(w.index[i]);
+    free(w.index);
+    return key != 0;
+}
+
 void exec_chunks_free(exec_shared *sh) {
     for (int k = 0; sh->chunks && k < sh->n_chunks; k++) {
         cache_unmap(&sh->chunks[k].map);
@@ -312,6 +321,7 @@ static const float *render_afresh(exec_shared *sh, int k) {
     one.threads = 1;
     one.measure = false;
     one.output_chunks = false;
+    one.window_only = true;    // what sounds in the chunk, not everything the piece reads
     one.until_silence = false; // the whole chunk: where the stream stops is not its business
     pg_diag err = { 0 };
     float *buf = malloc(chunk_bytes(sh, k));

@@ -295,7 +295,7 @@ static int plan_needed(exec_shared *sh) {
     bool *whole = calloc((size_t)p->n_nodes + 1, sizeof(bool));
     if (!whole)
         return -1;
-    if (!exec_plan_chunks(sh))
+    if (!exec_plan_chunks(sh) && !(p->window_only && exec_mark_window(sh)))
         sh->needed[p->root] = whole[p->root] = true;
     for (int x = p->n_nodes - 1; x >= 0; x--) {
         const plan_node *pn = &p->nodes[x];

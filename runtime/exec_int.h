@@ -224,6 +224,9 @@ size_t exec_window_bytes(const exec_shared *sh, int id);
 // Keys the output's chunks and looks them up in the cache. True when some were found: the
 // nodes the others read are then marked needed (and no others).
 bool exec_plan_chunks(exec_shared *sh);
+// Marks needed what sounds in the plan's window (a walk as for the chunks to render); false
+// when the stream is too tangled to walk.
+bool exec_mark_window(exec_shared *sh);
 // The end of the output chunk frame t is in (PG_FRAME_MAX when chunks are not kept): a
 // stream block never crosses it.
 pg_frame exec_chunk_end(const exec_shared *sh, pg_frame t);

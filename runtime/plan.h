@@ -60,10 +60,11 @@ struct pg_plan {
     bool until_silence;       // stop at the first silent block after every finite part ended
     pg_frame last_finite_end; // with until_silence: the latest finite end in the graph
     size_t mem_limit;
-    size_t cache_limit;           // bytes the cache folder may hold; 0: CACHE_DEFAULT_LIMIT
-    const char *cache_dir;        // NULL: the default folder; "": no cache (plan-owned copy)
-    size_t mat_bytes;             // bytes of materialised buffers
-    bool output_chunks;           // keep the output in the cache in chunks (chunks.c)
+    size_t cache_limit;    // bytes the cache folder may hold; 0: CACHE_DEFAULT_LIMIT
+    const char *cache_dir; // NULL: the default folder; "": no cache (plan-owned copy)
+    size_t mat_bytes;      // bytes of materialised buffers
+    bool output_chunks;    // keep the output in the cache in chunks (chunks.c)
+    bool window_only; // (a copy rendering one chunk afresh) need only what sounds in the window
     double pass_sec[PLAN_PASSES]; // wall time of each planner pass (for --explain)
     plan_chunk *pool;
 };
