@@ -564,6 +564,21 @@ static pg_status keep_leaf(exec_ctx *cx, int k, pg_frame t0, int64_t n, const pe
     return PG_OK;
 }
 
+// n interleaved frames of ch channels from `from` into d, channel after channel (the pair
+// of a stereo frame split in one pass, which the compiler vectorises).
+static void deinterleave(const float *from, int ch, int64_t n, float *d) {
+    if (ch == 2) {
+        for (int64_t i = 0; i < n; i++) {
+            d[i] = from[2 * i];
+            d[n + i] = from[2 * i + 1];
+        }
+        return;
+    }
+    for (int j = 0; j < ch; j++)
+        for (int64_t i = 0; i < n; i++)
+            d[j * n + i] = from[i * ch + j];
+}
+
 pg_status exec_chunk_leaf(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
     exec_shared *sh = cx->sh;
     int k = cx->chunk, ch = sh->chunk_channels;
@@ -576,10 +591,7 @@ pg_status exec_chunk_leaf(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view 
     if (!d)
         return data ? exec_fail(sh, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory")
                     : PG_ERR_INTERNAL; // (chunk_data failed the render)
-    const float *from = data + (t0 - chunk_span(sh, k).start) * ch;
-    for (int j = 0; j < ch; j++)
-        for (int64_t i = 0; i < n; i++)
-            d[j * n + i] = from[i * ch + j];
+    deinterleave(data + (t0 - chunk_span(sh, k).start) * ch, ch, n, d);
     *out = (pe_view){ ch, n, n, d };
     return PG_OK;
 }
