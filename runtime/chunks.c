@@ -471,6 +471,21 @@ static int copy_found(exec_shared *sh, int k, pg_frame t0, int64_t n, float *out
     return 0;
 }
 
+// Chunk k's stage, whole: stored, unless it holds a NaN or an infinity (rendered again, it
+// is reported again), then freed.
+static void store_stage(exec_shared *sh, int k, float *stage) {
+    out_chunk *c = &sh->chunks[k];
+    pg_extent s = chunk_span(sh, k);
+    bool stored =
+        !c->nonfinite && cache_store(sh->cache, c->key, stage, sh->chunk_channels, s.end - s.start);
+    pthread_mutex_lock(&sh->lock);
+    sh->chunk_misses += stored;
+    sh->cache_stored += stored ? chunk_bytes(sh, k) : 0;
+    free(c->stage);
+    c->stage = NULL;
+    pthread_mutex_unlock(&sh->lock);
+}
+
 // Keeps frames [t0, t0 + n) of chunk k, just rendered; the thread that completes the chunk
 // stores it.
 static void keep_rendered(exec_shared *sh, int k, pg_frame t0, int64_t n, const float *out,
@@ -489,16 +504,8 @@ static void keep_rendered(exec_shared *sh, int k, pg_frame t0, int64_t n, const 
     c->nonfinite = c->nonfinite || nonfinite;
     bool full = (c->done += n) == s.end - s.start;
     pthread_mutex_unlock(&sh->lock);
-    if (!full || !stage)
-        return;
-    // a chunk holding a NaN or an infinity is not kept: rendered again, it is reported again
-    bool stored = !c->nonfinite && cache_store(sh->cache, c->key, stage, ch, s.end - s.start);
-    pthread_mutex_lock(&sh->lock);
-    sh->chunk_misses += stored;
-    sh->cache_stored += stored ? chunk_bytes(sh, k) : 0;
-    free(c->stage);
-    c->stage = NULL;
-    pthread_mutex_unlock(&sh->lock);
+    if (full && stage)
+        store_stage(sh, k, stage);
 }
 
 bool exec_chunks_found(const exec_shared *sh, pg_frame t0, pg_frame t1) {
@@ -610,16 +617,8 @@ static void leaf_block_done(exec_shared *sh, int k, int64_t n) {
     bool full = (c->done += n) == s.end - s.start;
     float *stage = full ? c->stage : NULL;
     pthread_mutex_unlock(&sh->lock);
-    if (!stage)
-        return; // (a chunk the root never sounds in is not stored: rendering it is free)
-    bool stored =
-        !c->nonfinite && cache_store(sh->cache, c->key, stage, sh->chunk_channels, s.end - s.start);
-    pthread_mutex_lock(&sh->lock);
-    sh->chunk_misses += stored;
-    sh->cache_stored += stored ? chunk_bytes(sh, k) : 0;
-    free(c->stage);
-    c->stage = NULL;
-    pthread_mutex_unlock(&sh->lock);
+    if (stage) // (a chunk the root never sounds in is not stored: rendering it is free)
+        store_stage(sh, k, stage);
 }
 
 int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
