@@ -208,10 +208,11 @@ bool plan_keeps_output_chunks(const pg_plan *p) {
     return plan_output_chunks_off(p) == NULL;
 }
 
-// Whether node x of the root's chain makes, over the window, the frames of its input: the
-// same channels through an identity matrix, an extent covering the window, no envelope
-// (a crop of the whole piece, a gain of 1).
-static bool identity_link(const pg_plan *p, int x) {
+// Whether node x of the root's chain scales each channel by a constant over the window:
+// the same channels through a diagonal matrix, an extent covering the window, no envelope
+// there (a gain; a crop of the whole piece). Composes its weights into w[c] as the fused
+// sum does (exec.c's accum_input), so that a found chunk scaled by them is the same bits.
+static bool scaling_link(const pg_plan *p, int x, double *w) {
     const pe_node *n = &p->nodes[x].pn;
     int ch = n->out.channels;
     pg_extent covered = pg_extent_intersect(n->out.extent, p->window);
@@ -219,8 +220,10 @@ static bool identity_link(const pg_plan *p, int x) {
         return false;
     for (int c = 0; c < ch; c++)
         for (int j = 0; j < ch; j++)
-            if (n->kind->linear(n, 0, c, j) != (c == j ? 1.0 : 0.0))
+            if (c != j && n->kind->linear(n, 0, c, j) != 0.0)
                 return false;
+    for (int c = 0; c < ch; c++)
+        w[c] = w[c] == 0.0 ? 0.0 : 0.0 + w[c] * n->kind->linear(n, 0, c, c);
     if (!n->kind->envelope)
         return true;
     float *e = malloc(sizeof(float) * CHUNK_FRAMES);
@@ -231,13 +234,52 @@ static bool identity_link(const pg_plan *p, int x) {
     return ones;
 }
 
-// Whether the chunk root's frames are the output's: then a chunk found in the cache is
-// copied out as it is, without running the chain.
-static bool chain_is_identity(const pg_plan *p) {
-    for (int x = p->root; x != p->chunk_root; x = p->nodes[x].inputs[0])
-        if (!identity_link(p, x))
-            return false;
+// How a found chunk becomes output: as it is (the chain changes no frame), scaled per
+// channel (chunk_weight), or through the chain, block by block (neither flag).
+static bool plan_chain(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    int ch = sh->chunk_channels;
+    sh->chunk_weight = malloc(sizeof(double) * (size_t)ch);
+    if (!sh->chunk_weight)
+        return false;
+    for (int c = 0; c < ch; c++)
+        sh->chunk_weight[c] = 1.0;
+    bool scaling = true;
+    for (int x = p->root; scaling && x != p->chunk_root; x = p->nodes[x].inputs[0])
+        scaling = scaling_link(p, x, sh->chunk_weight);
+    sh->chunks_direct = scaling;
+    for (int c = 0; scaling && c < ch; c++)
+        sh->chunks_scaled = sh->chunks_scaled || sh->chunk_weight[c] != 1.0;
     return true;
+}
+
+// x[i * stride] = 0 + (float)w x[i * stride] for i < n: what a fused sum makes of a leaf
+// weighted w added into zeros (nothing added when w is 0; the leaf itself when w is 1, as a
+// chunk root's frames never hold -0, being sums into +0 themselves).
+static void scale_strided(float *x, int64_t n, int stride, double w) {
+    float g = (float)w;
+    if (w == 0.0)
+        for (int64_t i = 0; i < n; i++)
+            x[i * stride] = 0.0f;
+    else if (w != 1.0)
+        for (int64_t i = 0; i < n; i++)
+            x[i * stride] = 0.0f + g * x[i * stride];
+}
+
+// Frames [t, t + n) of found chunk data copied to out, scaled as the chain's fused sum would
+// scale them: 0 + (float)w x into a zeroed sum (nothing added when w is 0); a NaN or an
+// infinity the scaling makes is reported as the chain's would be.
+static void scale_found(exec_shared *sh, float *out, int64_t n, pg_frame t) {
+    int ch = sh->chunk_channels;
+    bool same = true; // (a master gain: one weight for every channel, one flat loop)
+    for (int c = 1; c < ch; c++)
+        same = same && sh->chunk_weight[c] == sh->chunk_weight[0];
+    if (same)
+        scale_strided(out, n * ch, 1, sh->chunk_weight[0]);
+    for (int c = 0; !same && c < ch; c++)
+        scale_strided(out + c, n, ch, sh->chunk_weight[c]);
+    if (exec_max_abs_bits(out, n * ch) >= EXEC_NONFINITE_BITS)
+        exec_note_nonfinite(sh, out, n, ch, t);
 }
 
 // Keys every chunk (or each visited node is marked needed, for the chunks to render);
@@ -280,6 +322,8 @@ void exec_chunks_free(exec_shared *sh) {
     free(sh->chunks);
     sh->chunks = NULL;
     sh->n_chunks = 0;
+    free(sh->chunk_weight);
+    sh->chunk_weight = NULL;
 }
 
 bool exec_plan_chunks(exec_shared *sh) {
@@ -287,7 +331,10 @@ bool exec_plan_chunks(exec_shared *sh) {
     if ((sh->chunks_off = plan_output_chunks_off(p)) != NULL)
         return false;
     sh->chunk_channels = p->nodes[p->chunk_root].pn.out.channels;
-    sh->chunks_direct = chain_is_identity(p);
+    if (!plan_chain(sh)) {
+        sh->chunks_off = "out of memory";
+        return false;
+    }
     exec_open_cache(sh);
     sh->n_chunks = chunk_of(sh, p->window.end - 1) + 1;
     sh->chunks = sh->cache ? calloc((size_t)sh->n_chunks, sizeof *sh->chunks) : NULL;
@@ -429,6 +476,8 @@ static int load_whole(exec_shared *sh, int k, float *out) {
     const float *data = loaded ? NULL : render_afresh(sh, k);
     if (data)
         memcpy(out, data, chunk_bytes(sh, k));
+    if ((loaded || data) && sh->chunks_scaled)
+        scale_found(sh, out, s.end - s.start, s.start);
     pthread_mutex_lock(&sh->lock);
     checked(sh, k, data, loaded);
     c->done = s.end - s.start;
@@ -467,6 +516,8 @@ static int copy_found(exec_shared *sh, int k, pg_frame t0, int64_t n, float *out
     if (!data)
         return -1;
     memcpy(out, data + (t0 - s.start) * ch, sizeof(float) * (size_t)(n * ch));
+    if (sh->chunks_scaled)
+        scale_found(sh, out, n, t0);
     chunk_read(sh, k, n);
     return 0;
 }
@@ -624,7 +675,9 @@ static void leaf_block_done(exec_shared *sh, int k, int64_t n) {
 int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
     exec_shared *sh = cx->sh;
     int k = sh->chunks ? chunk_of(sh, t0) : -1;
-    if (k >= 0 && !sh->chunks_direct) {
+    if (k >= 0 && sh->chunks[k].found && sh->chunks_direct)
+        return copy_found(sh, k, t0, n, out);
+    if (k >= 0 && (!sh->chunks_direct || sh->chunks_scaled)) {
         cx->in_chunk = true;
         cx->chunk = k;
         int r = exec_render_block(cx, t0, n, out);
@@ -633,8 +686,6 @@ int exec_stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
             leaf_block_done(sh, k, n);
         return r < 0 ? -1 : 0;
     }
-    if (k >= 0 && sh->chunks[k].found)
-        return copy_found(sh, k, t0, n, out);
     int r = exec_render_block(cx, t0, n, out);
     if (r >= 0 && k >= 0)
         keep_rendered(sh, k, t0, n, out, r == 1);

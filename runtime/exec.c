@@ -410,7 +410,7 @@ static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view
         return zero_view(cx, id, ch, n, out);
     if (pn->materialise && sh->mat[id])
         return read_mat(cx, id, t0, n, pg_extent_intersect(in, pn->mat), out);
-    if (is_fused(sh, id) && cx->in_chunk && id == sh->plan->chunk_root && !sh->chunks_direct)
+    if (is_fused(sh, id) && cx->in_chunk && id == sh->plan->chunk_root)
         return exec_chunk_leaf(cx, id, t0, n, out);
     if (is_fused(sh, id))
         return exec_pull_fused(cx, id, t0, n, out);
@@ -872,7 +872,7 @@ static void interleave(const pe_view *v, int64_t n, float *out) {
 
 // A NaN or an infinity at output frame t: the earliest one is reported (a PE was driven out
 // of its range; pygmu would write it silently).
-static void note_nonfinite(exec_shared *sh, const float *out, int64_t n, int ch, pg_frame t) {
+void exec_note_nonfinite(exec_shared *sh, const float *out, int64_t n, int ch, pg_frame t) {
     int64_t i = 0;
     while (i < n * ch && exec_max_abs_bits(&out[i], 1) < EXEC_NONFINITE_BITS)
         i++;
@@ -896,6 +896,6 @@ int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
     scratch_release(cx, m);
     if (exec_max_abs_bits(out, n * p->channels) < EXEC_NONFINITE_BITS)
         return 0;
-    note_nonfinite(cx->sh, out, n, p->channels, t0);
+    exec_note_nonfinite(cx->sh, out, n, p->channels, t0);
     return 1;
 }

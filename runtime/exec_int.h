@@ -132,8 +132,10 @@ typedef struct exec_shared {
     int check_next; // found chunks before it are all claimed for checking (or checked)
     int chunk_hits, chunk_misses; // found; rendered and stored (under lock)
     int chunk_channels;           // of the chunk root (the plan's), whose frames the chunks hold
-    bool chunks_direct; // the chunk root's frames are the output's (its chain changes none)
-    cache *cache;       // NULL when disabled
+    bool chunks_direct;   // a found chunk is copied out, not run through the chain: the chain
+    bool chunks_scaled;   // changes no frame, or (scaled) scales each channel by chunk_weight
+    double *chunk_weight; // per channel: the chain's weight, as its fused sum applies it
+    cache *cache;         // NULL when disabled
     int n_materialised, cache_hits, cache_misses; // under lock
     size_t cache_loaded, cache_stored;            // bytes, under lock
     double t_start, prepare_sec, stream_sec;
@@ -202,6 +204,8 @@ int exec_take_part(exec_shared *sh, int *id);
 // Renders part k of node id (outside the lock).
 pg_status exec_render_part(exec_ctx *cx, int id, int k, float *buf);
 int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
+// Records the first NaN or infinity of output frames [t, t + n) (interleaved, ch channels).
+void exec_note_nonfinite(exec_shared *sh, const float *out, int64_t n, int ch, pg_frame t);
 // Renders fused node id over [t0, t0 + n) into a view on cx's scratch memory.
 pg_status exec_pull_fused(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out);
 // Scratch memory of cx, released with what pulled it; NULL when out of memory.

@@ -772,8 +772,9 @@ int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
 int64_t exec_next_found(pg_render *r, const float **data, int64_t max_frames) {
     exec_shared *sh = &r->sh;
     int64_t n = frames_left(r, max_frames);
-    if (n <= 0 || r->stopped || !exec_chunks_found(sh, r->cursor, r->cursor + 1))
-        return 0;
+    if (n <= 0 || r->stopped || sh->chunks_scaled ||
+        !exec_chunks_found(sh, r->cursor, r->cursor + 1))
+        return 0; // (a scaled chunk is copied and scaled by pg_render_next)
     double t0 = exec_now_sec();
     *data = exec_found_frames(sh, r->cursor, &n);
     if (*data && sh->plan->until_silence)

@@ -553,6 +553,42 @@ static void test_master_edit(void) {
     free(warm);
 }
 
+// A chain that only scales (a gain) copies a found chunk and scales it, one pass, the way
+// the chain's sum would (0 + g x): the bits of a render without cache for gains 0.3 and 0
+// (all zeros), on 1 and 2 threads, asked for 30000 frames and for whole chunks; a note
+// edited under it re-renders chunks 1 and 2 (their mix staged for the cache) and scales the
+// 8 others. A gain that overflows (1e39 is inf as a float) makes infinities and NaNs, the
+// first reported at the same frame with the chunks as without.
+static void test_master_gain_scaled(void) {
+    float *none = frames(), *warm = frames();
+    pg_render_stats s, t;
+    CHECK_STATUS(render_mastered(-1, 0.5, 0, (how){ "ms", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
+    const double gains[] = { 0.3, 0.3, 0.0 };
+    const int threads[] = { 2, 1, 2 };
+    const int64_t requests[] = { 0, 65536, 0 };
+    for (int k = 0; k < 3; k++) {
+        how h = { "ms", threads[k], 0, false, requests[k], 0 };
+        CHECK_STATUS(render_mastered(-1, gains[k], 0, (how){ "", 2, 0, false, 0, 0 }, none, &s),
+                     PG_OK);
+        CHECK_STATUS(render_mastered(-1, gains[k], 0, h, warm, &s), PG_OK);
+        CHECK_EQ_I64(s.chunk_hits, CHUNKS);
+        CHECK_EQ_I64(s.materialised, 0);
+        CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+    }
+    CHECK_STATUS(render_mastered(40, 0.3, 0, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
+    CHECK_STATUS(render_mastered(40, 0.3, 0, (how){ "ms", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 8);
+    CHECK_EQ_I64(s.chunk_misses, 2);
+    CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+    CHECK_STATUS(render_mastered(-1, 1e39, 0, (how){ "", 2, 0, false, 0, 0 }, none, &t), PG_OK);
+    CHECK_STATUS(render_mastered(-1, 1e39, 0, (how){ "ms", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, CHUNKS);
+    CHECK(t.first_nonfinite_frame >= 0);
+    CHECK_EQ_I64(s.first_nonfinite_frame, t.first_nonfinite_frame);
+    free(none);
+    free(warm);
+}
+
 // Under a master gain, damaged chunks are rendered afresh as what they hold (the mix, not
 // the output) and stored again: the bits of the undamaged render, then 10 found again.
 static void test_master_damaged(void) {
@@ -588,6 +624,7 @@ int main(void) {
     test_indexed_mix();
     test_into_file();
     test_master_edit();
+    test_master_gain_scaled();
     test_master_damaged();
     t_remove_dir(dir);
     return check_done();
