@@ -407,8 +407,9 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
                      stats.output_chunks_off);
         else
             snprintf(chunk_note, sizeof chunk_note,
-                     "output chunks %d from the cache / %d rendered and stored", stats.chunk_hits,
-                     stats.chunk_misses);
+                     "output chunks %d from the cache / %d rendered and stored (%d ahead of the "
+                     "stream)",
+                     stats.chunk_hits, stats.chunk_misses, stats.chunks_ahead);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         fprintf(stderr,

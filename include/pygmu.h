@@ -270,6 +270,7 @@ typedef struct pg_render_stats {
                                    // string: "--no-output-cache", "-O0", ...), or NULL
     int chunk_hits;                // output chunks found in the cache (copied, not rendered)
     int chunk_misses;              // output chunks rendered and stored in the cache
+    int chunks_ahead;              // of those, rendered by an idle thread ahead of the stream
     int parted;                    // buffers rendered in parts, by every thread at once
     double prepare_sec;            // wall time from the start until every materialisation was done
                                    // (it overlaps the stream)

@@ -42,6 +42,12 @@ typedef enum chunk_state {
     CHUNK_CHECKED    // data is its frames, or NULL after an error
 } chunk_state;
 
+typedef enum ahead_state {
+    AHEAD_NONE,      // the stream renders it when it gets there
+    AHEAD_RENDERING, // a thread is rendering it ahead of the stream
+    AHEAD_DONE       // ahead_out holds its output frames (NULL after an error)
+} ahead_state;
+
 typedef struct out_chunk {
     uint64_t key;      // its cache key: what sounds in it
     bool found;        // the cache held it when the render started: the stream copies it
@@ -51,6 +57,11 @@ typedef struct out_chunk {
     float *stage;   // being rendered by the stream (or afresh): its frames
     int64_t done;   // frames copied out (found) or rendered (not), under the lock
     bool nonfinite; // a rendered block of it held a NaN or an infinity: not stored
+    // Not found, and rendered ahead of the stream by an idle thread (chunks.c): its output
+    // frames wait in ahead_out until the stream reaches them. Under the lock.
+    ahead_state ahead;
+    float *ahead_out;
+    int64_t ahead_read; // frames of ahead_out the stream has copied
 } out_chunk;
 
 typedef struct exec_shared {
@@ -131,6 +142,8 @@ typedef struct exec_shared {
     int n_chunks;
     int check_next; // found chunks before it are all claimed for checking (or checked)
     int chunk_hits, chunk_misses; // found; rendered and stored (under lock)
+    int ahead_next;               // chunks before it are found, or rendered ahead or claimed
+    int ahead_held, chunk_ahead;  // rendered ahead and not yet read; rendered ahead in all
     int chunk_channels;           // of the chunk root (the plan's), whose frames the chunks hold
     bool chunks_direct;   // a found chunk is copied out, not run through the chain: the chain
     bool chunks_scaled;   // changes no frame, or (scaled) scales each channel by chunk_weight
@@ -252,6 +265,13 @@ int exec_claim_check(exec_shared *sh);
 void exec_open_cache(exec_shared *sh);
 // The most memory output chunks being rendered hold at once (staged until whole).
 size_t exec_chunk_stage_bytes(const exec_shared *sh);
+// Under the lock: the next chunk an idle thread may render ahead of the stream (one not
+// found, which the stream has not asked for yet), with its span; -1 if none. The caller
+// claims it with exec_claim_ahead once the buffers the stream reads before its end are ready.
+int exec_ahead_candidate(exec_shared *sh, pg_extent *span);
+void exec_claim_ahead(exec_shared *sh, int k);
+// Renders chunk k, claimed by exec_claim_ahead, ahead of the stream (outside the lock).
+void exec_render_ahead(exec_ctx *cx, int k);
 // Checks chunk k, claimed by exec_claim_check (outside the lock).
 void exec_check_claimed(exec_shared *sh, int k);
 // exec_render_block, or a copy of a chunk found in the cache; keeps what it renders.

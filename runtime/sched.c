@@ -174,7 +174,8 @@ typedef enum task_kind {
     TASK_NODE,
     TASK_PART, // a part of a buffer another task renders in parts (exec.c)
     TASK_RUN,
-    TASK_CHECK // checking an output chunk found in the cache, ahead of the stream
+    TASK_CHECK, // checking an output chunk found in the cache, ahead of the stream
+    TASK_AHEAD  // rendering an output chunk not found there, ahead of the stream
 } task_kind;
 
 typedef struct task {
@@ -211,6 +212,12 @@ static task pick_task(exec_shared *sh) {
     if (sh->n_heap > 0 && may_start(sh, sh->heap[0])) {
         sh->reserved += exec_task_bytes(sh, sh->heap[0]);
         return (task){ TASK_NODE, heap_pop(sh), 0 };
+    }
+    pg_extent span;
+    int ahead = exec_ahead_candidate(sh, &span);
+    if (ahead >= 0 && stream_ready(sh, span.end)) {
+        exec_claim_ahead(sh, ahead);
+        return (task){ TASK_AHEAD, ahead, 0 };
     }
     int chunk = exec_claim_check(sh); // nothing else to do: the stream will read it soon
     if (chunk >= 0)
@@ -275,6 +282,8 @@ static void run_task(exec_ctx *cx, task t) {
         exec_render_part(cx, t.index, t.part, part_buf); // (an error fails the render)
     else if (t.kind == TASK_CHECK)
         exec_check_claimed(sh, t.index); // (an error fails the render)
+    else if (t.kind == TASK_AHEAD)
+        exec_render_ahead(cx, t.index); // (likewise)
     else
         run_stream(cx, &sh->runs[t.index]);
     pthread_mutex_lock(&sh->lock);
@@ -617,6 +626,7 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .output_chunks_off = sh->chunks_off,
                             .chunk_hits = sh->chunk_hits,
                             .chunk_misses = sh->chunk_misses,
+                            .chunks_ahead = sh->chunk_ahead,
                             .parted = sh->n_parted_total,
                             .prepare_sec = sh->prepare_sec,
                             .stream_sec = sh->stream_sec,

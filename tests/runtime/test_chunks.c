@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -507,14 +508,18 @@ static void test_into_file(void) {
 // The notes (note `odd` changed) under a master chain: a gain, then (fade > 0) a fade in and
 // out of `fade` frames over the whole piece. The chain reads the mix as a leaf, so the
 // chunks hold the mix, and the chain is applied to them as the stream reads them.
-static pg_status render_mastered(int odd, double gain, double fade, how h, float *out,
-                                 pg_render_stats *s) {
-    pg_graph *g = t_graph(RATE);
+static int mastered(pg_graph *g, int odd, double gain, double fade) {
     int root =
         ADD(g, "GainPE", t_node(NULL, t_saw_notes(g, 200, STEP, LEN, odd)), t_num(NULL, gain));
     if (fade > 0)
         root = ADD(g, "SplicePE", t_node(NULL, root), t_num("up_dur", fade), t_num("dn_dur", fade));
-    pg_status st = render(g, root, h, out, s);
+    return root;
+}
+
+static pg_status render_mastered(int odd, double gain, double fade, how h, float *out,
+                                 pg_render_stats *s) {
+    pg_graph *g = t_graph(RATE);
+    pg_status st = render(g, mastered(g, odd, gain, fade), h, out, s);
     pg_graph_free(g);
     return st;
 }
@@ -607,6 +612,73 @@ static void test_master_damaged(void) {
     free(again);
 }
 
+// Waits (a minute at most) until folder `cache` holds n entries of whole chunks.
+static bool wait_for_chunks(const char *cache, int n) {
+    for (int i = 0; i < 6000 && entries_of_size(cache, WHOLE_CHUNK) < n; i++)
+        nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+    return entries_of_size(cache, WHOLE_CHUNK) >= n;
+}
+
+// Renders root on two threads from folder `cache`, letting the pool work alone until the
+// folder holds `entries` whole chunks, and only then streaming.
+static pg_status render_settled(pg_graph *g, int root, const char *cache, int entries, float *out,
+                                pg_render_stats *s) {
+    char path[400];
+    snprintf(path, sizeof path, "%s/%s", dir, cache);
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = path;
+    o.threads = 2;
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, root, &o, &err);
+    if (!p)
+        return err.status;
+    pg_render *r = pg_render_new(p, &err);
+    pg_status st = r ? PG_OK : err.status;
+    CHECK(!r || wait_for_chunks(cache, entries));
+    for (int64_t got = 0, k; r && (k = pg_render_next(r, out + got, 30000)) != 0; got += k)
+        if (k < 0) {
+            st = pg_render_error(r)->status;
+            break;
+        }
+    if (r)
+        pg_render_get_stats(r, s);
+    pg_render_free(r);
+    pg_plan_free(p);
+    return st;
+}
+
+// A thread with nothing else to do renders the chunks an edit changed ahead of the stream,
+// once what they read is ready (the encoder then never waits for them): here before the
+// stream asks for anything, so both chunks of note 40 are rendered (and stored) ahead, and
+// the stream copies them: the bits of a render without cache. Likewise under a master gain,
+// through which they are rendered.
+static void test_rendered_ahead(void) {
+    float *none = frames(), *warm = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_notes(200, -1, (how){ "ah", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
+    CHECK_EQ_I64(s.chunks_ahead, 0); // (nothing found: every chunk rendered by the stream)
+    CHECK_STATUS(render_notes(200, 40, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
+    pg_graph *g = t_graph(RATE);
+    CHECK_STATUS(render_settled(g, t_saw_notes(g, 200, STEP, LEN, 40), "ah", 11, warm, &s), PG_OK);
+    pg_graph_free(g);
+    CHECK_EQ_I64(s.chunk_hits, 8);
+    CHECK_EQ_I64(s.chunk_misses, 2);
+    CHECK_EQ_I64(s.chunks_ahead, 2);
+    CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+
+    CHECK_STATUS(render_mastered(-1, 0.5, 0, (how){ "am", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
+    CHECK_STATUS(render_mastered(40, 0.5, 0, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
+    g = t_graph(RATE);
+    CHECK_STATUS(render_settled(g, mastered(g, 40, 0.5, 0), "am", 11, warm, &s), PG_OK);
+    pg_graph_free(g);
+    CHECK_EQ_I64(s.chunk_misses, 2);
+    CHECK_EQ_I64(s.chunks_ahead, 2);
+    CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+    free(none);
+    free(warm);
+}
+
 int main(void) {
     if (!t_temp_dir(dir, sizeof dir, "chunks"))
         return 1;
@@ -626,6 +698,7 @@ int main(void) {
     test_master_edit();
     test_master_gain_scaled();
     test_master_damaged();
+    test_rendered_ahead();
     t_remove_dir(dir);
     return check_done();
 }
