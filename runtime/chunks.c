@@ -254,32 +254,53 @@ static bool plan_chain(exec_shared *sh) {
     return true;
 }
 
-// x[i * stride] = 0 + (float)w x[i * stride] for i < n: what a fused sum makes of a leaf
-// weighted w added into zeros (nothing added when w is 0; the leaf itself when w is 1, as a
-// chunk root's frames never hold -0, being sums into +0 themselves).
-static void scale_strided(float *x, int64_t n, int stride, double w) {
-    float g = (float)w;
-    if (w == 0.0)
-        for (int64_t i = 0; i < n; i++)
-            x[i * stride] = 0.0f;
-    else if (w != 1.0)
-        for (int64_t i = 0; i < n; i++)
-            x[i * stride] = 0.0f + g * x[i * stride];
+static inline uint32_t abs_bits(float y) {
+    uint32_t bits;
+    memcpy(&bits, &y, sizeof bits);
+    return bits & 0x7fffffffu;
 }
 
-// Frames [t, t + n) of found chunk data copied to out, scaled as the chain's fused sum would
-// scale them: 0 + (float)w x into a zeroed sum (nothing added when w is 0); a NaN or an
-// infinity the scaling makes is reported as the chain's would be.
-static void scale_found(exec_shared *sh, float *out, int64_t n, pg_frame t) {
+// to[i * stride] = 0 + (float)w from[i * stride] for i < n (from may be to): what a fused sum
+// makes of a leaf weighted w added into zeros (nothing added when w is 0; the leaf itself
+// when w is 1, as a chunk root's frames never hold -0, being sums into +0 themselves).
+// Returns the largest |to| as bits, found in the same pass, for the NaN and infinity check.
+static uint32_t scale_strided(float *to, const float *from, int64_t n, int stride, double w) {
+    float g = (float)w;
+    uint32_t peak = 0;
+    if (w == 0.0)
+        for (int64_t i = 0; i < n; i++)
+            to[i * stride] = 0.0f;
+    else if (w == 1.0)
+        for (int64_t i = 0; i < n; i++) {
+            float y = from[i * stride];
+            peak = abs_bits(y) > peak ? abs_bits(y) : peak;
+            to[i * stride] = y;
+        }
+    else
+        for (int64_t i = 0; i < n; i++) {
+            float y = 0.0f + g * from[i * stride];
+            peak = abs_bits(y) > peak ? abs_bits(y) : peak;
+            to[i * stride] = y;
+        }
+    return peak;
+}
+
+// n frames of found chunk data from (at output frame t) scaled into out (from may be out) as
+// the chain's fused sum would scale them: 0 + (float)w x into a zeroed sum (nothing added when
+// w is 0); a NaN or an infinity the scaling makes is reported as the chain's would be.
+static void scale_found(exec_shared *sh, float *out, const float *from, int64_t n, pg_frame t) {
     int ch = sh->chunk_channels;
     bool same = true; // (a master gain: one weight for every channel, one flat loop)
     for (int c = 1; c < ch; c++)
         same = same && sh->chunk_weight[c] == sh->chunk_weight[0];
+    uint32_t peak = 0;
     if (same)
-        scale_strided(out, n * ch, 1, sh->chunk_weight[0]);
-    for (int c = 0; !same && c < ch; c++)
-        scale_strided(out + c, n, ch, sh->chunk_weight[c]);
-    if (exec_max_abs_bits(out, n * ch) >= EXEC_NONFINITE_BITS)
+        peak = scale_strided(out, from, n * ch, 1, sh->chunk_weight[0]);
+    for (int c = 0; !same && c < ch; c++) {
+        uint32_t p = scale_strided(out + c, from + c, n, ch, sh->chunk_weight[c]);
+        peak = p > peak ? p : peak;
+    }
+    if (peak >= EXEC_NONFINITE_BITS)
         exec_note_nonfinite(sh, out, n, ch, t);
 }
 
@@ -479,7 +500,7 @@ static int load_whole(exec_shared *sh, int k, float *out) {
     if (data)
         memcpy(out, data, chunk_bytes(sh, k));
     if ((loaded || data) && sh->chunks_scaled)
-        scale_found(sh, out, s.end - s.start, s.start);
+        scale_found(sh, out, out, s.end - s.start, s.start);
     pthread_mutex_lock(&sh->lock);
     checked(sh, k, data, loaded);
     c->done = s.end - s.start;
@@ -517,9 +538,10 @@ static int copy_found(exec_shared *sh, int k, pg_frame t0, int64_t n, float *out
     const float *data = chunk_data(sh, k);
     if (!data)
         return -1;
-    memcpy(out, data + (t0 - s.start) * ch, sizeof(float) * (size_t)(n * ch));
     if (sh->chunks_scaled)
-        scale_found(sh, out, n, t0);
+        scale_found(sh, out, data + (t0 - s.start) * ch, n, t0);
+    else
+        memcpy(out, data + (t0 - s.start) * ch, sizeof(float) * (size_t)(n * ch));
     chunk_read(sh, k, n);
     return 0;
 }
