@@ -401,15 +401,16 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
         if (stats.limit_need_bytes)
             snprintf(limit_note, sizeof limit_note, " (%.1f MiB by the plan, for --mem-limit)",
                      (double)stats.limit_need_bytes / 1048576.0);
-        char chunk_note[120];
+        char chunk_note[160];
         if (stats.output_chunks_off)
             snprintf(chunk_note, sizeof chunk_note, "output chunks not kept (%s)",
                      stats.output_chunks_off);
         else
             snprintf(chunk_note, sizeof chunk_note,
-                     "output chunks %d from the cache / %d rendered and stored (%d ahead of the "
-                     "stream)",
-                     stats.chunk_hits, stats.chunk_misses, stats.chunks_ahead);
+                     "output chunks %d from the cache / %d rendered and stored (%d ahead of "
+                     "the stream); %d through the master chain",
+                     stats.chunk_hits, stats.chunk_misses, stats.chunks_ahead,
+                     stats.chunks_chained);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         fprintf(stderr,

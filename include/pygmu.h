@@ -271,6 +271,8 @@ typedef struct pg_render_stats {
     int chunk_hits;                // output chunks found in the cache (copied, not rendered)
     int chunk_misses;              // output chunks rendered and stored in the cache
     int chunks_ahead;              // of those, rendered by an idle thread ahead of the stream
+    int chunks_chained;            // chunks found that a master chain's fade or edge reaches: run
+                                   // through it (the others are copied, scaled by its gain)
     int parted;                    // buffers rendered in parts, by every thread at once
     double prepare_sec;            // wall time from the start until every materialisation was done
                                    // (it overlaps the stream)

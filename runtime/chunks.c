@@ -209,15 +209,14 @@ bool plan_keeps_output_chunks(const pg_plan *p) {
     return plan_output_chunks_off(p) == NULL;
 }
 
-// Whether node x of the root's chain scales each channel by a constant over the window:
-// the same channels through a diagonal matrix, an extent covering the window, no envelope
-// there (a gain; a crop of the whole piece). Composes its weights into w[c] as the fused
-// sum does (exec.c's accum_input), so that a found chunk scaled by them is the same bits.
-static bool scaling_link(const pg_plan *p, int x, double *w) {
+// Whether node x of the root's chain maps each channel to itself by a constant weight (the
+// same channels, a diagonal matrix: a gain, a crop, a fade), composing its weights into w[c]
+// as the fused sum does (exec.c's accum_input), so that a found chunk scaled by them is the
+// same bits.
+static bool diagonal_link(const pg_plan *p, int x, double *w) {
     const pe_node *n = &p->nodes[x].pn;
     int ch = n->out.channels;
-    pg_extent covered = pg_extent_intersect(n->out.extent, p->window);
-    if (ch != n->in[0].channels || covered.start != p->window.start || covered.end != p->window.end)
+    if (ch != n->in[0].channels)
         return false;
     for (int c = 0; c < ch; c++)
         for (int j = 0; j < ch; j++)
@@ -225,18 +224,22 @@ static bool scaling_link(const pg_plan *p, int x, double *w) {
                 return false;
     for (int c = 0; c < ch; c++)
         w[c] = w[c] == 0.0 ? 0.0 : 0.0 + w[c] * n->kind->linear(n, 0, c, c);
-    if (!n->kind->envelope)
-        return true;
-    float *e = malloc(sizeof(float) * CHUNK_FRAMES);
-    bool ones = e != NULL;
-    for (pg_frame t = p->window.start; ones && t < p->window.end; t += CHUNK_FRAMES)
-        ones = !n->kind->envelope(n, t, frame_min(CHUNK_FRAMES, p->window.end - t), e);
-    free(e);
-    return ones;
+    return true;
 }
 
-// How a found chunk becomes output: as it is (the chain changes no frame), scaled per
-// channel (chunk_weight), or through the chain, block by block (neither flag).
+// Whether a diagonal link x applies just its weights over span: its extent covers it and its
+// envelope (a fade's) is flat there. e: room for CHUNK_FRAMES frames of envelope.
+static bool flat_over(const pg_plan *p, int x, pg_extent span, float *e) {
+    const pe_node *n = &p->nodes[x].pn;
+    pg_extent covered = pg_extent_intersect(n->out.extent, span);
+    if (covered.start != span.start || covered.end != span.end)
+        return false;
+    return !n->kind->envelope || !n->kind->envelope(n, span.start, span.end - span.start, e);
+}
+
+// How a found chunk becomes output: when every link of the chain is diagonal, the weights
+// they compose (chunk_weight; chunks_scaled when one is not 1); which chunks the chain only
+// scales is for mark_direct to say, chunk by chunk.
 static bool plan_chain(exec_shared *sh) {
     const pg_plan *p = sh->plan;
     int ch = sh->chunk_channels;
@@ -245,13 +248,31 @@ static bool plan_chain(exec_shared *sh) {
         return false;
     for (int c = 0; c < ch; c++)
         sh->chunk_weight[c] = 1.0;
-    bool scaling = true;
-    for (int x = p->root; scaling && x != p->chunk_root; x = p->nodes[x].inputs[0])
-        scaling = scaling_link(p, x, sh->chunk_weight);
-    sh->chunks_direct = scaling;
-    for (int c = 0; scaling && c < ch; c++)
+    bool diagonal = true;
+    for (int x = p->root; diagonal && x != p->chunk_root; x = p->nodes[x].inputs[0])
+        diagonal = diagonal_link(p, x, sh->chunk_weight);
+    sh->chunks_diagonal = diagonal;
+    for (int c = 0; diagonal && c < ch; c++)
         sh->chunks_scaled = sh->chunks_scaled || sh->chunk_weight[c] != 1.0;
     return true;
+}
+
+// Marks the chunks over which the chain only scales (direct): a found one is copied out as
+// it is or scaled by chunk_weight, not run through the chain; the others (those a fade or a
+// crop's edge reaches, or all when a link mixes channels) run the chain block by block. A
+// master fade then costs only its own chunks.
+static void mark_direct(exec_shared *sh) {
+    const pg_plan *p = sh->plan;
+    if (!sh->chunks_diagonal)
+        return; // (none: every chunk through the chain)
+    float *e = malloc(sizeof(float) * CHUNK_FRAMES);
+    for (int k = 0; k < sh->n_chunks; k++) {
+        bool direct = true; // (out of memory: direct only without a chain)
+        for (int x = p->root; direct && x != p->chunk_root; x = p->nodes[x].inputs[0])
+            direct = e && flat_over(p, x, chunk_span(sh, k), e);
+        sh->chunks[k].direct = direct;
+    }
+    free(e);
 }
 
 static inline uint32_t abs_bits(float y) {
@@ -361,6 +382,8 @@ bool exec_plan_chunks(exec_shared *sh) {
     exec_open_cache(sh);
     sh->n_chunks = chunk_of(sh, p->window.end - 1) + 1;
     sh->chunks = sh->cache ? calloc((size_t)sh->n_chunks, sizeof *sh->chunks) : NULL;
+    if (sh->chunks)
+        mark_direct(sh);
     if (!sh->chunks || !walk_chunks(sh, false)) {
         sh->chunks_off = !sh->cache    ? "the cache cannot be used"
                          : !sh->chunks ? "out of memory"
@@ -583,11 +606,18 @@ static void keep_rendered(exec_shared *sh, int k, pg_frame t0, int64_t n, const 
         store_stage(sh, k, stage);
 }
 
+int exec_chunks_chained(const exec_shared *sh) {
+    int n = 0;
+    for (int k = 0; sh->chunks && k < sh->n_chunks; k++)
+        n += sh->chunks[k].found && !sh->chunks[k].direct;
+    return n;
+}
+
 bool exec_chunks_found(const exec_shared *sh, pg_frame t0, pg_frame t1) {
-    if (!sh->chunks || !sh->chunks_direct || t1 <= t0)
+    if (!sh->chunks || t1 <= t0)
         return false;
     for (int k = chunk_of(sh, t0);; k++) {
-        if (!sh->chunks[k].found)
+        if (!sh->chunks[k].found || !sh->chunks[k].direct)
             return false;
         if (chunk_span(sh, k).end >= t1)
             return true;
@@ -699,9 +729,9 @@ static void leaf_block_done(exec_shared *sh, int k, int64_t n) {
 static int stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
     exec_shared *sh = cx->sh;
     int k = sh->chunks ? chunk_of(sh, t0) : -1;
-    if (k >= 0 && sh->chunks[k].found && sh->chunks_direct)
+    if (k >= 0 && sh->chunks[k].found && sh->chunks[k].direct)
         return copy_found(sh, k, t0, n, out);
-    if (k >= 0 && (!sh->chunks_direct || sh->chunks_scaled)) {
+    if (k >= 0 && (!sh->chunks[k].direct || sh->chunks_scaled)) {
         cx->in_chunk = true;
         cx->chunk = k;
         int r = exec_render_block(cx, t0, n, out);

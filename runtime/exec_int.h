@@ -57,6 +57,7 @@ typedef struct out_chunk {
     float *stage;   // being rendered by the stream (or afresh): its frames
     int64_t done;   // frames copied out (found) or rendered (not), under the lock
     bool nonfinite; // a rendered block of it held a NaN or an infinity: not stored
+    bool direct;    // the root's chain only scales it: found, it is copied (and scaled)
     // Not found, and rendered ahead of the stream by an idle thread (chunks.c): its output
     // frames wait in ahead_out until the stream reaches them. Under the lock.
     ahead_state ahead;
@@ -145,10 +146,10 @@ typedef struct exec_shared {
     int ahead_next;               // chunks before it are found, or rendered ahead or claimed
     int ahead_held, chunk_ahead;  // rendered ahead and not yet read; rendered ahead in all
     int chunk_channels;           // of the chunk root (the plan's), whose frames the chunks hold
-    bool chunks_direct;   // a found chunk is copied out, not run through the chain: the chain
-    bool chunks_scaled;   // changes no frame, or (scaled) scales each channel by chunk_weight
-    double *chunk_weight; // per channel: the chain's weight, as its fused sum applies it
-    cache *cache;         // NULL when disabled
+    bool chunks_diagonal;         // every link of the root's chain keeps each channel to itself
+    bool chunks_scaled;           // with a weight (chunk_weight, per channel) not 1
+    double *chunk_weight;         // per channel: the chain's weight, as its fused sum applies it
+    cache *cache;                 // NULL when disabled
     int n_materialised, cache_hits, cache_misses; // under lock
     size_t cache_loaded, cache_stored;            // bytes, under lock
     double t_start, prepare_sec, stream_sec;
@@ -265,6 +266,8 @@ int exec_claim_check(exec_shared *sh);
 void exec_open_cache(exec_shared *sh);
 // The most memory output chunks being rendered hold at once (staged until whole).
 size_t exec_chunk_stage_bytes(const exec_shared *sh);
+// The chunks found in the cache that the root's chain does not only scale (run through it).
+int exec_chunks_chained(const exec_shared *sh);
 // Under the lock: the next chunk an idle thread may render ahead of the stream (one not
 // found, which the stream has not asked for yet), with its span; -1 if none. The caller
 // claims it with exec_claim_ahead once the buffers the stream reads before its end are ready.

@@ -594,6 +594,42 @@ static void test_master_gain_scaled(void) {
     free(warm);
 }
 
+// A master fade (1000 frames in and out, with the gain) runs through the chain only the
+// chunks it reaches, 0 and 9: the 8 between are copied and scaled as under a gain alone. A
+// note edited under it: chunks 1 and 2 rendered, 0 and 9 through the chain, 6 scaled. Whole
+// chunks asked for, or 30000 frames, 1 thread or 2, blocks of 7: the bits without cache.
+// A fade as long as the piece reaches every chunk: all through the chain.
+static void test_master_fade(void) {
+    float *none = frames(), *warm = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_mastered(-1, 0.5, 1000, (how){ "mf", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_misses, CHUNKS);
+    CHECK_STATUS(render_mastered(-1, 0.5, 1000, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
+    copy_cache("mf", "mf2");
+    const how hows[] = { { "mf", 2, 0, false, 0, 0 }, { "mf", 1, 7, false, 65536, 0 } };
+    for (int k = 0; k < 2; k++) {
+        CHECK_STATUS(render_mastered(-1, 0.5, 1000, hows[k], warm, &s), PG_OK);
+        CHECK_EQ_I64(s.chunk_hits, CHUNKS);
+        CHECK_EQ_I64(s.chunks_chained, 2);
+        CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+    }
+    CHECK_STATUS(render_mastered(40, 0.5, 1000, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
+    CHECK_STATUS(render_mastered(40, 0.5, 1000, (how){ "mf", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 8);
+    CHECK_EQ_I64(s.chunk_misses, 2);
+    CHECK_EQ_I64(s.chunks_chained, 2);
+    CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+    CHECK_STATUS(render_mastered(-1, 0.5, FRAMES / 2, (how){ "", 2, 0, false, 0, 0 }, none, &s),
+                 PG_OK);
+    CHECK_STATUS(render_mastered(-1, 0.5, FRAMES / 2, (how){ "mf2", 2, 0, false, 0, 0 }, warm, &s),
+                 PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, CHUNKS);
+    CHECK_EQ_I64(s.chunks_chained, CHUNKS);
+    CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+    free(none);
+    free(warm);
+}
+
 // Under a master gain, damaged chunks are rendered afresh as what they hold (the mix, not
 // the output) and stored again: the bits of the undamaged render, then 10 found again.
 static void test_master_damaged(void) {
@@ -698,6 +734,7 @@ int main(void) {
     test_master_edit();
     test_master_gain_scaled();
     test_master_damaged();
+    test_master_fade();
     test_rendered_ahead();
     t_remove_dir(dir);
     return check_done();
