@@ -10,8 +10,7 @@
 #   3. 10,000 short notes over 10 min, against the same note-seconds in 100 long notes.
 #   4. a warm-cache re-render after a one-note edit of large_piece (600 voices, 3 min), also
 #      without the output's chunks (--no-output-cache), through a low-pass over the whole mix,
-#      a master gain edited,
-#      and of saw64, against the cold render.
+#      with a master gain edited, under a master fade, and of saw64, against the cold render.
 #   5. -j 2 against -j 1 on two heavy independent branches.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -160,6 +159,15 @@ cold_pg=$tmp/large_master.pg
 warm_pg=$tmp/large_master_edit.pg
 pair
 row "  a master-gain edit" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(gain on the mix)"
+# a fade in and out of the whole mix, then one note edited under it: the chunks between the
+# fades are copied as they are, those the fades reach run through them
+fade='s/render(MixPE(\*notes).crop(Extent(0, 180s)))/render(MixPE(*notes).crop(Extent(0, 180s)).splice(48000, 96000))/'
+sed "$fade" "$here/bench/pieces/large_piece.pg" >"$tmp/large_faded.pg"
+sed "$fade" "$tmp/large_edit.pg" >"$tmp/large_faded_edit.pg"
+cold_pg=$tmp/large_faded.pg
+warm_pg=$tmp/large_faded_edit.pg
+pair
+row "  one note under a master fade" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(fade on the mix)"
 cold_pg=$saw
 warm_pg=$tmp/saw64_edit.pg
 sed 's/pitch = 36 + randrange(0, 36)/pitch = 36 + randrange(0, 36) + (1 if i == 17 else 0)/' \
