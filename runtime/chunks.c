@@ -749,7 +749,7 @@ static int stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
 // ---- rendering ahead of the stream -------------------------------------------------------
 // After an edit the stream copies the chunks it found about as fast as the encoder writes
 // them, so it reached the changed ones only when the encoder had caught up, which then waited
-// while they were rendered (large_piece's one-note edit: a quarter of its time). An idle
+// while they were mixed (large_piece's one-note edit: ~4 ms of its ~38). An idle
 // thread renders them ahead instead, as soon as every buffer they read is ready, and the
 // stream copies them when it gets there. A chunk is the same frames whichever thread renders
 // it, whenever (every streamed node is stateless), so the bits are the stream's own.
