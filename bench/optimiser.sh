@@ -141,15 +141,20 @@ cache_opt=--no-output-cache
 pair
 row "  the same, --no-output-cache" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(sub-mixes only)"
 cache_opt=
+# large_piece with $1 appended to its mix, cold, and with one note edited under it, warm:
+# the row $2 (target $3)
+under_chain() {
+    chain="s/render(MixPE(\\*notes).crop(Extent(0, 180s)))/render(MixPE(*notes).crop(Extent(0, 180s))$1)/"
+    sed "$chain" "$here/bench/pieces/large_piece.pg" >"$tmp/large_chained.pg"
+    sed "$chain" "$tmp/large_edit.pg" >"$tmp/large_chained_edit.pg"
+    cold_pg=$tmp/large_chained.pg
+    warm_pg=$tmp/large_chained_edit.pg
+    pair
+    row "$2" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "$3"
+}
 # a low-pass over the whole mix: every edit renders the filter again, over the cached
 # sub-mixes (the output's chunks are not kept: each would change)
-filter='s/render(MixPE(\*notes).crop(Extent(0, 180s)))/render(MixPE(*notes).crop(Extent(0, 180s)).lowpass(f0=8000, q=0.7))/'
-sed "$filter" "$here/bench/pieces/large_piece.pg" >"$tmp/large_filtered.pg"
-sed "$filter" "$tmp/large_edit.pg" >"$tmp/large_filtered_edit.pg"
-cold_pg=$tmp/large_filtered.pg
-warm_pg=$tmp/large_filtered_edit.pg
-pair
-row "  the same through a low-pass" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(filter on the mix)"
+under_chain ".lowpass(f0=8000, q=0.7)" "  the same through a low-pass" "(filter on the mix)"
 # a master gain, then the gain edited: the output's chunks hold the mix under it, so they
 # are all found, and the gain is applied to them as they are read
 master='s/render(MixPE(\*notes).crop(Extent(0, 180s)))/render(MixPE(*notes).crop(Extent(0, 180s)).gain(0.9))/'
@@ -159,15 +164,9 @@ cold_pg=$tmp/large_master.pg
 warm_pg=$tmp/large_master_edit.pg
 pair
 row "  a master-gain edit" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(gain on the mix)"
-# a fade in and out of the whole mix, then one note edited under it: the chunks between the
-# fades are copied as they are, those the fades reach run through them
-fade='s/render(MixPE(\*notes).crop(Extent(0, 180s)))/render(MixPE(*notes).crop(Extent(0, 180s)).splice(48000, 96000))/'
-sed "$fade" "$here/bench/pieces/large_piece.pg" >"$tmp/large_faded.pg"
-sed "$fade" "$tmp/large_edit.pg" >"$tmp/large_faded_edit.pg"
-cold_pg=$tmp/large_faded.pg
-warm_pg=$tmp/large_faded_edit.pg
-pair
-row "  one note under a master fade" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(fade on the mix)"
+# a fade in and out of the whole mix: the chunks between the fades are copied as they are,
+# those the fades reach run through them
+under_chain ".splice(48000, 96000)" "  one note under a master fade" "(fade on the mix)"
 cold_pg=$saw
 warm_pg=$tmp/saw64_edit.pg
 sed 's/pitch = 36 + randrange(0, 36)/pitch = 36 + randrange(0, 36) + (1 if i == 17 else 0)/' \

@@ -558,6 +558,23 @@ static void test_master_edit(void) {
     free(warm);
 }
 
+// Note 40 edited under a master gain and fade, rendered from folder `cache` (its cold render
+// made without the edit): chunks 1 and 2 rendered again, the 8 others found, the bits of a
+// render without cache. Returns the render's statistics.
+static pg_render_stats edited_under_chain(double gain, double fade, const char *cache) {
+    float *none = frames(), *warm = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_mastered(40, gain, fade, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
+    CHECK_STATUS(render_mastered(40, gain, fade, (how){ cache, 2, 0, false, 0, 0 }, warm, &s),
+                 PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 8);
+    CHECK_EQ_I64(s.chunk_misses, 2);
+    CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+    free(none);
+    free(warm);
+    return s;
+}
+
 // A chain that only scales (a gain) copies a found chunk and scales it, one pass, the way
 // the chain's sum would (0 + g x): the bits of a render without cache for gains 0.3 and 0
 // (all zeros), on 1 and 2 threads, asked for 30000 frames and for whole chunks; a note
@@ -580,11 +597,7 @@ static void test_master_gain_scaled(void) {
         CHECK_EQ_I64(s.materialised, 0);
         CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
     }
-    CHECK_STATUS(render_mastered(40, 0.3, 0, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
-    CHECK_STATUS(render_mastered(40, 0.3, 0, (how){ "ms", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
-    CHECK_EQ_I64(s.chunk_hits, 8);
-    CHECK_EQ_I64(s.chunk_misses, 2);
-    CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+    edited_under_chain(0.3, 0, "ms");
     CHECK_STATUS(render_mastered(-1, 1e39, 0, (how){ "", 2, 0, false, 0, 0 }, none, &t), PG_OK);
     CHECK_STATUS(render_mastered(-1, 1e39, 0, (how){ "ms", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, CHUNKS);
@@ -613,12 +626,7 @@ static void test_master_fade(void) {
         CHECK_EQ_I64(s.chunks_chained, 2);
         CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
     }
-    CHECK_STATUS(render_mastered(40, 0.5, 1000, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
-    CHECK_STATUS(render_mastered(40, 0.5, 1000, (how){ "mf", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
-    CHECK_EQ_I64(s.chunk_hits, 8);
-    CHECK_EQ_I64(s.chunk_misses, 2);
-    CHECK_EQ_I64(s.chunks_chained, 2);
-    CHECK(memcmp(none, warm, sizeof(float) * FRAMES) == 0);
+    CHECK_EQ_I64(edited_under_chain(0.5, 1000, "mf").chunks_chained, 2);
     CHECK_STATUS(render_mastered(-1, 0.5, FRAMES / 2, (how){ "", 2, 0, false, 0, 0 }, none, &s),
                  PG_OK);
     CHECK_STATUS(render_mastered(-1, 0.5, FRAMES / 2, (how){ "mf2", 2, 0, false, 0, 0 }, warm, &s),
