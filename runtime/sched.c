@@ -614,8 +614,19 @@ pg_render *pg_render_new(const pg_plan *p, pg_diag *err) {
     return r;
 }
 
+// Locks the render's state once no task of its pool is still running, when it has failed
+// (a failed render returns at once while its tasks stop at their next block): what they
+// count and time is then final. The lock is not part of the render's value, hence the cast.
+static exec_shared *lock_settled(const pg_render *r) {
+    exec_shared *sh = (exec_shared *)&r->sh;
+    pthread_mutex_lock(&sh->lock);
+    while (sh->failed && sh->busy > 0)
+        pthread_cond_wait(&sh->wake, &sh->lock);
+    return sh;
+}
+
 void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
-    const exec_shared *sh = &r->sh;
+    exec_shared *sh = lock_settled(r);
     *s = (pg_render_stats){ .frames = r->cursor - sh->plan->window.start,
                             .nodes = sh->plan->n_nodes,
                             .materialised = sh->n_materialised,
@@ -637,6 +648,7 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .cache_errno = sh->cache_errno,
                             .first_nonfinite_frame =
                                 sh->first_nonfinite == PG_FRAME_MAX ? -1 : sh->first_nonfinite };
+    pthread_mutex_unlock(&sh->lock);
 }
 
 void pg_render_free(pg_render *r) {
@@ -826,11 +838,13 @@ pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err) {
 }
 
 void pg_render_node_seconds(const pg_render *r, double *out) {
+    exec_shared *sh = lock_settled(r);
     for (int i = 0; i < r->sh.plan->n_nodes; i++) {
         out[i] = r->main.cost ? r->main.cost[i] : 0.0;
         for (int k = 0; k < r->n_pool; k++)
             out[i] += r->pool[k].cost ? r->pool[k].cost[i] : 0.0;
     }
+    pthread_mutex_unlock(&sh->lock);
 }
 
 pg_frame exec_render_cursor(const pg_render *r) {
