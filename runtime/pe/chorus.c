@@ -89,16 +89,54 @@ static void chorus_lfo(double rate, int fr, pg_frame t0, int64_t n, double *lfo)
             c[k] = cos(x);
             s[k] = sin(x);
         }
-        for (pg_frame u = a; u < a + ANCHOR && i < n; u += 4) {
-            for (int k = 0; k < 4; k++)
-                if (u + k >= t && i < n)
-                    lfo[i++] = s[k];
+        // frames u .. u + 3 at each step; those before t (the block starts inside the anchor)
+        // or past the block are turned through, not written
+        pg_frame end = a + ANCHOR < t0 + n ? a + ANCHOR : t0 + n;
+        for (pg_frame u = a; u < end; u += 4) {
+            if (u >= t && u + 4 <= end) { // (all but a block's first and last steps)
+                for (int k = 0; k < 4; k++)
+                    lfo[u + k - t0] = s[k];
+            } else {
+                for (int k = 0; k < 4; k++)
+                    if (u + k >= t && u + k < end)
+                        lfo[u + k - t0] = s[k];
+            }
             for (int k = 0; k < 4; k++) {
                 double ck = c[k];
                 c[k] = ck * wc - s[k] * ws;
                 s[k] = s[k] * wc + ck * ws;
             }
         }
+        i = end - t0;
+    }
+}
+
+// The end of the run of frames from i on whose whole delay is d[i]: eight frames compared at
+// a time (a loop without an early exit, which vectorises), then one by one.
+static int64_t run_end(const int32_t *d, int64_t i, int64_t n) {
+    int32_t v = d[i];
+    int64_t j = i + 1;
+    for (; j + 8 <= n; j += 8) {
+        int same = 0;
+        for (int k = 0; k < 8; k++)
+            same += d[j + k] == v;
+        if (same != 8)
+            break;
+    }
+    while (j < n && d[j] == v)
+        j++;
+    return j;
+}
+
+// y[i] for i in [i0, i1), where every frame reads its source d frames back: a run of
+// frames whose whole delay is the same (the LFO is slow: thousands of frames at a time), so
+// the reads are contiguous and the loop vectorises.
+static void chorus_run(const float *x, float *y, const double *f, int32_t d, double mix, int64_t i0,
+                       int64_t i1) {
+    const float *xa = x - d, *xb = x - d - 1;
+    for (int64_t i = i0; i < i1; i++) {
+        double wet = (1.0 - f[i]) * (double)xa[i] + f[i] * (double)xb[i];
+        y[i] = (float)((1.0 - mix) * (double)x[i] + mix * wet);
     }
 }
 
@@ -130,10 +168,9 @@ static pg_status chorus_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out
     }
     for (int c = 0; c < out->channels; c++) {
         const float *x = pe_vch(&v, c) + h; // x[i] is frame t0 + i; x[-h] the oldest
-        float *y = pe_ch(out, c);
-        for (int64_t i = 0; i < n; i++) {
-            double wet = (1.0 - f[i]) * (double)x[i - d[i]] + f[i] * (double)x[i - d[i] - 1];
-            y[i] = (float)((1.0 - mix) * (double)x[i] + mix * wet);
+        for (int64_t i = 0, j; i < n; i = j) {
+            j = run_end(d, i, n);
+            chorus_run(x, pe_ch(out, c), f, d[i], mix, i, j);
         }
     }
     return PG_OK;
