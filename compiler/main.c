@@ -418,13 +418,13 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
                 "  materialise %.3f s (overlapping the stream): %d buffers (%d in parts on "
                 "every thread), at most %.1f MiB at once%s, cache %d hits / %d misses (%.1f MiB "
                 "loaded, %.1f MiB stored)\n  stream "
-                "%.3f s: %s; encoding %.3f s on its own thread\n",
+                "%.3f s: %s; encoding %.3f s on %d thread%s of its own\n",
                 secs, dt, dt > 0 ? secs / dt : 0.0, stats.threads, stats.prepare_sec,
                 stats.materialised, stats.parted, (double)stats.peak_mat_bytes / 1048576.0,
                 limit_note, stats.cache_hits, stats.cache_misses,
                 (double)stats.cache_loaded_bytes / 1048576.0,
                 (double)stats.cache_stored_bytes / 1048576.0, stats.stream_sec, chunk_note,
-                stats.encode_sec);
+                stats.encode_sec, stats.encode_threads, stats.encode_threads == 1 ? "" : "s");
         fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f encode_sec=%.4f\n",
                 secs, dt, (double)ru.ru_maxrss / 1024.0, stats.encode_sec);
     }

@@ -283,7 +283,9 @@ typedef struct pg_render_stats {
                                    // by the plan, which the limit was checked against (else 0)
     int cache_errno;               // 0, or why the cache folder could not be used (an errno): the
                                    // render ran without the cache
-    double encode_sec;             // pg_render_to_file: the encoder thread's time in libsndfile
+    double encode_sec;             // pg_render_to_file: the time spent encoding, summed over the
+                                   // encoder threads (libsndfile's, and a FLAC stream's joining)
+    int encode_threads;            // pg_render_to_file: the threads that encoded (FLAC: several)
     int64_t first_nonfinite_frame; // pg_render_to_file: the first output frame holding a NaN
                                    // or an infinity (a PE driven out of its range), or -1
 } pg_render_stats;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "flac_seg.h"
 #include "plan.h"
 
 enum {
@@ -152,6 +153,7 @@ typedef struct queued {
 
 typedef struct encoder {
     SNDFILE *sf;
+    flac_seg *fs; // FLAC: encoded on several threads (else sf encodes)
     int channels;
     bool pcm; // a PCM format: track the peak, to warn of clipping
     pg_render *render;
@@ -191,7 +193,8 @@ static void *encoder_main(void *arg) {
         pthread_mutex_unlock(&e->lock);
         double t0 = exec_now_sec();
         errno = 0;
-        bool ok = sf_writef_float(e->sf, w.src, w.frames) == w.frames;
+        bool ok = e->fs ? flac_seg_write(e->fs, w.src, w.frames)
+                        : sf_writef_float(e->sf, w.src, w.frames) == w.frames;
         int why = errno;
         e->busy_sec += exec_now_sec() - t0;
         if (w.found)
@@ -278,12 +281,19 @@ static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const p
     }
 }
 
-static pg_status write_all(const pg_plan *p, const char *path, SNDFILE *sf, bool pcm,
+// The FLAC stream's end: its last segments written, its header completed.
+static pg_status finish_flac(flac_seg *fs, const char *path, pg_diag *err) {
+    pg_diag why;
+    pg_status st = flac_seg_finish(fs, &why);
+    return st == PG_OK ? PG_OK : set_err(err, st, "'%s': %s", path, why.message);
+}
+
+static pg_status write_all(const pg_plan *p, const char *path, SNDFILE *sf, flac_seg *fs, bool pcm,
                            const pg_write_opts *o, double *peak, pg_diag *err) {
     pg_render *r = pg_render_new(p, err);
     if (!r)
         return err ? err->status : PG_ERR_INTERNAL;
-    encoder e = { .sf = sf, .render = r, .channels = p->channels, .pcm = pcm };
+    encoder e = { .sf = sf, .fs = fs, .render = r, .channels = p->channels, .pcm = pcm };
     pthread_mutex_init(&e.lock, NULL);
     pthread_cond_init(&e.changed, NULL);
     pg_status st = PG_OK;
@@ -302,7 +312,9 @@ static pg_status write_all(const pg_plan *p, const char *path, SNDFILE *sf, bool
     pthread_mutex_unlock(&e.lock);
     if (started)
         pthread_join(th, NULL);
-    if (st == PG_OK && e.failed)
+    if (st == PG_OK && fs)
+        st = finish_flac(fs, path, err); // (says why, if a write failed)
+    else if (st == PG_OK && e.failed)
         st = set_err(err, PG_ERR_IO, "'%s': cannot write the audio: %s", path,
                      e.write_errno ? strerror(e.write_errno) : sf_strerror(sf));
     for (int i = 0; i < N_BUFS; i++)
@@ -311,7 +323,8 @@ static pg_status write_all(const pg_plan *p, const char *path, SNDFILE *sf, bool
     pthread_cond_destroy(&e.changed);
     if (o && o->stats) {
         pg_render_get_stats(r, o->stats);
-        o->stats->encode_sec = e.busy_sec;
+        o->stats->encode_sec = fs ? flac_seg_busy_sec(fs) : e.busy_sec;
+        o->stats->encode_threads = fs ? flac_seg_threads(fs) : 1;
     }
     if (o && o->node_sec)
         pg_render_node_seconds(r, o->node_sec);
@@ -582,6 +595,22 @@ static void set_encoding(SNDFILE *sf, const SF_INFO *info, const pg_write_opts *
     sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
 }
 
+// A FLAC output is encoded by as many threads as the render may use (flac_seg.h).
+static flac_seg *open_flac(int fd, const pg_plan *p, const SF_INFO *info, const pg_write_opts *o,
+                           pg_diag *err) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    flac_seg_opts fo = { .channels = info->channels,
+                         .frame_rate = info->samplerate,
+                         .bits = (info->format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_S8   ? 8
+                                 : (info->format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16 ? 16
+                                                                                          : 24,
+                         .level = o && o->flac_level_set ? o->flac_level : -1,
+                         .workers = p->threads > 0 ? p->threads
+                                    : cores > 0    ? (int)cores
+                                                   : 1 };
+    return flac_seg_new(fd, &fo, err);
+}
+
 pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_opts *o,
                             double *peak, pg_diag *err) {
     SF_INFO info = { 0 };
@@ -595,15 +624,22 @@ pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_o
         return set_err(err, PG_ERR_IO, "cannot create a file beside '%s': %s", path,
                        strerror(errno));
     off_t reserved = t.stream ? 0 : reserve_space(fd, p, &info);
-    SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
-    if (!sf) {
+    SNDFILE *sf = NULL;
+    flac_seg *fs = NULL;
+    if ((info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC)
+        fs = open_flac(fd, p, &info, o, err);
+    else if (!(sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE)))
+        set_err(err, PG_ERR_IO, "cannot write '%s': %s", path, sf_strerror(NULL));
+    if (!sf && !fs) {
         close(fd);
         unlink(tmp);
-        return set_err(err, PG_ERR_IO, "cannot write '%s': %s", path, sf_strerror(NULL));
+        return err ? err->status : PG_ERR_IO;
     }
-    set_encoding(sf, &info, o);
-    st = write_all(p, path, sf, is_pcm(&info), o, peak, err);
-    if (sf_close(sf) != 0 && st == PG_OK)
+    if (sf)
+        set_encoding(sf, &info, o);
+    st = write_all(p, path, sf, fs, is_pcm(&info), o, peak, err);
+    flac_seg_free(fs);
+    if (sf && sf_close(sf) != 0 && st == PG_OK)
         st = set_err(err, PG_ERR_IO, "closing '%s' failed", path);
     trim_space(fd, reserved);
     if (close(fd) != 0 && st == PG_OK)
