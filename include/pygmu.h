@@ -286,6 +286,8 @@ typedef struct pg_render_stats {
     double encode_sec;             // pg_render_to_file: the time spent encoding, summed over the
                                    // encoder threads (libsndfile's, and a FLAC stream's joining)
     int encode_threads;            // pg_render_to_file: the threads that encoded (FLAC: several)
+    int encoded_segments;          // pg_render_to_file, FLAC: the segments of the stream, and of
+    int encoded_found;             // those the ones found encoded in the cache (-1: no cache)
     int64_t first_nonfinite_frame; // pg_render_to_file: the first output frame holding a NaN
                                    // or an infinity (a PE driven out of its range), or -1
 } pg_render_stats;

@@ -288,15 +288,84 @@ static pg_status finish_flac(flac_seg *fs, const char *path, pg_diag *err) {
     return st == PG_OK ? PG_OK : set_err(err, st, "'%s': %s", path, why.message);
 }
 
-static pg_status write_all(const pg_plan *p, const char *path, SNDFILE *sf, flac_seg *fs, bool pcm,
+static void set_encoding(SNDFILE *sf, const SF_INFO *info, const pg_write_opts *o) {
+    if (is_pcm(info))
+        sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    if (o && o->flac_level_set) // libsndfile's 0.0-1.0 is FLAC's 0-8 (rounded)
+        sf_command(sf, SFC_SET_COMPRESSION_LEVEL, &(double){ o->flac_level / 8.0 }, sizeof(double));
+    // libsndfile's PEAK chunk (float WAV/AIFF) costs a scalar pass over every sample on the
+    // encoder thread, the slowest stage of a fast render; players ignore it.
+    sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
+}
+
+// What encodes the output: libsndfile on the file, or for FLAC segments on several threads.
+typedef struct sink {
+    SNDFILE *sf;
+    flac_seg *fs;
+} sink;
+
+// A FLAC output is encoded by as many threads as the render may use (flac_seg.h); with the
+// output kept in the cache (-O1, the cache on, not --no-output-cache), its encoded segments
+// are kept there too, so that a segment an edit left alone is not encoded again.
+static flac_seg *open_flac(int fd, const pg_plan *p, const SF_INFO *info, const pg_write_opts *o,
+                           pg_render *r, pg_diag *err) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int sub = info->format & SF_FORMAT_SUBMASK;
+    bool keep = p->opt_level > 0 && p->output_chunks && !(p->cache_dir && !p->cache_dir[0]);
+    flac_seg_opts fo = { .channels = info->channels,
+                         .frame_rate = info->samplerate,
+                         .bits = sub == SF_FORMAT_PCM_S8   ? 8
+                                 : sub == SF_FORMAT_PCM_16 ? 16
+                                                           : 24,
+                         .level = o && o->flac_level_set ? o->flac_level : -1,
+                         .workers = p->threads > 0 ? p->threads
+                                    : cores > 0    ? (int)cores
+                                                   : 1,
+                         .cache = keep ? exec_render_cache(r) : NULL };
+    return flac_seg_new(fd, &fo, err);
+}
+
+static pg_status open_sink(int fd, const pg_plan *p, SF_INFO *info, const pg_write_opts *o,
+                           pg_render *r, const char *path, sink *k, pg_diag *err) {
+    *k = (sink){ NULL, NULL };
+    if ((info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC)
+        return (k->fs = open_flac(fd, p, info, o, r, err)) ? PG_OK : err ? err->status : PG_ERR_IO;
+    if (!(k->sf = sf_open_fd(fd, SFM_WRITE, info, SF_FALSE)))
+        return set_err(err, PG_ERR_IO, "cannot write '%s': %s", path, sf_strerror(NULL));
+    set_encoding(k->sf, info, o);
+    return PG_OK;
+}
+
+static pg_status close_sink(sink *k, pg_status st, const char *path, pg_diag *err) {
+    flac_seg_free(k->fs);
+    if (k->sf && sf_close(k->sf) != 0 && st == PG_OK)
+        st = set_err(err, PG_ERR_IO, "closing '%s' failed", path);
+    return st;
+}
+
+static void encoder_stats(const encoder *e, pg_render_stats *s) {
+    s->encode_sec = e->fs ? flac_seg_busy_sec(e->fs) : e->busy_sec;
+    s->encode_threads = e->fs ? flac_seg_threads(e->fs) : 1;
+    if (e->fs)
+        flac_seg_counts(e->fs, &s->encoded_segments, &s->encoded_found);
+}
+
+static pg_status write_all(const pg_plan *p, const char *path, int fd, SF_INFO *info,
                            const pg_write_opts *o, double *peak, pg_diag *err) {
     pg_render *r = pg_render_new(p, err);
     if (!r)
         return err ? err->status : PG_ERR_INTERNAL;
-    encoder e = { .sf = sf, .fs = fs, .render = r, .channels = p->channels, .pcm = pcm };
+    sink k;
+    pg_status st = open_sink(fd, p, info, o, r, path, &k, err);
+    if (st != PG_OK) {
+        pg_render_free(r);
+        return st;
+    }
+    encoder e = {
+        .sf = k.sf, .fs = k.fs, .render = r, .channels = p->channels, .pcm = is_pcm(info)
+    };
     pthread_mutex_init(&e.lock, NULL);
     pthread_cond_init(&e.changed, NULL);
-    pg_status st = PG_OK;
     for (int i = 0; i < N_BUFS; i++)
         if (!(e.buf[i] = malloc(sizeof(float) * WRITE_CHUNK * (size_t)p->channels)))
             st = set_err(err, PG_ERR_NOMEM, "out of memory");
@@ -312,22 +381,22 @@ static pg_status write_all(const pg_plan *p, const char *path, SNDFILE *sf, flac
     pthread_mutex_unlock(&e.lock);
     if (started)
         pthread_join(th, NULL);
-    if (st == PG_OK && fs)
-        st = finish_flac(fs, path, err); // (says why, if a write failed)
+    if (st == PG_OK && e.fs)
+        st = finish_flac(e.fs, path, err); // (says why, if a write failed)
     else if (st == PG_OK && e.failed)
         st = set_err(err, PG_ERR_IO, "'%s': cannot write the audio: %s", path,
-                     e.write_errno ? strerror(e.write_errno) : sf_strerror(sf));
+                     e.write_errno ? strerror(e.write_errno) : sf_strerror(e.sf));
     for (int i = 0; i < N_BUFS; i++)
         free(e.buf[i]);
     pthread_mutex_destroy(&e.lock);
     pthread_cond_destroy(&e.changed);
     if (o && o->stats) {
         pg_render_get_stats(r, o->stats);
-        o->stats->encode_sec = fs ? flac_seg_busy_sec(fs) : e.busy_sec;
-        o->stats->encode_threads = fs ? flac_seg_threads(fs) : 1;
+        encoder_stats(&e, o->stats);
     }
     if (o && o->node_sec)
         pg_render_node_seconds(r, o->node_sec);
+    st = close_sink(&k, st, path, err); // (before the render's cache closes)
     pg_render_free(r);
     if (peak)
         *peak = e.peak;
@@ -585,32 +654,6 @@ static int open_temp(const target *t, char *tmp, size_t size) {
     return fd;
 }
 
-static void set_encoding(SNDFILE *sf, const SF_INFO *info, const pg_write_opts *o) {
-    if (is_pcm(info))
-        sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
-    if (o && o->flac_level_set) // libsndfile's 0.0-1.0 is FLAC's 0-8 (rounded)
-        sf_command(sf, SFC_SET_COMPRESSION_LEVEL, &(double){ o->flac_level / 8.0 }, sizeof(double));
-    // libsndfile's PEAK chunk (float WAV/AIFF) costs a scalar pass over every sample on the
-    // encoder thread, the slowest stage of a fast render; players ignore it.
-    sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
-}
-
-// A FLAC output is encoded by as many threads as the render may use (flac_seg.h).
-static flac_seg *open_flac(int fd, const pg_plan *p, const SF_INFO *info, const pg_write_opts *o,
-                           pg_diag *err) {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    flac_seg_opts fo = { .channels = info->channels,
-                         .frame_rate = info->samplerate,
-                         .bits = (info->format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_S8   ? 8
-                                 : (info->format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16 ? 16
-                                                                                          : 24,
-                         .level = o && o->flac_level_set ? o->flac_level : -1,
-                         .workers = p->threads > 0 ? p->threads
-                                    : cores > 0    ? (int)cores
-                                                   : 1 };
-    return flac_seg_new(fd, &fo, err);
-}
-
 pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_opts *o,
                             double *peak, pg_diag *err) {
     SF_INFO info = { 0 };
@@ -624,23 +667,7 @@ pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_o
         return set_err(err, PG_ERR_IO, "cannot create a file beside '%s': %s", path,
                        strerror(errno));
     off_t reserved = t.stream ? 0 : reserve_space(fd, p, &info);
-    SNDFILE *sf = NULL;
-    flac_seg *fs = NULL;
-    if ((info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC)
-        fs = open_flac(fd, p, &info, o, err);
-    else if (!(sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE)))
-        set_err(err, PG_ERR_IO, "cannot write '%s': %s", path, sf_strerror(NULL));
-    if (!sf && !fs) {
-        close(fd);
-        unlink(tmp);
-        return err ? err->status : PG_ERR_IO;
-    }
-    if (sf)
-        set_encoding(sf, &info, o);
-    st = write_all(p, path, sf, fs, is_pcm(&info), o, peak, err);
-    flac_seg_free(fs);
-    if (sf && sf_close(sf) != 0 && st == PG_OK)
-        st = set_err(err, PG_ERR_IO, "closing '%s' failed", path);
+    st = write_all(p, path, fd, &info, o, peak, err);
     trim_space(fd, reserved);
     if (close(fd) != 0 && st == PG_OK)
         st = set_err(err, PG_ERR_IO, "closing '%s' failed: %s", path, strerror(errno));

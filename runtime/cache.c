@@ -179,7 +179,8 @@ static bool header_ok(const entry_header *h, uint64_t key, int channels, int64_t
 
 // Maps the entry of key read-only if its header and size match (its samples are not checked
 // yet); NULL otherwise. Mapping reads it straight from the page cache: no copy into fresh
-// memory, whose page faults cost more than the read itself.
+// memory, whose page faults cost more than the read itself. A byte entry (channels 0) has
+// the size it has: frames is then -1, and the header's byte count must match the file's.
 static const entry_header *map_entry(const cache *c, uint64_t key, int channels, int64_t frames,
                                      cache_mapping *m) {
     if (!c)
@@ -189,10 +190,13 @@ static const entry_header *map_entry(const cache *c, uint64_t key, int channels,
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return NULL;
-    size_t bytes = sizeof(float) * (size_t)channels * (size_t)frames;
     struct stat st;
     void *base = MAP_FAILED;
-    if (fstat(fd, &st) == 0 && (size_t)st.st_size == sizeof(entry_header) + bytes)
+    bool sized = fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(entry_header);
+    if (sized && channels == 0)
+        frames = (int64_t)((size_t)st.st_size - sizeof(entry_header));
+    size_t bytes = (channels ? sizeof(float) * (size_t)channels : 1) * (size_t)frames;
+    if (sized && (size_t)st.st_size == sizeof(entry_header) + bytes)
         base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (base == MAP_FAILED)
@@ -269,7 +273,8 @@ bool cache_load(cache *c, uint64_t key, float *buf, int channels, int64_t frames
     return ok;
 }
 
-bool cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t frames) {
+// An entry of bytes (channels 0) or samples.
+static bool store_entry(cache *c, uint64_t key, const void *buf, int channels, int64_t frames) {
     if (!c)
         return false;
     char path[4200], tmp[4300];
@@ -278,7 +283,7 @@ bool cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t
     int fd = mkstemp(tmp);
     if (fd < 0)
         return false;
-    size_t bytes = sizeof(float) * (size_t)channels * (size_t)frames;
+    size_t bytes = (channels ? sizeof(float) * (size_t)channels : 1) * (size_t)frames;
     entry_header h;
     memset(&h, 0, sizeof h);
     memcpy(h.magic, CACHE_MAGIC, 8);
@@ -297,6 +302,27 @@ bool cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t
     if (atomic_fetch_add(&c->unsettled, sizeof h + bytes) + sizeof h + bytes >= SETTLE_BYTES)
         settle_usage(c, false);
     return true;
+}
+
+bool cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t frames) {
+    return channels > 0 && store_entry(c, key, buf, channels, frames);
+}
+
+bool cache_store_bytes(cache *c, uint64_t key, const void *data, size_t n) {
+    return store_entry(c, key, data, 0, (int64_t)n);
+}
+
+const void *cache_map_bytes(cache *c, uint64_t key, size_t *n, cache_mapping *m) {
+    const entry_header *h = map_entry(c, key, 0, -1, m);
+    if (!h)
+        return NULL;
+    if (checksum(h + 1, m->size - sizeof *h) != h->checksum) {
+        cache_unmap(m);
+        return NULL;
+    }
+    touch(c, key);
+    *n = m->size - sizeof *h;
+    return h + 1;
 }
 
 typedef struct file_age {

@@ -39,6 +39,10 @@ void cache_unmap(cache_mapping *m);
 // Stores buf under key (atomically: temporary file, then rename); false when it could not
 // (the render goes on without the entry).
 bool cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t frames);
+// Entries of bytes (an encoded FLAC segment): stored as cache_store stores samples; mapped
+// read-only and checked, their length into *n (NULL on a miss or a damaged entry).
+bool cache_store_bytes(cache *c, uint64_t key, const void *data, size_t n);
+const void *cache_map_bytes(cache *c, uint64_t key, size_t *n, cache_mapping *m);
 const char *cache_dir(const cache *c);
 
 #endif // PG_RUNTIME_CACHE_H

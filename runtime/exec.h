@@ -15,6 +15,9 @@ uint32_t exec_max_abs_bits(const float *x, int64_t n);
 #define EXEC_NONFINITE_BITS 0x7f800000u
 // The first frame the next pg_render_next call renders.
 pg_frame exec_render_cursor(const pg_render *r);
+// The render's cache (opened now if no node needed it), or NULL when it is off or unusable;
+// it stays open until pg_render_free.
+struct cache *exec_render_cache(pg_render *r);
 
 // When the next frames of the window are in an output chunk found in the cache, they are
 // returned in place rather than copied (the writer writes them from there): *data points at

@@ -1,13 +1,15 @@
 // flac_seg.c: a FLAC stream encoded in segments on several threads (see flac_seg.h).
 //
-// The caller's thread converts the floats to integers (keeping them for the encoder and
-// adding them to the stream's MD5 in order), hands each full segment to the workers, and
+// The caller's thread copies the floats into segments and hands each full one to the
+// workers, which turn it into integers and encode it (or find its encoding in the cache); it
 // writes the finished segments in order: the first as libsndfile made it (its header and
-// frames), the others' frames renumbered. The format (FLAC's specification, RFC 9639): a
-// frame's header holds its number (blocks of a fixed size) in a UTF-8-like code and ends
-// with a CRC-8 of itself; the frame ends with a CRC-16 of all its bytes; STREAMINFO, the
-// first metadata block, holds the block and frame sizes, the length and the MD5 of the
-// samples (little-endian, bits/8 bytes each, interleaved).
+// frames), the others' frames renumbered, adding each segment's samples to the stream's MD5
+// (or, with a cache, finding the MD5's state after it there, keyed by its state before and
+// the segment: a render that changed nothing computes none of it). The format (FLAC's
+// specification, RFC 9639): a frame's header holds its number (blocks of a fixed size) in a
+// UTF-8-like code and ends with a CRC-8 of itself; the frame ends with a CRC-16 of all its bytes;
+// STREAMINFO, the first metadata block, holds the block and frame sizes, the length and the MD5 of
+// the samples (little-endian, bits/8 bytes each, interleaved).
 #include "flac_seg.h"
 
 #include <errno.h>
@@ -19,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
+#include "cache.h"
 #include "exec.h"
 
 enum {
@@ -48,10 +52,17 @@ typedef struct membuf { // a file in memory, for sf_open_virtual
 typedef struct segment {
     seg_state state;
     int64_t index;
-    int32_t *pcm;   // channels * seg_frames samples, scaled as sf_writef_int takes them
-    int64_t frames; // filled so far
-    membuf out;     // the encoded stream
+    float *x;                   // channels * seg_frames samples, as handed over
+    int32_t *pcm;               // the same as integers, scaled as sf_writef_int takes them
+    bool ints;                  // pcm is made
+    uint64_t key;               // in the cache (when there is one): the samples' and the encoding's
+    int64_t frames;             // filled so far
+    membuf out;                 // the encoded stream, when encoded here
+    cache_mapping map;          // the encoded stream, when found in the cache
+    const unsigned char *bytes; // the encoded stream: out's or map's
+    size_t n_bytes;
     bool failed;
+    bool found; // in the cache
     double sec; // the worker's time encoding it
 } segment;
 
@@ -74,6 +85,7 @@ struct flac_seg {
     uint32_t min_size, max_size;  // its frames' smallest and largest (bytes)
     unsigned char info[INFO_LEN]; // the first segment's STREAMINFO, completed at the end
     bool short_seen;              // a segment ended inside a block: it must be the last
+    int segments, found;          // segments written, of which found in the cache
     bool failed;
     int write_errno;
     char why[160];
@@ -217,6 +229,8 @@ static bool encode_segment(const flac_seg_opts *o, segment *s) {
 
 // ---- the workers -----------------------------------------------------------------------
 
+static bool find_or_encode(const flac_seg_opts *o, segment *s);
+
 static segment *first_ready(flac_seg *w) {
     segment *best = NULL;
     for (int i = 0; i < w->n_slots; i++)
@@ -237,7 +251,7 @@ static void *worker_main(void *arg) {
         s->state = SEG_ENCODING;
         pthread_mutex_unlock(&w->lock);
         double t0 = exec_now_sec();
-        bool ok = encode_segment(&w->o, s);
+        bool ok = find_or_encode(&w->o, s);
         double sec = exec_now_sec() - t0;
         pthread_mutex_lock(&w->lock);
         s->failed = !ok;
@@ -402,10 +416,10 @@ typedef struct stream_view {
     size_t meta_end;           // where the frames start
 } stream_view;
 
-// The metadata of a segment's stream, checked against what was asked for.
-static bool view_stream(const flac_seg *w, const segment *s, stream_view *v) {
-    const unsigned char *b = s->out.p;
-    size_t len = (size_t)s->out.len, p = 4;
+// The metadata of an encoded segment's stream, checked against what was asked for.
+static bool view_stream(const flac_seg_opts *o, const unsigned char *b, size_t len, int64_t frames,
+                        stream_view *v) {
+    size_t p = 4;
     if (len < INFO_AT + INFO_LEN || memcmp(b, "fLaC", 4) != 0 || (b[4] & 0x7F) != 0 ||
         be24(b + 5) != INFO_LEN)
         return false;
@@ -422,14 +436,70 @@ static bool view_stream(const flac_seg *w, const segment *s, stream_view *v) {
     unsigned min_block = (unsigned)i[0] << 8 | i[1], max_block = (unsigned)i[2] << 8 | i[3];
     v->info = i;
     v->meta_end = p;
-    return rate == (unsigned)w->o.frame_rate && ch == (unsigned)w->o.channels &&
-           bits == (unsigned)w->o.bits && total == s->frames && min_block == max_block &&
-           max_block > 0 && (w->block == 0 || max_block == w->block);
+    return rate == (unsigned)o->frame_rate && ch == (unsigned)o->channels &&
+           bits == (unsigned)o->bits && total == frames && min_block == max_block && max_block > 0;
+}
+
+// Floats to the integers FLAC keeps: full scale 2^(bits-1), clipped, a NaN as 0, rounded
+// to the nearest (ties to even, as libsndfile's lrintf rounds): adding 2^23 with the sign
+// of v leaves no fraction in a float, and subtracting it again is exact. Branch-free, so it
+// vectorises. Scaled by 2^(32-bits) for sf_writef_int.
+static void to_ints(const float *src, int32_t *dst, int64_t n, int bits) {
+    float scale = (float)(1 << (bits - 1)), top = scale - 1, bottom = -scale;
+    unsigned shift = 32u - (unsigned)bits;
+    for (int64_t i = 0; i < n; i++) {
+        float v = src[i] * scale;
+        v = v == v ? v : 0.0f;
+        v = v < top ? v : top;
+        v = v > bottom ? v : bottom;
+        float m = copysignf(8388608.0f, v);
+        dst[i] = (int32_t)((uint32_t)(int32_t)((v + m) - m) << shift);
+    }
+}
+
+// The cache key of a segment's encoding: its samples (the floats: the integers follow from
+// them) and everything that shapes the stream libsndfile makes of them (not where it lies:
+// equal segments share an entry).
+static uint64_t segment_key(const flac_seg_opts *o, const segment *s) {
+    struct {
+        char tag[8];
+        uint64_t samples;
+        int32_t bits, level;
+        char sndfile[48];
+    } k;
+    memset(&k, 0, sizeof k);
+    memcpy(k.tag, "flacseg1", 8);
+    k.samples = XXH3_64bits(s->x, sizeof(float) * (size_t)(s->frames * o->channels));
+    k.bits = o->bits;
+    k.level = o->level;
+    snprintf(k.sndfile, sizeof k.sndfile, "%s", sf_version_string());
+    return cache_key(XXH3_64bits(&k, sizeof k), (pg_extent){ 0, s->frames }, o->channels,
+                     o->frame_rate);
+}
+
+// A segment's stream from the cache (checked: its checksum, and its header against the
+// segment), else encoded (and stored).
+static bool find_or_encode(const flac_seg_opts *o, segment *s) {
+    s->key = o->cache ? segment_key(o, s) : 0;
+    stream_view v;
+    s->found = s->ints = false;
+    s->bytes = o->cache ? cache_map_bytes(o->cache, s->key, &s->n_bytes, &s->map) : NULL;
+    if (s->bytes && view_stream(o, s->bytes, s->n_bytes, s->frames, &v))
+        return s->found = true;
+    cache_unmap(&s->map);
+    to_ints(s->x, s->pcm, s->frames * o->channels, o->bits);
+    s->ints = true;
+    bool ok = encode_segment(o, s);
+    s->bytes = s->out.p;
+    s->n_bytes = (size_t)s->out.len;
+    if (ok && o->cache && s->frames > 0)
+        cache_store_bytes(o->cache, s->key, s->out.p, s->n_bytes);
+    return ok;
 }
 
 // The first segment's metadata, without a SEEKTABLE (its offsets would be the segment's).
 static bool write_header(flac_seg *w, const segment *s, const stream_view *v) {
-    const unsigned char *b = s->out.p;
+    const unsigned char *b = s->bytes;
     unsigned char *h = malloc(v->meta_end), *last = NULL;
     if (!h)
         return fail(w, ENOMEM, "out of memory");
@@ -477,8 +547,8 @@ static size_t renumber_frame(const unsigned char *b, size_t size, const frame_he
 
 // The frames of a segment after the first, renumbered to follow the stream so far.
 static bool write_renumbered(flac_seg *w, const segment *s, const stream_view *v) {
-    const unsigned char *b = s->out.p;
-    size_t len = (size_t)s->out.len, pos = v->meta_end, n = 0;
+    const unsigned char *b = s->bytes;
+    size_t len = s->n_bytes, pos = v->meta_end, n = 0;
     int64_t first = w->frames_out / w->block, samples = 0;
     unsigned char *dst = malloc(len - pos + (size_t)(s->frames / w->block + 1) * 8);
     if (!dst)
@@ -522,28 +592,91 @@ static bool write_empty(flac_seg *w) {
     return write_all_bytes(w, h, sizeof h) && write_all_bytes(w, i, INFO_LEN);
 }
 
+// A segment's samples into the MD5 (little-endian, bits/8 bytes each).
+static void md5_add(flac_seg *w, const int32_t *dst, int64_t n) {
+    int bytes = w->o.bits / 8, shift = 32 - w->o.bits;
+    unsigned char packed[MD5_SAMPLES * 3];
+    for (int64_t i = 0; i < n; i += MD5_SAMPLES) {
+        int64_t m = n - i < MD5_SAMPLES ? n - i : MD5_SAMPLES;
+        for (int64_t j = 0; bytes == 3 && j < m; j++) { // (24-bit, the default: unrolled)
+            uint32_t v = (uint32_t)(dst[i + j] >> shift);
+            packed[3 * j] = (unsigned char)v;
+            packed[3 * j + 1] = (unsigned char)(v >> 8);
+            packed[3 * j + 2] = (unsigned char)(v >> 16);
+        }
+        for (int64_t j = 0; bytes != 3 && j < m; j++) {
+            uint32_t v = (uint32_t)(dst[i + j] >> shift);
+            for (int k = 0; k < bytes; k++)
+                packed[j * bytes + k] = (unsigned char)(v >> (8 * k));
+        }
+        MD5Update(&w->md5, packed, (size_t)(m * bytes));
+    }
+}
+
+// The key of the MD5's state after segment s, given its state before.
+static uint64_t md5_key(const flac_seg *w, const segment *s) {
+    struct {
+        char tag[8];
+        uint64_t segment;
+        unsigned char before[sizeof(MD5_CTX)];
+    } k;
+    memset(&k, 0, sizeof k);
+    memcpy(k.tag, "flacmd51", 8);
+    k.segment = s->key;
+    memcpy(k.before, &w->md5, sizeof w->md5);
+    return cache_key(XXH3_64bits(&k, sizeof k), (pg_extent){ 0, s->frames }, w->o.channels,
+                     w->o.frame_rate);
+}
+
+// Segment s (the next in order) into the stream's MD5: its state after s from the cache, or
+// computed (and stored).
+static void md5_segment(flac_seg *w, segment *s) {
+    uint64_t key = w->o.cache ? md5_key(w, s) : 0;
+    cache_mapping m = { NULL, 0 };
+    size_t n = 0;
+    const void *after = w->o.cache ? cache_map_bytes(w->o.cache, key, &n, &m) : NULL;
+    if (after && n == sizeof w->md5) {
+        memcpy(&w->md5, after, sizeof w->md5);
+        cache_unmap(&m);
+        return;
+    }
+    cache_unmap(&m);
+    if (!s->ints)
+        to_ints(s->x, s->pcm, s->frames * w->o.channels, w->o.bits);
+    s->ints = true;
+    md5_add(w, s->pcm, s->frames * w->o.channels);
+    if (w->o.cache)
+        cache_store_bytes(w->o.cache, key, &w->md5, sizeof w->md5);
+}
+
 // Writes segment s, the next in order.
-static bool emit_segment(flac_seg *w, const segment *s) {
+static bool emit_segment(flac_seg *w, segment *s) {
     stream_view v;
     if (s->failed)
         return fail(w, s->out.nomem ? ENOMEM : 0, "the FLAC encoder failed");
-    if (s->index == 0 && s->frames == 0 && s->out.len == 0)
+    if (s->index == 0 && s->frames == 0 && s->n_bytes == 0)
         return write_empty(w);
-    if (!view_stream(w, s, &v) || (w->short_seen && s->frames > 0))
+    unsigned block = 0;
+    if (view_stream(&w->o, s->bytes, s->n_bytes, s->frames, &v))
+        block = (unsigned)v.info[2] << 8 | v.info[3];
+    if (block == 0 || (w->block && block != w->block) || (w->short_seen && s->frames > 0))
         return fail(w, 0, "libsndfile's FLAC stream is not as expected (internal error)");
     bool ok;
+    w->segments++;
+    w->found += s->found;
     if (s->index == 0) {
-        w->block = (unsigned)v.info[2] << 8 | v.info[3];
+        w->block = block;
         memcpy(w->info, v.info, INFO_LEN);
         w->min_size = be24(v.info + 4);
         w->max_size = be24(v.info + 7);
         ok = write_header(w, s, &v) &&
-             write_all_bytes(w, s->out.p + v.meta_end, (size_t)s->out.len - v.meta_end);
+             write_all_bytes(w, s->bytes + v.meta_end, s->n_bytes - v.meta_end);
     } else {
         ok = write_renumbered(w, s, &v);
     }
     w->short_seen = s->frames % w->block != 0;
     w->frames_out += s->frames;
+    md5_segment(w, s);
     return ok;
 }
 
@@ -576,6 +709,7 @@ static bool write_next(flac_seg *w, bool wait) {
     double t0 = exec_now_sec();
     if (!w->failed)
         emit_segment(w, s);
+    cache_unmap(&s->map);
     w->busy_sec += exec_now_sec() - t0 + s->sec;
     pthread_mutex_lock(&w->lock);
     s->state = SEG_FREE;
@@ -617,54 +751,13 @@ static void submit(flac_seg *w, segment *s) {
         continue;
 }
 
-// Floats to the integers FLAC keeps: full scale 2^(bits-1), clipped, a NaN as 0, rounded
-// to the nearest (ties to even, as libsndfile's lrintf rounds): adding 2^23 with the sign
-// of v leaves no fraction in a float, and subtracting it again is exact. Branch-free, so it
-// vectorises. Scaled by 2^(32-bits) for sf_writef_int.
-static void to_ints(const float *src, int32_t *dst, int64_t n, int bits) {
-    float scale = (float)(1 << (bits - 1)), top = scale - 1, bottom = -scale;
-    unsigned shift = 32u - (unsigned)bits;
-    for (int64_t i = 0; i < n; i++) {
-        float v = src[i] * scale;
-        v = v == v ? v : 0.0f;
-        v = v < top ? v : top;
-        v = v > bottom ? v : bottom;
-        float m = copysignf(8388608.0f, v);
-        dst[i] = (int32_t)((uint32_t)(int32_t)((v + m) - m) << shift);
-    }
-}
-
-// n samples into dst and into the MD5 (little-endian, bits/8 bytes each).
-static void convert(flac_seg *w, const float *src, int32_t *dst, int64_t n) {
-    int bytes = w->o.bits / 8, shift = 32 - w->o.bits;
-    unsigned char packed[MD5_SAMPLES * 3];
-    to_ints(src, dst, n, w->o.bits);
-    for (int64_t i = 0; i < n; i += MD5_SAMPLES) {
-        int64_t m = n - i < MD5_SAMPLES ? n - i : MD5_SAMPLES;
-        for (int64_t j = 0; bytes == 3 && j < m; j++) { // (24-bit, the default: unrolled)
-            uint32_t v = (uint32_t)(dst[i + j] >> shift);
-            packed[3 * j] = (unsigned char)v;
-            packed[3 * j + 1] = (unsigned char)(v >> 8);
-            packed[3 * j + 2] = (unsigned char)(v >> 16);
-        }
-        for (int64_t j = 0; bytes != 3 && j < m; j++) {
-            uint32_t v = (uint32_t)(dst[i + j] >> shift);
-            for (int k = 0; k < bytes; k++)
-                packed[j * bytes + k] = (unsigned char)(v >> (8 * k));
-        }
-        MD5Update(&w->md5, packed, (size_t)(m * bytes));
-    }
-}
-
 bool flac_seg_write(flac_seg *w, const float *src, int64_t frames) {
     int ch = w->o.channels;
     while (frames > 0 && !w->failed) {
         segment *s = filling_slot(w);
         int64_t n = w->o.seg_frames - s->frames;
         n = frames < n ? frames : n;
-        double t0 = exec_now_sec();
-        convert(w, src, s->pcm + s->frames * ch, n * ch);
-        w->busy_sec += exec_now_sec() - t0;
+        memcpy(s->x + s->frames * ch, src, sizeof(float) * (size_t)(n * ch));
         s->frames += n;
         src += n * ch;
         frames -= n;
@@ -701,6 +794,11 @@ int flac_seg_threads(flac_seg *w) {
     return w->n_threads + 1;
 }
 
+void flac_seg_counts(flac_seg *w, int *segments, int *found) {
+    *segments = w->segments;
+    *found = w->o.cache ? w->found : -1;
+}
+
 flac_seg *flac_seg_new(int fd, const flac_seg_opts *o, pg_diag *err) {
     pthread_once(&crc_once, make_crc_tables);
     flac_seg *w = calloc(1, sizeof *w);
@@ -716,7 +814,8 @@ flac_seg *flac_seg_new(int fd, const flac_seg_opts *o, pg_diag *err) {
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->changed, NULL);
     for (int i = 0; w->slot && i < w->n_slots; i++)
-        if (!(w->slot[i].pcm = malloc(sizeof(int32_t) * (size_t)(w->o.seg_frames * o->channels))))
+        if (!(w->slot[i].pcm = malloc(sizeof(int32_t) * (size_t)(w->o.seg_frames * o->channels))) ||
+            !(w->slot[i].x = malloc(sizeof(float) * (size_t)(w->o.seg_frames * o->channels))))
             goto nomem;
     if (!w->slot)
         goto nomem;
@@ -753,7 +852,9 @@ void flac_seg_free(flac_seg *w) {
         pthread_join(w->th[i], NULL);
     for (int i = 0; w->slot && i < w->n_slots; i++) {
         free(w->slot[i].pcm);
+        free(w->slot[i].x);
         free(w->slot[i].out.p);
+        cache_unmap(&w->slot[i].map);
     }
     free(w->slot);
     pthread_mutex_destroy(&w->lock);

@@ -24,10 +24,12 @@
 typedef struct flac_seg_opts {
     int channels;
     int frame_rate;
-    int bits;           // bits per sample: 8, 16 or 24
-    int level;          // compression 0-8, or -1 for libsndfile's default (5)
-    int workers;        // encoder threads, >= 1 (the bytes do not depend on it)
-    int64_t seg_frames; // 0: FLAC_SEG_FRAMES; else a positive multiple of FLAC_SEG_ALIGN
+    int bits;            // bits per sample: 8, 16 or 24
+    int level;           // compression 0-8, or -1 for libsndfile's default (5)
+    int workers;         // encoder threads, >= 1 (the bytes do not depend on it)
+    int64_t seg_frames;  // 0: FLAC_SEG_FRAMES; else a positive multiple of FLAC_SEG_ALIGN
+    struct cache *cache; // when not NULL, encoded segments are kept there, keyed by their
+                         // samples, and a segment found there is not encoded again
 } flac_seg_opts;
 
 typedef struct flac_seg flac_seg;
@@ -46,5 +48,7 @@ void flac_seg_free(flac_seg *w);
 double flac_seg_busy_sec(flac_seg *w);
 // The encoder threads (the workers and the caller's).
 int flac_seg_threads(flac_seg *w);
+// The segments written so far, and of those the ones found in the cache (-1: no cache).
+void flac_seg_counts(flac_seg *w, int *segments, int *found);
 
 #endif // PG_RUNTIME_FLAC_SEG_H

@@ -850,3 +850,11 @@ void pg_render_node_seconds(const pg_render *r, double *out) {
 pg_frame exec_render_cursor(const pg_render *r) {
     return r->cursor;
 }
+
+struct cache *exec_render_cache(pg_render *r) {
+    pthread_mutex_lock(&r->sh.lock);
+    exec_open_cache(&r->sh);
+    struct cache *c = r->sh.cache;
+    pthread_mutex_unlock(&r->sh.lock);
+    return c;
+}

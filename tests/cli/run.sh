@@ -69,6 +69,15 @@ expect_status 0 "$pg" "$tmp/chord.pg" -o "$tmp/chord.wav"
 expect_status 0 "$pg" "$tmp/tail.pg" -o "$tmp/tail.flac" --until-silence
 expect_status 0 "$pg" "$tmp/empty.pg" -o "$tmp/empty.flac"
 cmp -s "$tmp/chord1.flac" "$tmp/chord4.flac" && ok || bad "FLAC on 1 and 4 threads differs"
+# the encoded segments are kept in the cache with the output: a second render encodes none
+expect_status 0 "$pg" "$tmp/chord.pg" -o "$tmp/chordc1.flac" --cache-dir "$tmp/fc"
+expect_status 0 "$pg" "$tmp/chord.pg" -o "$tmp/chordc2.flac" --cache-dir "$tmp/fc" --explain
+grep -q "(4 of 4 FLAC segments from the cache)" "$tmp/err" && ok ||
+    bad "FLAC segments not found in the cache: $(grep encoding "$tmp/err")"
+cmp -s "$tmp/chord1.flac" "$tmp/chordc2.flac" && ok || bad "FLAC from the cache differs"
+expect_status 0 "$pg" "$tmp/chord.pg" -o "$tmp/chordc3.flac" --cache-dir "$tmp/fc" --explain \
+    --no-output-cache
+grep -q "FLAC segments" "$tmp/err" && bad "--no-output-cache kept FLAC segments" || ok
 expect_status 0 "$pg" compare "$tmp/chord.wav" "$tmp/chord4.flac" --tolerance-db -138
 if command -v flac >/dev/null; then
     for f in chord4 tail empty; do

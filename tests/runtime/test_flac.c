@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "check.h"
 #include "flac_seg.h"
 
@@ -93,9 +94,11 @@ typedef struct seg_case {
     int64_t frames;
     int ch, bits, level, workers;
     int64_t seg_frames, per_call; // the segment length; frames handed over per call
+    cache *cache;                 // where encoded segments are kept, or NULL
+    int found;                    // out: segments found there
 } seg_case;
 
-static bytes segmented(const float *f, const seg_case *k) {
+static bytes segmented(const float *f, seg_case *k) {
     char path[256];
     int fd = temp_file(path, sizeof path);
     pg_diag err;
@@ -104,7 +107,8 @@ static bytes segmented(const float *f, const seg_case *k) {
                         .bits = k->bits,
                         .level = k->level,
                         .workers = k->workers,
-                        .seg_frames = k->seg_frames };
+                        .seg_frames = k->seg_frames,
+                        .cache = k->cache };
     flac_seg *w = flac_seg_new(fd, &o, &err);
     CHECK(w != NULL);
     for (int64_t i = 0; w && i < k->frames; i += k->per_call) {
@@ -113,12 +117,21 @@ static bytes segmented(const float *f, const seg_case *k) {
     }
     CHECK_STATUS(w ? flac_seg_finish(w, &err) : PG_ERR_INTERNAL, PG_OK);
     CHECK(!w || flac_seg_threads(w) == (k->workers < 1 ? 1 : k->workers) + 1);
+    int segments = 0;
+    if (w)
+        flac_seg_counts(w, &segments, &k->found);
+    CHECK_EQ_I64(segments, k->frames > 0 ? (k->frames - 1) / k->seg_frames + 1 : 1);
+    CHECK(k->cache || k->found == -1);
     flac_seg_free(w);
     return slurp(fd, path);
 }
 
-static void check_case(const seg_case *k) {
-    int32_t *v = test_signal(k->frames, k->ch, k->bits);
+// The bytes of k's stream against one libsndfile stream's; v: the integers (NULL: the test
+// signal).
+static void check_ints(seg_case *k, const int32_t *given) {
+    int32_t *v = given ? NULL : test_signal(k->frames, k->ch, k->bits);
+    if (given)
+        v = (int32_t *)given;
     float *f = as_floats(v, k->frames * k->ch, k->bits);
     bytes want = reference(v, k->frames, k->ch, k->bits, k->level);
     bytes got = segmented(f, k);
@@ -135,10 +148,17 @@ static void check_case(const seg_case *k) {
              (long long)k->frames, k->ch, k->bits, k->level, k->workers, (long long)k->seg_frames,
              (long long)k->per_call);
     same ? (void)check_passed++ : check_report(__FILE__, __LINE__, "same bytes", what);
-    free(v);
+    if (!given)
+        free(v);
     free(f);
     free(want.p);
     free(got.p);
+}
+
+static void check_case(seg_case k) {
+    if (k.seg_frames == 0)
+        k.seg_frames = FLAC_SEG_FRAMES;
+    check_ints(&k, NULL);
 }
 
 // Every segment boundary and stream length that could trip the joining: empty, one frame,
@@ -148,8 +168,8 @@ static void test_same_bytes(void) {
     const int64_t lengths[] = { 1, 4095, A, A + 1, 3 * A + 777 };
     for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++)
         for (int workers = 1; workers <= 3; workers += 2) {
-            check_case(&(seg_case){ lengths[i], 2, 24, -1, workers, A, 1000 });
-            check_case(&(seg_case){ lengths[i], 2, 24, -1, workers, A, lengths[i] + 1 });
+            check_case((seg_case){ lengths[i], 2, 24, -1, workers, A, 1000, NULL, 0 });
+            check_case((seg_case){ lengths[i], 2, 24, -1, workers, A, lengths[i] + 1, NULL, 0 });
         }
 }
 
@@ -157,16 +177,16 @@ static void test_same_bytes(void) {
 // levels 0-2 use blocks of 1152 frames.
 static void test_long_streams(void) {
     const int64_t A = FLAC_SEG_ALIGN;
-    check_case(&(seg_case){ 2400000, 1, 16, 0, 2, A, 65536 });   // 2084 blocks of 1152
-    check_case(&(seg_case){ 600000, 2, 24, 8, 2, 2 * A, 4096 }); // 147 blocks of 4096
-    check_case(&(seg_case){ 600000, 2, 24, -1, 4, 0, 65536 });   // the default segments
+    check_case((seg_case){ 2400000, 1, 16, 0, 2, A, 65536, NULL, 0 });   // 2084 blocks of 1152
+    check_case((seg_case){ 600000, 2, 24, 8, 2, 2 * A, 4096, NULL, 0 }); // 147 blocks of 4096
+    check_case((seg_case){ 600000, 2, 24, -1, 4, 0, 65536, NULL, 0 });   // the default segments
 }
 
 static void test_shapes(void) {
     const int64_t A = FLAC_SEG_ALIGN;
-    check_case(&(seg_case){ 2 * A + 5, 1, 24, 5, 2, A, 777 });
-    check_case(&(seg_case){ 2 * A + 5, 6, 16, 3, 2, A, 777 });
-    check_case(&(seg_case){ 2 * A + 5, 3, 8, 1, 3, A, 777 });
+    check_case((seg_case){ 2 * A + 5, 1, 24, 5, 2, A, 777, NULL, 0 });
+    check_case((seg_case){ 2 * A + 5, 6, 16, 3, 2, A, 777, NULL, 0 });
+    check_case((seg_case){ 2 * A + 5, 3, 8, 1, 3, A, 777, NULL, 0 });
 }
 
 // Floats to 24-bit integers: full scale 2^23, rounded half to even, clipped at both ends,
@@ -183,7 +203,7 @@ static void test_values(void) {
     char path[256];
     int fd = temp_file(path, sizeof path);
     pg_diag err;
-    flac_seg *w = flac_seg_new(fd, &(flac_seg_opts){ 1, 48000, 24, -1, 1, 0 }, &err);
+    flac_seg *w = flac_seg_new(fd, &(flac_seg_opts){ 1, 48000, 24, -1, 1, 0, NULL }, &err);
     CHECK(w && flac_seg_write(w, in, n));
     CHECK_STATUS(w ? flac_seg_finish(w, &err) : PG_ERR_INTERNAL, PG_OK);
     flac_seg_free(w);
@@ -212,7 +232,7 @@ static void test_empty(void) {
     char path[256];
     int fd = temp_file(path, sizeof path);
     pg_diag err;
-    flac_seg *w = flac_seg_new(fd, &(flac_seg_opts){ 2, 48000, 24, -1, 2, 0 }, &err);
+    flac_seg *w = flac_seg_new(fd, &(flac_seg_opts){ 2, 48000, 24, -1, 2, 0, NULL }, &err);
     CHECK_STATUS(w ? flac_seg_finish(w, &err) : PG_ERR_INTERNAL, PG_OK);
     flac_seg_free(w);
     SF_INFO info = { 0 };
@@ -233,7 +253,8 @@ static void test_write_error(void) {
     if (fd < 0)
         return; // (no /dev/full here)
     pg_diag err;
-    flac_seg *w = flac_seg_new(fd, &(flac_seg_opts){ 2, 48000, 24, -1, 2, FLAC_SEG_ALIGN }, &err);
+    flac_seg *w =
+        flac_seg_new(fd, &(flac_seg_opts){ 2, 48000, 24, -1, 2, FLAC_SEG_ALIGN, NULL }, &err);
     float *f = calloc(2 * 3 * FLAC_SEG_ALIGN, sizeof *f);
     bool ok = true;
     for (int i = 0; w && f && i < 3; i++)
@@ -245,11 +266,63 @@ static void test_write_error(void) {
     close(fd);
 }
 
+// Flips one byte in the middle of every entry in dir; how many.
+static int damage_entries(const char *dir) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "for f in %s/*.pgc; do printf x | dd of=\"$f\" bs=1 seek=100 conv=notrunc "
+             "status=none; echo; done | wc -l",
+             dir);
+    FILE *p = popen(cmd, "r");
+    int n = 0;
+    if (p && fscanf(p, "%d", &n) != 1)
+        n = 0;
+    if (p)
+        pclose(p);
+    return n;
+}
+
+// With a cache, the encoded segments are kept (and the stream MD5's state after each): a
+// second render finds every one, a changed sample re-encodes its segment alone (and the MD5
+// from there on), a damaged entry is computed again (never used); the bytes are one
+// libsndfile stream's every time.
+static void test_cached(void) {
+    char dir[] = "/tmp/pg_test_flac_cache_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    int why = 0;
+    cache *c = cache_open(dir, 0, &why);
+    CHECK(c != NULL);
+    const int64_t A = FLAC_SEG_ALIGN, frames = 3 * A + 777;
+    int32_t *v = test_signal(frames, 2, 24);
+    seg_case k = { frames, 2, 24, -1, 2, A, 5000, c, -1 };
+    check_ints(&k, v);
+    CHECK_EQ_I64(k.found, 0);
+    check_ints(&k, v);
+    CHECK_EQ_I64(k.found, 4);
+    v[2 * (2 * A + 10)] ^= 1; // one sample of the third segment
+    check_ints(&k, v);
+    CHECK_EQ_I64(k.found, 3);
+    CHECK(damage_entries(dir) >= 5); // 5 encodings, and the MD5's states after segments
+    check_ints(&k, v);
+    CHECK_EQ_I64(k.found, 0);
+    check_ints(&k, v); // stored again
+    CHECK_EQ_I64(k.found, 4);
+    k.level = 0; // another encoding of the same samples: another entry
+    check_ints(&k, v);
+    CHECK_EQ_I64(k.found, 0);
+    cache_close(c);
+    free(v);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void) {
     test_same_bytes();
     test_long_streams();
     test_shapes();
     test_values();
+    test_cached();
     test_empty();
     test_write_error();
     return check_done();
