@@ -1,11 +1,12 @@
 // flac_seg.c: a FLAC stream encoded in segments on several threads (see flac_seg.h).
 //
 // The caller's thread copies the floats into segments and hands each full one to the
-// workers, which turn it into integers and encode it (or find its encoding in the cache); it
-// writes the finished segments in order: the first as libsndfile made it (its header and
-// frames), the others' frames renumbered, adding each segment's samples to the stream's MD5
-// (or, with a cache, finding the MD5's state after it there, keyed by its state before and
-// the segment: a render that changed nothing computes none of it). The format (FLAC's
+// workers, which turn it into integers and encode it (or find its encoding in the cache),
+// and add the segments' samples to the stream's MD5, one segment after the other, the next
+// before any encoding (or, with a cache, find the MD5's state after a segment there, keyed
+// by its state before and the segment: a render that changed nothing computes none of it).
+// The caller's thread writes the finished segments in order: the first as libsndfile made
+// it (its header and frames), the others' frames renumbered. The format (FLAC's
 // specification, RFC 9639): a frame's header holds its number (blocks of a fixed size) in a
 // UTF-8-like code and ends with a CRC-8 of itself; the frame ends with a CRC-16 of all its bytes;
 // STREAMINFO, the first metadata block, holds the block and frame sizes, the length and the MD5 of
@@ -40,7 +41,8 @@ typedef enum seg_state {
     SEG_FILLING,
     SEG_READY,
     SEG_ENCODING,
-    SEG_DONE
+    SEG_DONE,   // encoded (or found)
+    SEG_WRITTEN // its MD5 still to add; then free
 } seg_state;
 
 typedef struct membuf { // a file in memory, for sf_open_virtual
@@ -62,8 +64,9 @@ typedef struct segment {
     const unsigned char *bytes; // the encoded stream: out's or map's
     size_t n_bytes;
     bool failed;
-    bool found; // in the cache
-    double sec; // the worker's time encoding it
+    bool found;    // in the cache
+    bool md5_done; // its samples are in the stream's MD5
+    double sec;    // the worker's time encoding it
 } segment;
 
 struct flac_seg {
@@ -79,7 +82,10 @@ struct flac_seg {
     pthread_mutex_t lock;
     pthread_cond_t changed;
     // the stream so far
-    MD5_CTX md5;
+    MD5_CTX md5;                  // (the workers', one segment at a time, in order)
+    int64_t md5_next;             // the segment whose samples go into it next
+    bool md5_busy;                // a worker is adding them
+    double md5_sec;               // the workers' time on it
     int64_t frames_out;           // frames written
     unsigned block;               // its block size, from the first segment
     uint32_t min_size, max_size;  // its frames' smallest and largest (bytes)
@@ -239,15 +245,46 @@ static segment *first_ready(flac_seg *w) {
     return best;
 }
 
+static void md5_segment(flac_seg *w, segment *s);
+
+// The segment whose samples go into the MD5 next, when no worker is on it and it is
+// encoded (its key made, its integers made if it was encoded here).
+static segment *md5_ready(flac_seg *w) {
+    segment *s = &w->slot[w->md5_next % w->n_slots];
+    bool ready = s->state == SEG_DONE || s->state == SEG_WRITTEN;
+    return !w->md5_busy && s->index == w->md5_next && ready && !s->md5_done ? s : NULL;
+}
+
+// Adds segment s to the MD5 (the lock held on entry and on return).
+static void md5_task(flac_seg *w, segment *s) {
+    w->md5_busy = true;
+    pthread_mutex_unlock(&w->lock);
+    double t0 = exec_now_sec();
+    md5_segment(w, s);
+    double sec = exec_now_sec() - t0;
+    pthread_mutex_lock(&w->lock);
+    w->md5_sec += sec;
+    w->md5_busy = false;
+    w->md5_next++;
+    s->md5_done = true;
+    if (s->state == SEG_WRITTEN)
+        s->state = SEG_FREE;
+    pthread_cond_broadcast(&w->changed);
+}
+
 static void *worker_main(void *arg) {
     flac_seg *w = arg;
     pthread_mutex_lock(&w->lock);
     for (;;) {
-        segment *s;
-        while (!(s = first_ready(w)) && !w->stop)
+        segment *s, *m;
+        while (!(m = md5_ready(w)) && !(s = first_ready(w)) && !w->stop)
             pthread_cond_wait(&w->changed, &w->lock);
-        if (!s)
+        if (w->stop)
             break;
+        if (m) { // the MD5 first: it is one chain, the encoding runs on every worker
+            md5_task(w, m);
+            continue;
+        }
         s->state = SEG_ENCODING;
         pthread_mutex_unlock(&w->lock);
         double t0 = exec_now_sec();
@@ -631,6 +668,8 @@ static uint64_t md5_key(const flac_seg *w, const segment *s) {
 // Segment s (the next in order) into the stream's MD5: its state after s from the cache, or
 // computed (and stored).
 static void md5_segment(flac_seg *w, segment *s) {
+    if (s->frames == 0)
+        return;
     uint64_t key = w->o.cache ? md5_key(w, s) : 0;
     cache_mapping m = { NULL, 0 };
     size_t n = 0;
@@ -676,7 +715,6 @@ static bool emit_segment(flac_seg *w, segment *s) {
     }
     w->short_seen = s->frames % w->block != 0;
     w->frames_out += s->frames;
-    md5_segment(w, s);
     return ok;
 }
 
@@ -712,7 +750,8 @@ static bool write_next(flac_seg *w, bool wait) {
     cache_unmap(&s->map);
     w->busy_sec += exec_now_sec() - t0 + s->sec;
     pthread_mutex_lock(&w->lock);
-    s->state = SEG_FREE;
+    s->state = s->md5_done ? SEG_FREE : SEG_WRITTEN;
+    pthread_cond_broadcast(&w->changed);
     pthread_mutex_unlock(&w->lock);
     w->written++;
     return true;
@@ -731,12 +770,21 @@ static segment *filling_slot(flac_seg *w) {
     segment *s = &w->slot[w->filling % w->n_slots];
     if (state_of(w, s) == SEG_FILLING)
         return s;
-    while (w->written < w->filling && state_of(w, s) != SEG_FREE)
-        write_next(w, true);
-    pthread_mutex_lock(&w->lock);
+    for (;;) { // write what is done; wait for a worker when nothing is
+        while (w->written < w->filling && write_next(w, false))
+            continue;
+        pthread_mutex_lock(&w->lock);
+        if (s->state == SEG_FREE)
+            break;
+        segment *next = &w->slot[w->written % w->n_slots];
+        if (w->written == w->filling || next->state != SEG_DONE)
+            pthread_cond_wait(&w->changed, &w->lock);
+        pthread_mutex_unlock(&w->lock);
+    }
     s->state = SEG_FILLING;
     s->index = w->filling;
     s->frames = 0;
+    s->md5_done = false;
     pthread_mutex_unlock(&w->lock);
     return s;
 }
@@ -773,6 +821,10 @@ pg_status flac_seg_finish(flac_seg *w, pg_diag *err) {
         submit(w, filling_slot(w));
     while (!w->failed && w->written < w->filling)
         write_next(w, true);
+    pthread_mutex_lock(&w->lock);
+    while (!w->failed && w->md5_next < w->filling)
+        pthread_cond_wait(&w->changed, &w->lock);
+    pthread_mutex_unlock(&w->lock);
     if (!w->failed)
         complete_header(w);
     if (!w->failed)
@@ -787,7 +839,10 @@ pg_status flac_seg_finish(flac_seg *w, pg_diag *err) {
 }
 
 double flac_seg_busy_sec(flac_seg *w) {
-    return w->busy_sec;
+    pthread_mutex_lock(&w->lock);
+    double sec = w->busy_sec + w->md5_sec;
+    pthread_mutex_unlock(&w->lock);
+    return sec;
 }
 
 int flac_seg_threads(flac_seg *w) {
