@@ -115,16 +115,18 @@ row "10,000 notes" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "100 long notes" ">= 0.5x"
 
 # a: a cold render of $cold_pg into an empty $tmp/cache; b: right after it, a render of the
 # edited $warm_pg from a copy of that cache (every run recomputes the edit). $cache_opt:
-# an option for both (--no-output-cache: the buffers' cache alone).
+# an option for both (--no-output-cache: the buffers' cache alone); $ext: the output's
+# format.
+ext=wav
 a() {
     rm -rf "$tmp/cache"
-    render "$cold_pg" "$tmp/c.wav" --cache-dir "$tmp/cache" $cache_opt
+    render "$cold_pg" "$tmp/c.$ext" --cache-dir "$tmp/cache" $cache_opt
 }
 b() {
     rm -rf "$tmp/edit-cache"
     # hard links: a snapshot of the cache without writing 0.5 GB to disk before each run
     cp -al "$tmp/cache" "$tmp/edit-cache" 2>/dev/null || cp -r "$tmp/cache" "$tmp/edit-cache"
-    render "$warm_pg" "$tmp/w.wav" --cache-dir "$tmp/edit-cache" $cache_opt
+    render "$warm_pg" "$tmp/w.$ext" --cache-dir "$tmp/edit-cache" $cache_opt
 }
 cache_opt=
 
@@ -142,6 +144,12 @@ cache_opt=--no-output-cache
 pair
 row "  the same, --no-output-cache" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(sub-mixes only)"
 cache_opt=
+# to 24-bit FLAC: the encoded segments the edit left alone are found, the MD5 of the
+# samples from the edit on is computed again
+ext=flac
+pair
+row "  the same to FLAC" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold to FLAC" "(encoded segments)"
+ext=wav
 # large_piece with $1 appended to its mix, cold, and with one note edited under it, warm:
 # the row $2 (target $3)
 under_chain() {

@@ -3,8 +3,10 @@
 # (pieces with a reference beside them): the render is bit-identical for -j 1, 2 and 4, for
 # block sizes 1, 7, 64, 4096 and 65536 (1 and 7 over the first 0.2 s, to keep it quick), and
 # with the render cache cold, warm and disabled (and a window of the piece rendered from the
-# whole piece's cache); -O0 (the naive plan) agrees with the optimised plan within -120 dBFS.
-# Prints one line per failure and "N passed, N failed".
+# whole piece's cache); -O0 (the naive plan) agrees with the optimised plan within -120 dBFS;
+# a FLAC file (encoded in segments on -j threads, kept in the cache) is the same bytes on 1
+# and 4 threads, with the cache disabled, cold and warm (and passes flac -t where the flac
+# tool is installed). Prints one line per failure and "N passed, N failed".
 set -u
 . "$(dirname "$0")/suite.sh"
 pygmuc=$1
@@ -52,6 +54,43 @@ check_piece() {
         render "$p" "$tmp/win-warm.wav" --cache-dir "$tmp/cache" --start 1.3s --duration 2.1s &&
         same "$n window, warm cache" "$tmp/win-none.wav" "$tmp/win-warm.wav" -1000
     render "$p" "$tmp/o0.wav" -O0 && same "$n -O0" "$tmp/ref.wav" "$tmp/o0.wav" -120
+    check_flac "$p" "$n"
+}
+
+bytes_same() { # label A B
+    if cmp -s "$2" "$3"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAIL $1: the FLAC files differ"
+    fi
+}
+
+check_flac() { # piece name
+    flac_piece=$1
+    flac_name=$2
+    rm -rf "$tmp/fcache"
+    for run in "none --no-cache -j 1" "cold --cache-dir $tmp/fcache -j 4" \
+        "warm --cache-dir $tmp/fcache -j 2"; do
+        set -- $run
+        label=$1
+        shift
+        "$pygmuc" "$flac_piece" -o "$tmp/$label.flac" -q "$@" 2>"$tmp/err" || {
+            echo "FAIL render (exit $?): $flac_piece $*: $(head -3 "$tmp/err")"
+            failed=$((failed + 1))
+            return
+        }
+    done
+    bytes_same "$flac_name FLAC cold cache, -j 4" "$tmp/none.flac" "$tmp/cold.flac"
+    bytes_same "$flac_name FLAC warm cache, -j 2" "$tmp/none.flac" "$tmp/warm.flac"
+    if command -v flac >/dev/null; then
+        if flac -t -s "$tmp/warm.flac" 2>"$tmp/err"; then
+            passed=$((passed + 1))
+        else
+            failed=$((failed + 1))
+            echo "FAIL $flac_name: flac -t: $(cat "$tmp/err")"
+        fi
+    fi
 }
 
 each_piece check_piece "$@"

@@ -8,14 +8,14 @@ passed=0
 failed=0
 
 each_piece() {
-    fn=$1
+    each_piece_fn=$1
     shift
     for dir in "$@"; do
         [ -d "$dir" ] || continue
         for p in $(find "$dir" -name '*.pg' | sort); do
             base=${p%.pg}
             [ -f "$base.ref.flac" ] || [ -f "$base.ref.wav" ] || continue
-            "$fn" "$p"
+            "$each_piece_fn" "$p"
         done
     done
 }
