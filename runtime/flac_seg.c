@@ -815,6 +815,20 @@ bool flac_seg_write(flac_seg *w, const float *src, int64_t frames) {
     return !w->failed;
 }
 
+static void set_diag(pg_diag *err, pg_status st, const char *msg) {
+    if (err) {
+        memset(err, 0, sizeof *err);
+        err->status = st;
+        snprintf(err->message, sizeof err->message, "%s", msg);
+    }
+}
+
+static flac_seg *give_up(flac_seg *w, pg_diag *err, pg_status st, const char *why) {
+    flac_seg_free(w);
+    set_diag(err, st, why);
+    return NULL;
+}
+
 pg_status flac_seg_finish(flac_seg *w, pg_diag *err) {
     segment *s = &w->slot[w->filling % w->n_slots];
     if (!w->failed && (state_of(w, s) == SEG_FILLING || w->filling == 0)) // the rest, or nothing
@@ -829,12 +843,10 @@ pg_status flac_seg_finish(flac_seg *w, pg_diag *err) {
         complete_header(w);
     if (!w->failed)
         return PG_OK;
-    if (err) {
-        memset(err, 0, sizeof *err);
-        err->status = PG_ERR_IO;
-        snprintf(err->message, sizeof err->message, "%s%s%s", w->why, w->write_errno ? ": " : "",
-                 w->write_errno ? strerror(w->write_errno) : "");
-    }
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s%s%s", w->why, w->write_errno ? ": " : "",
+             w->write_errno ? strerror(w->write_errno) : "");
+    set_diag(err, PG_ERR_IO, msg);
     return PG_ERR_IO;
 }
 
@@ -879,21 +891,9 @@ flac_seg *flac_seg_new(int fd, const flac_seg_opts *o, pg_diag *err) {
             break;
     if (w->n_threads > 0)
         return w;
-    flac_seg_free(w);
-    if (err) {
-        memset(err, 0, sizeof *err);
-        err->status = PG_ERR_INTERNAL;
-        snprintf(err->message, sizeof err->message, "cannot start the FLAC encoder threads");
-    }
-    return NULL;
+    return give_up(w, err, PG_ERR_INTERNAL, "cannot start the FLAC encoder threads");
 nomem:
-    flac_seg_free(w);
-    if (err) {
-        memset(err, 0, sizeof *err);
-        err->status = PG_ERR_NOMEM;
-        snprintf(err->message, sizeof err->message, "out of memory for the FLAC encoders");
-    }
-    return NULL;
+    return give_up(w, err, PG_ERR_NOMEM, "out of memory for the FLAC encoders");
 }
 
 void flac_seg_free(flac_seg *w) {
