@@ -92,6 +92,7 @@ struct flac_seg {
     unsigned char info[INFO_LEN]; // the first segment's STREAMINFO, completed at the end
     bool short_seen;              // a segment ended inside a block: it must be the last
     int segments, found;          // segments written, of which found in the cache
+    uint64_t encoder_id;          // with a cache: encoder_id()
     bool failed;
     int write_errno;
     char why[160];
@@ -235,7 +236,7 @@ static bool encode_segment(const flac_seg_opts *o, segment *s) {
 
 // ---- the workers -----------------------------------------------------------------------
 
-static bool find_or_encode(const flac_seg_opts *o, segment *s);
+static bool find_or_encode(const flac_seg *w, segment *s);
 
 static segment *first_ready(flac_seg *w) {
     segment *best = NULL;
@@ -288,7 +289,7 @@ static void *worker_main(void *arg) {
         s->state = SEG_ENCODING;
         pthread_mutex_unlock(&w->lock);
         double t0 = exec_now_sec();
-        bool ok = find_or_encode(&w->o, s);
+        bool ok = find_or_encode(w, s);
         double sec = exec_now_sec() - t0;
         pthread_mutex_lock(&w->lock);
         s->failed = !ok;
@@ -497,27 +498,47 @@ static void to_ints(const float *src, int32_t *dst, int64_t n, int bits) {
 // The cache key of a segment's encoding: its samples (the floats: the integers follow from
 // them) and everything that shapes the stream libsndfile makes of them (not where it lies:
 // equal segments share an entry).
-static uint64_t segment_key(const flac_seg_opts *o, const segment *s) {
+static uint64_t segment_key(const flac_seg *w, const segment *s) {
     struct {
         char tag[8];
-        uint64_t samples;
+        uint64_t samples, encoder;
         int32_t bits, level;
-        char sndfile[48];
     } k;
     memset(&k, 0, sizeof k);
     memcpy(k.tag, "flacseg1", 8);
-    k.samples = XXH3_64bits(s->x, sizeof(float) * (size_t)(s->frames * o->channels));
-    k.bits = o->bits;
-    k.level = o->level;
-    snprintf(k.sndfile, sizeof k.sndfile, "%s", sf_version_string());
-    return cache_key(XXH3_64bits(&k, sizeof k), (pg_extent){ 0, s->frames }, o->channels,
-                     o->frame_rate);
+    k.samples = XXH3_64bits(s->x, sizeof(float) * (size_t)(s->frames * w->o.channels));
+    k.encoder = w->encoder_id;
+    k.bits = w->o.bits;
+    k.level = w->o.level;
+    return cache_key(XXH3_64bits(&k, sizeof k), (pg_extent){ 0, s->frames }, w->o.channels,
+                     w->o.frame_rate);
+}
+
+// The encoder's fingerprint: the stream libsndfile, and the libFLAC under it, make of a
+// fixed signal with these settings. A segment kept in the cache is only joined to segments
+// of the same encoder (another version may choose other frames, or name itself otherwise
+// in the header), so that the bytes never depend on the cache. 0 if it cannot be made.
+static uint64_t encoder_id(const flac_seg_opts *o) {
+    enum {
+        PROBE_FRAMES = 4608
+    }; // a whole block at every level, and a partial one
+    segment s;
+    memset(&s, 0, sizeof s);
+    s.frames = PROBE_FRAMES;
+    s.pcm = malloc(sizeof(int32_t) * PROBE_FRAMES * (size_t)o->channels);
+    for (int64_t i = 0; s.pcm && i < PROBE_FRAMES * o->channels; i++)
+        s.pcm[i] = (int32_t)((uint32_t)((i * 37) % 255 - 127) << (32 - o->bits));
+    uint64_t id = s.pcm && encode_segment(o, &s) ? XXH3_64bits(s.out.p, (size_t)s.out.len) : 0;
+    free(s.pcm);
+    free(s.out.p);
+    return id;
 }
 
 // A segment's stream from the cache (checked: its checksum, and its header against the
 // segment), else encoded (and stored).
-static bool find_or_encode(const flac_seg_opts *o, segment *s) {
-    s->key = o->cache ? segment_key(o, s) : 0;
+static bool find_or_encode(const flac_seg *w, segment *s) {
+    const flac_seg_opts *o = &w->o;
+    s->key = o->cache ? segment_key(w, s) : 0;
     stream_view v;
     s->found = s->ints = false;
     s->bytes = o->cache ? cache_map_bytes(o->cache, s->key, &s->n_bytes, &s->map) : NULL;
@@ -875,6 +896,8 @@ flac_seg *flac_seg_new(int fd, const flac_seg_opts *o, pg_diag *err) {
     w->o.seg_frames = o->seg_frames > 0 ? o->seg_frames : FLAC_SEG_FRAMES;
     w->o.workers = o->workers < 1 ? 1 : o->workers > MAX_WORKERS ? MAX_WORKERS : o->workers;
     w->fd = fd;
+    w->encoder_id = o->cache ? encoder_id(o) : 0;
+    w->o.cache = w->encoder_id ? o->cache : NULL; // (no fingerprint: nothing kept)
     w->n_slots = w->o.workers + 2; // one filling, one per worker, one done waiting its turn
     w->slot = calloc((size_t)w->n_slots, sizeof *w->slot);
     MD5Init(&w->md5);
