@@ -129,9 +129,8 @@ static bytes segmented(const float *f, seg_case *k) {
 // The bytes of k's stream against one libsndfile stream's; v: the integers (NULL: the test
 // signal).
 static void check_ints(seg_case *k, const int32_t *given) {
-    int32_t *v = given ? NULL : test_signal(k->frames, k->ch, k->bits);
-    if (given)
-        v = (int32_t *)given;
+    int32_t *own = given ? NULL : test_signal(k->frames, k->ch, k->bits);
+    const int32_t *v = given ? given : own;
     float *f = as_floats(v, k->frames * k->ch, k->bits);
     bytes want = reference(v, k->frames, k->ch, k->bits, k->level);
     bytes got = segmented(f, k);
@@ -148,8 +147,7 @@ static void check_ints(seg_case *k, const int32_t *given) {
              (long long)k->frames, k->ch, k->bits, k->level, k->workers, (long long)k->seg_frames,
              (long long)k->per_call);
     same ? (void)check_passed++ : check_report(__FILE__, __LINE__, "same bytes", what);
-    if (!given)
-        free(v);
+    free(own);
     free(f);
     free(want.p);
     free(got.p);
@@ -161,8 +159,9 @@ static void check_case(seg_case k) {
     check_ints(&k, NULL);
 }
 
-// Every segment boundary and stream length that could trip the joining: empty, one frame,
-// under a block, exactly one segment, one frame over, several segments and a partial block.
+// Every segment boundary and stream length that could trip the joining: one frame, under a
+// block, exactly one segment, one frame over, several segments and a partial block (no
+// frames: test_empty).
 static void test_same_bytes(void) {
     const int64_t A = FLAC_SEG_ALIGN;
     const int64_t lengths[] = { 1, 4095, A, A + 1, 3 * A + 777 };
