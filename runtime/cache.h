@@ -23,8 +23,8 @@ void cache_close(cache *c);
 uint64_t cache_key(uint64_t node_hash, pg_extent span, int channels, int rate);
 // Whether an entry of that size exists (it may still turn out damaged when loaded).
 bool cache_has(const cache *c, uint64_t key, int channels, int64_t frames);
-// Fills buf (planar, channel c at buf + c * frames) from a valid entry, checking it as it
-// copies; false on a miss or a damaged entry (buf then holds anything).
+// Fills buf (planar, channel c at buf + c * frames) from a valid entry, read and then
+// checked; false on a miss or a damaged entry (buf then holds anything).
 bool cache_load(cache *c, uint64_t key, float *buf, int channels, int64_t frames);
 // A read-only mapping of an entry (cache_map).
 typedef struct cache_mapping {

@@ -359,7 +359,6 @@ bool exec_mark_window(exec_shared *sh) {
 
 void exec_chunks_free(exec_shared *sh) {
     for (int k = 0; sh->chunks && k < sh->n_chunks; k++) {
-        cache_unmap(&sh->chunks[k].map);
         free(sh->chunks[k].stage);
         free(sh->chunks[k].ahead_out);
     }
@@ -478,10 +477,15 @@ static void checked(exec_shared *sh, int k, const float *data, bool loaded) {
 void exec_check_claimed(exec_shared *sh, int k) {
     out_chunk *c = &sh->chunks[k];
     pg_extent s = chunk_span(sh, k);
-    const float *data = cache_map(sh->cache, c->key, sh->chunk_channels, s.end - s.start, &c->map);
-    bool loaded = data != NULL;
-    if (!loaded)
-        data = render_afresh(sh, k);
+    float *buf = malloc(chunk_bytes(sh, k)); // (freed by chunk_read, once written out)
+    bool loaded = buf && cache_load(sh->cache, c->key, buf, sh->chunk_channels, s.end - s.start);
+    const float *data = buf;
+    if (loaded) {
+        c->stage = buf;
+    } else {
+        free(buf);
+        data = render_afresh(sh, k); // (its stage)
+    }
     pthread_mutex_lock(&sh->lock);
     checked(sh, k, data, loaded);
     pthread_mutex_unlock(&sh->lock);
@@ -493,7 +497,9 @@ int exec_claim_check(exec_shared *sh) {
     int last = chunk_of(sh, frame_min(sh->stream_done, sh->plan->window.end - 1)) + CHECK_AHEAD;
     for (; sh->check_next < sh->n_chunks && sh->check_next <= last; sh->check_next++) {
         out_chunk *c = &sh->chunks[sh->check_next];
-        if (c->found && c->state == CHUNK_UNCHECKED) {
+        // a direct chunk is read whole where it is copied out (the writer's thread, which
+        // then writes it from its own cache): checked here, it would be read twice
+        if (c->found && !c->direct && c->state == CHUNK_UNCHECKED) {
             c->state = CHUNK_CHECKING;
             return sh->check_next++;
         }
@@ -540,7 +546,6 @@ static void chunk_read(exec_shared *sh, int k, int64_t n) {
     pg_extent s = chunk_span(sh, k);
     pthread_mutex_lock(&sh->lock);
     if ((c->done += n) == s.end - s.start) {
-        cache_unmap(&c->map);
         free(c->stage);
         c->stage = NULL;
     }
@@ -634,16 +639,8 @@ int exec_copy_found(exec_shared *sh, pg_frame t0, pg_frame t1, float *out) {
     return 0;
 }
 
-const float *exec_found_frames(exec_shared *sh, pg_frame t0, int64_t *n) {
-    int k = chunk_of(sh, t0);
-    pg_extent s = chunk_span(sh, k);
-    *n = frame_min(*n, s.end - t0);
-    const float *data = chunk_data(sh, k);
-    return data ? data + (t0 - s.start) * sh->plan->channels : NULL;
-}
-
-void exec_found_read(exec_shared *sh, pg_frame t0, int64_t n) {
-    chunk_read(sh, chunk_of(sh, t0), n);
+int64_t exec_chunk_left(const exec_shared *sh, pg_frame t0) {
+    return chunk_span(sh, chunk_of(sh, t0)).end - t0;
 }
 
 // Chunk k's frames [t0, t0 + n): the chunk root's view v, kept in its stage (interleaved,

@@ -19,12 +19,15 @@ pg_frame exec_render_cursor(const pg_render *r);
 // it stays open until pg_render_free.
 struct cache *exec_render_cache(pg_render *r);
 
-// When the next frames of the window are in an output chunk found in the cache, they are
-// returned in place rather than copied (the writer writes them from there): *data points at
-// n > 0 frames (to the chunk's end at most), valid until exec_release_found(r, t0, n) with
-// t0 the cursor before the call. 0: the next frames are not found (pg_render_next renders
-// them) or the window is done; -1 on error (pg_render_error).
-int64_t exec_next_found(pg_render *r, const float **data, int64_t max_frames);
-void exec_release_found(pg_render *r, pg_frame t0, int64_t n);
+// When the next frames of the window are in an output chunk found in the cache, the stream
+// passes over them without reading them: returns their count n > 0 (to the chunk's end at
+// most; the cursor moves on), and exec_fetch_found(r, t0, n, out), with t0 the cursor
+// before the call, copies them later on any thread (the writer's, which then writes them
+// from its own cache). 0: the next frames are not found (pg_render_next renders them) or
+// the window is done.
+int64_t exec_pass_found(pg_render *r, int64_t max_frames);
+// Copies found frames [t0, t0 + n) that exec_pass_found passed over to out (checked as they
+// are read); -1 on error (pg_render_error).
+int exec_fetch_found(pg_render *r, pg_frame t0, int64_t n, float *out);
 
 #endif // PG_RUNTIME_EXEC_H

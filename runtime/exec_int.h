@@ -52,12 +52,11 @@ typedef struct out_chunk {
     uint64_t key;      // its cache key: what sounds in it
     bool found;        // the cache held it when the render started: the stream copies it
     chunk_state state; // under the lock
-    const float *data; // its frames, interleaved: the mapped entry (map) or stage
-    cache_mapping map;
-    float *stage;   // being rendered by the stream (or afresh): its frames
-    int64_t done;   // frames copied out (found) or rendered (not), under the lock
-    bool nonfinite; // a rendered block of it held a NaN or an infinity: not stored
-    bool direct;    // the root's chain only scales it: found, it is copied (and scaled)
+    const float *data; // its frames, interleaved: its stage, once checked
+    float *stage;      // found: its entry, read; else rendered by the stream (or afresh)
+    int64_t done;      // frames copied out (found) or rendered (not), under the lock
+    bool nonfinite;    // a rendered block of it held a NaN or an infinity: not stored
+    bool direct;       // the root's chain only scales it: found, it is copied (and scaled)
     // Not found, and rendered ahead of the stream by an idle thread (chunks.c): its output
     // frames wait in ahead_out until the stream reaches them. Under the lock.
     ahead_state ahead;
@@ -253,14 +252,11 @@ bool exec_chunks_found(const exec_shared *sh, pg_frame t0, pg_frame t1);
 // Copies output frames [t0, t1), all in chunks found in the cache, to out (a whole chunk
 // is checked as it is copied); -1 on error.
 int exec_copy_found(exec_shared *sh, pg_frame t0, pg_frame t1, float *out);
-// The frames of the chunk found in the cache that output frame t0 is in, from t0 on, in
-// place (the chunk checked first, by whichever thread needs it first): at most *n, which
-// becomes the count (to the chunk's end at most); NULL on error. They stay valid until
-// exec_found_read has been told of every frame of the chunk.
-const float *exec_found_frames(exec_shared *sh, pg_frame t0, int64_t *n);
-void exec_found_read(exec_shared *sh, pg_frame t0, int64_t n);
-// Under the lock: a found chunk no thread has checked yet, at most CHECK_AHEAD chunks past
-// the stream, claimed for an idle thread to check; -1 if none.
+// The frames from output frame t0 to the end of its chunk.
+int64_t exec_chunk_left(const exec_shared *sh, pg_frame t0);
+// Under the lock: a found chunk that the stream reads through the master chain and no thread
+// has checked yet, at most CHECK_AHEAD chunks past the stream, claimed for an idle thread to
+// check; -1 if none.
 int exec_claim_check(exec_shared *sh);
 // Opens the render cache, once (sh->cache stays NULL when it is off or unusable).
 void exec_open_cache(exec_shared *sh);

@@ -792,30 +792,25 @@ int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
     return done;
 }
 
-int64_t exec_next_found(pg_render *r, const float **data, int64_t max_frames) {
+int64_t exec_pass_found(pg_render *r, int64_t max_frames) {
     exec_shared *sh = &r->sh;
     int64_t n = frames_left(r, max_frames);
-    if (n <= 0 || r->stopped || sh->chunks_scaled ||
+    // (a scaled chunk is copied and scaled by pg_render_next; and where silence starts,
+    // which decides how far the stream goes, needs the frames read)
+    if (n <= 0 || r->stopped || sh->chunks_scaled || sh->plan->until_silence ||
         !exec_chunks_found(sh, r->cursor, r->cursor + 1))
-        return 0; // (a scaled chunk is copied and scaled by pg_render_next)
-    double t0 = exec_now_sec();
-    *data = exec_found_frames(sh, r->cursor, &n);
-    if (*data && sh->plan->until_silence)
-        n = until_silence_keep(r, *data, n);
+        return 0;
+    n = frame_min(n, exec_chunk_left(sh, r->cursor));
     pthread_mutex_lock(&sh->lock);
     sh->stream_want = frame_max(sh->stream_want, r->cursor + n);
-    if (*data)
-        stream_reached(r, r->cursor + n);
+    stream_reached(r, r->cursor + n);
     pthread_mutex_unlock(&sh->lock);
-    sh->stream_sec += exec_now_sec() - t0;
-    if (!*data)
-        return -1;
     r->cursor += n;
     return n;
 }
 
-void exec_release_found(pg_render *r, pg_frame t0, int64_t n) {
-    exec_found_read(&r->sh, t0, n);
+int exec_fetch_found(pg_render *r, pg_frame t0, int64_t n, float *out) {
+    return exec_copy_found(&r->sh, t0, t0 + n, out);
 }
 
 pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err) {
