@@ -341,33 +341,84 @@ static void bq_push(bq_hist *h, double x0, double y0) {
     *h = (bq_hist){ x0, h->x1, h->x2, y0, h->y1, h->y2 };
 }
 
+// Frame i, at an odd distance from the origin.
+static inline void bq_one_odd(const bq_run_k *k, bq_hist *h, const float *x, float *y, int64_t i) {
+    double y0 = bq_odd(k, h, (double)x[i]);
+    bq_push(h, (double)x[i], y0);
+    y[i] = (float)y0;
+}
+
+// Frame i, at an even distance from the origin.
+static inline void bq_one_even(const bq_run_k *k, bq_hist *h, const float *x, float *y, int64_t i) {
+    double y0 = bq_even(k, h, (double)x[i]);
+    bq_push(h, (double)x[i], y0);
+    y[i] = (float)y0;
+}
+
+// Frames i (even) and i + 1 (odd), both from the history before i.
+static inline void bq_pair(const bq_run_k *k, bq_hist *h, const float *x, float *y, int64_t i) {
+    double xa = (double)x[i], xb = (double)x[i + 1];
+    double fa = k->b0 * xa + k->b1 * h->x1 + k->b2 * h->x2;
+    double fb = k->b0 * xb + k->b1 * xa + k->b2 * h->x1;
+    double ya = fa - k->a2 * h->y2 - k->a1 * h->y1;
+    double yb = (fb - k->a1 * fa) + k->c1 * h->y1 + k->c2 * h->y2;
+    *h = (bq_hist){ xb, xa, h->x1, yb, ya, h->y1 };
+    y[i] = (float)ya;
+    y[i + 1] = (float)yb;
+}
+
 // n frames of one channel, the first at an odd distance from the origin when is_odd.
 static void bq_run(const bq_run_k *k, bq_hist *hp, const float *x, float *y, int64_t n,
                    bool is_odd) {
     bq_hist h = *hp;
     int64_t i = 0;
-    if (is_odd && n > 0) {
-        double y0 = bq_odd(k, &h, (double)x[0]);
-        bq_push(&h, (double)x[0], y0);
-        y[0] = (float)y0;
-        i = 1;
-    }
-    for (; i + 1 < n; i += 2) {
-        double xa = (double)x[i], xb = (double)x[i + 1];
-        double fa = k->b0 * xa + k->b1 * h.x1 + k->b2 * h.x2;
-        double fb = k->b0 * xb + k->b1 * xa + k->b2 * h.x1;
-        double ya = fa - k->a2 * h.y2 - k->a1 * h.y1;
-        double yb = (fb - k->a1 * fa) + k->c1 * h.y1 + k->c2 * h.y2;
-        h = (bq_hist){ xb, xa, h.x1, yb, ya, h.y1 };
-        y[i] = (float)ya;
-        y[i + 1] = (float)yb;
-    }
-    if (i < n) {
-        double y0 = bq_even(k, &h, (double)x[i]);
-        bq_push(&h, (double)x[i], y0);
-        y[i] = (float)y0;
-    }
+    if (is_odd && n > 0)
+        bq_one_odd(k, &h, x, y, i++);
+    for (; i + 1 < n; i += 2)
+        bq_pair(k, &h, x, y, i);
+    if (i < n)
+        bq_one_even(k, &h, x, y, i);
     *hp = h;
+}
+
+// Two channels at once, each exactly as bq_run computes it, in the two lanes of a vector
+// (GCC's and Clang's vector extension: plain SSE2 on x86-64, and the same IEEE operations
+// lane by lane as the scalar code, so the same bits): a stereo filter at about the speed of
+// a mono one.
+typedef double bq_v2 __attribute__((vector_size(16)));
+
+typedef struct bq_hist2 {
+    bq_v2 x1, x2, x3, y1, y2, y3;
+} bq_hist2;
+
+static void bq_run2(const bq_run_k *k, bq_hist *hp, const float *const x[2], float *const y[2],
+                    int64_t n, bool is_odd) {
+    int64_t i = 0;
+    if (is_odd && n > 0) {
+        bq_one_odd(k, &hp[0], x[0], y[0], i);
+        bq_one_odd(k, &hp[1], x[1], y[1], i++);
+    }
+    bq_hist2 h = { { hp[0].x1, hp[1].x1 }, { hp[0].x2, hp[1].x2 }, { hp[0].x3, hp[1].x3 },
+                   { hp[0].y1, hp[1].y1 }, { hp[0].y2, hp[1].y2 }, { hp[0].y3, hp[1].y3 } };
+    for (; i + 1 < n; i += 2) {
+        bq_v2 xa = { (double)x[0][i], (double)x[1][i] };
+        bq_v2 xb = { (double)x[0][i + 1], (double)x[1][i + 1] };
+        bq_v2 fa = k->b0 * xa + k->b1 * h.x1 + k->b2 * h.x2;
+        bq_v2 fb = k->b0 * xb + k->b1 * xa + k->b2 * h.x1;
+        bq_v2 ya = fa - k->a2 * h.y2 - k->a1 * h.y1;
+        bq_v2 yb = (fb - k->a1 * fa) + k->c1 * h.y1 + k->c2 * h.y2;
+        h = (bq_hist2){ xb, xa, h.x1, yb, ya, h.y1 };
+        y[0][i] = (float)ya[0];
+        y[1][i] = (float)ya[1];
+        y[0][i + 1] = (float)yb[0];
+        y[1][i + 1] = (float)yb[1];
+    }
+    for (int c = 0; c < 2; c++)
+        hp[c] = (bq_hist){ h.x1[c], h.x2[c], h.x3[c], h.y1[c], h.y2[c], h.y3[c] };
+    if (i < n) {
+        bq_one_even(k, &hp[0], x[0], y[0], i);
+        bq_one_even(k, &hp[1], x[1], y[1], i);
+    }
 }
 
 static pg_status bq_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
@@ -378,7 +429,13 @@ static pg_status bq_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
     pg_status s = pe_pull(pe, pe_slot(pe->node, 0), t0, n, &in);
     if (s != PG_OK)
         return s;
-    for (int c = 0; c < st->channels; c++)
+    int c = 0;
+    for (; c + 1 < st->channels; c += 2) {
+        const float *x[2] = { pe_vch(&in, c), pe_vch(&in, c + 1) };
+        float *y[2] = { pe_ch(out, c), pe_ch(out, c + 1) };
+        bq_run2(&k, &st->hist[c], x, y, n, st->done & 1);
+    }
+    if (c < st->channels)
         bq_run(&k, &st->hist[c], pe_vch(&in, c), pe_ch(out, c), n, st->done & 1);
     st->done += n;
     return PG_OK;
