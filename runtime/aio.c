@@ -315,9 +315,52 @@ typedef struct sink {
 // A FLAC output is encoded by as many threads as the render may use (flac_seg.h); with the
 // output kept in the cache (-O1, the cache on, not --no-output-cache), its encoded segments
 // are kept there too, so that a segment an edit left alone is not encoded again.
-static flac_seg *open_flac(int fd, const pg_plan *p, const SF_INFO *info, const pg_write_opts *o,
-                           pg_render *r, pg_diag *err) {
+static bool is_flac(const SF_INFO *info) {
+    return (info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC;
+}
+
+// FLAC's encoder threads: -j's, or one per core.
+static int flac_workers(const pg_plan *p) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return p->threads > 0 ? p->threads : cores > 0 ? (int)cores : 1;
+}
+
+// The memory the output holds beside the render's buffers: the encoder's buffers and, for
+// FLAC, the segments its workers have in flight.
+static size_t output_bytes(const pg_plan *p, const SF_INFO *info, int workers) {
+    size_t bytes = (N_BUFS + 1) * sizeof(float) * WRITE_CHUNK * (size_t)p->channels;
+    return bytes + (is_flac(info) ? flac_seg_bytes(info->channels, workers) : 0);
+}
+
+// Under --mem-limit the output's memory counts too: FLAC gets as many encoder threads as
+// fit in half the limit (one at least), and the render *q (a copy of p) what the output
+// leaves of it.
+static pg_status fit_output(const pg_plan *p, const SF_INFO *info, int *workers, pg_plan *q,
+                            pg_diag *err) {
+    *q = *p;
+    if (!p->mem_limit)
+        return PG_OK;
+    while (*workers > 1 && output_bytes(p, info, *workers) > p->mem_limit / 2)
+        --*workers;
+    size_t bytes = output_bytes(p, info, *workers);
+    if (bytes >= p->mem_limit)
+        return set_err(err, PG_ERR_LIMIT,
+                       "the output's buffers need %.1f MiB, over the memory limit of %.1f MiB",
+                       (double)bytes / 1048576.0, (double)p->mem_limit / 1048576.0);
+    q->mem_limit -= bytes;
+    return PG_OK;
+}
+
+// A render refused by the limit it was given: says that the output took its share first.
+static void say_output_share(pg_diag *err, size_t output) {
+    size_t len = strlen(err->message);
+    snprintf(err->message + len, sizeof err->message - len,
+             " (what the limit leaves after the output's buffers, %.1f MiB)",
+             (double)output / 1048576.0);
+}
+
+static flac_seg *open_flac(int fd, const pg_plan *p, const SF_INFO *info, const pg_write_opts *o,
+                           int workers, pg_render *r, pg_diag *err) {
     int sub = info->format & SF_FORMAT_SUBMASK;
     bool keep = p->opt_level > 0 && p->output_chunks && !(p->cache_dir && !p->cache_dir[0]);
     flac_seg_opts fo = { .channels = info->channels,
@@ -326,18 +369,18 @@ static flac_seg *open_flac(int fd, const pg_plan *p, const SF_INFO *info, const 
                                  : sub == SF_FORMAT_PCM_16 ? 16
                                                            : 24,
                          .level = o && o->flac_level_set ? o->flac_level : -1,
-                         .workers = p->threads > 0 ? p->threads
-                                    : cores > 0    ? (int)cores
-                                                   : 1,
+                         .workers = workers,
                          .cache = keep ? exec_render_cache(r) : NULL };
     return flac_seg_new(fd, &fo, err);
 }
 
 static pg_status open_sink(int fd, const pg_plan *p, SF_INFO *info, const pg_write_opts *o,
-                           pg_render *r, const char *path, sink *k, pg_diag *err) {
+                           int workers, pg_render *r, const char *path, sink *k, pg_diag *err) {
     *k = (sink){ NULL, NULL };
-    if ((info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC)
-        return (k->fs = open_flac(fd, p, info, o, r, err)) ? PG_OK : err ? err->status : PG_ERR_IO;
+    if (is_flac(info))
+        return (k->fs = open_flac(fd, p, info, o, workers, r, err)) ? PG_OK
+               : err                                                ? err->status
+                                                                    : PG_ERR_IO;
     if (!(k->sf = sf_open_fd(fd, SFM_WRITE, info, SF_FALSE)))
         return set_err(err, PG_ERR_IO, "cannot write '%s': %s", path, sf_strerror(NULL));
     set_encoding(k->sf, info, o);
@@ -358,13 +401,21 @@ static void encoder_stats(const encoder *e, pg_render_stats *s) {
         flac_seg_counts(e->fs, &s->encoded_segments, &s->encoded_found);
 }
 
-static pg_status write_all(const pg_plan *p, const char *path, int fd, SF_INFO *info,
+static pg_status write_all(const pg_plan *whole, const char *path, int fd, SF_INFO *info,
                            const pg_write_opts *o, double *peak, pg_diag *err) {
+    pg_plan fitted; // (the render keeps a pointer to it)
+    const pg_plan *p = &fitted;
+    int workers = flac_workers(whole);
+    pg_status st = fit_output(whole, info, &workers, &fitted, err);
+    if (st != PG_OK)
+        return st;
     pg_render *r = pg_render_new(p, err);
+    if (!r && err && err->status == PG_ERR_LIMIT)
+        say_output_share(err, whole->mem_limit - p->mem_limit);
     if (!r)
         return err ? err->status : PG_ERR_INTERNAL;
     sink k;
-    pg_status st = open_sink(fd, p, info, o, r, path, &k, err);
+    st = open_sink(fd, p, info, o, workers, r, path, &k, err);
     if (st != PG_OK) {
         pg_render_free(r);
         return st;

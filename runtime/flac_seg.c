@@ -36,6 +36,10 @@ enum {
     MAX_WORKERS = 16
 };
 
+static int clamp_workers(int n) {
+    return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : n;
+}
+
 typedef enum seg_state {
     SEG_FREE,
     SEG_FILLING,
@@ -887,6 +891,14 @@ void flac_seg_counts(flac_seg *w, int *segments, int *found) {
     *found = w->o.cache ? w->found : -1;
 }
 
+size_t flac_seg_bytes(int channels, int workers) {
+    // per slot: floats and integers (4 bytes a sample each), and an encoding of at most the
+    // integers' size in a buffer grown by half again plus 64 KiB (mem_write)
+    size_t samples = (size_t)FLAC_SEG_FRAMES * (size_t)channels;
+    size_t slot = 4 * samples + 4 * samples + 6 * samples + 65536;
+    return (size_t)(clamp_workers(workers) + 2) * slot;
+}
+
 flac_seg *flac_seg_new(int fd, const flac_seg_opts *o, pg_diag *err) {
     pthread_once(&crc_once, make_crc_tables);
     flac_seg *w = calloc(1, sizeof *w);
@@ -894,7 +906,7 @@ flac_seg *flac_seg_new(int fd, const flac_seg_opts *o, pg_diag *err) {
         goto nomem;
     w->o = *o;
     w->o.seg_frames = o->seg_frames > 0 ? o->seg_frames : FLAC_SEG_FRAMES;
-    w->o.workers = o->workers < 1 ? 1 : o->workers > MAX_WORKERS ? MAX_WORKERS : o->workers;
+    w->o.workers = clamp_workers(o->workers);
     w->fd = fd;
     w->encoder_id = o->cache ? encoder_id(o) : 0;
     w->o.cache = w->encoder_id ? o->cache : NULL; // (no fingerprint: nothing kept)

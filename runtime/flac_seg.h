@@ -9,6 +9,7 @@
 #define PG_RUNTIME_FLAC_SEG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pygmu.h"
@@ -46,6 +47,9 @@ pg_status flac_seg_finish(flac_seg *w, pg_diag *err);
 void flac_seg_free(flac_seg *w);
 // Seconds spent encoding and writing, summed over every thread.
 double flac_seg_busy_sec(flac_seg *w);
+// The most memory a writer with that many workers holds at once (its segments in flight,
+// their samples as floats and integers and their encoding), for --mem-limit.
+size_t flac_seg_bytes(int channels, int workers);
 // The encoder threads (the workers and the caller's).
 int flac_seg_threads(flac_seg *w);
 // The segments written so far, and of those the ones found in the cache (-1: no cache).

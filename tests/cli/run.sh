@@ -75,6 +75,17 @@ expect_status 0 "$pg" "$tmp/chord.pg" -o "$tmp/chordc2.flac" --cache-dir "$tmp/f
 grep -q "(4 of 4 FLAC segments from the cache)" "$tmp/err" && ok ||
     bad "FLAC segments not found in the cache: $(grep encoding "$tmp/err")"
 cmp -s "$tmp/chord1.flac" "$tmp/chordc2.flac" && ok || bad "FLAC from the cache differs"
+# under --mem-limit the output's memory counts: FLAC gets the encoder threads whose segments
+# (4.2 MiB each in flight for stereo, -j + 2 of them) fit in half the limit, and the bytes
+# are the same; a limit the output's buffers alone exceed fails before anything renders
+expect_status 0 "$pg" "$tmp/chord.pg" -o "$tmp/chordl.flac" -j 8 --mem-limit 30 --explain
+grep -q "on 2 threads of its own" "$tmp/err" && ok ||
+    bad "FLAC under --mem-limit 30: $(grep encoding "$tmp/err")"
+cmp -s "$tmp/chord1.flac" "$tmp/chordl.flac" && ok || bad "FLAC under --mem-limit differs"
+expect_status 8 "$pg" "$tmp/chord.pg" -o "$tmp/chordm.flac" --mem-limit 8
+grep -q "the output's buffers need 14.0 MiB, over the memory limit of 8.0 MiB" "$tmp/err" && ok ||
+    bad "FLAC over --mem-limit 8: $(head -1 "$tmp/err")"
+[ -e "$tmp/chordm.flac" ] && bad "FLAC over --mem-limit wrote a file" || ok
 expect_status 0 "$pg" "$tmp/chord.pg" -o "$tmp/chordc3.flac" --cache-dir "$tmp/fc" --explain \
     --no-output-cache
 grep -q "FLAC segments" "$tmp/err" && bad "--no-output-cache kept FLAC segments" || ok
