@@ -177,17 +177,22 @@ static bool header_ok(const entry_header *h, uint64_t key, int channels, int64_t
            h->frames == frames && h->format == CACHE_FORMAT;
 }
 
+// The entry of key opened for reading; -1 if there is none (or no cache).
+static int open_entry(const cache *c, uint64_t key) {
+    if (!c)
+        return -1;
+    char path[4200];
+    entry_path(c, key, path, sizeof path);
+    return open(path, O_RDONLY);
+}
+
 // Maps the entry of key read-only if its header and size match (its samples are not checked
 // yet); NULL otherwise. Mapping reads it straight from the page cache: no copy into fresh
 // memory, whose page faults cost more than the read itself. A byte entry (channels 0) has
 // the size it has: frames is then -1, and the header's byte count must match the file's.
 static const entry_header *map_entry(const cache *c, uint64_t key, int channels, int64_t frames,
                                      cache_mapping *m) {
-    if (!c)
-        return NULL;
-    char path[4200];
-    entry_path(c, key, path, sizeof path);
-    int fd = open(path, O_RDONLY);
+    int fd = open_entry(c, key);
     if (fd < 0)
         return NULL;
     struct stat st;
@@ -254,11 +259,7 @@ static bool read_exact(int fd, void *buf, size_t n, off_t at) {
 // a page fault per few pages, and unmapping them interrupts every other thread to flush
 // its TLB; a 3-minute output written from mapped chunks took twice as long as from read ones.
 bool cache_load(cache *c, uint64_t key, float *buf, int channels, int64_t frames) {
-    if (!c)
-        return false;
-    char path[4200];
-    entry_path(c, key, path, sizeof path);
-    int fd = open(path, O_RDONLY);
+    int fd = open_entry(c, key);
     if (fd < 0)
         return false;
     size_t bytes = sizeof(float) * (size_t)channels * (size_t)frames;
