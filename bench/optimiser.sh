@@ -161,8 +161,8 @@ under_chain() {
     pair
     row "$2" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "$3"
 }
-# a low-pass over the whole mix: every edit renders the filter again, over the cached
-# sub-mixes (the output's chunks are not kept: each would change)
+# a low-pass over the whole mix: the stream runs it (it is stateful) over the output's
+# chunks, which hold the mix under it: the edit's chunks rendered, the others found
 under_chain ".lowpass(f0=8000, q=0.7)" "  the same through a low-pass" "(filter on the mix)"
 # a master gain, then the gain edited: the output's chunks hold the mix under it, so they
 # are all found, and the gain is applied to them as they are read

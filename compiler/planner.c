@@ -421,18 +421,57 @@ static double own_work(const gnode *n) {
     return (n->pn.flags & PE_F_CHEAP) ? 0.0 : 1.0;
 }
 
+// A stateful node of the root's final chain (a master filter: one input, read at the frames
+// it makes) is not materialised but run by the stream, which calls it in time order from
+// its origin: the output's chunks can then hold the mix under it, and an edit re-renders
+// the mix's changed seconds and runs the filter over the rest as found, instead of the
+// filter's whole buffer. Only when the window starts before it (else a buffer makes the
+// frames before the window) and has an end (the stream's runs of an endless root may
+// stop at silence), and when its init pulls nothing (else it would run as a task, which
+// makes everything under the filter needed from the start).
+static void mark_streamed_state(planner *pl, const bool *random_read, bool *streamed) {
+    pg_extent w = pl->need[pl->n - 1];
+    for (int pos = pl->n - 1;;) {
+        const gnode *n = graph_node(pl->g, pl->order[pos]);
+        bool linear = (n->pn.flags & PE_F_LINEAR) && n->kind->linear;
+        bool stateful = (n->pn.flags & PE_F_STATEFUL) && !(n->pn.flags & PE_F_MATERIALISE) &&
+                        (!n->kind->init || (n->pn.flags & PE_F_INIT_OWN));
+        if (n->pn.n_inputs != 1 || n->kind->need || !(linear || stateful))
+            return;
+        if (pos != pl->n - 1 && pl->readers[pos] != 1)
+            return;
+        pg_extent h = pl->need[pos];
+        streamed[pos] =
+            stateful && !pg_extent_is_empty(h) && pg_extent_is_finite(h) && h.start >= w.start;
+        if (stateful && !streamed[pos])
+            return;
+        pos = pl->index_of[n->inputs[0]];
+        if (random_read[pos])
+            return;
+    }
+}
+
 static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *mat, bool optimise) {
     double *work = calloc((size_t)pl->n + 1, sizeof(double));
     size_t budget = p->mem_limit ? p->mem_limit / 2 : SHARED_BUDGET_BYTES;
-    if (!work)
+    bool *streamed = calloc((size_t)pl->n + 1, sizeof(bool));
+    if (!work || !streamed) {
+        free(work);
+        free(streamed);
         return fail(pl, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
+    }
+    if (optimise && !p->until_silence)
+        mark_streamed_state(pl, random_read, streamed);
     for (int pos = 0; pos < pl->n; pos++) {
         const gnode *n = graph_node(pl->g, pl->order[pos]);
         pg_extent h = pl->need[pos];
         bool finite = pg_extent_is_finite(h) || pg_extent_is_empty(h);
-        mat[pos] = !pg_extent_is_empty(h) && (must_materialise(n) || (random_read[pos] && finite));
+        bool must = must_materialise(n) && !streamed[pos];
+        p->stream_state = p->stream_state || streamed[pos];
+        mat[pos] = !pg_extent_is_empty(h) && (must || (random_read[pos] && finite));
         if (mat[pos] && !finite) {
             free(work);
+            free(streamed);
             return fail(pl, PG_ERR_EXTENT, n->loc,
                         "%s has an indefinite extent but must be rendered from a start "
                         "(it is stateful or read at random times): crop it",
@@ -449,6 +488,7 @@ static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *m
             p->mat_bytes += (size_t)(h.end - h.start) * (size_t)n->pn.out.channels * 4;
     }
     free(work);
+    free(streamed);
     return p; // a buffer over --mem-limit is refused by the render, which knows the windows
 }
 
@@ -483,10 +523,12 @@ static void lap(double *pass_sec, int k, double *t) {
     *t = now;
 }
 
-// A link of the root's final chain: a fused node of one input read at the same frames (a
-// gain, a crop or fade, stereo, mono; not a time shift).
+// A link of the root's final chain: a node of one input read at the same frames, fused (a
+// gain, a crop or fade, stereo, mono; not a time shift) or stateful and streamed (a filter:
+// mark_streamed_state).
 static bool chain_link(const plan_node *n) {
-    return n->fused && n->pn.n_inputs == 1 && !n->pn.kind->need;
+    bool streamed_state = !n->materialise && (n->pn.flags & PE_F_STATEFUL);
+    return (n->fused || streamed_state) && n->pn.n_inputs == 1 && !n->pn.kind->need;
 }
 
 static int consumers_of(const pg_plan *p, int x) {

@@ -70,8 +70,9 @@ static bool streamable(const plan_node *n) {
            (n->materialise || (!(n->pn.flags & PE_F_STATEFUL) && exec_early_init(n)));
 }
 
-// Whether every node the stream reads (down to materialised buffers) can be keyed, and an
-// edit can leave some chunks alone: a buffer the stream reads over the whole window (a
+// Whether every node the chunks hold (the chunk root and what it reads, down to materialised
+// buffers; the chain above it runs for every block) can be keyed, and an edit can leave
+// some chunks alone: a buffer the stream reads over the whole window (a
 // filter on the whole mix) is in every chunk's key, so that any edit under it changes them
 // all, and unchanged, the chunks would be a second copy of that buffer's cache entry. A node
 // the window does not need (a note outside a --start/--end window) is never read.
@@ -81,7 +82,7 @@ static const char *chunks_not_worth_keeping(const pg_plan *p) {
     bool *seen = calloc((size_t)p->n_nodes + 1, sizeof(bool));
     const char *why = seen ? NULL : "out of memory";
     if (seen)
-        seen[p->root] = true;
+        seen[p->chunk_root] = true;
     for (int x = p->n_nodes - 1; !why && x >= 0; x--) { // consumers before their inputs
         const plan_node *n = &p->nodes[x];
         seen[x] = seen[x] && !pg_extent_is_empty(n->need);
@@ -216,8 +217,8 @@ bool plan_keeps_output_chunks(const pg_plan *p) {
 static bool diagonal_link(const pg_plan *p, int x, double *w) {
     const pe_node *n = &p->nodes[x].pn;
     int ch = n->out.channels;
-    if (ch != n->in[0].channels)
-        return false;
+    if (!p->nodes[x].fused || ch != n->in[0].channels)
+        return false; // (a filter is no scaling)
     for (int c = 0; c < ch; c++)
         for (int j = 0; j < ch; j++)
             if (c != j && n->kind->linear(n, 0, c, j) != 0.0)
@@ -754,8 +755,10 @@ static int stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
 static bool may_render_ahead(const exec_shared *sh) {
     const pg_plan *p = sh->plan;
     // (under a memory limit the stream's stages are all the chunks may hold; an endless root
-    // stops where its silence starts, which the chunks past it would not know)
-    return sh->chunks && !p->mem_limit && !p->until_silence && sh->n_windows == 0;
+    // stops where its silence starts, which the chunks past it would not know; a stateful
+    // node on the stream must see every chunk in order)
+    return sh->chunks && !p->mem_limit && !p->until_silence && sh->n_windows == 0 &&
+           !p->stream_state;
 }
 
 int exec_ahead_candidate(exec_shared *sh, pg_extent *span) {

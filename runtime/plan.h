@@ -45,11 +45,13 @@ enum {
 struct pg_plan {
     plan_node *nodes; // topological order: every input before its consumers
     int n_nodes;
-    int n_merged;     // graph nodes merged into equal ones (CSE)
-    int root;         // index of the root node
-    int chunk_root;   // what the output's chunks hold: the root, or the node under its
-                      // final chain of single-input fused nodes (a master gain, a crop)
-    pg_extent window; // the frames rendered
+    int n_merged;      // graph nodes merged into equal ones (CSE)
+    int root;          // index of the root node
+    int chunk_root;    // what the output's chunks hold: the root, or the node under its
+                       // final chain of single-input nodes (a master gain, a crop, a filter)
+    bool stream_state; // the stream runs a stateful node (a master filter): in time order, on
+                       // one thread at a time
+    pg_extent window;  // the frames rendered
     int channels;
     int frame_rate;
     int block_frames;

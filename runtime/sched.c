@@ -675,6 +675,7 @@ static void submit_runs(pg_render *r, block_run *runs, float *out, int64_t n) {
     const pg_plan *p = r->sh.plan;
     int64_t blocks = (n + p->block_frames - 1) / p->block_frames;
     int nt = r->sh.threads < blocks ? r->sh.threads : (int)blocks;
+    nt = p->stream_state ? 1 : nt; // (a stateful node on the stream sees its frames in order)
     pg_frame t = r->cursor;
     for (int k = 0; k < nt; k++) {
         int64_t share = (blocks * (k + 1) / nt - blocks * k / nt) * p->block_frames;

@@ -495,9 +495,9 @@ static const pe_param bandpass_method_params[] = {
 
 #define BQ_KIND(cname, meth, plist)                                                                \
     {                                                                                              \
-        .name = cname, .method = meth, .params = plist, .flags = PE_F_STATEFUL | PE_F_TAIL,        \
-        .state_size = sizeof(bq_state), .infer = bq_infer, .init = bq_init, .process = bq_process, \
-        .fini = bq_fini,                                                                           \
+        .name = cname, .method = meth, .params = plist,                                            \
+        .flags = PE_F_STATEFUL | PE_F_TAIL | PE_F_INIT_OWN, .state_size = sizeof(bq_state),        \
+        .infer = bq_infer, .init = bq_init, .process = bq_process, .fini = bq_fini,                \
     }
 
 const pe_kind pe_kind_biquad = BQ_KIND("BiquadPE", NULL, base_params);

@@ -172,7 +172,7 @@ static pg_status filt_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) 
 const pe_kind pe_kind_filter = {
     .name = "FilterPE",
     .params = filt_params,
-    .flags = PE_F_STATEFUL | PE_F_TAIL,
+    .flags = PE_F_STATEFUL | PE_F_TAIL | PE_F_INIT_OWN,
     .state_size = sizeof(filt_state),
     .infer = filt_infer,
     .init = filt_init,

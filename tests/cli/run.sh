@@ -398,16 +398,31 @@ expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n6.wav" -q --explain --cache-dir 
     --no-output-cache
 [ "$(hits) $(chunks)" = "7 0 off: --no-output-cache" ] && ok ||
     bad "--no-output-cache again: $(hits) $(chunks)"
-# a limiter over the whole mix: every edit would change every chunk, so none is kept (and
-# --explain says why), and the sub-mixes its task pulls are cached: after the edit, sub-mix 1
-# is made again (its note rendered, 31 loaded), the 6 others loaded, the limiter rendered
+# a limiter over the whole mix (stateful, one input, an init that pulls nothing) is run by
+# the stream in time order: the chunks hold the mix under it, as without it, and after the
+# edit the same 2 are rendered again and all 10 run through the limiter: the bits of a render
+# without cache
 sed 's/render(MixPE(\*notes))/render(LimiterPE(MixPE(*notes)))/' "$tmp/notes.pg" >"$tmp/lim.pg"
 sed 's/render(MixPE(\*notes))/render(LimiterPE(MixPE(*notes)))/' "$tmp/notes_edit.pg" >"$tmp/lim_edit.pg"
 expect_status 0 "$pg" "$tmp/lim.pg" -o "$tmp/l1.wav" -q --explain --cache-dir "$tmp/lc_lim"
-[ "$(hits) $(chunks)" = "0 208 off: a buffer the stream reads spans the whole window" ] && ok ||
-    bad "a limiter on the mix, cold: $(hits) $(chunks)"
+[ "$(hits) $(chunks)" = "0 200 0 10" ] && ok || bad "a limiter on the mix, cold: $(hits) $(chunks)"
 expect_status 0 "$pg" "$tmp/lim_edit.pg" -o "$tmp/l2.wav" -q --explain --cache-dir "$tmp/lc_lim"
-[ "$(hits)" = "37 3" ] && ok || bad "a limiter on the mix, after an edit: $(hits)"
+[ "$(hits) $(chunks)" = "47 1 8 2" ] && grep -q "; 8 through the master chain" "$tmp/err" && ok ||
+    bad "a limiter on the mix, after an edit: $(hits) $(chunks)"
+expect_status 0 "$pg" "$tmp/lim_edit.pg" -o "$tmp/l3.wav" -q --no-cache
+expect_status 0 "$pg" compare "$tmp/l2.wav" "$tmp/l3.wav" --tolerance-db -1000
+# a comb filter over the whole mix is made into a buffer (its init is a task of its own):
+# every edit would change every chunk, so none is kept (and --explain says why), and the
+# sub-mixes its task pulls are cached: after the edit, sub-mix 1 is made again (its note
+# rendered, 31 loaded), the 6 others loaded, the comb rendered
+sed 's/render(MixPE(\*notes))/render(CombPE(MixPE(*notes), f0=100, q=2))/' "$tmp/notes.pg" >"$tmp/comb.pg"
+sed 's/render(MixPE(\*notes))/render(CombPE(MixPE(*notes), f0=100, q=2))/' "$tmp/notes_edit.pg" \
+    >"$tmp/comb_edit.pg"
+expect_status 0 "$pg" "$tmp/comb.pg" -o "$tmp/cb1.wav" -q --explain --cache-dir "$tmp/lc_comb"
+[ "$(hits) $(chunks)" = "0 208 off: a buffer the stream reads spans the whole window" ] && ok ||
+    bad "a comb on the mix, cold: $(hits) $(chunks)"
+expect_status 0 "$pg" "$tmp/comb_edit.pg" -o "$tmp/cb2.wav" -q --explain --cache-dir "$tmp/lc_comb"
+[ "$(hits)" = "37 3" ] && ok || bad "a comb on the mix, after an edit: $(hits)"
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n5.wav" --tolerance-db -1000
 
 # a --start/--end window keeps its output in chunks too, on the whole piece's grid: the
