@@ -401,16 +401,20 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
         if (stats.limit_need_bytes)
             snprintf(limit_note, sizeof limit_note, " (%.1f MiB by the plan, for --mem-limit)",
                      (double)stats.limit_need_bytes / 1048576.0);
-        char chunk_note[160];
+        char chunk_note[256], resume_note[96] = "";
+        if (stats.chain_resumed > 0)
+            snprintf(resume_note, sizeof resume_note,
+                     "; the master chain resumed after %d of them (its state from the cache)",
+                     stats.chain_resumed);
         if (stats.output_chunks_off)
             snprintf(chunk_note, sizeof chunk_note, "output chunks not kept (%s)",
                      stats.output_chunks_off);
         else
             snprintf(chunk_note, sizeof chunk_note,
                      "output chunks %d from the cache / %d rendered and stored (%d ahead of "
-                     "the stream); %d through the master chain",
-                     stats.chunk_hits, stats.chunk_misses, stats.chunks_ahead,
-                     stats.chunks_chained);
+                     "the stream); %d through the master chain%s",
+                     stats.chunk_hits, stats.chunk_misses, stats.chunks_ahead, stats.chunks_chained,
+                     resume_note);
         char encode_note[96] = "";
         if (stats.encoded_segments > 0 && stats.encoded_found >= 0)
             snprintf(encode_note, sizeof encode_note, " (%d of %d FLAC segments from the cache)",

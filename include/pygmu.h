@@ -273,6 +273,9 @@ typedef struct pg_render_stats {
     int chunks_ahead;              // of those, rendered by an idle thread ahead of the stream
     int chunks_chained;            // chunks found that a master chain's fade or edge reaches: run
                                    // through it (the others are copied, scaled by its gain)
+    int chain_resumed;             // a stateful master chain (a filter on the mix): the chunks
+                                   // of its output found, from the first on, after which it
+                                   // resumed from its state saved there; -1: not kept
     int parted;                    // buffers rendered in parts, by every thread at once
     double prepare_sec;            // wall time from the start until every materialisation was done
                                    // (it overlaps the stream)

@@ -43,6 +43,10 @@ static pg_extent chunk_span(const exec_shared *sh, int k) {
     return (pg_extent){ frame_max(t, p->window.start), frame_min(t + CHUNK_FRAMES, p->window.end) };
 }
 
+pg_extent exec_chunk_span(const exec_shared *sh, int k) {
+    return chunk_span(sh, k);
+}
+
 static int chunk_of(const exec_shared *sh, pg_frame t) {
     return (int)(grid_chunk(t) - chunk_base(sh->plan));
 }
@@ -177,16 +181,14 @@ static bool entry_sound(exec_shared *sh, int k) {
 // chunk within the budget instead of a render of its own (render_afresh) beside it. (The
 // entry is checked again when read: keeping every found chunk mapped from here on would
 // hold them all in the process's memory, which the limit is there to bound.)
-static int look_up(exec_shared *sh) {
-    int ch = sh->chunk_channels, found = 0;
+static void look_up(exec_shared *sh) {
+    int ch = sh->chunk_channels;
     for (int k = 0; k < sh->n_chunks; k++) {
         pg_extent s = chunk_span(sh, k);
         out_chunk *c = &sh->chunks[k];
         c->found = cache_has(sh->cache, c->key, ch, s.end - s.start);
         c->found = c->found && (!sh->plan->mem_limit || entry_sound(sh, k));
-        found += c->found;
     }
-    return found;
 }
 
 size_t exec_chunk_stage_bytes(const exec_shared *sh) {
@@ -368,6 +370,7 @@ void exec_chunks_free(exec_shared *sh) {
     sh->n_chunks = 0;
     free(sh->chunk_weight);
     sh->chunk_weight = NULL;
+    exec_resume_free(sh);
 }
 
 bool exec_plan_chunks(exec_shared *sh) {
@@ -391,7 +394,12 @@ bool exec_plan_chunks(exec_shared *sh) {
         exec_chunks_free(sh);
         return false;
     }
-    if (look_up(sh) == 0)
+    look_up(sh);
+    exec_plan_resume(sh);
+    int found = 0;
+    for (int k = 0; k < sh->n_chunks; k++)
+        found += sh->chunks[k].found;
+    if (found == 0)
         return false; // the stream renders every chunk: it needs what it always needs
     if (walk_chunks(sh, true))
         return true;
@@ -405,12 +413,18 @@ bool exec_plan_chunks(exec_shared *sh) {
 // chunk's frames alone, on this thread, which loads or makes the buffers they read. What
 // the chunk sounds never depends on the frames before it (every streamed node is
 // stateless), so it is the chunk the whole render would have made.
+//
+// A chunk found after a stateful chain (resume.c) depends on every frame before it: it is
+// the last chunk of a render of the root from the window's start, which runs the chain
+// from its origin (slow, but only an entry damaged since the render began comes here).
 static const float *render_afresh(exec_shared *sh, int k) {
     out_chunk *c = &sh->chunks[k];
+    bool after_chain = exec_resume_before(sh, k);
     pg_plan one = *sh->plan;
-    one.root = sh->plan->chunk_root; // (the root itself when its chain is the identity)
-    one.channels = sh->chunk_channels;
+    one.root = after_chain ? sh->plan->root : sh->plan->chunk_root; // (the root itself when
+    one.channels = sh->chunk_channels; // its chain is the identity; then the same channels)
     one.window = chunk_span(sh, k);
+    one.window.start = after_chain ? sh->plan->window.start : one.window.start;
     one.threads = 1;
     one.measure = false;
     one.output_chunks = false;
@@ -424,8 +438,10 @@ static const float *render_afresh(exec_shared *sh, int k) {
     }
     pg_render_stats st;
     pg_render *r = pg_render_new(&one, &err);
-    int64_t got = 0, n;
-    while (r && (n = pg_render_next(r, buf + got * one.channels, CHUNK_FRAMES)) > 0)
+    int64_t n = 0, got = 0, skip = chunk_span(sh, k).start - one.window.start;
+    while (r && skip > 0 && (n = pg_render_next(r, buf, frame_min(skip, CHUNK_FRAMES))) > 0)
+        skip -= n; // (the frames before the chunk: rendered into buf, not kept)
+    while (r && n >= 0 && (n = pg_render_next(r, buf + got * one.channels, CHUNK_FRAMES)) > 0)
         got += n;
     if (r && n < 0)
         err = *pg_render_error(r);
@@ -730,12 +746,16 @@ static int stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
     if (k >= 0 && sh->chunks[k].found && sh->chunks[k].direct)
         return copy_found(sh, k, t0, n, out);
     if (k >= 0 && (!sh->chunks[k].direct || sh->chunks_scaled)) {
+        if (exec_resume_chain(cx, k) != PG_OK)
+            return -1;
         cx->in_chunk = true;
         cx->chunk = k;
         int r = exec_render_block(cx, t0, n, out);
         cx->in_chunk = false;
-        if (r >= 0)
+        if (r >= 0) {
             leaf_block_done(sh, k, n);
+            exec_keep_final(cx, k, t0, n, out, r == 1);
+        }
         return r < 0 ? -1 : 0;
     }
     int r = exec_render_block(cx, t0, n, out);

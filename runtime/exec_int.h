@@ -148,6 +148,7 @@ typedef struct exec_shared {
     bool chunks_diagonal;         // every link of the root's chain keeps each channel to itself
     bool chunks_scaled;           // with a weight (chunk_weight, per channel) not 1
     double *chunk_weight;         // per channel: the chain's weight, as its fused sum applies it
+    struct resume *resume;        // checkpoints of a stateful chain (resume.c), or NULL
     cache *cache;                 // NULL when disabled
     int n_materialised, cache_hits, cache_misses; // under lock
     size_t cache_loaded, cache_stored;            // bytes, under lock
@@ -237,7 +238,26 @@ void exec_plan_windows(exec_shared *sh, size_t budget, pg_frame ahead, pg_frame 
 // Frames of node id that its task renders at once (a segment if windowed, else all).
 size_t exec_window_bytes(const exec_shared *sh, int id);
 
+// ---- resume.c ----
+// Checkpoints of a stateful master chain (plan->stream_state): the output after the chain
+// is kept in chunks too, with the chain's state at each chunk's end. Decides, once the
+// chunks are keyed and looked up, where the chain resumes: the chunks before that are
+// marked found and direct, their keys those of the chain's output.
+void exec_plan_resume(exec_shared *sh);
+// Whether chunk k is one of those (found after the chain); the resume chunk (-1: none).
+bool exec_resume_before(const exec_shared *sh, int k);
+int exec_resumed_at(const exec_shared *sh);
+// Before the stream runs the chain over chunk k: at the resume chunk, the saved state is
+// put back into the chain's stateful links.
+pg_status exec_resume_chain(exec_ctx *cx, int k);
+// The chain's output [t0, t0 + n) of chunk k (interleaved); at the chunk's end it and the
+// chain's state are stored.
+void exec_keep_final(exec_ctx *cx, int k, pg_frame t0, int64_t n, const float *out, bool nonfinite);
+void exec_resume_free(exec_shared *sh);
+
 // ---- chunks.c ----
+// Output chunk k's frames.
+pg_extent exec_chunk_span(const exec_shared *sh, int k);
 // Keys the output's chunks and looks them up in the cache. True when some were found: the
 // nodes the others read are then marked needed (and no others).
 bool exec_plan_chunks(exec_shared *sh);

@@ -639,6 +639,7 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .chunk_misses = sh->chunk_misses,
                             .chunks_ahead = sh->chunk_ahead,
                             .chunks_chained = exec_chunks_chained(sh),
+                            .chain_resumed = exec_resumed_at(sh),
                             .parted = sh->n_parted_total,
                             .prepare_sec = sh->prepare_sec,
                             .stream_sec = sh->stream_sec,

@@ -441,6 +441,24 @@ static pg_status bq_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
     return PG_OK;
 }
 
+// What decides the frames to come: the frame count (its parity picks the formula) and each
+// channel's history.
+static size_t bq_save(const pe_inst *pe, void *out) {
+    const bq_state *st = pe->state;
+    size_t hist = sizeof *st->hist * (size_t)st->channels;
+    if (out) {
+        memcpy(out, &st->done, sizeof st->done);
+        memcpy((char *)out + sizeof st->done, st->hist, hist);
+    }
+    return sizeof st->done + hist;
+}
+
+static void bq_load(pe_inst *pe, const void *in) {
+    bq_state *st = pe->state;
+    memcpy(&st->done, in, sizeof st->done);
+    memcpy(st->hist, (const char *)in + sizeof st->done, sizeof *st->hist * (size_t)st->channels);
+}
+
 // ---- descriptors ----
 
 #define FRAME_RATE_PARAM                                                                           \
@@ -498,6 +516,7 @@ static const pe_param bandpass_method_params[] = {
         .name = cname, .method = meth, .params = plist,                                            \
         .flags = PE_F_STATEFUL | PE_F_TAIL | PE_F_INIT_OWN, .state_size = sizeof(bq_state),        \
         .infer = bq_infer, .init = bq_init, .process = bq_process, .fini = bq_fini,                \
+        .save = bq_save, .load = bq_load,                                                          \
     }
 
 const pe_kind pe_kind_biquad = BQ_KIND("BiquadPE", NULL, base_params);

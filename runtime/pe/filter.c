@@ -8,6 +8,7 @@
 // filter causally with the state carried over, as filter_pe.py's own comment suggests.
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pe.h"
 
@@ -169,6 +170,20 @@ static pg_status filt_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) 
     return PG_OK;
 }
 
+// What decides the frames to come: every section's history on every channel.
+static size_t filt_save(const pe_inst *pe, void *out) {
+    const filt_state *st = pe->state;
+    size_t bytes = sizeof *st->hist * (size_t)(st->channels * st->n_sect);
+    if (out)
+        memcpy(out, st->hist, bytes);
+    return bytes;
+}
+
+static void filt_load(pe_inst *pe, const void *in) {
+    filt_state *st = pe->state;
+    memcpy(st->hist, in, sizeof *st->hist * (size_t)(st->channels * st->n_sect));
+}
+
 const pe_kind pe_kind_filter = {
     .name = "FilterPE",
     .params = filt_params,
@@ -178,4 +193,6 @@ const pe_kind pe_kind_filter = {
     .init = filt_init,
     .process = filt_process,
     .fini = filt_fini,
+    .save = filt_save,
+    .load = filt_load,
 };

@@ -63,4 +63,6 @@ const pe_kind pe_kind_limiter = {
     .state_size = sizeof(lim_state),
     .infer = lim_infer,
     .process = lim_process,
+    .save = pe_save_flat, // (the largest |sample| so far)
+    .load = pe_load_flat,
 };

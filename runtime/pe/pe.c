@@ -206,3 +206,14 @@ pg_status pe_check_control(const pe_node *n, pe_check *ck, const char *param, co
                        n->kind->name, param, ctl->frame_rate, n->kind->name, n->out.frame_rate);
     return PG_OK;
 }
+
+size_t pe_save_flat(const pe_inst *pe, void *out) {
+    size_t n = pe->node->kind->state_size;
+    if (out)
+        memcpy(out, pe->state, n);
+    return n;
+}
+
+void pe_load_flat(pe_inst *pe, const void *in) {
+    memcpy(pe->state, in, pe->node->kind->state_size);
+}

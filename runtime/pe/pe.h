@@ -165,6 +165,14 @@ typedef struct pe_kind {
     pg_status (*init)(pe_inst *pe); // once per render, before the first process; may pull
     pg_status (*process)(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out);
     void (*fini)(pe_inst *pe); // undoes init
+    // A stateful kind that can resume where it left off (NULL: it cannot). save writes into
+    // out, when not NULL, what its state holds that decides what it makes from here on (its
+    // history and frame count, not what init derives from the arguments) and returns its
+    // size in bytes; load puts it back into an instance of the same node, initialised and
+    // not yet run. A master filter then resumes after an edit from its state at the edit's
+    // chunk instead of running from its origin (chunks.c).
+    size_t (*save)(const pe_inst *pe, void *out);
+    void (*load)(pe_inst *pe, const void *in);
 } pe_kind;
 
 // ---- for infer ----
@@ -204,6 +212,10 @@ static inline int pe_rate_or_default(const pe_node *n, int k, const pe_check *ck
 }
 
 // ---- for process / init ----
+
+// save and load for a kind whose whole state is its state_size bytes (no pointers).
+size_t pe_save_flat(const pe_inst *pe, void *out);
+void pe_load_flat(pe_inst *pe, const void *in);
 
 // Input `slot` over [t0, t0 + n): zeros outside the input's extent. The view is valid
 // until the caller's process (or init) returns and must not be written.

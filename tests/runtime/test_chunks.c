@@ -152,25 +152,30 @@ static void test_added_note(void) {
     free(out);
 }
 
-// Flips a byte of every whole chunk's entry in folder `cache`.
-static void damage_whole_chunks(const char *cache) {
+// Flips a byte (at `at` past the header) of every entry of `size` bytes in folder `cache`.
+static void damage_entries(const char *cache, long size, long at) {
     char path[600];
     snprintf(path, sizeof path, "%s/%s", dir, cache);
     DIR *d = opendir(path);
     for (struct dirent *e; d && (e = readdir(d));) {
         snprintf(path, sizeof path, "%s/%s/%s", dir, cache, e->d_name);
         struct stat st;
-        FILE *f = stat(path, &st) == 0 && st.st_size == WHOLE_CHUNK ? fopen(path, "r+b") : NULL;
+        FILE *f = stat(path, &st) == 0 && st.st_size == size ? fopen(path, "r+b") : NULL;
         if (!f)
             continue;
-        fseek(f, HEADER + 1000, SEEK_SET);
+        fseek(f, HEADER + at, SEEK_SET);
         int c = fgetc(f);
-        fseek(f, HEADER + 1000, SEEK_SET);
+        fseek(f, HEADER + at, SEEK_SET);
         fputc(c ^ 0x40, f);
         fclose(f);
     }
     if (d)
         closedir(d);
+}
+
+// Flips a byte of every whole chunk's entry in folder `cache`.
+static void damage_whole_chunks(const char *cache) {
+    damage_entries(cache, WHOLE_CHUNK, 1000);
 }
 
 // Every chunk but the last damaged: they turn out so when the stream copies them, are
@@ -324,6 +329,18 @@ static pg_status render_limited(int odd, bool late, how h, float *out, pg_render
     return st;
 }
 
+// The notes (note `odd` changed) through a resonant 40 Hz low-pass (q 20), whose every output
+// frame depends on its history, and rings for seconds: a state restored wrong shows at once,
+// and an edit still shows a chunk after it ends.
+static pg_status render_lowpassed(int odd, how h, float *out, pg_render_stats *s) {
+    pg_graph *g = t_graph(RATE);
+    int root = ADD(g, "BQ2LowPassPE", t_node(NULL, t_saw_notes(g, 200, STEP, LEN, odd)),
+                   t_num("f0", 40.0), t_num("q", 20.0));
+    pg_status st = render(g, root, h, out, s);
+    pg_graph_free(g);
+    return st;
+}
+
 // A limiter over the whole mix (a stateful link of the root's chain, whose init pulls
 // nothing) is run by the stream in time order, not made into a buffer: the chunks hold the
 // mix under it, as without it (10 stored cold, the 200 saws the only buffers), and after note
@@ -342,7 +359,8 @@ static void test_filtered_mix(void) {
     CHECK_STATUS(render_limited(40, false, (how){ "i", 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 8);
     CHECK_EQ_I64(s.chunk_misses, 2);
-    CHECK_EQ_I64(s.chunks_chained, 8);
+    CHECK_EQ_I64(s.chain_resumed, 1); // (test_resumed_chain)
+    CHECK_EQ_I64(s.chunks_chained, 7);
     CHECK_EQ_I64(s.cache_misses, 1);
     CHECK_EQ_I64(s.cache_hits, 47);
     CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
@@ -363,6 +381,57 @@ static void test_filtered_mix(void) {
     CHECK_EQ_I64(s.materialised, 200 + 7 + 1 + 1);
     CHECK(memcmp(none, out, sizeof(float) * 632000) == 0);
     free(none);
+    free(out);
+}
+
+// A master low-pass's output is kept as well, with its state (frame count and history) at
+// each chunk's end (resume.c). An unchanged render copies its 10 chunks and makes nothing.
+// Note 190's edit, [570000, 582000), sounds in chunk 8 [524288, 589824) alone: chunks 0-7
+// are copied after the filter, which resumes from its state at the end of chunk 7 over
+// chunk 8 (rendered: notes 171-196 sound in it, 25 loaded, 190 made) and 9 (the mix found).
+// Damaged states (every one) make it run from its origin again over the mix's 10 chunks;
+// damaged chunks after it (and the mix's, the same size) are each made again by a render
+// from the window's start. Every time, the bits of a render without cache.
+// (Mutations that load no state, or key a chunk by its own mix alone, fail it.)
+static void test_resumed_chain(void) {
+    float *none = frames(), *edited = frames(), *out = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_lowpassed(-1, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
+    CHECK_EQ_I64(s.chain_resumed, -1); // (no cache)
+    CHECK_STATUS(render_lowpassed(190, (how){ "", 2, 0, false, 0, 0 }, edited, &s), PG_OK);
+    CHECK_STATUS(render_lowpassed(-1, (how){ "r", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chain_resumed, 0);
+    copy_cache("r", "r2");
+    copy_cache("r", "r3");
+    copy_cache("r", "r4");
+    CHECK_STATUS(render_lowpassed(-1, (how){ "r", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chain_resumed, CHUNKS);
+    CHECK_EQ_I64(s.chunk_hits, CHUNKS);
+    CHECK_EQ_I64(s.materialised + s.cache_hits + s.cache_misses, 0);
+    CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
+    CHECK_STATUS(render_lowpassed(190, (how){ "r2", 2, 7, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chain_resumed, 8);
+    CHECK_EQ_I64(s.chunk_misses, 1);
+    CHECK_EQ_I64(s.cache_hits, 25);
+    CHECK_EQ_I64(s.cache_misses, 1);
+    CHECK(memcmp(edited, out, sizeof(float) * FRAMES) == 0);
+    // the edit undone: the first render's chunks, all 10 (chunk 9's mix is the same in both,
+    // but its key after the filter holds every chunk before it: the edit's chunk 9 is another)
+    CHECK_STATUS(render_lowpassed(-1, (how){ "r2", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chain_resumed, CHUNKS);
+    CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
+    damage_entries("r3", HEADER + 64, 20); // (a state: its size, 8 bytes, then the filter's 56)
+    CHECK_STATUS(render_lowpassed(-1, (how){ "r3", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chain_resumed, 0);
+    CHECK_EQ_I64(s.chunks_chained, CHUNKS);
+    CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
+    damage_whole_chunks("r4");
+    memset(out, 0, sizeof(float) * FRAMES);
+    CHECK_STATUS(render_lowpassed(-1, (how){ "r4", 1, 0, false, 65536, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chain_resumed, CHUNKS);
+    CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
+    free(none);
+    free(edited);
     free(out);
 }
 
@@ -739,6 +808,7 @@ int main(void) {
     test_damaged_chunks();
     test_no_output_cache();
     test_filtered_mix();
+    test_resumed_chain();
     test_panned();
     test_mem_limit();
     test_limit_estimate();
