@@ -53,8 +53,8 @@ static int64_t span_len(const exec_shared *sh, int k) {
 }
 
 // The chain's stateful links, each able to save its state, and the chain's own key (every
-// link's arguments, shape and extent: a crop's bounds, a filter's origin); 0 when the chain
-// cannot be checkpointed.
+// link's arguments, shape and extent: a crop's bounds, a filter's origin; and how the plan
+// computes it, fused or not); 0 when the chain cannot be checkpointed.
 static uint64_t chain_seed(const exec_shared *sh, struct resume *rs) {
     const pg_plan *p = sh->plan;
     uint64_t seed = XXH3_64bits(&p->window.start, sizeof p->window.start);
@@ -67,7 +67,7 @@ static uint64_t chain_seed(const exec_shared *sh, struct resume *rs) {
                 return 0;
             rs->links[rs->n_links++] = x;
         }
-        seed = fold(seed, n->own_hash, (uint64_t)n->pn.out.channels);
+        seed = fold(seed, n->own_hash, (uint64_t)n->pn.out.channels | (uint64_t)n->fused << 32);
         seed = fold(seed, (uint64_t)n->pn.out.extent.start, (uint64_t)n->pn.out.extent.end);
     }
     return seed;
