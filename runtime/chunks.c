@@ -438,10 +438,11 @@ static const float *render_afresh(exec_shared *sh, int k) {
     }
     pg_render_stats st;
     pg_render *r = pg_render_new(&one, &err);
-    int64_t n = 0, got = 0, skip = chunk_span(sh, k).start - one.window.start;
-    while (r && skip > 0 && (n = pg_render_next(r, buf, frame_min(skip, CHUNK_FRAMES))) > 0)
+    pg_extent span = chunk_span(sh, k);
+    int64_t n = 0, got = 0, len = span.end - span.start, skip = span.start - one.window.start;
+    while (r && skip > 0 && (n = pg_render_next(r, buf, frame_min(skip, len))) > 0)
         skip -= n; // (the frames before the chunk: rendered into buf, not kept)
-    while (r && n >= 0 && (n = pg_render_next(r, buf + got * one.channels, CHUNK_FRAMES)) > 0)
+    while (r && n >= 0 && (n = pg_render_next(r, buf + got * one.channels, len - got)) > 0)
         got += n;
     if (r && n < 0)
         err = *pg_render_error(r);
@@ -454,8 +455,8 @@ static const float *render_afresh(exec_shared *sh, int k) {
         return NULL;
     }
     bool finite = st.first_nonfinite_frame < 0, // (as the stream's chunks: then not stored)
-        stored = finite && cache_store(sh->cache, c->key, buf, sh->chunk_channels,
-                                       one.window.end - one.window.start);
+        stored =
+            finite && got == len && cache_store(sh->cache, c->key, buf, sh->chunk_channels, len);
     pthread_mutex_lock(&sh->lock);
     if (!finite)
         sh->first_nonfinite = frame_min(sh->first_nonfinite, st.first_nonfinite_frame);

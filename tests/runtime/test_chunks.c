@@ -329,13 +329,19 @@ static pg_status render_limited(int odd, bool late, how h, float *out, pg_render
     return st;
 }
 
-// The notes (note `odd` changed) through a resonant 40 Hz low-pass (q 20), whose every output
-// frame depends on its history, and rings for seconds: a state restored wrong shows at once,
-// and an edit still shows a chunk after it ends.
+// The notes (note `odd` changed) through a 40 Hz low-pass, whose every output frame depends
+// on its history: a state restored wrong shows at once. Kind 0: a resonant BQ2LowPassPE (q
+// 20), which rings for seconds, so that an edit still shows a chunk after it ends; 1: a
+// 4-pole FilterPE.
+static int lowpass_kind;
+
 static pg_status render_lowpassed(int odd, how h, float *out, pg_render_stats *s) {
     pg_graph *g = t_graph(RATE);
-    int root = ADD(g, "BQ2LowPassPE", t_node(NULL, t_saw_notes(g, 200, STEP, LEN, odd)),
-                   t_num("f0", 40.0), t_num("q", 20.0));
+    int notes = t_saw_notes(g, 200, STEP, LEN, odd);
+    int root =
+        lowpass_kind == 0
+            ? ADD(g, "BQ2LowPassPE", t_node(NULL, notes), t_num("f0", 40.0), t_num("q", 20.0))
+            : ADD(g, "FilterPE", t_node(NULL, notes), t_int("num_poles", 4), t_num("freq", 40.0));
     pg_status st = render(g, root, h, out, s);
     pg_graph_free(g);
     return st;
@@ -384,32 +390,36 @@ static void test_filtered_mix(void) {
     free(out);
 }
 
-// A master low-pass's output is kept as well, with its state (frame count and history) at
-// each chunk's end (resume.c). An unchanged render copies its 10 chunks and makes nothing.
-// Note 190's edit, [570000, 582000), sounds in chunk 8 [524288, 589824) alone: chunks 0-7
-// are copied after the filter, which resumes from its state at the end of chunk 7 over
-// chunk 8 (rendered: notes 171-196 sound in it, 25 loaded, 190 made) and 9 (the mix found).
-// Damaged states (every one) make it run from its origin again over the mix's 10 chunks;
-// damaged chunks after it (and the mix's, the same size) are each made again by a render
-// from the window's start. Every time, the bits of a render without cache.
-// (Mutations that load no state, or key a chunk by its own mix alone, fail it.)
-static void test_resumed_chain(void) {
+// A master low-pass's output is kept as well, with its state at each chunk's end (resume.c),
+// in folder r (and copies of it, r2 to r4). An unchanged render copies its 10 chunks and
+// makes nothing. Note 190's edit, [570000, 582000), sounds in chunk 8 [524288, 589824) alone:
+// chunks 0-7 are copied after the filter, which resumes from its state at the end of chunk
+// 7 over chunk 8 (rendered: notes 171-196 sound in it, 25 loaded, 190 made) and 9 (the mix
+// found). Damaged states (every entry of state_entry bytes) make it run from its origin again
+// over the mix's 10 chunks; damaged chunks after it (and the mix's, the same size) are each
+// made again by a render from the window's start. Every time, the bits of a render without
+// cache. (Mutations that load no state, or key a chunk by its own mix alone, fail it.)
+static void resumed_chain(const char *r, long state_entry) {
+    char r2[16], r3[16], r4[16];
+    snprintf(r2, sizeof r2, "%s2", r);
+    snprintf(r3, sizeof r3, "%s3", r);
+    snprintf(r4, sizeof r4, "%s4", r);
     float *none = frames(), *edited = frames(), *out = frames();
     pg_render_stats s;
     CHECK_STATUS(render_lowpassed(-1, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
     CHECK_EQ_I64(s.chain_resumed, -1); // (no cache)
     CHECK_STATUS(render_lowpassed(190, (how){ "", 2, 0, false, 0, 0 }, edited, &s), PG_OK);
-    CHECK_STATUS(render_lowpassed(-1, (how){ "r", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_STATUS(render_lowpassed(-1, (how){ r, 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chain_resumed, 0);
-    copy_cache("r", "r2");
-    copy_cache("r", "r3");
-    copy_cache("r", "r4");
-    CHECK_STATUS(render_lowpassed(-1, (how){ "r", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    copy_cache(r, r2);
+    copy_cache(r, r3);
+    copy_cache(r, r4);
+    CHECK_STATUS(render_lowpassed(-1, (how){ r, 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chain_resumed, CHUNKS);
     CHECK_EQ_I64(s.chunk_hits, CHUNKS);
     CHECK_EQ_I64(s.materialised + s.cache_hits + s.cache_misses, 0);
     CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
-    CHECK_STATUS(render_lowpassed(190, (how){ "r2", 2, 7, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_STATUS(render_lowpassed(190, (how){ r2, 2, 7, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chain_resumed, 8);
     CHECK_EQ_I64(s.chunk_misses, 1);
     CHECK_EQ_I64(s.cache_hits, 25);
@@ -417,22 +427,31 @@ static void test_resumed_chain(void) {
     CHECK(memcmp(edited, out, sizeof(float) * FRAMES) == 0);
     // the edit undone: the first render's chunks, all 10 (chunk 9's mix is the same in both,
     // but its key after the filter holds every chunk before it: the edit's chunk 9 is another)
-    CHECK_STATUS(render_lowpassed(-1, (how){ "r2", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_STATUS(render_lowpassed(-1, (how){ r2, 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chain_resumed, CHUNKS);
     CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
-    damage_entries("r3", HEADER + 64, 20); // (a state: its size, 8 bytes, then the filter's 56)
-    CHECK_STATUS(render_lowpassed(-1, (how){ "r3", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    damage_entries(r3, HEADER + state_entry, 20); // (its size, 8 bytes, then the filter's)
+    CHECK_STATUS(render_lowpassed(-1, (how){ r3, 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chain_resumed, 0);
     CHECK_EQ_I64(s.chunks_chained, CHUNKS);
     CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
-    damage_whole_chunks("r4");
+    damage_whole_chunks(r4);
     memset(out, 0, sizeof(float) * FRAMES);
-    CHECK_STATUS(render_lowpassed(-1, (how){ "r4", 1, 0, false, 65536, 0 }, out, &s), PG_OK);
+    CHECK_STATUS(render_lowpassed(-1, (how){ r4, 1, 0, false, 65536, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chain_resumed, CHUNKS);
     CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
     free(none);
     free(edited);
     free(out);
+}
+
+// A BQ2LowPassPE's state: its frame count and 6 doubles of history (8 + 8 + 48 bytes, after
+// the size); a 4-pole FilterPE's: 2 sections of 4 doubles (8 + 64).
+static void test_resumed_chain(void) {
+    lowpass_kind = 0;
+    resumed_chain("r", 64);
+    lowpass_kind = 1;
+    resumed_chain("f", 72);
 }
 
 // The notes panned (SpatialPE at 30 degrees: the right ear 15 frames early, int(0.22 / 343 *
