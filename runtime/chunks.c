@@ -421,8 +421,8 @@ static const float *render_afresh(exec_shared *sh, int k) {
     out_chunk *c = &sh->chunks[k];
     bool after_chain = exec_resume_before(sh, k);
     pg_plan one = *sh->plan;
-    one.root = after_chain ? sh->plan->root : sh->plan->chunk_root; // (the root itself when
-    one.channels = sh->chunk_channels; // its chain is the identity; then the same channels)
+    one.root = after_chain ? sh->plan->root : sh->plan->chunk_root;
+    one.channels = sh->chunk_channels; // (the root's too, after a chain: resume.c needs it)
     one.window = chunk_span(sh, k);
     one.window.start = after_chain ? sh->plan->window.start : one.window.start;
     one.threads = 1;
