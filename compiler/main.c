@@ -401,11 +401,12 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
         if (stats.limit_need_bytes)
             snprintf(limit_note, sizeof limit_note, " (%.1f MiB by the plan, for --mem-limit)",
                      (double)stats.limit_need_bytes / 1048576.0);
-        char chunk_note[256], resume_note[96] = "";
-        if (stats.chain_resumed > 0)
+        char chunk_note[320], resume_note[160] = "";
+        if (stats.chain_resumed > 0 || stats.chain_rejoined > 0)
             snprintf(resume_note, sizeof resume_note,
-                     "; the master chain resumed after %d of them (its state from the cache)",
-                     stats.chain_resumed);
+                     "; the master chain resumed after %d of them (its state from the cache)"
+                     " and was found again for %d",
+                     stats.chain_resumed, stats.chain_rejoined);
         if (stats.output_chunks_off)
             snprintf(chunk_note, sizeof chunk_note, "output chunks not kept (%s)",
                      stats.output_chunks_off);

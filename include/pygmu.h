@@ -276,6 +276,8 @@ typedef struct pg_render_stats {
     int chain_resumed;             // a stateful master chain (a filter on the mix): the chunks
                                    // of its output found, from the first on, after which it
                                    // resumed from its state saved there; -1: not kept
+    int chain_rejoined;            // and those found past that point, once its state came
+                                   // back to what it was before an edit
     int parted;                    // buffers rendered in parts, by every thread at once
     double prepare_sec;            // wall time from the start until every materialisation was done
                                    // (it overlaps the stream)

@@ -510,8 +510,8 @@ void exec_check_claimed(exec_shared *sh, int k) {
 }
 
 int exec_claim_check(exec_shared *sh) {
-    if (!sh->chunks)
-        return -1;
+    if (!sh->chunks || sh->resume)
+        return -1; // (under a checkpointed chain the stream may find the chunk after it)
     int last = chunk_of(sh, frame_min(sh->stream_done, sh->plan->window.end - 1)) + CHECK_AHEAD;
     for (; sh->check_next < sh->n_chunks && sh->check_next <= last; sh->check_next++) {
         out_chunk *c = &sh->chunks[sh->check_next];
@@ -747,16 +747,17 @@ static int stream_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out) {
     if (k >= 0 && sh->chunks[k].found && sh->chunks[k].direct)
         return copy_found(sh, k, t0, n, out);
     if (k >= 0 && (!sh->chunks[k].direct || sh->chunks_scaled)) {
-        if (exec_resume_chain(cx, k) != PG_OK)
-            return -1;
-        cx->in_chunk = true;
-        cx->chunk = k;
-        int r = exec_render_block(cx, t0, n, out);
-        cx->in_chunk = false;
-        if (r >= 0) {
-            leaf_block_done(sh, k, n);
-            exec_keep_final(cx, k, t0, n, out, r == 1);
+        int found = exec_resume_block(cx, k, t0, n, out), r = found; // (1: after the chain)
+        if (found == 0) {
+            cx->in_chunk = true;
+            cx->chunk = k;
+            r = exec_render_block(cx, t0, n, out);
+            cx->in_chunk = false;
+            if (r >= 0)
+                exec_keep_final(cx, k, t0, n, out, r == 1);
         }
+        if (r >= 0)
+            leaf_block_done(sh, k, n);
         return r < 0 ? -1 : 0;
     }
     int r = exec_render_block(cx, t0, n, out);

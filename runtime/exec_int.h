@@ -244,12 +244,15 @@ size_t exec_window_bytes(const exec_shared *sh, int id);
 // chunks are keyed and looked up, where the chain resumes: the chunks before that are
 // marked found and direct, their keys those of the chain's output.
 void exec_plan_resume(exec_shared *sh);
-// Whether chunk k is one of those (found after the chain); the resume chunk (-1: none).
+// Whether chunk k is one of those (found after the chain before the stream started).
 bool exec_resume_before(const exec_shared *sh, int k);
-int exec_resumed_at(const exec_shared *sh);
-// Before the stream runs the chain over chunk k: at the resume chunk, the saved state is
-// put back into the chain's stateful links.
-pg_status exec_resume_chain(exec_ctx *cx, int k);
+// Those chunks (-1: no checkpoints), and the chunks after the chain found while streaming.
+void exec_resume_counts(const exec_shared *sh, int *at, int *rejoined);
+// Before the stream runs the chain over [t0, t0 + n) of chunk k: at the resume chunk, the
+// saved state is put back into the chain's links; past it, chunk k after the chain is
+// looked up for the chain's state now. 1: found, its frames copied to out (the chain is
+// not run); 0: run the chain; -1 on error.
+int exec_resume_block(exec_ctx *cx, int k, pg_frame t0, int64_t n, float *out);
 // The chain's output [t0, t0 + n) of chunk k (interleaved); at the chunk's end it and the
 // chain's state are stored.
 void exec_keep_final(exec_ctx *cx, int k, pg_frame t0, int64_t n, const float *out, bool nonfinite);

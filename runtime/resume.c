@@ -1,17 +1,23 @@
 // resume.c: checkpoints of a stateful master chain. When the root's chain runs a stateful
 // node (a master filter or limiter, plan->stream_state) the output's chunks hold the mix
-// under it, and every render runs the filter from its origin over all of them. So the
+// under it, and every render would run the filter from its origin over all of them. So the
 // output after the chain is kept as well, chunk by chunk, with the chain's state at each
-// chunk's end (each stateful link's kind->save): chunk k's entries are keyed by the chain's
-// own arguments and the keys of the mix's chunks 0 to k, which is everything its frames and
-// that state depend on. A render copies the chunks after the chain it finds from the first
-// on, loads the state at the end of the last of them, and runs the chain from there: an
-// unchanged render copies the whole output, an edit the seconds before it.
+// chunk's end (each stateful link's kind->save). Chunk k after the chain is keyed by what
+// decides it: the chain's own arguments, its state at the chunk's start (a hash of the
+// saved bytes; none at the origin) and the key of the mix's chunk k.
 //
-// The chunks before the resume point are marked found and direct, their keys the chunks
-// after the chain, so the stream copies them as any found chunk and nothing under them is
-// made. One of them found damaged when copied is rendered again from the chain's origin
-// (chunks.c's render_afresh): slow, rare, and the same bits.
+// A render starts from the origin's state and follows the keys: while chunk k after the
+// chain is found, the state at its end is read, which keys chunk k + 1. Those chunks are
+// marked found and direct, so the stream copies them as any found chunk and nothing under
+// them is made; the chain is loaded with the state at the end of the last one and runs from
+// there. Past an edit the stream keeps looking: a filter whose state comes back to the
+// same bits once the edit's ring has died away (a low-pass soon does) finds the chunks
+// after it again, and the chain stops running; a limiter whose peak the edit raised never
+// does. Every chunk it runs is stored with the state at its end.
+//
+// A chunk found before the stream starts and damaged when copied is rendered again from
+// the chain's origin (chunks.c's render_afresh): slow, rare, and the same bits. A chunk
+// found while streaming is read whole and checked before it is used.
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -27,14 +33,20 @@ enum {
 struct resume {
     int links[MAX_LINKS]; // the chain's stateful nodes, from the root down
     int n_links;
-    uint64_t *chain;      // per chunk: the chain's key through that chunk
-    int at;               // the chunk the chain resumes at (0: from its origin)
-    unsigned char *state; // the state saved at the end of chunk at - 1 (at > 0)
+    uint64_t seed;        // the chain's own key
+    int at;               // the chunk the chain first runs (found before it: copied)
+    unsigned char *state; // the saved state the chain resumes from (at > 0)
     size_t state_bytes;
-    bool loaded;     // the state is back in the links
-    float **stage;   // per chunk from `at` on: the chain's output, until whole
-    int64_t *done;   // its frames staged so far
-    bool *nonfinite; // a NaN or an infinity: not stored (rendered again, reported again)
+    uint64_t state_hash; // of the chain's state at the start of the chunk the stream is at
+    bool loaded;         // the state is back in the links
+    int rejoined;        // chunks found while streaming
+    // the chunk the stream is in: found after the chain (`found`, its frames) or being made
+    // by it (`stage`, stored with the state at its end unless it held a NaN or an infinity)
+    int k;
+    float *found, *stage; // (stage: chunk_bytes of chunk k)
+    uint64_t start_hash;  // the state's at its start
+    int64_t staged;
+    bool nonfinite;
 };
 
 static uint64_t fold(uint64_t key, uint64_t a, uint64_t b) {
@@ -50,6 +62,10 @@ static int ch_out(const exec_shared *sh) {
 static int64_t span_len(const exec_shared *sh, int k) {
     pg_extent s = exec_chunk_span(sh, k);
     return s.end - s.start;
+}
+
+static size_t chunk_bytes(const exec_shared *sh, int k) {
+    return sizeof(float) * (size_t)span_len(sh, k) * (size_t)ch_out(sh);
 }
 
 // The chain's stateful links, each able to save its state, and the chain's own key (every
@@ -73,49 +89,61 @@ static uint64_t chain_seed(const exec_shared *sh, struct resume *rs) {
     return seed;
 }
 
-static uint64_t output_key(const exec_shared *sh, int k) {
-    return cache_key(fold(sh->resume->chain[k], TAG_OUTPUT, 0), exec_chunk_span(sh, k), ch_out(sh),
-                     sh->plan->frame_rate);
+// Chunk k after the chain, from a state of that hash at its start; and the state at its end.
+static uint64_t output_key(const exec_shared *sh, int k, uint64_t state_hash) {
+    uint64_t key = fold(fold(sh->resume->seed, TAG_OUTPUT, state_hash), sh->chunks[k].key, 0);
+    return cache_key(key, exec_chunk_span(sh, k), ch_out(sh), sh->plan->frame_rate);
 }
 
-static uint64_t state_key(const exec_shared *sh, int k) {
-    return cache_key(fold(sh->resume->chain[k], TAG_STATE, 0), exec_chunk_span(sh, k), 0,
-                     sh->plan->frame_rate);
+static uint64_t state_key(const exec_shared *sh, int k, uint64_t state_hash) {
+    uint64_t key = fold(fold(sh->resume->seed, TAG_STATE, state_hash), sh->chunks[k].key, 0);
+    return cache_key(key, exec_chunk_span(sh, k), 0, sh->plan->frame_rate);
 }
 
-// The state saved at the end of chunk k, checked (its checksum) and copied; false if there
-// is none.
-static bool read_state(exec_shared *sh, int k) {
+static uint64_t hash_state(const unsigned char *bytes, size_t n) {
+    uint64_t h = XXH3_64bits(bytes, n);
+    return h ? h : 1; // (0 is the origin's)
+}
+
+// The state saved at the end of chunk k run from a state of hash h, checked (its checksum)
+// and copied into rs->state; false if there is none.
+static bool read_state(exec_shared *sh, int k, uint64_t h) {
     struct resume *rs = sh->resume;
     cache_mapping m;
     size_t n;
-    const void *bytes = cache_map_bytes(sh->cache, state_key(sh, k), &n, &m);
-    free(rs->state);
-    rs->state = bytes ? malloc(n) : NULL;
-    if (rs->state)
-        memcpy(rs->state, bytes, n);
-    rs->state_bytes = rs->state ? n : 0;
+    const void *bytes = cache_map_bytes(sh->cache, state_key(sh, k, h), &n, &m);
+    unsigned char *copy = bytes ? malloc(n ? n : 1) : NULL;
+    if (copy) {
+        memcpy(copy, bytes, n);
+        free(rs->state);
+        rs->state = copy;
+        rs->state_bytes = n;
+    }
     cache_unmap(&m);
-    return rs->state != NULL;
+    return copy != NULL;
 }
 
-// The first chunk after the chain the cache does not hold, or back from it to the last one
-// whose state at its start is there too.
+// Follows the keys from the origin: the chunks after the chain found, each with the state at
+// its end, from the first on; they become found and direct, keyed as after the chain. Leaves
+// the state at the end of the last in rs->state, its hash in rs->state_hash.
 static int resume_point(exec_shared *sh) {
-    int e = 0;
-    while (e < sh->n_chunks && cache_has(sh->cache, output_key(sh, e), ch_out(sh), span_len(sh, e)))
-        e++;
-    while (e > 0 && !read_state(sh, e - 1))
-        e--;
-    return e;
-}
-
-static bool make_stages(struct resume *rs, int n) {
-    rs->chain = malloc(sizeof *rs->chain * (size_t)n);
-    rs->stage = calloc((size_t)n, sizeof *rs->stage);
-    rs->done = calloc((size_t)n, sizeof *rs->done);
-    rs->nonfinite = calloc((size_t)n, sizeof *rs->nonfinite);
-    return rs->chain && rs->stage && rs->done && rs->nonfinite;
+    struct resume *rs = sh->resume;
+    uint64_t *keys = malloc(sizeof *keys * (size_t)sh->n_chunks + 1);
+    int k = 0;
+    for (; keys && k < sh->n_chunks; k++) {
+        uint64_t h = rs->state_hash;
+        keys[k] = output_key(sh, k, h);
+        if (!cache_has(sh->cache, keys[k], ch_out(sh), span_len(sh, k)) || !read_state(sh, k, h))
+            break;
+        rs->state_hash = hash_state(rs->state, rs->state_bytes);
+    }
+    for (int j = 0; j < k; j++) {
+        out_chunk *c = &sh->chunks[j];
+        c->key = keys[j];
+        c->found = c->direct = true;
+    }
+    free(keys);
+    return k;
 }
 
 void exec_plan_resume(exec_shared *sh) {
@@ -125,31 +153,25 @@ void exec_plan_resume(exec_shared *sh) {
     if (!p->stream_state || !sh->chunks || p->channels != sh->chunk_channels || p->mem_limit)
         return;
     struct resume *rs = calloc(1, sizeof *rs);
-    uint64_t seed = rs ? chain_seed(sh, rs) : 0;
     sh->resume = rs;
-    if (!seed || rs->n_links == 0 || !make_stages(rs, sh->n_chunks)) {
+    if (!rs || !(rs->seed = chain_seed(sh, rs)) || rs->n_links == 0) {
         exec_resume_free(sh);
         return;
     }
-    for (int k = 0; k < sh->n_chunks; k++)
-        rs->chain[k] = fold(k ? rs->chain[k - 1] : seed, sh->chunks[k].key, 0);
+    rs->k = -1;
     rs->at = resume_point(sh);
-    for (int k = 0; k < rs->at; k++) {
-        out_chunk *c = &sh->chunks[k];
-        c->key = output_key(sh, k);
-        c->found = c->direct = true;
-    }
 }
 
 bool exec_resume_before(const exec_shared *sh, int k) {
     return sh->resume && k < sh->resume->at;
 }
 
-int exec_resumed_at(const exec_shared *sh) {
-    return sh->resume ? sh->resume->at : -1;
+void exec_resume_counts(const exec_shared *sh, int *at, int *rejoined) {
+    *at = sh->resume ? sh->resume->at : -1;
+    *rejoined = sh->resume ? sh->resume->rejoined : 0;
 }
 
-// Puts the saved state back into the chain's links: each link's part, its size first.
+// Puts rs->state back into the chain's links: each link's part, its size first.
 static pg_status load_state(exec_ctx *cx) {
     exec_shared *sh = cx->sh;
     struct resume *rs = sh->resume;
@@ -169,15 +191,8 @@ static pg_status load_state(exec_ctx *cx) {
         pe.node->kind->load(&pe, rs->state + at + sizeof n);
         at += sizeof n + n;
     }
+    rs->loaded = true;
     return PG_OK;
-}
-
-pg_status exec_resume_chain(exec_ctx *cx, int k) {
-    struct resume *rs = cx->sh->resume;
-    if (!rs || rs->loaded || k != rs->at || rs->at == 0)
-        return PG_OK;
-    rs->loaded = true; // (the stream is the chain's only caller, in order: no lock)
-    return load_state(cx);
 }
 
 // The chain's links' states now, each part's size first; NULL when out of memory.
@@ -202,20 +217,79 @@ static unsigned char *save_state(exec_ctx *cx, size_t *bytes) {
     return out;
 }
 
-// Chunk k after the chain is whole: its frames and the chain's state stored.
-static void store_final(exec_ctx *cx, int k) {
+// At the start of chunk k, past the resume point: chunk k after the chain, if the cache
+// holds it for the state the chain has now, read and checked into rs->found, and the state
+// at its end loaded into the links (the chain runs on from there if k + 1 is not found).
+static pg_status look_again(exec_ctx *cx, int k) {
     exec_shared *sh = cx->sh;
     struct resume *rs = sh->resume;
-    size_t n = 0;
-    unsigned char *state = rs->nonfinite[k] ? NULL : save_state(cx, &n);
-    bool stored = state && cache_store(sh->cache, output_key(sh, k), rs->stage[k], ch_out(sh),
-                                       span_len(sh, k));
-    stored = stored && cache_store_bytes(sh->cache, state_key(sh, k), state, n);
-    free(state);
-    free(rs->stage[k]);
-    rs->stage[k] = NULL;
+    uint64_t h = rs->state_hash;
+    float *buf = malloc(chunk_bytes(sh, k));
+    bool found = buf &&
+                 cache_load(sh->cache, output_key(sh, k, h), buf, ch_out(sh), span_len(sh, k)) &&
+                 read_state(sh, k, h);
+    if (!found) {
+        free(buf);
+        return PG_OK;
+    }
+    pg_status st = load_state(cx);
+    rs->found = buf;
+    rs->state_hash = hash_state(rs->state, rs->state_bytes);
+    rs->rejoined++;
     pthread_mutex_lock(&sh->lock);
-    sh->cache_stored += stored ? sizeof(float) * (size_t)(span_len(sh, k) * ch_out(sh)) + n : 0;
+    sh->cache_loaded += chunk_bytes(sh, k);
+    sh->chunk_hits++;
+    pthread_mutex_unlock(&sh->lock);
+    return st;
+}
+
+// The stream enters chunk k: what was found or staged for the chunk before is done with.
+static pg_status enter_chunk(exec_ctx *cx, int k) {
+    struct resume *rs = cx->sh->resume;
+    free(rs->found);
+    rs->found = NULL;
+    free(rs->stage);
+    rs->stage = NULL;
+    rs->k = k;
+    rs->start_hash = rs->state_hash;
+    rs->staged = 0;
+    rs->nonfinite = false;
+    if (k == rs->at && rs->at > 0 && !rs->loaded)
+        return load_state(cx); // (the state at the end of the last chunk found before)
+    return k > rs->at ? look_again(cx, k) : PG_OK;
+}
+
+int exec_resume_block(exec_ctx *cx, int k, pg_frame t0, int64_t n, float *out) {
+    exec_shared *sh = cx->sh;
+    struct resume *rs = sh->resume;
+    if (!rs || k < rs->at)
+        return 0;
+    if (k != rs->k && enter_chunk(cx, k) != PG_OK) // (the stream is the chain's only caller,
+        return -1;                                 // in order: no lock)
+    if (!rs->found)
+        return 0;
+    int ch = ch_out(sh);
+    memcpy(out, rs->found + (t0 - exec_chunk_span(sh, k).start) * ch,
+           sizeof(float) * (size_t)(n * ch));
+    return 1;
+}
+
+// Chunk rs->k after the chain is whole: its frames and the chain's state at its end stored,
+// keyed by the state at its start; that state's hash keys the next chunk.
+static void store_final(exec_ctx *cx) {
+    exec_shared *sh = cx->sh;
+    struct resume *rs = sh->resume;
+    int k = rs->k;
+    size_t n = 0;
+    unsigned char *state = save_state(cx, &n);
+    bool stored = state && !rs->nonfinite &&
+                  cache_store(sh->cache, output_key(sh, k, rs->start_hash), rs->stage, ch_out(sh),
+                              span_len(sh, k)) &&
+                  cache_store_bytes(sh->cache, state_key(sh, k, rs->start_hash), state, n);
+    rs->state_hash = state ? hash_state(state, n) : 0;
+    free(state);
+    pthread_mutex_lock(&sh->lock);
+    sh->cache_stored += stored ? chunk_bytes(sh, k) + n : 0;
     pthread_mutex_unlock(&sh->lock);
 }
 
@@ -223,30 +297,25 @@ void exec_keep_final(exec_ctx *cx, int k, pg_frame t0, int64_t n, const float *o
                      bool nonfinite) {
     exec_shared *sh = cx->sh;
     struct resume *rs = sh->resume;
-    if (!rs || k < rs->at)
+    if (!rs || k < rs->at || rs->found)
         return;
     int ch = ch_out(sh);
     pg_extent s = exec_chunk_span(sh, k);
-    if (!rs->stage[k] &&
-        !(rs->stage[k] = malloc(sizeof(float) * (size_t)(s.end - s.start) * (size_t)ch)))
-        rs->nonfinite[k] = true; // (out of memory: nothing stored, as for a NaN)
-    if (rs->stage[k])
-        memcpy(rs->stage[k] + (t0 - s.start) * ch, out, sizeof(float) * (size_t)(n * ch));
-    rs->nonfinite[k] = rs->nonfinite[k] || nonfinite;
-    if ((rs->done[k] += n) == s.end - s.start)
-        store_final(cx, k);
+    if (!rs->stage && rs->staged == 0)
+        rs->stage = malloc(chunk_bytes(sh, k));
+    if (rs->stage)
+        memcpy(rs->stage + (t0 - s.start) * ch, out, sizeof(float) * (size_t)(n * ch));
+    rs->nonfinite = rs->nonfinite || nonfinite || !rs->stage; // (out of memory: not stored)
+    if ((rs->staged += n) == s.end - s.start)
+        store_final(cx);
 }
 
 void exec_resume_free(exec_shared *sh) {
     struct resume *rs = sh->resume;
     if (!rs)
         return;
-    for (int k = 0; rs->stage && k < sh->n_chunks; k++)
-        free(rs->stage[k]);
+    free(rs->found);
     free(rs->stage);
-    free(rs->done);
-    free(rs->nonfinite);
-    free(rs->chain);
     free(rs->state);
     free(rs);
     sh->resume = NULL;

@@ -627,6 +627,8 @@ static exec_shared *lock_settled(const pg_render *r) {
 
 void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
     exec_shared *sh = lock_settled(r);
+    int resumed, rejoined;
+    exec_resume_counts(sh, &resumed, &rejoined);
     *s = (pg_render_stats){ .frames = r->cursor - sh->plan->window.start,
                             .nodes = sh->plan->n_nodes,
                             .materialised = sh->n_materialised,
@@ -639,7 +641,8 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .chunk_misses = sh->chunk_misses,
                             .chunks_ahead = sh->chunk_ahead,
                             .chunks_chained = exec_chunks_chained(sh),
-                            .chain_resumed = exec_resumed_at(sh),
+                            .chain_resumed = resumed,
+                            .chain_rejoined = rejoined,
                             .parted = sh->n_parted_total,
                             .prepare_sec = sh->prepare_sec,
                             .stream_sec = sh->stream_sec,

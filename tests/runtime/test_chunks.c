@@ -332,16 +332,19 @@ static pg_status render_limited(int odd, bool late, how h, float *out, pg_render
 // The notes (note `odd` changed) through a 40 Hz low-pass, whose every output frame depends
 // on its history: a state restored wrong shows at once. Kind 0: a resonant BQ2LowPassPE (q
 // 20), which rings for seconds, so that an edit still shows a chunk after it ends; 1: a
-// 4-pole FilterPE.
+// 4-pole FilterPE; 2: an 8 kHz BQ2LowPassPE (q 0.7), whose ring dies in a few frames.
 static int lowpass_kind;
 
 static pg_status render_lowpassed(int odd, how h, float *out, pg_render_stats *s) {
     pg_graph *g = t_graph(RATE);
     int notes = t_saw_notes(g, 200, STEP, LEN, odd);
-    int root =
-        lowpass_kind == 0
-            ? ADD(g, "BQ2LowPassPE", t_node(NULL, notes), t_num("f0", 40.0), t_num("q", 20.0))
-            : ADD(g, "FilterPE", t_node(NULL, notes), t_int("num_poles", 4), t_num("freq", 40.0));
+    int root;
+    if (lowpass_kind == 0)
+        root = ADD(g, "BQ2LowPassPE", t_node(NULL, notes), t_num("f0", 40.0), t_num("q", 20.0));
+    else if (lowpass_kind == 1)
+        root = ADD(g, "FilterPE", t_node(NULL, notes), t_int("num_poles", 4), t_num("freq", 40.0));
+    else
+        root = ADD(g, "BQ2LowPassPE", t_node(NULL, notes), t_num("f0", 8000.0), t_num("q", 0.7));
     pg_status st = render(g, root, h, out, s);
     pg_graph_free(g);
     return st;
@@ -365,7 +368,8 @@ static void test_filtered_mix(void) {
     CHECK_STATUS(render_limited(40, false, (how){ "i", 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 8);
     CHECK_EQ_I64(s.chunk_misses, 2);
-    CHECK_EQ_I64(s.chain_resumed, 1); // (test_resumed_chain)
+    CHECK_EQ_I64(s.chain_resumed, 1);  // (test_resumed_chain)
+    CHECK_EQ_I64(s.chain_rejoined, 7); // (the edit leaves the mix's peak, its state, alone)
     CHECK_EQ_I64(s.chunks_chained, 7);
     CHECK_EQ_I64(s.cache_misses, 1);
     CHECK_EQ_I64(s.cache_hits, 47);
@@ -421,6 +425,8 @@ static void resumed_chain(const char *r, long state_entry) {
     CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
     CHECK_STATUS(render_lowpassed(190, (how){ r2, 2, 7, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chain_resumed, 8);
+    CHECK_EQ_I64(s.chain_rejoined, 0); // (the edit still rings at the end of chunk 8)
+    CHECK_EQ_I64(s.chunk_hits, 9);
     CHECK_EQ_I64(s.chunk_misses, 1);
     CHECK_EQ_I64(s.cache_hits, 25);
     CHECK_EQ_I64(s.cache_misses, 1);
@@ -452,6 +458,27 @@ static void test_resumed_chain(void) {
     resumed_chain("r", 64);
     lowpass_kind = 1;
     resumed_chain("f", 72);
+}
+
+// Past an edit the stream keeps looking for the chunks after the chain: an 8 kHz low-pass
+// comes back to the same state bits soon after note 40 ([120000, 132000), chunks 1 and 2)
+// ends, so chunk 0 is copied, 1 and 2 run through the filter (their mix rendered), and 3 to
+// 9 are found again after it: the filter runs over 2 chunks of 10, and nothing reads the
+// mix's chunks 3 to 9. The bits of a render without cache.
+static void test_chain_rejoined(void) {
+    lowpass_kind = 2;
+    float *edited = frames(), *out = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_lowpassed(40, (how){ "", 2, 0, false, 0, 0 }, edited, &s), PG_OK);
+    CHECK_STATUS(render_lowpassed(-1, (how){ "q", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_STATUS(render_lowpassed(40, (how){ "q", 1, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chain_resumed, 1);
+    CHECK_EQ_I64(s.chain_rejoined, 7);
+    CHECK_EQ_I64(s.chunk_hits, 8);
+    CHECK_EQ_I64(s.chunk_misses, 2);
+    CHECK(memcmp(edited, out, sizeof(float) * FRAMES) == 0);
+    free(edited);
+    free(out);
 }
 
 // The notes panned (SpatialPE at 30 degrees: the right ear 15 frames early, int(0.22 / 343 *
@@ -828,6 +855,7 @@ int main(void) {
     test_no_output_cache();
     test_filtered_mix();
     test_resumed_chain();
+    test_chain_rejoined();
     test_panned();
     test_mem_limit();
     test_limit_estimate();
