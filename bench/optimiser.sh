@@ -162,7 +162,9 @@ under_chain() {
     row "$2" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "$3"
 }
 # a low-pass over the whole mix: the stream runs it (it is stateful) over the output's
-# chunks, which hold the mix under it: the edit's chunks rendered, the others found
+# chunks, which hold the mix under it, and its output is kept with its state at each
+# chunk's end: the chunks before the edit are copied, the filter resumes there, runs over
+# the edit's chunks and finds the rest again once its state is back to the same bits
 under_chain ".lowpass(f0=8000, q=0.7)" "  the same through a low-pass" "(filter on the mix)"
 # a master gain, then the gain edited: the output's chunks hold the mix under it, so they
 # are all found, and the gain is applied to them as they are read
