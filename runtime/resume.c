@@ -38,6 +38,7 @@ struct resume {
     unsigned char *state; // the saved state the chain resumes from (at > 0)
     size_t state_bytes;
     uint64_t state_hash; // of the chain's state at the start of the chunk the stream is at
+    bool lost;           // it could not be saved (out of memory): nothing more is looked up
     bool loaded;         // the state is back in the links
     int rejoined;        // chunks found while streaming
     // the chunk the stream is in: found after the chain (`found`, its frames) or being made
@@ -256,7 +257,7 @@ static pg_status enter_chunk(exec_ctx *cx, int k) {
     rs->nonfinite = false;
     if (k == rs->at && rs->at > 0 && !rs->loaded)
         return load_state(cx); // (the state at the end of the last chunk found before)
-    return k > rs->at ? look_again(cx, k) : PG_OK;
+    return k > rs->at && !rs->lost ? look_again(cx, k) : PG_OK;
 }
 
 int exec_resume_block(exec_ctx *cx, int k, pg_frame t0, int64_t n, float *out) {
@@ -287,6 +288,7 @@ static void store_final(exec_ctx *cx) {
                               span_len(sh, k)) &&
                   cache_store_bytes(sh->cache, state_key(sh, k, rs->start_hash), state, n);
     rs->state_hash = state ? hash_state(state, n) : 0;
+    rs->lost = rs->lost || !state;
     free(state);
     pthread_mutex_lock(&sh->lock);
     sh->cache_stored += stored ? chunk_bytes(sh, k) + n : 0;
