@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "exec.h"
 #include "plan.h"
 
 // ConstPE(v).crop([s, e)) rendered over a wider window is v inside, 0 outside.
@@ -409,7 +410,28 @@ static void test_stall_reported(void) {
     pg_graph_free(g);
 }
 
+// The largest |sample| as bits (the clipping warning's peak, and NaN and infinity detection,
+// whose bits are larger than any finite value's): every length from 0 to 40 (the vector
+// loop takes 16 at a time, the rest one by one), the peak at every position, negative,
+// and NaN and -inf winning over any finite value.
+static void test_max_abs_bits(void) {
+    float x[40] = { 0 };
+    CHECK_EQ_I64(exec_max_abs_bits(x, 0), 0);
+    for (int n = 1; n <= 40; n++)
+        for (int at = 0; at < n; at++) {
+            for (int i = 0; i < n; i++)
+                x[i] = (float)((i * 7) % 11 - 5) * 0.125f; // |x| <= 0.625
+            x[at] = at % 2 ? -3.5f : 3.5f;
+            uint32_t want;
+            memcpy(&want, &(float){ 3.5f }, sizeof want);
+            CHECK_EQ_I64(exec_max_abs_bits(x, n), want);
+            x[at] = at % 2 ? -INFINITY : NAN;
+            CHECK(exec_max_abs_bits(x, n) >= EXEC_NONFINITE_BITS);
+        }
+}
+
 int main(void) {
+    test_max_abs_bits();
     test_fusion();
     test_crop_window();
     test_window();
