@@ -129,7 +129,7 @@ static bool read_state(exec_shared *sh, int k, uint64_t h) {
 // the state at the end of the last in rs->state, its hash in rs->state_hash.
 static int resume_point(exec_shared *sh) {
     struct resume *rs = sh->resume;
-    uint64_t *keys = malloc(sizeof *keys * (size_t)sh->n_chunks + 1);
+    uint64_t *keys = malloc(sizeof *keys * ((size_t)sh->n_chunks + 1));
     int k = 0;
     for (; keys && k < sh->n_chunks; k++) {
         uint64_t h = rs->state_hash;
