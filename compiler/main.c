@@ -416,6 +416,12 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
                      "the stream); %d through the master chain%s",
                      stats.chunk_hits, stats.chunk_misses, stats.chunks_ahead, stats.chunks_chained,
                      resume_note);
+        char reuse_note[160] = "";
+        if (stats.cells_copied + stats.cells_made > 0)
+            snprintf(reuse_note, sizeof reuse_note,
+                     "; %d cells (FFT partitions) of buffers made again copied from their last "
+                     "render, %d made again",
+                     stats.cells_copied, stats.cells_made);
         char encode_note[96] = "";
         if (stats.encoded_segments > 0 && stats.encoded_found >= 0)
             snprintf(encode_note, sizeof encode_note, " (%d of %d FLAC segments from the cache)",
@@ -426,15 +432,15 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
                 "rendered %.2f s of audio in %.3f s (%.0fx realtime) on %d threads\n"
                 "  materialise %.3f s (overlapping the stream): %d buffers (%d in parts on "
                 "every thread), at most %.1f MiB at once%s, cache %d hits / %d misses (%.1f MiB "
-                "loaded, %.1f MiB stored)\n  stream "
+                "loaded, %.1f MiB stored)%s\n  stream "
                 "%.3f s: %s; encoding %.3f s on %d thread%s of its own%s\n",
                 secs, dt, dt > 0 ? secs / dt : 0.0, stats.threads, stats.prepare_sec,
                 stats.materialised, stats.parted, (double)stats.peak_mat_bytes / 1048576.0,
                 limit_note, stats.cache_hits, stats.cache_misses,
                 (double)stats.cache_loaded_bytes / 1048576.0,
-                (double)stats.cache_stored_bytes / 1048576.0, stats.stream_sec, chunk_note,
-                stats.encode_sec, stats.encode_threads, stats.encode_threads == 1 ? "" : "s",
-                encode_note);
+                (double)stats.cache_stored_bytes / 1048576.0, reuse_note, stats.stream_sec,
+                chunk_note, stats.encode_sec, stats.encode_threads,
+                stats.encode_threads == 1 ? "" : "s", encode_note);
         fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f encode_sec=%.4f\n",
                 secs, dt, (double)ru.ru_maxrss / 1024.0, stats.encode_sec);
     }

@@ -278,6 +278,9 @@ typedef struct pg_render_stats {
                                    // resumed from its state saved there; -1: not kept
     int chain_rejoined;            // and those found past that point, once its state came
                                    // back to what it was before an edit
+    int cells_copied;              // buffers of finite memory (a reverb) made again from their
+    int cells_made;                // last render: their cells (FFT partitions) copied from it,
+                                   // and made again because their source changed there
     int parted;                    // buffers rendered in parts, by every thread at once
     double prepare_sec;            // wall time from the start until every materialisation was done
                                    // (it overlaps the stream)

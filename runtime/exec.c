@@ -493,6 +493,17 @@ pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out) {
     return pull_node(pe->cx, pn->inputs[slot], t0, n, out);
 }
 
+pg_status exec_read_input(exec_ctx *cx, int id, int slot, pg_frame t0, int64_t n,
+                          void (*use)(const pe_view *v, void *arg), void *arg) {
+    scratch_mark m = scratch_get(cx);
+    pe_view v;
+    pg_status st = pull_node(cx, cx->sh->plan->nodes[id].inputs[slot], t0, n, &v);
+    if (st == PG_OK)
+        use(&v, arg);
+    scratch_release(cx, m);
+    return st;
+}
+
 // ---- preparing nodes: init and materialise -----------------------------------------------
 
 static pg_status revive_below(exec_ctx *cx, int id, int **made, int *n_made);
@@ -516,7 +527,7 @@ static pg_status outcome(exec_shared *sh) {
 
 // Renders node id over [mat.start + from, mat.start + to) in time order, block by block,
 // straight into its buffer.
-static pg_status render_range(exec_ctx *cx, int id, float *buf, int64_t from, int64_t to) {
+pg_status exec_render_range(exec_ctx *cx, int id, float *buf, int64_t from, int64_t to) {
     exec_shared *sh = cx->sh;
     const plan_node *pn = &sh->plan->nodes[id];
     int64_t len = pn->mat.end - pn->mat.start, block = sh->plan->block_frames;
@@ -531,7 +542,7 @@ static pg_status render_range(exec_ctx *cx, int id, float *buf, int64_t from, in
 
 static pg_status render_span(exec_ctx *cx, int id, float *buf) {
     const plan_node *pn = &cx->sh->plan->nodes[id];
-    return render_range(cx, id, buf, 0, pn->mat.end - pn->mat.start);
+    return exec_render_range(cx, id, buf, 0, pn->mat.end - pn->mat.start);
 }
 
 enum {
@@ -564,7 +575,7 @@ int exec_take_part(exec_shared *sh, int *id) {
 pg_status exec_render_part(exec_ctx *cx, int id, int k, float *buf) {
     const plan_node *pn = &cx->sh->plan->nodes[id];
     int64_t part = part_frames(cx->sh), from = k * part, len = pn->mat.end - pn->mat.start;
-    return render_range(cx, id, buf, from, from + part < len ? from + part : len);
+    return exec_render_range(cx, id, buf, from, from + part < len ? from + part : len);
 }
 
 // Renders a stateless node's span in parts, which the other threads take as well (sched.c)
@@ -643,7 +654,7 @@ static pg_status materialise_segment(exec_ctx *cx, int id) {
         return oom(cx, id);
     int64_t to = from + sh->segment, len = pn->mat.end - pn->mat.start;
     to = to < len ? to : len;
-    pg_status st = render_range(cx, id, buf, from, to);
+    pg_status st = exec_render_range(cx, id, buf, from, to);
     pthread_mutex_lock(&sh->lock);
     sh->n_materialised += from == 0;
     if (from == 0)
@@ -719,9 +730,10 @@ static pg_status materialise(exec_ctx *cx, int id) {
     if (!hit && !(buf = buffer_new(sh, bytes)))
         return exec_fail(sh, PG_ERR_NOMEM, pn->loc, "out of memory materialising %s (%lld frames)",
                          pn->pn.kind->name, (long long)len);
-    pg_status st = hit              ? PG_OK
-                   : sh->probed[id] ? render_revived(cx, id, buf)
-                                    : render_parts(cx, id, buf);
+    pg_status st = hit                     ? PG_OK
+                   : sh->probed[id]        ? render_revived(cx, id, buf)
+                   : exec_reusable(sh, id) ? exec_render_reusing(cx, id, buf, key)
+                                           : render_parts(cx, id, buf);
     if (st != PG_OK) { // (a hit is always PG_OK)
         buffer_free(sh, buf, bytes);
         return st;

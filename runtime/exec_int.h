@@ -150,6 +150,7 @@ typedef struct exec_shared {
     double *chunk_weight;         // per channel: the chain's weight, as its fused sum applies it
     struct resume *resume;        // checkpoints of a stateful chain (resume.c), or NULL
     cache *cache;                 // NULL when disabled
+    int cells_copied, cells_made; // of buffers made again from their last render (reuse.c)
     int n_materialised, cache_hits, cache_misses; // under lock
     size_t cache_loaded, cache_stored;            // bytes, under lock
     double t_start, prepare_sec, stream_sec;
@@ -215,6 +216,12 @@ void exec_drop_window(exec_shared *sh, int id, pg_frame t);
 // Under the lock: takes the next part of a buffer rendered in parts (sh->parted[0]): its node
 // in *id, and the part's index.
 int exec_take_part(exec_shared *sh, int *id);
+// Pulls input `slot` of node id over [t0, t0 + n) as its kernel would and hands the frames
+// to use (outside the lock); their memory is released after.
+pg_status exec_read_input(exec_ctx *cx, int id, int slot, pg_frame t0, int64_t n,
+                          void (*use)(const pe_view *v, void *arg), void *arg);
+// Renders node id's frames [from, to) of its span into buf (offsets into its buffer).
+pg_status exec_render_range(exec_ctx *cx, int id, float *buf, int64_t from, int64_t to);
 // Renders part k of node id (outside the lock).
 pg_status exec_render_part(exec_ctx *cx, int id, int k, float *buf);
 int exec_render_block(exec_ctx *cx, pg_frame t0, int64_t n, float *out);
@@ -257,6 +264,14 @@ int exec_resume_block(exec_ctx *cx, int k, pg_frame t0, int64_t n, float *out);
 // chain's state are stored.
 void exec_keep_final(exec_ctx *cx, int k, pg_frame t0, int64_t n, const float *out, bool nonfinite);
 void exec_resume_free(exec_shared *sh);
+
+// ---- reuse.c ----
+// Whether node id's buffer, not found in the cache, is made from its last render's
+// (its kind has finite memory, pe_kind.cells, and its source is a whole buffer).
+bool exec_reusable(const exec_shared *sh, int id);
+// Renders node id's buffer into buf (key: its cache key), copying the cells of its last
+// render whose source did not change, and records its source's cells for the next one.
+pg_status exec_render_reusing(exec_ctx *cx, int id, float *buf, uint64_t key);
 
 // ---- chunks.c ----
 // Output chunk k's frames.

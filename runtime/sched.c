@@ -643,6 +643,8 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .chunks_chained = exec_chunks_chained(sh),
                             .chain_resumed = resumed,
                             .chain_rejoined = rejoined,
+                            .cells_copied = sh->cells_copied,
+                            .cells_made = sh->cells_made,
                             .parted = sh->n_parted_total,
                             .prepare_sec = sh->prepare_sec,
                             .stream_sec = sh->stream_sec,

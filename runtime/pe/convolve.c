@@ -6,7 +6,10 @@
 // stream (PE_F_STATEFUL) through uniformly partitioned overlap-save with FFTW: partitions of
 // B frames (B a function of N only), a frequency-domain delay line of the input spectra,
 // the source pulled in whole partitions and the executor's windows served from the newest
-// output partition, so the arithmetic never depends on the block size.
+// output partition, so the arithmetic never depends on the block size. An output partition
+// depends on the P = ceil(N / B) input partitions before it and its own only: asked for a
+// window far from the last, the kernel starts afresh P partitions before it, to the same
+// bits (pe_kind.cells: a buffer made again after an edit re-renders only what it changed).
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -50,6 +53,7 @@ typedef struct conv_state {
     bool *x_zero;       // [src_ch][P]: that spectrum is all zeros (skipped)
     bool *prev_zero;    // [src_ch]: the previous input partition is all zeros
     int64_t head;       // delay-line slot of the newest spectrum
+    pg_frame p0;        // the partitions' grid: the source's start, else before the origin
     float *prev;        // [src_ch][B]: the previous input partition
     float *y;           // [out_ch][B]: output frames [y_start, y_start + B)
     float *tbuf;        // 2B time-domain frames
@@ -57,7 +61,6 @@ typedef struct conv_state {
     float *acc_re, *acc_im;
     pg_frame y_start; // first frame of y
     pg_frame in_pos;  // first source frame of the next partition
-    pg_frame next;    // the frame the executor asks for next
     const fft_plan *fwd, *inv;
 } conv_state;
 
@@ -370,16 +373,29 @@ static pg_status part_process(pe_inst *pe, conv_state *s, pg_frame t0, int64_t n
     return PG_OK;
 }
 
-// The stream starts N - 1 frames before the origin (the history the first output needs),
-// or at the source's start when that is later: the source is silent before it.
+// Starts afresh P partitions before the one holding frame t (at the grid's start at the
+// earliest): the delay line then holds the same spectra, the same bits, as when every
+// partition since the start was pushed. (The first partition pushed sees a silent previous
+// one, but its spectrum has left the delay line by the time the output is used.)
+static void conv_seek(conv_state *s, pg_frame t) {
+    int64_t k = (t - s->p0) / s->part, first = k - s->parts;
+    first = first > 0 ? first : 0;
+    for (int64_t i = 0; i < s->src_ch * s->parts; i++)
+        s->x_zero[i] = true;
+    for (int c = 0; c < s->src_ch; c++)
+        s->prev_zero[c] = true;
+    memset(s->prev, 0, sizeof(float) * (size_t)(s->src_ch * s->part));
+    s->head = 0;
+    s->in_pos = s->p0 + first * s->part;
+    s->y_start = s->in_pos - s->part; // no output partition yet
+}
+
+// The grid starts at the source's start (silence before it), or, for a source without
+// one, N - 1 frames before the origin (the history the first output needs).
 static void conv_start_stream(pe_inst *pe, conv_state *s) {
     pg_extent se = pe_in_shape(pe, pe_slot(pe->node, P_SRC))->extent;
-    pg_frame p0 = pe->origin - (s->taps - 1);
-    if (se.start != PG_FRAME_MIN && se.start > p0)
-        p0 = se.start < pe->origin ? se.start : pe->origin;
-    s->in_pos = p0;
-    s->y_start = p0 - s->part; // no output partition yet
-    s->next = pe->origin;
+    s->p0 = se.start != PG_FRAME_MIN ? se.start : pe->origin - (s->taps - 1);
+    conv_seek(s, pe->origin > s->p0 ? pe->origin : s->p0);
 }
 
 static pg_status part_init(pe_inst *pe, conv_state *s, const double *h) {
@@ -440,12 +456,23 @@ static pg_status conv_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) 
     conv_state *s = pe->state;
     if (s->taps <= DIRECT_MAX_TAPS)
         return direct_process(pe, t0, n, out);
-    if (t0 < s->next)
-        return pe_error(pe, PG_ERR_INTERNAL,
-                        "ConvolvePE: window at frame %lld after frame %lld (out of order)",
-                        (long long)t0, (long long)s->next);
-    s->next = t0 + n;
+    // before the newest partition, or further ahead than starting afresh: seek
+    if (t0 < s->y_start || t0 >= s->in_pos + s->parts * s->part)
+        conv_seek(s, t0);
     return part_process(pe, s, t0, n, out);
+}
+
+// Cells are the partitions (an output partition reads P input partitions before its own),
+// when the grid is fixed by the source's start, and not in direct mode (stateless: nothing
+// to gain).
+static bool conv_cells(const pe_node *n, pe_cells *c) {
+    int64_t taps = conv_taps(n);
+    pg_extent se = n->in[pe_slot(n, P_SRC)].extent;
+    if (taps <= DIRECT_MAX_TAPS || se.start == PG_FRAME_MIN || pg_extent_is_empty(se))
+        return false;
+    int64_t part = conv_part_frames(taps);
+    *c = (pe_cells){ pe_slot(n, P_SRC), se.start, part, (int)((taps + part - 1) / part) };
+    return true;
 }
 
 const pe_kind pe_kind_convolve = {
@@ -458,4 +485,5 @@ const pe_kind pe_kind_convolve = {
     .init = conv_init,
     .process = conv_process,
     .fini = conv_fini,
+    .cells = conv_cells,
 };

@@ -140,6 +140,14 @@ typedef struct pe_inst {
     int id; // the node's index in the plan
 } pe_inst;
 
+// The cells of a kind of finite memory (pe_kind.cells).
+typedef struct pe_cells {
+    int slot;        // the input the cells follow
+    pg_frame anchor; // a cell boundary
+    int64_t step;    // frames per cell
+    int back;        // how many cells before its own an output cell reads
+} pe_cells;
+
 typedef struct pe_kind {
     const char *name;       // constructor in .pg: "SinPE"
     const char *method;     // chaining method, or NULL: "gain"
@@ -173,6 +181,13 @@ typedef struct pe_kind {
     // chunk instead of running from its origin (chunks.c).
     size_t (*save)(const pe_inst *pe, void *out);
     void (*load)(pe_inst *pe, const void *in);
+    // A kind of finite memory (a FIR filter), else NULL: fills *c and returns true when the
+    // node's output over cell k, frames [anchor + k step, anchor + (k + 1) step), depends
+    // on input c->slot over cells k - c->back .. k only (and on its other inputs whole),
+    // and process may then be asked for any cell without the ones before it (it primes
+    // itself, to the same bits). A buffer of it made again after an edit then copies the
+    // cells whose input did not change from its previous render (reuse.c).
+    bool (*cells)(const pe_node *n, pe_cells *c);
 } pe_kind;
 
 // ---- for infer ----

@@ -1,0 +1,214 @@
+// reuse.c: a buffer of finite memory made again after an edit. A convolution's output over
+// one of its cells (pe_kind.cells: a partition of its FFT) depends on its source over that
+// cell and the few before it only. A reverb over the whole mix is one such buffer, and a
+// one-note edit under it changes its key, so the whole reverb would be made again, though
+// only the seconds the note reaches changed.
+//
+// So each such buffer is stored with a record beside it, under a key made of everything
+// that decides it except its source's content (its own arguments, its other inputs, its
+// span and grid): the key of the buffer it describes and a hash of each source cell. A
+// buffer not found is then made from the last one recorded: the hashes of its source's
+// cells now are compared with those recorded, the old buffer is read (and checked) into
+// the new one, and only the output cells whose source cells changed are rendered, the
+// kernel starting afresh before each run of them (the same bits as a render from the
+// start: the kind promises it). Every render of such a buffer writes a new record.
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "exec_int.h"
+
+enum {
+    TAG_RECORD = 0x726575 // "reu"
+};
+
+typedef struct record_head {
+    uint64_t tag;
+    uint64_t buffer_key; // the buffer the hashes describe
+    int64_t cells;       // source cells hashed
+} record_head;
+
+typedef struct cell_grid {
+    pe_cells c;
+    int src;           // the source's node
+    int64_t first;     // the first output cell (may be negative)
+    int64_t n_out;     // output cells the span touches
+    int64_t n_in;      // source cells they read: n_out + back
+    XXH128_hash_t *in; // their hashes now
+} cell_grid;
+
+static int64_t floor_div(int64_t a, int64_t b) {
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+// Node id's frames in output cell k, as offsets into its buffer.
+static void cell_range(const plan_node *pn, const cell_grid *g, int64_t k, int64_t *from,
+                       int64_t *to) {
+    pg_frame a = g->c.anchor + k * g->c.step;
+    pg_extent e = pg_extent_intersect((pg_extent){ a, a + g->c.step }, pn->mat);
+    *from = e.start - pn->mat.start;
+    *to = e.end - pn->mat.start;
+}
+
+bool exec_reusable(const exec_shared *sh, int id) {
+    const plan_node *pn = &sh->plan->nodes[id];
+    pe_cells c;
+    return pn->pn.kind->cells && pn->cacheable && sh->cache && pn->pn.kind->cells(&pn->pn, &c) &&
+           c.step > 0 && c.back >= 0 && pg_extent_is_finite(pn->mat) &&
+           !pg_extent_is_empty(pn->mat);
+}
+
+static void hash_view(const pe_view *v, void *arg) {
+    for (int ch = 0; ch < v->channels; ch++)
+        XXH3_128bits_update(arg, v->data + ch * v->stride, sizeof(float) * (size_t)v->frames);
+}
+
+// The hashes of the source's cells, read as the kernel reads them.
+static pg_status hash_cells(exec_ctx *cx, int id, cell_grid *g) {
+    XXH3_state_t *st = XXH3_createState();
+    pg_status status = st ? PG_OK : PG_ERR_NOMEM;
+    for (int64_t j = 0; status == PG_OK && j < g->n_in; j++) {
+        pg_frame a = g->c.anchor + (g->first - g->c.back + j) * g->c.step;
+        XXH3_128bits_reset(st);
+        status = exec_read_input(cx, id, g->c.slot, a, g->c.step, hash_view, st);
+        g->in[j] = XXH3_128bits_digest(st);
+    }
+    XXH3_freeState(st);
+    return status;
+}
+
+static pg_status grid_init(exec_ctx *cx, int id, cell_grid *g) {
+    const plan_node *pn = &cx->sh->plan->nodes[id];
+    pn->pn.kind->cells(&pn->pn, &g->c);
+    g->src = pn->inputs[g->c.slot];
+    g->first = floor_div(pn->mat.start - g->c.anchor, g->c.step);
+    g->n_out = floor_div(pn->mat.end - 1 - g->c.anchor, g->c.step) - g->first + 1;
+    g->n_in = g->n_out + g->c.back;
+    g->in = malloc(sizeof *g->in * (size_t)g->n_in);
+    return g->in ? hash_cells(cx, id, g) : PG_ERR_NOMEM;
+}
+
+// The record's key: the node's own arguments, its other inputs, its shape, span and grid,
+// its source's shape; not what the source holds.
+static uint64_t record_key(const exec_shared *sh, int id, const cell_grid *g) {
+    const plan_node *pn = &sh->plan->nodes[id], *sp = &sh->plan->nodes[g->src];
+    XXH3_state_t *st = XXH3_createState();
+    if (!st)
+        return 0;
+    uint64_t head[] = { TAG_RECORD,
+                        pn->own_hash,
+                        (uint64_t)sp->pn.out.channels,
+                        (uint64_t)sp->pn.out.extent.start,
+                        (uint64_t)sp->pn.out.extent.end,
+                        (uint64_t)g->c.anchor,
+                        (uint64_t)g->c.step,
+                        (uint64_t)g->c.back };
+    XXH3_64bits_reset(st);
+    XXH3_64bits_update(st, head, sizeof head);
+    for (int s = 0; s < pn->pn.n_inputs; s++)
+        if (s != g->c.slot)
+            XXH3_64bits_update(st, &sh->plan->nodes[pn->inputs[s]].hash, sizeof(uint64_t));
+    uint64_t k = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return cache_key(k, pn->mat, pn->pn.out.channels, pn->pn.out.frame_rate);
+}
+
+// Reads the record and the buffer it names into buf; marks in dirty[] the output cells
+// whose source cells changed since. False when there is no usable record (render it all).
+static bool load_previous(exec_shared *sh, int id, const cell_grid *g, uint64_t rkey, float *buf,
+                          bool *dirty) {
+    const plan_node *pn = &sh->plan->nodes[id];
+    cache_mapping m = { NULL, 0 };
+    size_t n = 0;
+    const unsigned char *r = cache_map_bytes(sh->cache, rkey, &n, &m);
+    record_head h;
+    if (!r || n != sizeof h + sizeof(XXH128_hash_t) * (size_t)g->n_in) {
+        cache_unmap(&m);
+        return false;
+    }
+    memcpy(&h, r, sizeof h);
+    bool ok =
+        h.tag == TAG_RECORD && h.cells == g->n_in &&
+        cache_load(sh->cache, h.buffer_key, buf, pn->pn.out.channels, pn->mat.end - pn->mat.start);
+    for (int64_t k = 0; ok && k < g->n_out; k++) {
+        dirty[k] = false;
+        for (int64_t j = k; j <= k + g->c.back; j++) {
+            XXH128_hash_t old;
+            memcpy(&old, r + sizeof h + sizeof old * (size_t)j, sizeof old);
+            dirty[k] = dirty[k] || !XXH128_isEqual(old, g->in[j]);
+        }
+    }
+    cache_unmap(&m);
+    return ok;
+}
+
+static void store_record(exec_shared *sh, uint64_t rkey, uint64_t key, const cell_grid *g) {
+    size_t n = sizeof(record_head) + sizeof(XXH128_hash_t) * (size_t)g->n_in;
+    unsigned char *r = malloc(n);
+    if (!r)
+        return; // (no record: the next edit renders it all)
+    record_head h = { TAG_RECORD, key, g->n_in };
+    memcpy(r, &h, sizeof h);
+    memcpy(r + sizeof h, g->in, sizeof(XXH128_hash_t) * (size_t)g->n_in);
+    cache_store_bytes(sh->cache, rkey, r, n);
+    free(r);
+}
+
+// Renders the runs of dirty output cells, in time order.
+static pg_status render_dirty(exec_ctx *cx, int id, const cell_grid *g, const bool *dirty,
+                              float *buf, int *made) {
+    const plan_node *pn = &cx->sh->plan->nodes[id];
+    for (int64_t k = 0; k < g->n_out;) {
+        if (!dirty[k]) {
+            k++;
+            continue;
+        }
+        int64_t end = k;
+        while (end < g->n_out && dirty[end])
+            end++;
+        int64_t from, to, unused;
+        cell_range(pn, g, g->first + k, &from, &unused);
+        cell_range(pn, g, g->first + end - 1, &unused, &to);
+        pg_status st = exec_render_range(cx, id, buf, from, to);
+        if (st != PG_OK)
+            return st;
+        *made += (int)(end - k);
+        k = end;
+    }
+    return PG_OK;
+}
+
+static pg_status render_whole(exec_ctx *cx, int id, float *buf) {
+    const plan_node *pn = &cx->sh->plan->nodes[id];
+    return exec_render_range(cx, id, buf, 0, pn->mat.end - pn->mat.start);
+}
+
+pg_status exec_render_reusing(exec_ctx *cx, int id, float *buf, uint64_t key) {
+    exec_shared *sh = cx->sh;
+    cell_grid g = { 0 };
+    bool *dirty = NULL;
+    pg_status st = grid_init(cx, id, &g);
+    if (st == PG_OK && !(dirty = malloc(sizeof(bool) * (size_t)g.n_out)))
+        st = PG_ERR_NOMEM;
+    if (st != PG_OK) { // a failed pull fails the render; short of memory here, render it all
+        free(g.in);
+        return sh->failed ? st : render_whole(cx, id, buf);
+    }
+    uint64_t rkey = record_key(sh, id, &g);
+    bool found = rkey && load_previous(sh, id, &g, rkey, buf, dirty);
+    for (int64_t k = 0; !found && k < g.n_out; k++)
+        dirty[k] = true;
+    int made = 0;
+    st = render_dirty(cx, id, &g, dirty, buf, &made);
+    if (st == PG_OK && rkey)
+        store_record(sh, rkey, key, &g);
+    if (found) {
+        pthread_mutex_lock(&sh->lock);
+        sh->cells_copied += (int)g.n_out - made;
+        sh->cells_made += made;
+        pthread_mutex_unlock(&sh->lock);
+    }
+    free(dirty);
+    free(g.in);
+    return st;
+}
