@@ -166,6 +166,11 @@ under_chain() {
 # chunk's end: the chunks before the edit are copied, the filter resumes there, runs over
 # the edit's chunks and finds the rest again once its state is back to the same bits
 under_chain ".lowpass(f0=8000, q=0.7)" "  the same through a low-pass" "(filter on the mix)"
+# a reverb on the mix (.reverb(): a ConvolvePE over a gain of the mix, mixed with it): a
+# buffer spanning the window, so the output is not kept in chunks and any edit changes its
+# key; it is made again from its last render, over the FFT partitions the edit reached only
+samples=$(printf '%s' "$here/pieces/samples/" | sed 's/[\/&]/\\&/g')
+under_chain ".reverb(0.3, 'ir_long.flac', '$samples')" "  the same under a reverb" "(reverb on the mix)"
 # a master gain, then the gain edited: the output's chunks hold the mix under it, so they
 # are all found, and the gain is applied to them as they are read
 master='s/render(MixPE(\*notes).crop(Extent(0, 180s)))/render(MixPE(*notes).crop(Extent(0, 180s)).gain(0.9))/'

@@ -427,6 +427,24 @@ expect_status 0 "$pg" "$tmp/comb.pg" -o "$tmp/cb1.wav" -q --explain --cache-dir 
 expect_status 0 "$pg" "$tmp/comb_edit.pg" -o "$tmp/cb2.wav" -q --explain --cache-dir "$tmp/lc_comb"
 [ "$(hits)" = "37 3" ] && ok || bad "a comb on the mix, after an edit: $(hits)"
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n5.wav" --tolerance-db -1000
+# a reverb on the mix (a ConvolvePE of 9600 taps: FFT partitions of 2048 frames, each
+# reading the 5 before it) is a buffer, remade after the edit from its last render. The
+# window is pygmu's extent, [0, 597100 + 9599): a comb's ring past its burst does not count,
+# so the last note ends at 597100 there; 297 partitions. Note 40 changes source partitions
+# 58 to 64 (120000 / 2048 to 131999 / 2048), so output partitions 58 to 69 are made again
+# (12) and 285 copied: the bits of a render without cache
+reverb='render(MixPE(m.gain(0.7), ConvolvePE(m.gain(0.28), ir).gain(0.3)))'
+for v in "" _edit; do
+    sed -e 's/render(MixPE(\*notes))/m = MixPE(*notes)/' "$tmp/notes$v.pg" >"$tmp/rv$v.pg"
+    printf '%s\n%s\n' 'ir = NoisePE(seed=99).crop(Extent(0, 9600))' "$reverb" >>"$tmp/rv$v.pg"
+done
+expect_status 0 "$pg" "$tmp/rv.pg" -o "$tmp/rv1.wav" -q --explain --cache-dir "$tmp/lc_rv"
+grep -q "copied from their last render" "$tmp/err" && bad "a reverb, cold: $(cat "$tmp/err")" || ok
+expect_status 0 "$pg" "$tmp/rv_edit.pg" -o "$tmp/rv2.wav" -q --explain --cache-dir "$tmp/lc_rv"
+grep -q "; 285 cells (FFT partitions) of buffers made again copied from their last render, 12 made again" \
+    "$tmp/err" && ok || bad "a reverb on the mix, after an edit: $(grep cells "$tmp/err")"
+expect_status 0 "$pg" "$tmp/rv_edit.pg" -o "$tmp/rv3.wav" -q --no-cache
+cmp -s "$tmp/rv2.wav" "$tmp/rv3.wav" && ok || bad "a reverb remade from its last render differs"
 
 # a --start/--end window keeps its output in chunks too, on the whole piece's grid: the
 # window [100000, 420000) spans chunks 1 to 6, of which 2 to 5 lie inside it and are the
