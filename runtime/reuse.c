@@ -68,6 +68,10 @@ static pg_status hash_cells(exec_ctx *cx, int id, cell_grid *g) {
     XXH3_state_t *st = XXH3_createState();
     pg_status status = st ? PG_OK : PG_ERR_NOMEM;
     for (int64_t j = 0; status == PG_OK && j < g->n_in; j++) {
+        if (exec_stopped(cx->sh)) {
+            status = PG_ERR_INTERRUPTED; // (the render's failure is recorded already)
+            break;
+        }
         pg_frame a = g->c.anchor + (g->first - g->c.back + j) * g->c.step;
         XXH3_128bits_reset(st);
         status = exec_read_input(cx, id, g->c.slot, a, g->c.step, hash_view, st);

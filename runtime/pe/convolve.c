@@ -456,8 +456,8 @@ static pg_status conv_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) 
     conv_state *s = pe->state;
     if (s->taps <= DIRECT_MAX_TAPS)
         return direct_process(pe, t0, n, out);
-    // before the newest partition, or further ahead than starting afresh: seek
-    if (t0 < s->y_start || t0 >= s->in_pos + s->parts * s->part)
+    // before the newest partition, or more partitions ahead than starting afresh pushes
+    if (t0 < s->y_start || t0 >= s->in_pos + (s->parts + 1) * s->part)
         conv_seek(s, t0);
     return part_process(pe, s, t0, n, out);
 }
