@@ -25,6 +25,8 @@ enum {
 typedef struct record_head {
     uint64_t tag;
     uint64_t buffer_key; // the buffer the hashes describe
+    pg_extent span;      // its span
+    int64_t first;       // the first source cell hashed (its index on the grid)
     int64_t cells;       // source cells hashed
 } record_head;
 
@@ -41,13 +43,10 @@ static int64_t floor_div(int64_t a, int64_t b) {
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-// Node id's frames in output cell k, as offsets into its buffer.
-static void cell_range(const plan_node *pn, const cell_grid *g, int64_t k, int64_t *from,
-                       int64_t *to) {
+// The frames of output cell k (on the grid) within node pn's span.
+static pg_extent cell_frames(const plan_node *pn, const cell_grid *g, int64_t k) {
     pg_frame a = g->c.anchor + k * g->c.step;
-    pg_extent e = pg_extent_intersect((pg_extent){ a, a + g->c.step }, pn->mat);
-    *from = e.start - pn->mat.start;
-    *to = e.end - pn->mat.start;
+    return pg_extent_intersect((pg_extent){ a, a + g->c.step }, pn->mat);
 }
 
 bool exec_reusable(const exec_shared *sh, int id) {
@@ -103,7 +102,6 @@ static uint64_t record_key(const exec_shared *sh, int id, const cell_grid *g) {
                         pn->own_hash,
                         (uint64_t)sp->pn.out.channels,
                         (uint64_t)sp->pn.out.extent.start,
-                        (uint64_t)sp->pn.out.extent.end,
                         (uint64_t)g->c.anchor,
                         (uint64_t)g->c.step,
                         (uint64_t)g->c.back };
@@ -114,44 +112,73 @@ static uint64_t record_key(const exec_shared *sh, int id, const cell_grid *g) {
             XXH3_64bits_update(st, &sh->plan->nodes[pn->inputs[s]].hash, sizeof(uint64_t));
     uint64_t k = XXH3_64bits_digest(st);
     XXH3_freeState(st);
-    return cache_key(k, pn->mat, pn->pn.out.channels, pn->pn.out.frame_rate);
+    return cache_key(k, (pg_extent){ 0, 0 }, pn->pn.out.channels, pn->pn.out.frame_rate);
 }
 
-// Reads the record and the buffer it names into buf; marks in dirty[] the output cells
-// whose source cells changed since. False when there is no usable record (render it all).
+// Whether output cell k (on the grid) of the buffer described by record r (its head h) is
+// what it is now: the cell's frames within the span now lie in the old one, and the source
+// cells it reads have the same hashes.
+static bool cell_same(const cell_grid *g, const record_head *h, const unsigned char *r,
+                      const plan_node *pn, int64_t k) {
+    pg_extent e = cell_frames(pn, g, k);
+    if (e.start < h->span.start || e.end > h->span.end)
+        return false;
+    for (int64_t j = k - g->c.back; j <= k; j++) {
+        XXH128_hash_t old;
+        if (j < h->first || j >= h->first + h->cells)
+            return false;
+        memcpy(&old, r + sizeof *h + sizeof old * (size_t)(j - h->first), sizeof old);
+        if (!XXH128_isEqual(old, g->in[j - (g->first - g->c.back)]))
+            return false;
+    }
+    return true;
+}
+
+// Copies frames e of the old buffer `old` (span h->span) into buf.
+static void copy_frames(const plan_node *pn, const record_head *h, const float *old, float *buf,
+                        pg_extent e) {
+    int64_t len = pn->mat.end - pn->mat.start, old_len = h->span.end - h->span.start;
+    for (int c = 0; c < pn->pn.out.channels; c++)
+        memcpy(buf + c * len + (e.start - pn->mat.start),
+               old + c * old_len + (e.start - h->span.start),
+               sizeof(float) * (size_t)(e.end - e.start));
+}
+
+// Reads the record and the buffer it names, copies into buf the output cells that are the
+// same now and marks the others in dirty[]. False when there is no usable record or buffer
+// (render it all).
 static bool load_previous(exec_shared *sh, int id, const cell_grid *g, uint64_t rkey, float *buf,
                           bool *dirty) {
     const plan_node *pn = &sh->plan->nodes[id];
-    cache_mapping m = { NULL, 0 };
+    cache_mapping m = { NULL, 0 }, bm = { NULL, 0 };
     size_t n = 0;
     const unsigned char *r = cache_map_bytes(sh->cache, rkey, &n, &m);
     record_head h;
-    if (!r || n != sizeof h + sizeof(XXH128_hash_t) * (size_t)g->n_in) {
-        cache_unmap(&m);
-        return false;
+    if (r && n >= sizeof h)
+        memcpy(&h, r, sizeof h);
+    bool ok = r && n >= sizeof h && h.tag == TAG_RECORD && h.cells >= 0 &&
+              n == sizeof h + sizeof(XXH128_hash_t) * (size_t)h.cells &&
+              pg_extent_is_finite(h.span) && !pg_extent_is_empty(h.span);
+    const float *old =
+        ok ? cache_map(sh->cache, h.buffer_key, pn->pn.out.channels, h.span.end - h.span.start, &bm)
+           : NULL;
+    for (int64_t k = 0; old && k < g->n_out; k++) {
+        dirty[k] = !cell_same(g, &h, r, pn, g->first + k);
+        if (!dirty[k])
+            copy_frames(pn, &h, old, buf, cell_frames(pn, g, g->first + k));
     }
-    memcpy(&h, r, sizeof h);
-    bool ok =
-        h.tag == TAG_RECORD && h.cells == g->n_in &&
-        cache_load(sh->cache, h.buffer_key, buf, pn->pn.out.channels, pn->mat.end - pn->mat.start);
-    for (int64_t k = 0; ok && k < g->n_out; k++) {
-        dirty[k] = false;
-        for (int64_t j = k; j <= k + g->c.back; j++) {
-            XXH128_hash_t old;
-            memcpy(&old, r + sizeof h + sizeof old * (size_t)j, sizeof old);
-            dirty[k] = dirty[k] || !XXH128_isEqual(old, g->in[j]);
-        }
-    }
+    cache_unmap(&bm);
     cache_unmap(&m);
-    return ok;
+    return old != NULL;
 }
 
-static void store_record(exec_shared *sh, uint64_t rkey, uint64_t key, const cell_grid *g) {
+static void store_record(exec_shared *sh, uint64_t rkey, uint64_t key, const plan_node *pn,
+                         const cell_grid *g) {
     size_t n = sizeof(record_head) + sizeof(XXH128_hash_t) * (size_t)g->n_in;
     unsigned char *r = malloc(n);
     if (!r)
         return; // (no record: the next edit renders it all)
-    record_head h = { TAG_RECORD, key, g->n_in };
+    record_head h = { TAG_RECORD, key, pn->mat, g->first - g->c.back, g->n_in };
     memcpy(r, &h, sizeof h);
     memcpy(r + sizeof h, g->in, sizeof(XXH128_hash_t) * (size_t)g->n_in);
     cache_store_bytes(sh->cache, rkey, r, n);
@@ -170,10 +197,9 @@ static pg_status render_dirty(exec_ctx *cx, int id, const cell_grid *g, const bo
         int64_t end = k;
         while (end < g->n_out && dirty[end])
             end++;
-        int64_t from, to, unused;
-        cell_range(pn, g, g->first + k, &from, &unused);
-        cell_range(pn, g, g->first + end - 1, &unused, &to);
-        pg_status st = exec_render_range(cx, id, buf, from, to);
+        pg_frame from = cell_frames(pn, g, g->first + k).start;
+        pg_frame to = cell_frames(pn, g, g->first + end - 1).end;
+        pg_status st = exec_render_range(cx, id, buf, from - pn->mat.start, to - pn->mat.start);
         if (st != PG_OK)
             return st;
         *made += (int)(end - k);
@@ -205,7 +231,7 @@ pg_status exec_render_reusing(exec_ctx *cx, int id, float *buf, uint64_t key) {
     int made = 0;
     st = render_dirty(cx, id, &g, dirty, buf, &made);
     if (st == PG_OK && rkey)
-        store_record(sh, rkey, key, &g);
+        store_record(sh, rkey, key, &sh->plan->nodes[id], &g);
     if (found) {
         pthread_mutex_lock(&sh->lock);
         sh->cells_copied += (int)g.n_out - made;

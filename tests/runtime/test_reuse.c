@@ -32,7 +32,7 @@ static char dir[256];
 typedef struct burst {
     pg_frame at;
     int64_t len;
-    double gain;
+    double gain; // 0: exact zeros
 } burst;
 
 typedef struct piece {
@@ -44,9 +44,11 @@ static int add(pg_graph *g, const char *kind, pg_arg *a, int n) {
     return t_add(g, kind, a, n);
 }
 
+// Noise over [s, s + len); a seed of 0: exact zeros (+0.0) there.
 static int noise_crop(pg_graph *g, int64_t seed, pg_frame s, int64_t len) {
-    pg_arg n[] = { t_int("seed", seed) };
-    pg_arg c[] = { t_node(NULL, add(g, "NoisePE", n, 1)), t_ext(NULL, 0, len) };
+    pg_arg n[] = { t_int("seed", seed) }, z[] = { t_num(NULL, 0.0) };
+    int src = seed ? add(g, "NoisePE", n, 1) : add(g, "ConstPE", z, 1);
+    pg_arg c[] = { t_node(NULL, src), t_ext(NULL, 0, len) };
     pg_arg sh[] = { t_node(NULL, add(g, "CropPE", c, 2)), t_int(NULL, s) };
     return add(g, "TimeShiftPE", sh, 2);
 }
@@ -57,7 +59,9 @@ static int build(pg_graph *g, piece p) {
     parts[n++] = t_gain(g, noise_crop(g, 1, 0, BED), 0.1);
     for (int i = 0; i < 2; i++)
         if (p.b[i].len > 0)
-            parts[n++] = t_gain(g, noise_crop(g, 2 + i, p.b[i].at, p.b[i].len), p.b[i].gain);
+            parts[n++] = p.b[i].gain == 0.0
+                             ? noise_crop(g, 0, p.b[i].at, p.b[i].len)
+                             : t_gain(g, noise_crop(g, 2 + i, p.b[i].at, p.b[i].len), p.b[i].gain);
     pg_arg m[3];
     for (int i = 0; i < n; i++)
         m[i] = t_node(NULL, parts[i]);
@@ -168,6 +172,35 @@ static void test_two_runs(void) {
     check_render(two, "c", 2, 0, CELLS - 19, 19, __LINE__);
 }
 
+// Renders p with cache folder `cache` and without: the same bits, `copied` and `made`
+// cells. Its output is `frames` long.
+static void check_longer(piece p, const char *cache, int64_t frames, int copied, int made) {
+    float *out = calloc(2 * (size_t)frames, sizeof(float)), *fresh = calloc(2 * (size_t)frames, 4);
+    pg_render_stats s;
+    CHECK_STATUS(render(p, cache, 2, 0, out, &s), PG_OK);
+    CHECK_EQ_I64(s.cells_copied, copied);
+    CHECK_EQ_I64(s.cells_made, made);
+    CHECK_STATUS(render(p, "", 1, 0, fresh, &s), PG_OK);
+    CHECK(memcmp(out, fresh, sizeof(float) * 2 * (size_t)frames) == 0);
+    free(out);
+    free(fresh);
+}
+
+// A burst added after the bed, [300000, 305000): the source and the output run 5000 frames
+// longer, [0, 314599), 154 cells. Source cells 146..148 changed (the bed's last frames and
+// the silence after), so output cells 146..153 are made (152 and 153 are new) and 146
+// copied. Zeros added there instead lengthen the span the same way but change no source
+// cell: only cell 151 (cut by the old span's end) and the new 152 and 153 are made.
+static void test_longer(void) {
+    piece longer = base, silent = base;
+    longer.b[1] = (burst){ BED, 5000, 0.5 };
+    silent.b[1] = (burst){ BED, 5000, 0.0 };
+    check_render(base, "f", 2, 0, -1, -1, __LINE__);
+    copy_cache("f", "f2");
+    check_longer(longer, "f", FRAMES + 5000, 146, 8);
+    check_longer(silent, "f2", FRAMES + 5000, 151, 3);
+}
+
 // The filter edited: the record is keyed by it, so nothing is copied.
 static void test_filter_edit(void) {
     piece f = base;
@@ -201,7 +234,7 @@ static int damage_entries(const char *cache, long size, long at) {
 }
 
 // A damaged last buffer, or a damaged record: the buffer is made whole, the same bits.
-// The record holds a 24-byte head and a 128-bit hash per source cell (CELLS + BACK).
+// The record holds a 48-byte head and a 128-bit hash per source cell (CELLS + BACK).
 static void test_damaged(void) {
     piece edit = base;
     edit.b[0].gain = 0.6;
@@ -209,7 +242,7 @@ static void test_damaged(void) {
     copy_cache("e", "e2");
     CHECK_EQ_I64(damage_entries("e", HEADER + 2L * FRAMES * 4, 4L * 200000), 1);
     check_render(edit, "e", 2, 0, -1, -1, __LINE__);
-    CHECK_EQ_I64(damage_entries("e2", HEADER + 24 + 16L * (CELLS + BACK), 24 + 16 * 60), 1);
+    CHECK_EQ_I64(damage_entries("e2", HEADER + 48 + 16L * (CELLS + BACK), 48 + 16 * 60), 1);
     check_render(edit, "e2", 2, 0, -1, -1, __LINE__);
 }
 
@@ -219,6 +252,7 @@ int main(void) {
     test_one_edit();
     test_edges();
     test_two_runs();
+    test_longer();
     test_filter_edit();
     test_damaged();
     t_remove_dir(dir);
