@@ -144,13 +144,29 @@ static void copy_frames(const plan_node *pn, const record_head *h, const float *
                sizeof(float) * (size_t)(e.end - e.start));
 }
 
-// Reads the record and the buffer it names, copies into buf the output cells that are the
-// same now and marks the others in dirty[]. False when there is no usable record or buffer
-// (render it all).
+// The old buffer (span h->span) into buf where the cells are the same now: read whole (and
+// checked) when the span is the same, which costs less than mapping it; else mapped, and
+// those cells copied. False when it is missing or damaged.
+static bool read_old(exec_shared *sh, const plan_node *pn, const cell_grid *g, const record_head *h,
+                     const bool *dirty, float *buf) {
+    int ch = pn->pn.out.channels;
+    if (h->span.start == pn->mat.start && h->span.end == pn->mat.end)
+        return cache_load(sh->cache, h->buffer_key, buf, ch, pn->mat.end - pn->mat.start);
+    cache_mapping bm = { NULL, 0 };
+    const float *old = cache_map(sh->cache, h->buffer_key, ch, h->span.end - h->span.start, &bm);
+    for (int64_t k = 0; old && k < g->n_out; k++)
+        if (!dirty[k])
+            copy_frames(pn, h, old, buf, cell_frames(pn, g, g->first + k));
+    cache_unmap(&bm);
+    return old != NULL;
+}
+
+// Reads the record, marks in dirty[] the output cells not the same now, and puts the old
+// buffer's others into buf. False when there is no usable record or buffer (render it all).
 static bool load_previous(exec_shared *sh, int id, const cell_grid *g, uint64_t rkey, float *buf,
                           bool *dirty) {
     const plan_node *pn = &sh->plan->nodes[id];
-    cache_mapping m = { NULL, 0 }, bm = { NULL, 0 };
+    cache_mapping m = { NULL, 0 };
     size_t n = 0;
     const unsigned char *r = cache_map_bytes(sh->cache, rkey, &n, &m);
     record_head h;
@@ -159,17 +175,11 @@ static bool load_previous(exec_shared *sh, int id, const cell_grid *g, uint64_t 
     bool ok = r && n >= sizeof h && h.tag == TAG_RECORD && h.cells >= 0 &&
               n == sizeof h + sizeof(XXH128_hash_t) * (size_t)h.cells &&
               pg_extent_is_finite(h.span) && !pg_extent_is_empty(h.span);
-    const float *old =
-        ok ? cache_map(sh->cache, h.buffer_key, pn->pn.out.channels, h.span.end - h.span.start, &bm)
-           : NULL;
-    for (int64_t k = 0; old && k < g->n_out; k++) {
+    for (int64_t k = 0; ok && k < g->n_out; k++)
         dirty[k] = !cell_same(g, &h, r, pn, g->first + k);
-        if (!dirty[k])
-            copy_frames(pn, &h, old, buf, cell_frames(pn, g, g->first + k));
-    }
-    cache_unmap(&bm);
+    ok = ok && read_old(sh, pn, g, &h, dirty, buf);
     cache_unmap(&m);
-    return old != NULL;
+    return ok;
 }
 
 static void store_record(exec_shared *sh, uint64_t rkey, uint64_t key, const plan_node *pn,
