@@ -5,13 +5,13 @@
 // only the seconds the note reaches changed.
 //
 // So each such buffer is stored with a record beside it, under a key made of everything
-// that decides it except its source's content (its own arguments, its other inputs, its
-// span and grid): the key of the buffer it describes and a hash of each source cell. A
-// buffer not found is then made from the last one recorded: the hashes of its source's
-// cells now are compared with those recorded, the old buffer is read (and checked) into
-// the new one, and only the output cells whose source cells changed are rendered, the
-// kernel starting afresh before each run of them (the same bits as a render from the
-// start: the kind promises it). Every render of such a buffer writes a new record.
+// that decides it except its source's content and its length (its own arguments, its
+// other inputs, shapes and grid): the key and span of the buffer it describes and a hash
+// of each source cell. A buffer not found is then made from the last one recorded: an
+// output cell is the same when its frames lie in the old span and the source cells it
+// reads hash the same; those are taken from the old buffer (read and checked), the others
+// rendered, the kernel starting afresh before each run of them (the same bits as a render
+// from the start: the kind promises it). Every render of such a buffer writes a new record.
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -91,8 +91,8 @@ static pg_status grid_init(exec_ctx *cx, int id, cell_grid *g) {
     return g->in ? hash_cells(cx, id, g) : PG_ERR_NOMEM;
 }
 
-// The record's key: the node's own arguments, its other inputs, its shape, span and grid,
-// its source's shape; not what the source holds.
+// The record's key: the node's own arguments, its other inputs, its shape and grid, its
+// source's channels and start; not what the source holds, nor the span.
 static uint64_t record_key(const exec_shared *sh, int id, const cell_grid *g) {
     const plan_node *pn = &sh->plan->nodes[id], *sp = &sh->plan->nodes[g->src];
     XXH3_state_t *st = XXH3_createState();
