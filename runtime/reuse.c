@@ -161,6 +161,14 @@ static bool read_old(exec_shared *sh, const plan_node *pn, const cell_grid *g, c
     return old != NULL;
 }
 
+// A record's numbers within bounds no render reaches (its checksum was right, but it may
+// come from a broken writer): the arithmetic on them cannot overflow.
+static bool plausible(const record_head *h) {
+    const int64_t far = (int64_t)1 << 48;
+    return h->span.start > -far && h->span.end < far && h->span.start < h->span.end &&
+           h->first > -far && h->first < far;
+}
+
 // Reads the record, marks in dirty[] the output cells not the same now, and puts the old
 // buffer's others into buf. False when there is no usable record or buffer (render it all).
 static bool load_previous(exec_shared *sh, int id, const cell_grid *g, uint64_t rkey, float *buf,
@@ -173,8 +181,7 @@ static bool load_previous(exec_shared *sh, int id, const cell_grid *g, uint64_t 
     if (r && n >= sizeof h)
         memcpy(&h, r, sizeof h);
     bool ok = r && n >= sizeof h && h.tag == TAG_RECORD && h.cells >= 0 &&
-              n == sizeof h + sizeof(XXH128_hash_t) * (size_t)h.cells &&
-              pg_extent_is_finite(h.span) && !pg_extent_is_empty(h.span);
+              n == sizeof h + sizeof(XXH128_hash_t) * (size_t)h.cells && plausible(&h);
     for (int64_t k = 0; ok && k < g->n_out; k++)
         dirty[k] = !cell_same(g, &h, r, pn, g->first + k);
     ok = ok && read_old(sh, pn, g, &h, dirty, buf);
