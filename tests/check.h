@@ -119,6 +119,9 @@ pg_status t_render_plan(pg_graph *g, int root, const pg_plan_opts *o, int64_t re
                         pg_render_stats *stats, int *nodes);
 // A fresh folder /tmp/pygmuc-test-NAME-XXXXXX into dir; false (with a message) if it failed.
 bool t_temp_dir(char *dir, size_t size, const char *name);
+// Flips the byte at `offset` of every file of `size` bytes in folder (a cache's entries);
+// returns how many.
+int t_flip_byte(const char *folder, long size, long offset);
 // Removes folder dir and everything in it.
 void t_remove_dir(const char *dir);
 

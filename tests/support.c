@@ -1,8 +1,10 @@
 // support.c: the test harness's counters and the helpers PE tests use to build a graph
 // through the public API and render a node over a window at a chosen block size; and the
 // executor's tests' piece of saw notes, plan-and-render loop and temporary folders.
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "plan.h"
@@ -261,6 +263,30 @@ bool t_temp_dir(char *dir, size_t size, const char *name) {
         return true;
     perror("mkdtemp");
     return false;
+}
+
+int t_flip_byte(const char *folder, long size, long offset) {
+    char path[600];
+    DIR *d = opendir(folder);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
+        struct stat st;
+        FILE *f = stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size
+                      ? fopen(path, "r+b")
+                      : NULL;
+        if (!f)
+            continue;
+        fseek(f, offset, SEEK_SET);
+        int c = fgetc(f);
+        fseek(f, offset, SEEK_SET);
+        fputc(c ^ 0x40, f);
+        fclose(f);
+        n++;
+    }
+    if (d)
+        closedir(d);
+    return n;
 }
 
 void t_remove_dir(const char *dir) {
