@@ -266,8 +266,8 @@ void exec_keep_final(exec_ctx *cx, int k, pg_frame t0, int64_t n, const float *o
 void exec_resume_free(exec_shared *sh);
 
 // ---- reuse.c ----
-// Whether node id's buffer, not found in the cache, is made from its last render's
-// (its kind has finite memory, pe_kind.cells, and its source is a whole buffer).
+// Whether node id's buffer, not found in the cache, is made from its last render's (its
+// kind has finite memory, pe_kind.cells, and the buffer is cached).
 bool exec_reusable(const exec_shared *sh, int id);
 // Renders node id's buffer into buf (key: its cache key), copying the cells of its last
 // render whose source did not change, and records its source's cells for the next one.
