@@ -25,7 +25,8 @@
 #include "exec_int.h"
 
 enum {
-    MAX_LINKS = 16, // stateful links of one chain (more: no checkpoints)
+    MAX_LINKS = 16,           // stateful links of one chain (more: no checkpoints)
+    STATE_MAX_FRAMES = 65536, // states above a whole chunk's bytes are not kept
     TAG_OUTPUT = 0x6f7574,
     TAG_STATE = 0x737461
 };
@@ -38,9 +39,9 @@ struct resume {
     unsigned char *state; // the saved state the chain resumes from (at > 0)
     size_t state_bytes;
     uint64_t state_hash; // of the chain's state at the start of the chunk the stream is at
-    bool lost;           // it could not be saved (out of memory): nothing more is looked up
-    bool loaded;         // the state is back in the links
-    int rejoined;        // chunks found while streaming
+    bool lost;    // it could not be saved (out of memory), or is too large: nothing more kept
+    bool loaded;  // the state is back in the links
+    int rejoined; // chunks found while streaming
     // the chunk the stream is in: found after the chain (`found`, its frames) or being made
     // by it (`stage`, stored with the state at its end unless it held a NaN or an infinity)
     int k;
@@ -283,7 +284,9 @@ static void store_final(exec_ctx *cx) {
     int k = rs->k;
     size_t n = 0;
     unsigned char *state = save_state(cx, &n);
-    bool stored = state && !rs->nonfinite &&
+    // a state larger than a whole chunk it would spare (a comb's delay of seconds) is not kept
+    rs->lost = rs->lost || (state && n > sizeof(float) * STATE_MAX_FRAMES * (size_t)ch_out(sh));
+    bool stored = state && !rs->nonfinite && !rs->lost &&
                   cache_store(sh->cache, output_key(sh, k, rs->start_hash), rs->stage, ch_out(sh),
                               span_len(sh, k)) &&
                   cache_store_bytes(sh->cache, state_key(sh, k, rs->start_hash), state, n);

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "pe.h"
@@ -189,13 +190,34 @@ static pg_status comb_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) 
     return PG_OK;
 }
 
+// The state a comb resumes from: the delay lines and where in them it is (the design comes
+// from the arguments).
+static size_t comb_save(const pe_inst *pe, void *out) {
+    const comb_state *st = pe->state;
+    size_t lines = sizeof *st->w * (size_t)st->channels * (size_t)st->d.delay_frames;
+    if (out) {
+        memcpy(out, &st->pos, sizeof st->pos);
+        memcpy((char *)out + sizeof st->pos, st->w, lines);
+    }
+    return sizeof st->pos + lines;
+}
+
+static void comb_load(pe_inst *pe, const void *in) {
+    comb_state *st = pe->state;
+    memcpy(&st->pos, in, sizeof st->pos);
+    memcpy(st->w, (const char *)in + sizeof st->pos,
+           sizeof *st->w * (size_t)st->channels * (size_t)st->d.delay_frames);
+}
+
 const pe_kind pe_kind_comb = {
     .name = "CombPE",
     .params = comb_params,
-    .flags = PE_F_STATEFUL | PE_F_TAIL,
+    .flags = PE_F_STATEFUL | PE_F_TAIL | PE_F_INIT_OWN,
     .state_size = sizeof(comb_state),
     .infer = comb_infer,
     .init = comb_init,
     .process = comb_process,
     .fini = comb_fini,
+    .save = comb_save,
+    .load = comb_load,
 };

@@ -234,7 +234,8 @@ static void test_side_effect(void) {
     pg_graph_free(g);
 }
 
-// Two combs in a chain over a cropped saw: both stateful, so both materialised and cached.
+// Two combs in a chain over a cropped saw, shifted by a frame: both stateful, so both
+// materialised and cached (unshifted, the stream would run them as a master chain).
 static int comb_chain(pg_graph *g) {
     pg_arg s[] = { t_num("frequency", 150.0) };
     int saw = t_add(g, "BlitSawPE", s, 1);
@@ -243,7 +244,8 @@ static int comb_chain(pg_graph *g) {
     pg_arg c1[] = { t_node(NULL, note), t_num("f0", 300.0) };
     int comb1 = t_add(g, "CombPE", c1, 2);
     pg_arg c2[] = { t_node(NULL, comb1), t_num("f0", 450.0) };
-    return t_add(g, "CombPE", c2, 2);
+    pg_arg sh[] = { t_node(NULL, t_add(g, "CombPE", c2, 2)), t_int(NULL, 1) };
+    return t_add(g, "TimeShiftPE", sh, 2);
 }
 
 // Flips a byte near the end of every entry in folder d: every checksum fails.

@@ -318,7 +318,8 @@ static pg_status render_limited(int odd, bool late, how h, float *out, pg_render
 // The notes (note `odd` changed) through a 40 Hz low-pass, whose every output frame depends
 // on its history: a state restored wrong shows at once. Kind 0: a resonant BQ2LowPassPE (q
 // 20), which rings for seconds, so that an edit still shows a chunk after it ends; 1: a
-// 4-pole FilterPE; 2: an 8 kHz BQ2LowPassPE (q 0.7), whose ring dies in a few frames.
+// 4-pole FilterPE; 2: an 8 kHz BQ2LowPassPE (q 0.7), whose ring dies in a few frames; 3: a
+// CombPE at 40 Hz, q 20 (a 2 Hz band: it rings for seconds too).
 static int lowpass_kind;
 
 static pg_status render_lowpassed(int odd, how h, float *out, pg_render_stats *s) {
@@ -329,6 +330,8 @@ static pg_status render_lowpassed(int odd, how h, float *out, pg_render_stats *s
         root = ADD(g, "BQ2LowPassPE", t_node(NULL, notes), t_num("f0", 40.0), t_num("q", 20.0));
     else if (lowpass_kind == 1)
         root = ADD(g, "FilterPE", t_node(NULL, notes), t_int("num_poles", 4), t_num("freq", 40.0));
+    else if (lowpass_kind == 3)
+        root = ADD(g, "CombPE", t_node(NULL, notes), t_num("f0", 40.0), t_num("q", 20.0));
     else
         root = ADD(g, "BQ2LowPassPE", t_node(NULL, notes), t_num("f0", 8000.0), t_num("q", 0.7));
     pg_status st = render(g, root, h, out, s);
@@ -438,12 +441,15 @@ static void resumed_chain(const char *r, long state_entry) {
 }
 
 // A BQ2LowPassPE's state: its frame count and 6 doubles of history (8 + 8 + 48 bytes, after
-// the size); a 4-pole FilterPE's: 2 sections of 4 doubles (8 + 64).
+// the size); a 4-pole FilterPE's: 2 sections of 4 doubles (8 + 64); a 40 Hz comb's: where
+// it is in its delay line and the line, 1200 doubles (8 + 8 + 9600).
 static void test_resumed_chain(void) {
     lowpass_kind = 0;
     resumed_chain("r", 64);
     lowpass_kind = 1;
     resumed_chain("f", 72);
+    lowpass_kind = 3;
+    resumed_chain("cb", 9616);
 }
 
 // Past an edit the stream keeps looking for the chunks after the chain: an 8 kHz low-pass
