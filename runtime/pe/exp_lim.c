@@ -85,9 +85,11 @@ const pe_kind pe_kind_exp_lim = {
     .name = "ExpanderLimiterPE",
     .method = "exp_lim",
     .params = el_params,
-    .flags = PE_F_STATEFUL,
+    .flags = PE_F_STATEFUL | PE_F_INIT_OWN, // (init reads its arguments only)
     .state_size = sizeof(el_state),
     .infer = el_infer,
     .init = el_init,
     .process = el_process,
+    .save = pe_save_flat, // (the gain, and the release coefficient init derived)
+    .load = pe_load_flat,
 };

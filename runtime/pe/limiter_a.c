@@ -85,4 +85,6 @@ const pe_kind pe_kind_limiter_a = {
     .state_size = sizeof(la_state),
     .infer = la_infer,
     .process = la_process,
+    .save = pe_save_flat, // (the envelope)
+    .load = pe_load_flat,
 };

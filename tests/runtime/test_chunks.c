@@ -319,7 +319,9 @@ static pg_status render_limited(int odd, bool late, how h, float *out, pg_render
 // on its history: a state restored wrong shows at once. Kind 0: a resonant BQ2LowPassPE (q
 // 20), which rings for seconds, so that an edit still shows a chunk after it ends; 1: a
 // 4-pole FilterPE; 2: an 8 kHz BQ2LowPassPE (q 0.7), whose ring dies in a few frames; 3: a
-// CombPE at 40 Hz, q 20 (a 2 Hz band: it rings for seconds too).
+// CombPE at 40 Hz, q 20 (a 2 Hz band: it rings for seconds too); 4: a LimiterAPE at -30 dB
+// and 5: an ExpanderLimiterPE to 0.05 with a 2 s release (slow envelopes: an edit still
+// shows a chunk later).
 static int lowpass_kind;
 
 static pg_status render_lowpassed(int odd, how h, float *out, pg_render_stats *s) {
@@ -332,6 +334,11 @@ static pg_status render_lowpassed(int odd, how h, float *out, pg_render_stats *s
         root = ADD(g, "FilterPE", t_node(NULL, notes), t_int("num_poles", 4), t_num("freq", 40.0));
     else if (lowpass_kind == 3)
         root = ADD(g, "CombPE", t_node(NULL, notes), t_num("f0", 40.0), t_num("q", 20.0));
+    else if (lowpass_kind == 4)
+        root = ADD(g, "LimiterAPE", t_node(NULL, notes), t_num("threshold_db", -30.0));
+    else if (lowpass_kind == 5)
+        root = ADD(g, "ExpanderLimiterPE", t_node(NULL, notes), t_num("target_amp", 0.05),
+                   t_num("release_time", 2.0));
     else
         root = ADD(g, "BQ2LowPassPE", t_node(NULL, notes), t_num("f0", 8000.0), t_num("q", 0.7));
     pg_status st = render(g, root, h, out, s);
@@ -425,7 +432,7 @@ static void resumed_chain(const char *r, long state_entry) {
     CHECK_STATUS(render_lowpassed(-1, (how){ r2, 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chain_resumed, CHUNKS);
     CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
-    damage_entries(r3, HEADER + state_entry, 20); // (its size, 8 bytes, then the filter's)
+    damage_entries(r3, HEADER + state_entry, state_entry - 4); // (its size, then the filter's)
     CHECK_STATUS(render_lowpassed(-1, (how){ r3, 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chain_resumed, 0);
     CHECK_EQ_I64(s.chunks_chained, CHUNKS);
@@ -442,7 +449,8 @@ static void resumed_chain(const char *r, long state_entry) {
 
 // A BQ2LowPassPE's state: its frame count and 6 doubles of history (8 + 8 + 48 bytes, after
 // the size); a 4-pole FilterPE's: 2 sections of 4 doubles (8 + 64); a 40 Hz comb's: where
-// it is in its delay line and the line, 1200 doubles (8 + 8 + 9600).
+// it is in its delay line and the line, 1200 doubles (8 + 8 + 9600); a LimiterAPE's, its
+// envelope (8 + 8); an ExpanderLimiterPE's, its gain and release coefficient (8 + 16).
 static void test_resumed_chain(void) {
     lowpass_kind = 0;
     resumed_chain("r", 64);
@@ -450,6 +458,10 @@ static void test_resumed_chain(void) {
     resumed_chain("f", 72);
     lowpass_kind = 3;
     resumed_chain("cb", 9616);
+    lowpass_kind = 4;
+    resumed_chain("la", 16);
+    lowpass_kind = 5;
+    resumed_chain("el", 24);
 }
 
 // Past an edit the stream keeps looking for the chunks after the chain: an 8 kHz low-pass
