@@ -419,8 +419,8 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
         char reuse_note[160] = "";
         if (stats.cells_copied + stats.cells_made > 0)
             snprintf(reuse_note, sizeof reuse_note,
-                     "; %d cells (FFT partitions) of buffers made again copied from their last "
-                     "render, %d made again",
+                     "; buffers remade from their last render: %d cells (FFT partitions) "
+                     "copied, %d rendered",
                      stats.cells_copied, stats.cells_made);
         char encode_note[96] = "";
         if (stats.encoded_segments > 0 && stats.encoded_found >= 0)

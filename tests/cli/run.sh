@@ -451,9 +451,9 @@ for v in "" _edit; do
     printf '%s\n%s\n' 'ir = NoisePE(seed=99).crop(Extent(0, 9600))' "$reverb" >>"$tmp/rv$v.pg"
 done
 expect_status 0 "$pg" "$tmp/rv.pg" -o "$tmp/rv1.wav" -q --explain --cache-dir "$tmp/lc_rv"
-grep -q "copied from their last render" "$tmp/err" && bad "a reverb, cold: $(cat "$tmp/err")" || ok
+grep -q "remade from their last render" "$tmp/err" && bad "a reverb, cold: $(cat "$tmp/err")" || ok
 expect_status 0 "$pg" "$tmp/rv_edit.pg" -o "$tmp/rv2.wav" -q --explain --cache-dir "$tmp/lc_rv"
-grep -q "; 285 cells (FFT partitions) of buffers made again copied from their last render, 12 made again" \
+grep -q "; buffers remade from their last render: 285 cells (FFT partitions) copied, 12 rendered" \
     "$tmp/err" && ok || bad "a reverb on the mix, after an edit: $(grep cells "$tmp/err")"
 expect_status 0 "$pg" "$tmp/rv_edit.pg" -o "$tmp/rv3.wav" -q --no-cache
 cmp -s "$tmp/rv2.wav" "$tmp/rv3.wav" && ok || bad "a reverb remade from its last render differs"
