@@ -428,9 +428,9 @@ static double own_work(const gnode *n) {
 // filter's whole buffer. Only when the window starts before it (else a buffer makes the
 // frames before the window) and has an end (the stream's runs of an endless root may
 // stop at silence), and when its init pulls nothing (else it would run as a task, which
-// makes everything under the filter needed from the start).
-static void mark_streamed_state(planner *pl, const bool *random_read, bool *streamed) {
-    pg_extent w = pl->need[pl->n - 1];
+// makes everything under the filter needed from the start). w is the window, not the
+// root's need: a stateful root's need reaches back to its origin.
+static void mark_streamed_state(planner *pl, pg_extent w, const bool *random_read, bool *streamed) {
     for (int pos = pl->n - 1;;) {
         const gnode *n = graph_node(pl->g, pl->order[pos]);
         bool linear = (n->pn.flags & PE_F_LINEAR) && n->kind->linear;
@@ -461,7 +461,7 @@ static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *m
         return fail(pl, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
     }
     if (optimise && !p->until_silence)
-        mark_streamed_state(pl, random_read, streamed);
+        mark_streamed_state(pl, p->window, random_read, streamed);
     for (int pos = 0; pos < pl->n; pos++) {
         const gnode *n = graph_node(pl->g, pl->order[pos]);
         pg_extent h = pl->need[pos];

@@ -464,6 +464,42 @@ static void test_resumed_chain(void) {
     resumed_chain("el", 24);
 }
 
+// A window that starts after a master filter's origin: the filter must still run from its
+// origin (frame 0, the notes' start), so the window's frames are those of the whole render,
+// without a cache and with one (cold and warm). Planned against the root's need, which a
+// stateful root's origin widens back to frame 0, the stream ran the resonant low-pass from
+// the window's start instead: the frames differed at once.
+static void test_window_after_filter_origin(void) {
+    enum {
+        W0 = 100000,
+        W1 = 420000
+    };
+    float *whole = frames(), *win = calloc(W1 - W0, sizeof(float));
+    pg_render_stats s;
+    lowpass_kind = 0;
+    CHECK_STATUS(render_lowpassed(-1, (how){ "", 2, 0, false, 0, 0 }, whole, &s), PG_OK);
+    static const char *const caches[] = { "", "wf", "wf" }; // none, cold, warm
+    for (int k = 0; k < 3; k++) {
+        char path[400];
+        snprintf(path, sizeof path, "%s/%s", dir, caches[k]);
+        pg_plan_opts o;
+        pg_plan_opts_init(&o);
+        o.cache_dir = caches[k][0] ? path : "";
+        o.has_start = o.has_end = true;
+        o.start = W0;
+        o.end = W1;
+        pg_graph *g = t_graph(RATE);
+        int root = ADD(g, "BQ2LowPassPE", t_node(NULL, t_saw_notes(g, 200, STEP, LEN, -1)),
+                       t_num("f0", 40.0), t_num("q", 20.0));
+        memset(win, 0, sizeof(float) * (W1 - W0));
+        CHECK_STATUS(t_render_plan(g, root, &o, 30000, win, &s, NULL), PG_OK);
+        CHECK(memcmp(win, whole + W0, sizeof(float) * (W1 - W0)) == 0);
+        pg_graph_free(g);
+    }
+    free(whole);
+    free(win);
+}
+
 // Past an edit the stream keeps looking for the chunks after the chain: an 8 kHz low-pass
 // comes back to the same state bits soon after note 40 ([120000, 132000), chunks 1 and 2)
 // ends, so chunk 0 is copied, 1 and 2 run through the filter (their mix rendered), and 3 to
@@ -860,6 +896,7 @@ int main(void) {
     test_filtered_mix();
     test_resumed_chain();
     test_chain_rejoined();
+    test_window_after_filter_origin();
     test_panned();
     test_mem_limit();
     test_limit_estimate();
