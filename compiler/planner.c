@@ -704,10 +704,14 @@ static void explain_to(const pg_plan *p, FILE *f) {
             ps[PASS_SORT], ps[PASS_MERGE], ps[PASS_NEEDS], ps[PASS_DECIDE], ps[PASS_GROUP]);
     for (int i = 0; i < p->n_nodes; i++) {
         const plan_node *n = &p->nodes[i];
-        fprintf(f, "  #%d %s%s%s%s%s need [%lld, %lld)", i, n->pn.kind->name,
+        // a stateful node with no start runs from the first frame the window needs of it
+        bool floating = (n->pn.flags & PE_F_STATEFUL) && n->pn.out.extent.start == PG_FRAME_MIN &&
+                        !pg_extent_is_empty(n->need);
+        fprintf(f, "  #%d %s%s%s%s%s%s need [%lld, %lld)", i, n->pn.kind->name,
                 n->materialise ? " [materialised]" : "", n->cacheable ? " [cached]" : "",
                 n->fused ? " [fused]" : "", n->leaf ? " [chunk root]" : "",
-                (long long)n->need.start, (long long)n->need.end);
+                floating ? " [starts where first needed]" : "", (long long)n->need.start,
+                (long long)n->need.end);
         if (n->merged > 0)
             fprintf(f, " (%d equal nodes merged into it)", n->merged);
         for (int s = 0; s < n->pn.n_inputs; s++)
