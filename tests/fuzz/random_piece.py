@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+# random_piece.py SEED [edit]: a random .pg piece for differential.sh: up to 60 notes (saws,
+# sines, noise; through a low-pass, a comb, a chorus, a gain or none; faded, panned, time
+# shifted) mixed under a master chain (a gain, a low-pass, a comb, limiters, a reverb made
+# of ConvolvePE, a fade or crop). With "edit", the same piece with one note's pitch changed.
+import random
+import sys
+
+seed = int(sys.argv[1])
+edit = len(sys.argv) > 2
+r = random.Random(seed)
+n = r.randint(1, 60)
+span = r.choice([48000, 200000, 600000, 1500000])
+lines = ["frame_rate(48000)", "notes = []"]
+edit_note = r.randrange(n)
+stereo = True  # (mixes need one channel count: every note ends stereo)
+for i in range(n):
+    f = r.choice([55.0, 110.0, 220.0, 330.0, 440.0, 661.0])
+    if edit and i == edit_note:
+        f *= 1.5
+    length = r.randint(100, 60000)
+    start = r.randint(-5000, span)
+    kind = r.randrange(4)
+    if kind == 0:
+        src = f"BlitSawPE(frequency={f}).crop(Extent(0, {length}))"
+    elif kind == 1:
+        src = f"SinPE(frequency={f}, amplitude=0.3).crop(Extent(0, {length}))"
+    elif kind == 2:
+        src = f"NoisePE(gain=0.2, seed={r.randint(1, 99)}).crop(Extent(0, {length}))"
+    else:
+        src = f"SinPE(frequency={f}).crop(Extent({length // 3}, {length}))"
+    fx = r.randrange(6)
+    if fx == 1:
+        src += f".lowpass(f0={r.choice([200, 1000, 5000])}, q={r.choice([0.7, 4])})"
+    elif fx == 2:
+        src = f"CombPE({src}, f0={f}, q={r.choice([2, 20])})"
+    elif fx == 3:
+        src = f"ChorusPE({src}, rate=0.3, depth=0.2, mix=0.4)"
+    elif fx == 4:
+        src += f".gain({r.choice([0.5, 1.5])})"
+    if r.random() < 0.5:
+        src += f".crop(Extent(0, {length}), fade_in={r.randint(1, 400)}, fade_out={r.randint(1, 4000)})"
+    if r.random() < 0.4:
+        src += f".pan({r.randint(-60, 60)})"
+    elif r.random() < 0.2:
+        src += ".stereo()"
+    else:
+        src += ".stereo()" if stereo else ""
+    lines.append(f"notes.append({src}.time_shift({start}))")
+mix = "MixPE(*notes)"
+if r.random() < 0.5:
+    mix += f".crop(Extent(0, {span + 70000}))"
+master = r.randrange(8)
+if master == 1:
+    mix += ".gain(0.7)"
+elif master == 2:
+    mix += f".lowpass(f0={r.choice([300, 8000])}, q={r.choice([0.7, 10])})"
+elif master == 3:
+    mix = f"CombPE({mix}, f0={r.choice([40, 100])}, q={r.choice([2, 20])})"
+elif master == 4:
+    mix = f"LimiterPE({mix})"
+elif master == 5:
+    lines.append(f"ir = NoisePE(seed=7).crop(Extent(0, {r.choice([100, 3000, 20000])}))")
+    lines.append(f"m = {mix}")
+    mix = "MixPE(m.gain(0.7), ConvolvePE(m.gain(0.28), ir).gain(0.3))"
+elif master == 6:
+    mix += f".lowpass(f0=2000, q=1).gain(0.5)"
+elif master == 7:
+    mix = f"LimiterAPE({mix}, threshold_db=-20)"
+tail = r.randrange(4)
+if tail == 1:
+    mix += f".splice({r.randint(1, 48000)}, {r.randint(1, 96000)})"
+elif tail == 2:
+    mix += f".crop(Extent({r.randint(-1000, 30000)}, {span}))"
+elif tail == 3:
+    mix += ".gain(0.9)"
+lines.append(f"render({mix})")
+print("\n".join(lines))
