@@ -6,6 +6,9 @@
 import random
 import sys
 
+import os
+
+samples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pieces", "samples")
 seed = int(sys.argv[1])
 edit = len(sys.argv) > 2
 r = random.Random(seed)
@@ -20,8 +23,13 @@ for i in range(n):
         f *= 1.5
     length = r.randint(100, 60000)
     start = r.randint(-5000, span)
-    kind = r.randrange(4)
-    if kind == 0:
+    kind = r.randrange(6)
+    if kind == 4:  # a sound file, looped
+        src = (f"WavReaderPE('{samples}/music.flac').mono().crop(Extent(0, {length}))"
+               f".loop({r.randint(1000, 20000)}).crop(Extent(0, {length}))")
+    elif kind == 5:  # a sound file, reversed
+        src = f"WavReaderPE('{samples}/pluck.flac').mono().reverse({r.randint(1000, 30000)})"
+    elif kind == 0:
         src = f"BlitSawPE(frequency={f}).crop(Extent(0, {length}))"
     elif kind == 1:
         src = f"SinPE(frequency={f}, amplitude=0.3).crop(Extent(0, {length}))"
@@ -38,6 +46,8 @@ for i in range(n):
         src = f"ChorusPE({src}, rate=0.3, depth=0.2, mix=0.4)"
     elif fx == 4:
         src += f".gain({r.choice([0.5, 1.5])})"
+    elif fx == 5 and r.random() < 0.5:
+        src += f".warp_speed({r.choice([0.71, 1.3])})"
     if r.random() < 0.5:
         src += f".crop(Extent(0, {length}), fade_in={r.randint(1, 400)}, fade_out={r.randint(1, 4000)})"
     if r.random() < 0.4:
