@@ -2,7 +2,8 @@
 # differential.sh PYGMUC FROM TO: random pieces FROM..TO (random_piece.py, python3), each
 # rendered without any cache (the reference) and compared, bit for bit, with what every
 # other path makes of it: the cache cold and warm (-j 1), a one-note edit with the first
-# render's cache (WAV, and FLAC on 2 threads against 1 without cache), a window from the
+# render's cache (WAV, and FLAC on 2 threads against 1 without cache; and under --mem-limit
+# 64 on 4 threads in blocks of 1000, unless that limit is too small), a window from the
 # cache against one without (--block 7) and, when every stateful node has a start, against
 # the whole render's frames (within -120 dB); -O0 within -120 dB. Prints one line per
 # difference and a count. By hand (not in CI: it needs python3 and takes ~3 s a piece).
@@ -34,6 +35,11 @@ for s in $(seq "$2" "$3"); do
     "$pg" "$w/e.pg" -o "$w/eref.wav" -q --no-cache
     cp -r "$w/c" "$w/c2"
     "$pg" "$w/e.pg" -o "$w/edit.wav" -q --cache-dir "$w/c2" && cmp_to edit "$w/eref.wav" "$w/edit.wav"
+    cp -r "$w/c" "$w/c3"
+    "$pg" "$w/e.pg" -o "$w/editm.wav" -q --cache-dir "$w/c3" -j 4 --block 1000 --mem-limit 64 \
+        2>"$w/merr" && cmp_to "edit under --mem-limit 64" "$w/eref.wav" "$w/editm.wav"
+    grep -q "over the memory limit" "$w/merr" || [ ! -s "$w/merr" ] ||
+        bad "edit under --mem-limit: $(tail -1 "$w/merr")"
     "$pg" "$w/e.pg" -o "$w/edit.flac" -q --cache-dir "$w/c2" -j 2 &&
         "$pg" "$w/e.pg" -o "$w/eref.flac" -q --no-cache -j 1 &&
         cmp_to "edit to FLAC" "$w/eref.flac" "$w/edit.flac"
