@@ -5,8 +5,9 @@
 # render's cache (WAV, and FLAC on 2 threads against 1 without cache; and under --mem-limit
 # 64 on 4 threads in blocks of 1000, unless that limit is too small), a window from the
 # cache against one without (--block 7) and, when every stateful node has a start, against
-# the whole render's frames (within -120 dB); -O0 within -120 dB. Prints one line per
-# difference and a count. By hand (not in CI: it needs python3 and takes ~3 s a piece).
+# the whole render's frames (within -120 dB); -O0 within -120 dB. A render that fails (a
+# crash, a sanitizer's report: try it with an ASan build's pygmuc) counts as a difference.
+# Prints one line per difference and a count. By hand (not in CI: it needs python3 and takes ~3 s a piece).
 set -u
 pg=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +18,12 @@ bad() {
 }
 cmp_to() { # label A B
     cmp -s "$2" "$3" || bad "$1 differs: $("$pg" compare "$2" "$3")"
+}
+r() { # a render that must succeed (a crash or a sanitizer's report is a difference too)
+    "$pg" "$@" 2>"$w/stderr" || {
+        bad "failed ($?): $*: $(tail -1 "$w/stderr")"
+        return 1
+    }
 }
 for s in $(seq "$2" "$3"); do
     w=$(mktemp -d)
@@ -30,31 +37,33 @@ for s in $(seq "$2" "$3"); do
     st=$(sed -n 's/.*window \[\(-*[0-9]*\), .*/\1/p' "$w/err")
     en=$(sed -n 's/.*window \[-*[0-9]*, \(-*[0-9]*\)).*/\1/p' "$w/err")
     grep -q "starts where first needed" "$w/err" && floating=1 || floating=0
-    "$pg" "$w/p.pg" -o "$w/cold.wav" -q --cache-dir "$w/c" && cmp_to cold "$w/ref.wav" "$w/cold.wav"
-    "$pg" "$w/p.pg" -o "$w/warm.wav" -q --cache-dir "$w/c" -j 1 && cmp_to warm "$w/ref.wav" "$w/warm.wav"
-    "$pg" "$w/e.pg" -o "$w/eref.wav" -q --no-cache
+    r "$w/p.pg" -o "$w/cold.wav" -q --cache-dir "$w/c" && cmp_to cold "$w/ref.wav" "$w/cold.wav"
+    r "$w/p.pg" -o "$w/warm.wav" -q --cache-dir "$w/c" -j 1 && cmp_to warm "$w/ref.wav" "$w/warm.wav"
+    r "$w/e.pg" -o "$w/eref.wav" -q --no-cache
     cp -r "$w/c" "$w/c2"
-    "$pg" "$w/e.pg" -o "$w/edit.wav" -q --cache-dir "$w/c2" && cmp_to edit "$w/eref.wav" "$w/edit.wav"
+    r "$w/e.pg" -o "$w/edit.wav" -q --cache-dir "$w/c2" && cmp_to edit "$w/eref.wav" "$w/edit.wav"
     cp -r "$w/c" "$w/c3"
-    "$pg" "$w/e.pg" -o "$w/editm.wav" -q --cache-dir "$w/c3" -j 4 --block 1000 --mem-limit 64 \
-        2>"$w/merr" && cmp_to "edit under --mem-limit 64" "$w/eref.wav" "$w/editm.wav"
-    grep -q "over the memory limit" "$w/merr" || [ ! -s "$w/merr" ] ||
+    if "$pg" "$w/e.pg" -o "$w/editm.wav" -q --cache-dir "$w/c3" -j 4 --block 1000 \
+        --mem-limit 64 2>"$w/merr"; then
+        cmp_to "edit under --mem-limit 64" "$w/eref.wav" "$w/editm.wav"
+    elif ! grep -q "over the memory limit" "$w/merr"; then
         bad "edit under --mem-limit: $(tail -1 "$w/merr")"
-    "$pg" "$w/e.pg" -o "$w/edit.flac" -q --cache-dir "$w/c2" -j 2 &&
-        "$pg" "$w/e.pg" -o "$w/eref.flac" -q --no-cache -j 1 &&
+    fi
+    r "$w/e.pg" -o "$w/edit.flac" -q --cache-dir "$w/c2" -j 2 &&
+        r "$w/e.pg" -o "$w/eref.flac" -q --no-cache -j 1 &&
         cmp_to "edit to FLAC" "$w/eref.flac" "$w/edit.flac"
     w0=$((st + (en - st) / 3))
     w1=$((st + 2 * (en - st) / 3 + 1))
-    "$pg" "$w/p.pg" -o "$w/win.wav" -q --cache-dir "$w/c" --start ${w0}f --end ${w1}f &&
-        "$pg" "$w/p.pg" -o "$w/winn.wav" -q --no-cache --start ${w0}f --end ${w1}f --block 7 &&
+    r "$w/p.pg" -o "$w/win.wav" -q --cache-dir "$w/c" --start ${w0}f --end ${w1}f &&
+        r "$w/p.pg" -o "$w/winn.wav" -q --no-cache --start ${w0}f --end ${w1}f --block 7 &&
         cmp_to "window from the cache" "$w/winn.wav" "$w/win.wav"
     if [ "$floating" = 0 ]; then
         printf 'render(WavReaderPE("ref.wav").time_shift(%s))\n' "$st" >"$w/back.pg"
-        "$pg" "$w/back.pg" -o "$w/winr.wav" -q --no-cache --start ${w0}f --end ${w1}f
-        "$pg" compare "$w/winr.wav" "$w/winn.wav" --tolerance-db -120 >/dev/null ||
-            bad "the window differs from the whole render: $("$pg" compare "$w/winr.wav" "$w/winn.wav")"
+        r "$w/back.pg" -o "$w/winr.wav" -q --no-cache --start ${w0}f --end ${w1}f &&
+            { "$pg" compare "$w/winr.wav" "$w/winn.wav" --tolerance-db -120 >/dev/null ||
+                bad "the window differs from the whole render: $("$pg" compare "$w/winr.wav" "$w/winn.wav")"; }
     fi
-    "$pg" "$w/p.pg" -o "$w/o0.wav" -q --no-cache -O0 &&
+    r "$w/p.pg" -o "$w/o0.wav" -q --no-cache -O0 &&
         { "$pg" compare "$w/ref.wav" "$w/o0.wav" --tolerance-db -120 >/dev/null ||
             bad "-O0 differs: $("$pg" compare "$w/ref.wav" "$w/o0.wav")"; }
     rm -rf "$w"
