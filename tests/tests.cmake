@@ -61,6 +61,12 @@ add_test(NAME edits COMMAND sh ${CMAKE_SOURCE_DIR}/tests/pieces/edits.sh
          $<TARGET_FILE:pygmuc> ${CMAKE_SOURCE_DIR}/pieces ${CMAKE_SOURCE_DIR}/../shared/conformance)
 set_tests_properties(edits PROPERTIES LABELS golden TIMEOUT 1200)
 
+# Random pieces through every cache path, edits, windows and -O0, each against a render
+# without cache (tests/fuzz/differential.sh; python3 writes the pieces): 12 fixed seeds.
+add_test(NAME differential COMMAND sh ${CMAKE_SOURCE_DIR}/tests/fuzz/differential.sh
+         $<TARGET_FILE:pygmuc> 1 12)
+set_tests_properties(differential PROPERTIES LABELS golden TIMEOUT 1200)
+
 # The command line end to end: formats, stdout, windows, clipping, exit codes, safe output.
 add_test(NAME cli COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/run.sh $<TARGET_FILE:pygmuc>)
 set_tests_properties(cli PROPERTIES LABELS unit TIMEOUT 300)

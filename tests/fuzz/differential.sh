@@ -7,7 +7,8 @@
 # cache against one without (--block 7) and, when every stateful node has a start, against
 # the whole render's frames (within -120 dB); -O0 within -120 dB. A render that fails (a
 # crash, a sanitizer's report: try it with an ASan build's pygmuc) counts as a difference.
-# Prints one line per difference and a count. By hand (not in CI: it needs python3 and takes ~3 s a piece).
+# Prints one line per difference and a count. CTest runs seeds 1 to 12 (test "differential");
+# more by hand (~3 s a piece).
 set -u
 pg=$1
 here=$(cd "$(dirname "$0")" && pwd)
