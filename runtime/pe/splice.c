@@ -29,7 +29,10 @@ static pg_status splice_infer(pe_node *n, pe_check *ck) {
     return PG_OK;
 }
 
-// The envelope at absolute frame t inside [s, e).
+// g[i]: the envelope at frame t = t0 + i (i < n) inside [S, E): min(1, (t - S) / up,
+// (E - t) / dn), a fade of length 0 left out, rounded to float. t - S and E - t are counted
+// in doubles (exact below 2^53) rather than converted from integers each frame, and which
+// fades exist is tested once, so that the divisions vectorise.
 // QUIRK Q50: when the ramps overlap (E - dn < S + up), pygmu ends the up ramp at
 // ceil(t') with t' = (tu1*td1 - tu0*td0)/(tu1 + td1 - 2*td0), which is not where the ramps
 // cross, and restarts the down ramp there from its value at t'. Ours is the lower of the two
@@ -37,24 +40,37 @@ static pg_status splice_infer(pe_node *n, pe_check *ck) {
 // t* = (tu1*td1 - tu0*td0)/(tu1 - tu0 + td1 - td0) and never exceeds either fade. On
 // pygmu's own test (S=0, E=6, up 4, dn 5; t' = 3 is an integer there) both give
 // [0, .25, .5, .6, .4, .2]; they differ when t' falls elsewhere (tests/pe/test_splice.c).
-static double splice_gain(pg_frame t, pg_frame s, pg_frame e, double up, double dn) {
-    double g = 1.0;
-    if (up > 0.0) {
-        double r = (double)(t - s) / up;
-        g = r < g ? r : g; // fmin: both finite here, and inlined
+static void gains(pg_frame t0, int64_t n, pg_extent ext, double up, double dn, float *g) {
+    double a = (double)(t0 - ext.start), b = (double)(ext.end - t0);
+    int m = (int)n; // (32-bit: SSE2 converts those four at a time)
+    if (up > 0.0 && dn > 0.0) {
+        for (int i = 0; i < m; i++) {
+            double ru = (a + (double)i) / up, rd = (b - (double)i) / dn;
+            double v = ru < 1.0 ? ru : 1.0;
+            g[i] = (float)(rd < v ? rd : v);
+        }
+    } else if (up > 0.0 || dn > 0.0) {
+        double q = up > 0.0 ? up : dn, sign = up > 0.0 ? 1.0 : -1.0, c = up > 0.0 ? a : b;
+        for (int i = 0; i < m; i++) {
+            double r = (c + sign * (double)i) / q;
+            g[i] = (float)(r < 1.0 ? r : 1.0);
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++)
+            g[i] = 1.0f;
     }
-    if (dn > 0.0) {
-        double r = (double)(e - t) / dn;
-        g = r < g ? r : g;
-    }
-    return g;
 }
 
 // frames [t0, t1) scaled by the envelope (float32, as pygmu multiplies its float32 ramp in)
 static void ramp(const float *x, float *y, pg_frame t0, pg_frame t1, pg_frame base, pg_extent ext,
                  double up, double dn) {
-    for (pg_frame t = t0; t < t1; t++)
-        y[t - base] = x[t - base] * (float)splice_gain(t, ext.start, ext.end, up, dn);
+    float g[256];
+    for (pg_frame t = t0; t < t1; t += 256) {
+        int64_t n = t1 - t < 256 ? t1 - t : 256;
+        gains(t, n, ext, up, dn, g);
+        for (int64_t i = 0; i < n; i++)
+            y[t - base + i] = x[t - base + i] * g[i];
+    }
 }
 
 static pg_frame clamp(pg_frame t, pg_frame lo, pg_frame hi) {
@@ -107,12 +123,10 @@ static bool splice_envelope(const pe_node *n, pg_frame t0, int64_t len, float *e
     plateau(ext, up, dn, t0, t1, &lo, &hi);
     if (lo == t0 && hi == t1)
         return false; // all plateau: most blocks of a note
-    for (pg_frame t = t0; t < lo; t++)
-        e[t - t0] = (float)splice_gain(t, ext.start, ext.end, up, dn);
+    gains(t0, lo - t0, ext, up, dn, e);
     for (pg_frame t = lo; t < hi; t++)
         e[t - t0] = 1.0f;
-    for (pg_frame t = hi; t < t1; t++)
-        e[t - t0] = (float)splice_gain(t, ext.start, ext.end, up, dn);
+    gains(hi, t1 - hi, ext, up, dn, e + (hi - t0));
     return true;
 }
 
