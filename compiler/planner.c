@@ -248,7 +248,19 @@ static pg_extent hull(pg_extent a, pg_extent b) {
     return pg_extent_union(a, b);
 }
 
-static void propagate_needs(planner *pl, bool *random_read);
+static void propagate_needs(planner *pl, bool *random_read, const bool *seeks);
+
+// Works the needs out again from the window w, with the nodes that seek (may be NULL)
+// needed over what is asked of them only, not from their origin.
+static void renew_needs(planner *pl, pg_extent w, bool *random_read, const bool *seeks) {
+    int n = pl->n;
+    memset(pl->need, 0, sizeof *pl->need * (size_t)n);
+    memset(pl->readers, 0, sizeof *pl->readers * (size_t)n);
+    memset(pl->read_frames, 0, sizeof *pl->read_frames * (size_t)n);
+    memset(random_read, 0, sizeof *random_read * (size_t)n);
+    pl->need[n - 1] = w;
+    propagate_needs(pl, random_read, seeks);
+}
 
 // The second merge, once needs are known: equal stateful nodes without a start (and what is
 // built on them) needed over the same frames make the same samples (large_piece: the saw and
@@ -263,14 +275,8 @@ static int merge_equal_needs(planner *pl, pg_extent w, bool *random_read) {
         need[pl->order[pos]] = pl->need[pos];
     int merged = merge_equal(pl, &pl->merged_into, need);
     free(need);
-    if (merged <= 0)
-        return merged;
-    memset(pl->need, 0, sizeof *pl->need * (size_t)n);
-    memset(pl->readers, 0, sizeof *pl->readers * (size_t)n);
-    memset(pl->read_frames, 0, sizeof *pl->read_frames * (size_t)n);
-    memset(random_read, 0, sizeof *random_read * (size_t)n);
-    pl->need[pl->n - 1] = w;
-    propagate_needs(pl, random_read);
+    if (merged > 0)
+        renew_needs(pl, w, random_read, NULL);
     return merged;
 }
 
@@ -287,22 +293,13 @@ static bool must_materialise(const gnode *n) {
     return (n->pn.flags & (PE_F_STATEFUL | PE_F_MATERIALISE)) != 0;
 }
 
-// True when some consumer reads input slot `slot` of `n` at random (PE_P_RANDOM).
-static bool slot_is_random(const gnode *n, int slot) {
-    for (int k = 0; k < n->n_args; k++) {
-        const pe_param *p = &n->kind->params[k];
-        if ((p->flags & PE_P_RANDOM) && n->args[k].type == PG_V_NODE && n->args[k].u.node == slot)
-            return true;
-    }
-    return false;
-}
-
-// Propagates needs from consumers to inputs, in reverse topological order.
-static void propagate_needs(planner *pl, bool *random_read) {
+// Propagates needs from consumers to inputs, in reverse topological order. A stateful node
+// is needed from its origin, unless it seeks (seeks[pos]; seeks may be NULL).
+static void propagate_needs(planner *pl, bool *random_read, const bool *seeks) {
     for (int pos = pl->n - 1; pos >= 0; pos--) {
         const gnode *n = graph_node(pl->g, pl->order[pos]);
         pg_extent h = pg_extent_intersect(pl->need[pos], n->pn.out.extent);
-        if (must_materialise(n))
+        if (must_materialise(n) && !(seeks && seeks[pos]))
             h = origin_span(n->pn.out.extent, h);
         pl->need[pos] = h;
         if (pg_extent_is_empty(h))
@@ -318,7 +315,7 @@ static void propagate_needs(planner *pl, bool *random_read) {
                 pl->readers[ipos]++;
                 pl->read_frames[ipos] += (double)want.end - (double)want.start;
             }
-            if (slot_is_random(n, s))
+            if (pe_slot_is_random(&n->pn, s))
                 random_read[ipos] = true;
         }
     }
@@ -337,7 +334,7 @@ static bool worth_caching(const gnode *n) {
     return true;
 }
 
-static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat) {
+static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat, bool seeks) {
     const gnode *n = graph_node(pl->g, pl->order[pos]);
     plan_node *d = &p->nodes[pos];
     int np = n->n_args ? n->n_args : 1, ni = n->pn.n_inputs ? n->pn.n_inputs : 1;
@@ -360,6 +357,7 @@ static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat) {
     d->pn.in = in;
     d->need = pl->need[pos];
     d->materialise = mat;
+    d->seeks = seeks;
     d->cacheable = mat && p->opt_level > 0 && worth_caching(n);
     d->fused = !mat && p->opt_level > 0 && (n->pn.flags & PE_F_LINEAR) && n->kind->linear;
     d->merged = pl->merged_into[pl->order[pos]];
@@ -451,27 +449,91 @@ static void mark_streamed_state(planner *pl, pg_extent w, const bool *random_rea
     }
 }
 
-static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *mat, bool optimise) {
+// Whether node n is a kind of finite memory (pe_kind.cells: a reverb's convolution) that a
+// stream may run: asked for a window away from its last one it primes itself from the cells
+// before, to the same bits, and its init pulls its impulse response at most.
+static bool seekable(const gnode *n, pe_cells *c) {
+    unsigned f = n->pn.flags;
+    bool init_ok = !n->kind->init || (f & (PE_F_INIT_OWN | PE_F_INIT_RANDOM));
+    return (f & PE_F_STATEFUL) && !(f & PE_F_MATERIALISE) && init_ok && n->kind->cells &&
+           n->kind->cells(&n->pn, c) && !pe_slot_is_random(&n->pn, c->slot);
+}
+
+// Such a node read by the stream only, once (through fused sums and streamed links from the
+// root, each read by one slot: so in time order) is run by the stream too (seeks), not
+// rendered whole: the output's chunks can then hold it, and an edit re-renders the seconds
+// it changed and the reverb's ring after them instead of the whole reverb. on[pos]: the
+// stream alone reads node pos. When some node seeks, nothing on the stream is shared into a
+// buffer (a mix read dry and by the reverb would be one spanning the window, which every
+// edit changes): it is summed twice instead. Returns whether some node seeks; false when
+// out of memory (nothing seeks).
+static bool mark_streamed_cells(planner *pl, const bool *streamed, bool *seeks, bool *on) {
+    int *reads = calloc((size_t)pl->n + 1, sizeof(int));
+    int *on_reads = calloc((size_t)pl->n + 1, sizeof(int));
+    bool *once = calloc((size_t)pl->n + 1, sizeof(bool)); // read by one slot, in time order
+    bool any = false, ok = reads && on_reads && once;
+    for (int pos = 0; ok && pos < pl->n; pos++) {
+        const gnode *n = graph_node(pl->g, pl->order[pos]);
+        for (int s = 0; !pg_extent_is_empty(pl->need[pos]) && s < n->pn.n_inputs; s++)
+            reads[pl->index_of[n->inputs[s]]]++;
+    }
+    if (ok)
+        once[pl->n - 1] = true;
+    for (int pos = pl->n - 1; ok && pos >= 0; pos--) {
+        const gnode *n = graph_node(pl->g, pl->order[pos]);
+        pg_extent h = pl->need[pos];
+        on[pos] = pos == pl->n - 1 || (reads[pos] > 0 && on_reads[pos] == reads[pos]);
+        if (!on[pos] || pg_extent_is_empty(h))
+            continue;
+        pe_cells c = { -1, 0, 0, 0 };
+        bool linear = (n->pn.flags & PE_F_LINEAR) && n->kind->linear && !must_materialise(n);
+        seeks[pos] = once[pos] && pg_extent_is_finite(h) && seekable(n, &c);
+        any = any || seeks[pos];
+        for (int s = 0; s < n->pn.n_inputs; s++) {
+            int ipos = pl->index_of[n->inputs[s]];
+            if (!linear && !streamed[pos] && !(seeks[pos] && s == c.slot))
+                continue;
+            on_reads[ipos]++;
+            once[ipos] = once[pos] && reads[ipos] == 1;
+        }
+    }
+    if (!ok)
+        memset(seeks, 0, sizeof(bool) * (size_t)pl->n);
+    free(reads);
+    free(on_reads);
+    free(once);
+    return any && ok;
+}
+
+static pg_plan *decide(planner *pl, pg_plan *p, bool *random_read, bool *mat, bool *seeks,
+                       bool optimise) {
     double *work = calloc((size_t)pl->n + 1, sizeof(double));
     size_t budget = p->mem_limit ? p->mem_limit / 2 : SHARED_BUDGET_BYTES;
     bool *streamed = calloc((size_t)pl->n + 1, sizeof(bool));
-    if (!work || !streamed) {
+    bool *on = calloc((size_t)pl->n + 1, sizeof(bool)); // (read by the stream alone)
+    if (!work || !streamed || !on) {
         free(work);
         free(streamed);
+        free(on);
         return fail(pl, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
     }
     if (optimise && !p->until_silence)
         mark_streamed_state(pl, p->window, random_read, streamed);
+    bool no_share = optimise && !p->until_silence && mark_streamed_cells(pl, streamed, seeks, on);
+    if (no_share) // (what a node that seeks needs of its source: what is asked of it, primed)
+        renew_needs(pl, p->window, random_read, seeks);
     for (int pos = 0; pos < pl->n; pos++) {
         const gnode *n = graph_node(pl->g, pl->order[pos]);
         pg_extent h = pl->need[pos];
         bool finite = pg_extent_is_finite(h) || pg_extent_is_empty(h);
-        bool must = must_materialise(n) && !streamed[pos];
+        bool must = must_materialise(n) && !streamed[pos] && !seeks[pos];
         p->stream_state = p->stream_state || streamed[pos];
+        p->stream_seek = p->stream_seek || seeks[pos];
         mat[pos] = !pg_extent_is_empty(h) && (must || (random_read[pos] && finite));
         if (mat[pos] && !finite) {
             free(work);
             free(streamed);
+            free(on);
             return fail(pl, PG_ERR_EXTENT, n->loc,
                         "%s has an indefinite extent but must be rendered from a start "
                         "(it is stateful or read at random times): crop it",
@@ -482,13 +544,15 @@ static pg_plan *decide(planner *pl, pg_plan *p, const bool *random_read, bool *m
             int ipos = pl->index_of[n->inputs[s]];
             work[pos] += mat[ipos] ? 0.0 : work[ipos];
         }
-        if (!mat[pos] && optimise && worth_sharing(pl, pos, work[pos], &budget))
+        if (!mat[pos] && optimise && !(no_share && on[pos]) &&
+            worth_sharing(pl, pos, work[pos], &budget))
             mat[pos] = true;
         if (mat[pos])
             p->mat_bytes += (size_t)(h.end - h.start) * (size_t)n->pn.out.channels * 4;
     }
     free(work);
     free(streamed);
+    free(on);
     return p; // a buffer over --mem-limit is refused by the render, which knows the windows
 }
 
@@ -575,9 +639,11 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     pl->read_frames = calloc((size_t)pl->n + 1, sizeof *pl->read_frames);
     bool *random_read = calloc((size_t)pl->n, sizeof *random_read);
     bool *mat = calloc((size_t)pl->n, sizeof *mat);
-    if (!p || !pl->need || !random_read || !mat || !pl->readers || !pl->read_frames) {
+    bool *seeks = calloc((size_t)pl->n, sizeof *seeks);
+    if (!p || !pl->need || !random_read || !mat || !seeks || !pl->readers || !pl->read_frames) {
         free(random_read);
         free(mat);
+        free(seeks);
         pg_plan_free(p);
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     }
@@ -603,22 +669,24 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     if (o->opt_level == 0)
         p->cache_dir = ""; // -O0: the naive plan, no cache
     pl->need[pl->n - 1] = w;
-    propagate_needs(pl, random_read);
+    propagate_needs(pl, random_read, NULL);
     int more = o->opt_level > 0 ? merge_equal_needs(pl, w, random_read) : 0;
     if (more < 0) {
         free(random_read);
         free(mat);
+        free(seeks);
         pg_plan_free(p);
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     }
     merged += more;
     lap(pass_sec, PASS_NEEDS, &t);
-    pg_plan *ok = decide(pl, p, random_read, mat, o->opt_level > 0);
+    pg_plan *ok = decide(pl, p, random_read, mat, seeks, o->opt_level > 0);
     p->nodes = ok ? plan_alloc(p, sizeof(plan_node) * (size_t)pl->n) : NULL;
     for (int pos = 0; ok && p->nodes && pos < pl->n; pos++)
-        ok = copy_node(pl, p, pos, mat[pos]);
+        ok = copy_node(pl, p, pos, mat[pos], seeks[pos]);
     free(random_read);
     free(mat);
+    free(seeks);
     if (!ok || !p->nodes) {
         pg_plan_free(p);
         return ok ? fail(pl, PG_ERR_NOMEM, r->loc, "out of memory") : NULL;
@@ -707,9 +775,10 @@ static void explain_to(const pg_plan *p, FILE *f) {
         // a stateful node with no start runs from the first frame the window needs of it
         bool floating = (n->pn.flags & PE_F_STATEFUL) && n->pn.out.extent.start == PG_FRAME_MIN &&
                         !pg_extent_is_empty(n->need);
-        fprintf(f, "  #%d %s%s%s%s%s%s need [%lld, %lld)", i, n->pn.kind->name,
+        fprintf(f, "  #%d %s%s%s%s%s%s%s need [%lld, %lld)", i, n->pn.kind->name,
                 n->materialise ? " [materialised]" : "", n->cacheable ? " [cached]" : "",
                 n->fused ? " [fused]" : "", n->leaf ? " [chunk root]" : "",
+                n->seeks ? " [streamed, primed wherever asked]" : "",
                 floating ? " [starts where first needed]" : "", (long long)n->need.start,
                 (long long)n->need.end);
         if (n->merged > 0)

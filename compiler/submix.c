@@ -19,31 +19,42 @@ enum {
     GROUP = 32
 };
 
+enum {
+    COSTLY = 1,
+    SEEKING = 2
+};
+
 // A mix is split when its inputs are notes worth keeping: each renders through a
 // materialised (stateful or shared) node. A mix of cheap stateless notes mixes faster than
 // it would write and read sub-mixes. Notes a --start/--end window leaves out are rendered
 // nowhere, so materialise nothing: they do not count against the split, which is then the
 // whole piece's (and a window's output chunks are the whole render's).
-static bool groupable(const pg_plan *p, const plan_node *n, const bool *costly) {
+// A mix reading a node that seeks (a reverb the stream runs) through nodes that are not
+// materialised is not split either: a sub-mix buffer is rendered in parts on every thread,
+// and such a node has one state, which the stream's thread alone may drive.
+static bool groupable(const pg_plan *p, const plan_node *n, const unsigned char *costly) {
     if (strcmp(n->pn.kind->name, "MixPE") != 0 || n->materialise || !n->fused ||
         n->pn.n_inputs < MIN_INPUTS || pg_extent_is_empty(n->need))
         return false;
     for (int s = 0; s < n->pn.n_inputs; s++) {
         int x = n->inputs[s];
         bool unused = pg_extent_is_empty(p->nodes[x].need);
-        if (!pg_extent_is_finite(n->pn.in[s].extent) || !(costly[x] || unused))
+        if (!pg_extent_is_finite(n->pn.in[s].extent) || (costly[x] & SEEKING) ||
+            !((costly[x] & COSTLY) || unused))
             return false;
     }
     return true;
 }
 
-// costly[i]: node i is materialised, or reads one through nodes that are not.
-static bool *costly_nodes(const pg_plan *p) {
-    bool *costly = calloc((size_t)p->n_nodes + 1, sizeof(bool));
+// costly[i] & COSTLY: node i is materialised, or reads one through nodes that are not;
+// & SEEKING: it seeks, or reads one that does through nodes that are not materialised.
+static unsigned char *costly_nodes(const pg_plan *p) {
+    unsigned char *costly = calloc((size_t)p->n_nodes + 1, 1);
     for (int i = 0; costly && i < p->n_nodes; i++) {
-        costly[i] = p->nodes[i].materialise;
-        for (int s = 0; !costly[i] && s < p->nodes[i].pn.n_inputs; s++)
-            costly[i] = costly[p->nodes[i].inputs[s]];
+        const plan_node *n = &p->nodes[i];
+        costly[i] = (n->materialise ? COSTLY : 0) | (n->seeks ? SEEKING : 0);
+        for (int s = 0; !n->materialise && s < n->pn.n_inputs; s++)
+            costly[i] |= costly[n->inputs[s]];
     }
     return costly;
 }
@@ -164,7 +175,8 @@ int plan_group_mixes(pg_plan *p) {
     // and buffered (and cached) when something renders the mix whole: no output, or a task
     // (a filter on the whole mix) that pulls every frame of it after any edit.
     bool chunks = plan_keeps_output_chunks(p); // (streamed MixPE sub-mixes keep it so)
-    bool *costly = costly_nodes(p), *pulled = pulled_by_tasks(p);
+    unsigned char *costly = costly_nodes(p);
+    bool *pulled = pulled_by_tasks(p);
     if (!costly || !pulled) {
         free(costly);
         free(pulled);

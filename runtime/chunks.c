@@ -8,7 +8,8 @@
 // the seconds around the note.
 //
 // Output chunks are kept only when every streamed node is stateless (a filter on the
-// stream needs every frame before the chunk) and hashable, and no buffer the stream reads
+// stream needs every frame before the chunk) or seeks (a reverb, primed from the partitions
+// before the chunk, which its need covers) and hashable, and no buffer the stream reads
 // spans the whole window (every edit would change every chunk); the plan's shape never
 // depends on the cache, and a chunk renders the same blocks as ever, so the output is
 // bit-identical whether chunks are found, rendered or not kept at all.
@@ -69,9 +70,11 @@ typedef struct walker {
     bool mark; // also mark the nodes visited needed
 } walker;
 
+// A node whose output over a chunk is a function of what it reads there (its need): stateless,
+// a buffer, or one that seeks (a reverb: its cells, primed from the ones before).
 static bool streamable(const plan_node *n) {
     return n->own_hash != 0 &&
-           (n->materialise || (!(n->pn.flags & PE_F_STATEFUL) && exec_early_init(n)));
+           (n->materialise || n->seeks || (!(n->pn.flags & PE_F_STATEFUL) && exec_early_init(n)));
 }
 
 // Whether every node the chunks hold (the chunk root and what it reads, down to materialised
@@ -412,7 +415,7 @@ bool exec_plan_chunks(exec_shared *sh) {
 // Renders chunk k afresh, its entry having turned out damaged (or gone): a render of the
 // chunk's frames alone, on this thread, which loads or makes the buffers they read. What
 // the chunk sounds never depends on the frames before it (every streamed node is
-// stateless), so it is the chunk the whole render would have made.
+// stateless or seeks), so it is the chunk the whole render would have made.
 //
 // A chunk found after a stateful chain (resume.c) depends on every frame before it: it is
 // the last chunk of a render of the root from the window's start, which runs the chain
@@ -780,7 +783,7 @@ static bool may_render_ahead(const exec_shared *sh) {
     // stops where its silence starts, which the chunks past it would not know; a stateful
     // node on the stream must see every chunk in order)
     return sh->chunks && !p->mem_limit && !p->until_silence && sh->n_windows == 0 &&
-           !p->stream_state;
+           !p->stream_state && !p->stream_seek;
 }
 
 int exec_ahead_candidate(exec_shared *sh, pg_extent *span) {

@@ -11,6 +11,23 @@
 
 // ---- when streaming first pulls each node ------------------------------------------------
 
+// Narrows node x's first and last stream pulls by its lag (plan_lags): the stream reads it
+// over [t0 + lag_lo, t0 + n + lag_hi) for output [t0, t0 + n), n a block at most, so only
+// while that overlaps its extent. (What a reverb the stream runs reads runs ahead of the
+// output and back to where it primes itself: within a bounded lag still, which keeps the
+// notes under it from being needed from the window's start.)
+static void tighten_by_lag(exec_shared *sh, int x) {
+    const pg_plan *p = sh->plan;
+    pg_extent e = p->nodes[x].pn.out.extent;
+    pg_frame reach = p->block_frames - 1;
+    if (!sh->bounded[x] || sh->first[x] == PG_FRAME_MAX)
+        return;
+    if (e.start != PG_FRAME_MIN)
+        sh->first[x] = frame_max(sh->first[x], e.start - sh->lag_hi[x] - reach);
+    if (e.end != PG_FRAME_MAX)
+        sh->last[x] = frame_min(sh->last[x], e.end - sh->lag_lo[x] + reach);
+}
+
 // first[i]: a lower bound on the output frame at which streaming first pulls node i
 // (PG_FRAME_MAX: only materialisations pull it). A node is pulled only while a consumer is
 // pulled, and only over frames inside its extent; while every consumer on the way from the
@@ -30,12 +47,13 @@ static void plan_first_pulls(exec_shared *sh, bool *aligned) {
     aligned[p->root] = true;
     for (int x = p->n_nodes - 1; x >= 0; x--) { // consumers before their inputs
         const plan_node *pn = &p->nodes[x];
+        tighten_by_lag(sh, x);
         pg_frame by_task = sh->urgent[x]; // so far: when tasks pull it
         sh->urgent[x] = frame_min(by_task, sh->first[x]);
-        pg_frame pulled = exec_is_task_puller(pn) ? sh->urgent[x] : by_task;
         bool same = pn->pn.kind->need == NULL && aligned[x];
         for (int s = 0; s < pn->pn.n_inputs; s++) {
             int i = pn->inputs[s];
+            pg_frame pulled = exec_task_pulls(pn, s) ? sh->urgent[x] : by_task;
             sh->urgent[i] = frame_min(sh->urgent[i], pulled);
             if (pn->materialise || sh->first[x] == PG_FRAME_MAX)
                 continue; // pulled by x's materialisation, which waits for i's task
@@ -54,10 +72,19 @@ static void plan_first_pulls(exec_shared *sh, bool *aligned) {
 }
 
 // How kind `n` shifts what it reads of input slot s: need(out) = [out.start + *a, out.end + *b)
-// for every window probed (time-invariant and bounded), or false.
+// for every window probed (time-invariant and bounded), or for a node that seeks, bounds
+// of what it reads (its cells'); else false.
 static bool shift_of(const plan_node *n, int s, pg_frame *a, pg_frame *b) {
     if (!n->pn.kind->need) {
         *a = *b = 0;
+        return true;
+    }
+    pe_cells c;
+    if (n->seeks && n->pn.kind->cells(&n->pn, &c) && s == c.slot) {
+        // whole cells, from `back` before the one holding out.start (where it primes
+        // itself, or runs on from its last window) to the end of the one holding the last
+        *a = -(pg_frame)(c.back + 1) * c.step;
+        *b = c.step;
         return true;
     }
     static const pg_extent probes[] = { { 0, 1 }, { 0, 4096 }, { 1 << 30, (1 << 30) + 4096 } };
@@ -142,10 +169,11 @@ static int64_t collect_pulls(exec_shared *sh, int x, int *stamp, int *stack, int
     int64_t visits = 0;
     stack[top++] = x;
     while (top > 0) {
-        const plan_node *pn = &p->nodes[stack[--top]];
+        int at = stack[--top];
+        const plan_node *pn = &p->nodes[at];
         for (int s = 0; s < pn->pn.n_inputs; s++, visits++) {
             int i = pn->inputs[s];
-            if (stamp[i] == x + 1)
+            if (stamp[i] == x + 1 || (at == x && !exec_task_pulls(pn, s)))
                 continue;
             stamp[i] = x + 1;
             if (p->nodes[i].materialise)
@@ -306,23 +334,26 @@ static int plan_needed(exec_shared *sh) {
             uint64_t key = cache_key(pn->hash, pn->mat, ch, pn->pn.out.frame_rate);
             sh->probed[x] = cache_has(sh->cache, key, ch, pn->mat.end - pn->mat.start);
         }
-        whole[x] = pn->materialise ? !sh->probed[x] : whole[x] || !exec_early_init(pn);
-        for (int s = 0; whole[x] && s < pn->pn.n_inputs; s++)
-            sh->needed[pn->inputs[s]] = whole[pn->inputs[s]] = true;
+        whole[x] = pn->materialise ? !sh->probed[x] : whole[x];
+        for (int s = 0; s < pn->pn.n_inputs; s++) // (an init that pulls reads its inputs whole)
+            if (whole[x] || (!pn->materialise && exec_task_pulls(pn, s)))
+                sh->needed[pn->inputs[s]] = whole[pn->inputs[s]] = true;
     }
     free(whole);
     return 0;
 }
 
 int exec_plan_demand(exec_shared *sh) {
-    bool *same_time = calloc((size_t)sh->plan->n_nodes + 1, sizeof(bool));
-    if (!same_time || plan_needed(sh) < 0) {
+    size_t n = (size_t)sh->plan->n_nodes + 1;
+    bool *seen = calloc(n, sizeof(bool)), *same_time = calloc(n, sizeof(bool));
+    if (!seen || !same_time || plan_needed(sh) < 0) {
+        free(seen);
         free(same_time);
         return -1;
     }
-    plan_first_pulls(sh, same_time);
-    memset(same_time, 0, sizeof(bool) * (size_t)sh->plan->n_nodes);
-    plan_lags(sh, same_time); // as its "seen"
+    plan_lags(sh, seen);
+    plan_first_pulls(sh, same_time); // (narrowed by the lags)
+    free(seen);
     free(same_time);
     return plan_streamed(sh) < 0 || plan_pulls(sh) < 0 || plan_by_last(sh) < 0 ? -1 : 0;
 }

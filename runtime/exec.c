@@ -870,6 +870,17 @@ bool exec_is_task_puller(const plan_node *pn) {
     return pn->materialise || !exec_early_init(pn);
 }
 
+// Whether node pn's task pulls input `slot`: a materialisation pulls them all, an init that
+// may pull any of them too, unless its kind's init pulls only its PE_P_RANDOM inputs (a
+// reverb's impulse response: its source is pulled by the stream, which runs it).
+bool exec_task_pulls(const plan_node *pn, int slot) {
+    if (pn->materialise)
+        return true;
+    if (exec_early_init(pn))
+        return false;
+    return !(pn->pn.kind->flags & PE_F_INIT_RANDOM) || pe_slot_is_random(&pn->pn, slot);
+}
+
 // A node's task, once its inputs' tasks are done: its init if that may pull, then
 // materialising it if the plan says so (its inputs can all be pulled by then).
 pg_status exec_node_task(exec_ctx *cx, int id) {

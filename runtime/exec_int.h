@@ -206,6 +206,8 @@ pg_status exec_init_node(exec_ctx *cx, int id);
 void exec_fini_node(exec_shared *sh, int id);
 pg_status exec_node_task(exec_ctx *cx, int id);
 bool exec_early_init(const plan_node *pn);
+// Whether node pn's task (its materialisation, or an init that pulls) pulls input `slot`.
+bool exec_task_pulls(const plan_node *pn, int slot);
 bool exec_is_task_puller(const plan_node *pn);
 double *exec_node_costs(const pg_plan *p);
 void exec_release_buffer(exec_shared *sh, int id);

@@ -17,6 +17,8 @@ typedef struct plan_node {
     int *inputs;       // plan node index of each input slot
     pg_extent need;    // hull of the frames the render asks of this node (may be empty)
     bool materialise;  // rendered once over `mat` into a buffer, then read at random
+    bool seeks;        // stateful of finite memory (pe_kind.cells), run by the stream, which
+                       // may ask it for any window: it primes itself there (a reverb)
     bool cacheable;    // a materialised buffer worth keeping in the on-disk cache
     bool fused;        // a linear node evaluated as part of a fused weighted sum
     bool leaf;         // fused, but read as a leaf by its consumer's sum (the chunk root)
@@ -51,6 +53,7 @@ struct pg_plan {
                        // final chain of single-input nodes (a master gain, a crop, a filter)
     bool stream_state; // the stream runs a stateful node (a master filter): in time order, on
                        // one thread at a time
+    bool stream_seek;  // the stream runs a node that seeks: on one thread at a time
     pg_extent window;  // the frames rendered
     int channels;
     int frame_rate;

@@ -73,11 +73,18 @@ static void node_ready(exec_shared *sh, int id) {
 
 static void heap_push(exec_shared *sh, int id);
 
+// Whether node i's task waits for input slot s's: always, but for a node that seeks (a reverb
+// the stream runs), whose task is its init, which pulls its impulse response only: its
+// source is the stream's to wait for, as any node the stream pulls.
+static bool waits_for(const plan_node *pn, int s) {
+    return !pn->seeks || exec_task_pulls(pn, s);
+}
+
 static int build_edges(exec_shared *sh) {
     const pg_plan *p = sh->plan;
     for (int i = 0; i < p->n_nodes; i++)
         for (int s = 0; s < p->nodes[i].pn.n_inputs; s++)
-            sh->n_consumers[p->nodes[i].inputs[s]]++;
+            sh->n_consumers[p->nodes[i].inputs[s]] += waits_for(&p->nodes[i], s);
     for (int i = 0; i < p->n_nodes; i++) {
         sh->consumers[i] = malloc(sizeof(int) * (size_t)(sh->n_consumers[i] + 1));
         if (!sh->consumers[i])
@@ -85,9 +92,12 @@ static int build_edges(exec_shared *sh) {
         sh->n_consumers[i] = 0;
     }
     for (int i = 0; i < p->n_nodes; i++) {
-        sh->pending[i] = p->nodes[i].pn.n_inputs + (sh->needed[i] && exec_early_init(&p->nodes[i]));
+        sh->pending[i] = sh->needed[i] && exec_early_init(&p->nodes[i]);
         for (int s = 0; s < p->nodes[i].pn.n_inputs; s++) {
             int in = p->nodes[i].inputs[s];
+            if (!waits_for(&p->nodes[i], s))
+                continue;
+            sh->pending[i]++;
             sh->consumers[in][sh->n_consumers[in]++] = i;
         }
         if (sh->pending[i] == 0) // nothing to wait for: an unneeded generator
@@ -293,11 +303,16 @@ static void run_task(exec_ctx *cx, task t) {
         init_done(sh, t.index);
     } else if (t.kind == TASK_NODE) {
         sh->reserved -= exec_task_bytes(sh, t.index);
+        // (a buffer to store is pinned through node_done, which frees it when the stream is
+        // past its last frame already: a buffer no frame of the window reads)
+        bool store = st == PG_OK && sh->store_key[t.index];
+        sh->pullers_left[t.index] += store;
         if (st == PG_OK && window_continues(sh, t.index))
             next_segment(sh, t.index);
         else if (st == PG_OK)
             node_done(sh, t.index);
-        if (st == PG_OK && sh->store_key[t.index])
+        sh->pullers_left[t.index] -= store;
+        if (store)
             store_published(sh, t.index);
     } else if (t.kind == TASK_RUN) {
         sh->runs_left--;
@@ -681,7 +696,8 @@ static void submit_runs(pg_render *r, block_run *runs, float *out, int64_t n) {
     const pg_plan *p = r->sh.plan;
     int64_t blocks = (n + p->block_frames - 1) / p->block_frames;
     int nt = r->sh.threads < blocks ? r->sh.threads : (int)blocks;
-    nt = p->stream_state ? 1 : nt; // (a stateful node on the stream sees its frames in order)
+    // (a stateful node on the stream sees its frames in order; one that seeks, one caller)
+    nt = p->stream_state || p->stream_seek ? 1 : nt;
     pg_frame t = r->cursor;
     for (int k = 0; k < nt; k++) {
         int64_t share = (blocks * (k + 1) / nt - blocks * k / nt) * p->block_frames;

@@ -103,11 +103,24 @@ static pg_status conv_infer(pe_node *n, pe_check *ck) {
     return PG_OK;
 }
 
+static bool conv_cells(const pe_node *n, pe_cells *c);
+
 // Output frames `out` need the source over [out.start - N + 1, out.end) and the whole filter
-// (read once, in init). One input may be both.
+// (read once, in init). One input may be both. On a grid of partitions the kernel reads
+// more: whole partitions, from P before the one holding out.start (where it starts afresh)
+// to the end of the one holding the last frame; what it may read is what it needs, so
+// that a stream that runs it reads nothing it was not given.
 static void conv_need(const pe_node *n, int slot, pg_extent out, pg_extent *in) {
     pg_extent need = { 0, 0 };
-    if (slot == pe_slot(n, P_SRC)) {
+    pe_cells c;
+    if (slot == pe_slot(n, P_SRC) && !pg_extent_is_empty(out) && conv_cells(n, &c)) {
+        // (an output frame before the grid's start reads from the start: silence before it)
+        pg_frame first = out.start <= c.anchor ? 0 : (out.start - c.anchor) / c.step - c.back;
+        need.start = c.anchor + (first > 0 ? first : 0) * c.step;
+        need.end = out.end;
+        if (out.end > c.anchor && out.end < PG_FRAME_MAX - c.step)
+            need.end = c.anchor + ((out.end - 1 - c.anchor) / c.step + 1) * c.step;
+    } else if (slot == pe_slot(n, P_SRC)) {
         need.start = pg_extent_offset(out, -(conv_taps(n) - 1)).start;
         need.end = out.end;
     }
@@ -479,6 +492,7 @@ const pe_kind pe_kind_convolve = {
     .name = "ConvolvePE",
     .method = NULL,
     .params = conv_params,
+    .flags = PE_F_INIT_RANDOM,
     .state_size = sizeof(conv_state),
     .infer = conv_infer,
     .need = conv_need,

@@ -194,6 +194,13 @@ const char *pe_value_type_name(pg_value_type t) {
     return "a value";
 }
 
+bool pe_slot_is_random(const pe_node *n, int slot) {
+    for (int k = 0; n->kind->params[k].name; k++)
+        if ((n->kind->params[k].flags & PE_P_RANDOM) && pe_slot(n, k) == slot)
+            return true;
+    return false;
+}
+
 // A control input (a PE-driven frequency, delay or timeline) is one value per frame: mono,
 // at the node's own rate.
 pg_status pe_check_control(const pe_node *n, pe_check *ck, const char *param, const pe_shape *ctl) {

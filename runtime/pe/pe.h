@@ -23,22 +23,24 @@ typedef pg_value pe_value;
 
 // Kind flags.
 enum {
-    PE_F_GENERATOR = 1u << 0,   // no signal inputs
-    PE_F_POINTWISE = 1u << 1,   // out(t) depends on inputs at t only (fusable)
-    PE_F_STATEFUL = 1u << 2,    // sees its window in time order from its origin
-    PE_F_MATERIALISE = 1u << 3, // always rendered once over its (finite) extent (CachePE)
-    PE_F_VARIADIC = 1u << 4,    // the first parameter is *pes: every positional PE argument
-    PE_F_LINEAR = 1u << 5,      // a constant linear map of its inputs (see pe_kind.linear):
-                                // fusable into one loop with its neighbours
-    PE_F_CHEAP = 1u << 6,       // process only copies or fills memory: never worth
-                                // materialising for the sake of its consumers
-    PE_F_TAIL = 1u << 7,        // its extent runs past its source's (a filter's ring-out):
-                                // infer, asked for the nominal extent, leaves the tail out
-    PE_F_SIDE_EFFECT = 1u << 8, // does something besides its output (writes a file, prints):
-                                // it and everything fed by it must really run, never come
-                                // from the render cache
-    PE_F_INIT_OWN = 1u << 9,    // init reads its arguments only, never pulls: it runs with
-                                // every other init at the start, as a generator's does
+    PE_F_GENERATOR = 1u << 0,    // no signal inputs
+    PE_F_POINTWISE = 1u << 1,    // out(t) depends on inputs at t only (fusable)
+    PE_F_STATEFUL = 1u << 2,     // sees its window in time order from its origin
+    PE_F_MATERIALISE = 1u << 3,  // always rendered once over its (finite) extent (CachePE)
+    PE_F_VARIADIC = 1u << 4,     // the first parameter is *pes: every positional PE argument
+    PE_F_LINEAR = 1u << 5,       // a constant linear map of its inputs (see pe_kind.linear):
+                                 // fusable into one loop with its neighbours
+    PE_F_CHEAP = 1u << 6,        // process only copies or fills memory: never worth
+                                 // materialising for the sake of its consumers
+    PE_F_TAIL = 1u << 7,         // its extent runs past its source's (a filter's ring-out):
+                                 // infer, asked for the nominal extent, leaves the tail out
+    PE_F_SIDE_EFFECT = 1u << 8,  // does something besides its output (writes a file, prints):
+                                 // it and everything fed by it must really run, never come
+                                 // from the render cache
+    PE_F_INIT_OWN = 1u << 9,     // init reads its arguments only, never pulls: it runs with
+                                 // every other init at the start, as a generator's does
+    PE_F_INIT_RANDOM = 1u << 10, // init pulls only its PE_P_RANDOM inputs, whole (a reverb's
+                                 // impulse response), and process never pulls them
 };
 
 // Parameter types.
@@ -211,6 +213,9 @@ pg_status pe_check_control(const pe_node *n, pe_check *ck, const char *param, co
 
 // How a value's type reads in messages: "a float", "a PE", ...
 const char *pe_value_type_name(pg_value_type t);
+
+// Whether input `slot` is bound to a PE_P_RANDOM parameter (read whole or at random).
+bool pe_slot_is_random(const pe_node *n, int slot);
 
 // The input slot bound to parameter k, or -1 when it holds a number / None.
 static inline int pe_slot(const pe_node *n, int k) {

@@ -439,24 +439,33 @@ expect_status 0 "$pg" "$tmp/comb_long.pg" -o "$tmp/cl2.wav" -q --explain --cache
 [ "$(chunks)" = "10 0" ] && grep -q "; 10 through the master chain; encoding" "$tmp/err" && ok ||
     bad "a comb of a long delay on the mix: $(chunks) $(grep chunks "$tmp/err")"
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n5.wav" --tolerance-db -1000
-# a reverb on the mix (a ConvolvePE of 9600 taps: FFT partitions of 2048 frames, each
-# reading the 5 before it) is a buffer, remade after the edit from its last render. The
-# window is pygmu's extent, [0, 597100 + 9599): a comb's ring past its burst does not count,
-# so the last note ends at 597100 there; 297 partitions. Note 40 changes source partitions
-# 58 to 64 (120000 / 2048 to 131999 / 2048), so output partitions 58 to 69 are made again
-# (12) and 285 copied: the bits of a render without cache
+# a reverb on the mix (a ConvolvePE of 9600 taps: FFT partitions of 2048 frames on a grid
+# from frame 0, each output partition reading its own and the 5 before it) is run by the
+# stream, not made whole: the output's chunks hold it, each keyed by the source partitions
+# it reads. Note 40 ([120000, 132000)) changes output frames up to 143359 (partition 69),
+# so chunks 1 and 2 are rendered again; the reverb primes itself 5 partitions before chunk
+# 1 (from 55296), so notes 15 to 65 sound in what they read: 50 loaded, note 40 made, and
+# the impulse response loaded. The window is pygmu's extent, [0, 597100 + 9599): the
+# bits of a render without cache
 reverb='render(MixPE(m.gain(0.7), ConvolvePE(m.gain(0.28), ir).gain(0.3)))'
 for v in "" _edit; do
     sed -e 's/render(MixPE(\*notes))/m = MixPE(*notes)/' "$tmp/notes$v.pg" >"$tmp/rv$v.pg"
     printf '%s\n%s\n' 'ir = NoisePE(seed=99).crop(Extent(0, 9600))' "$reverb" >>"$tmp/rv$v.pg"
 done
 expect_status 0 "$pg" "$tmp/rv.pg" -o "$tmp/rv1.wav" -q --explain --cache-dir "$tmp/lc_rv"
-grep -q "remade from their last render" "$tmp/err" && bad "a reverb, cold: $(cat "$tmp/err")" || ok
+[ "$(chunks)" = "0 10" ] && grep -q "ConvolvePE \[streamed, primed wherever asked\] need" "$tmp/err" &&
+    ok || bad "a reverb, cold: $(chunks) $(grep ConvolvePE "$tmp/err")"
 expect_status 0 "$pg" "$tmp/rv_edit.pg" -o "$tmp/rv2.wav" -q --explain --cache-dir "$tmp/lc_rv"
-grep -q "; buffers remade from their last render: 285 cells (FFT partitions) copied, 12 rendered" \
-    "$tmp/err" && ok || bad "a reverb on the mix, after an edit: $(grep cells "$tmp/err")"
+[ "$(hits) $(chunks)" = "51 1 8 2" ] && ok || bad "a reverb on the mix, after an edit: $(hits) $(chunks)"
 expect_status 0 "$pg" "$tmp/rv_edit.pg" -o "$tmp/rv3.wav" -q --no-cache
-cmp -s "$tmp/rv2.wav" "$tmp/rv3.wav" && ok || bad "a reverb remade from its last render differs"
+cmp -s "$tmp/rv2.wav" "$tmp/rv3.wav" && ok || bad "a reverb's chunks after an edit differ"
+# the same window alone, from that cache: chunks 2 to 5 found, the edges rendered (the
+# reverb primed before each), the whole render's frames
+expect_status 0 "$pg" "$tmp/rv_edit.pg" -o "$tmp/rv4.wav" -q --explain --cache-dir "$tmp/lc_rv" \
+    --start 100000f --end 420000f
+[ "$(chunks)" = "4 2" ] && ok || bad "a reverb's window: $(chunks)"
+expect_status 0 "$pg" "$tmp/rv_edit.pg" -o "$tmp/rv5.wav" -q --no-cache --start 100000f --end 420000f
+cmp -s "$tmp/rv4.wav" "$tmp/rv5.wav" && ok || bad "a reverb's window differs from one without cache"
 
 # a --start/--end window keeps its output in chunks too, on the whole piece's grid: the
 # window [100000, 420000) spans chunks 1 to 6, of which 2 to 5 lie inside it and are the

@@ -51,7 +51,7 @@ static int noise_crop(pg_graph *g, int64_t seed, pg_frame s, int64_t len) {
     return add(g, "TimeShiftPE", sh, 2);
 }
 
-// The piece's ConvolvePE.
+// The piece: its ConvolvePE, read twice.
 static int build(pg_graph *g, piece p) {
     int parts[3], n = 0;
     parts[n++] = t_gain(g, noise_crop(g, 1, 0, BED), 0.1);
@@ -71,7 +71,11 @@ static int build(pg_graph *g, piece p) {
     pg_arg c[] = { t_node(NULL, add(g, "SpreadPE", sp, 2)), t_node(NULL, add(g, "ArrayPE", f, 1)) };
     int conv = add(g, "ConvolvePE", c, 2);
     free(h);
-    return conv;
+    // read twice (x / 2 + x / 2: x itself), so a buffer; a reverb the stream reads once is
+    // run by the stream instead, its output kept in chunks (test_chunks)
+    int half = t_gain(g, conv, 0.5);
+    pg_arg twice[] = { t_node(NULL, half), t_node(NULL, half) };
+    return add(g, "MixPE", twice, 2);
 }
 
 // Renders the piece with the cache folder `cache` under dir ("": none) on `threads`
