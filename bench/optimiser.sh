@@ -166,9 +166,9 @@ under_chain() {
 # chunk's end: the chunks before the edit are copied, the filter resumes there, runs over
 # the edit's chunks and finds the rest again once its state is back to the same bits
 under_chain ".lowpass(f0=8000, q=0.7)" "  the same through a low-pass" "(filter on the mix)"
-# a reverb on the mix (.reverb(): a ConvolvePE over a gain of the mix, mixed with it): a
-# buffer spanning the window, so the output is not kept in chunks and any edit changes its
-# key; it is made again from its last render, over the FFT partitions the edit reached only
+# a reverb on the mix (.reverb(): a ConvolvePE over a gain of the mix, mixed with it): the
+# stream runs it, so the output's chunks hold it; after the edit the chunks it and the
+# reverb's tail reach are rendered, the reverb primed a few FFT partitions before them
 samples=$(printf '%s' "$here/pieces/samples/" | sed 's/[\/&]/\\&/g')
 under_chain ".reverb(0.3, 'ir_long.flac', '$samples')" "  the same under a reverb" "(reverb on the mix)"
 # a master gain, then the gain edited: the output's chunks hold the mix under it, so they
