@@ -110,6 +110,9 @@ float *t_render_new_at(const char *file, int line, pg_graph *g, int node, pg_fra
 
 // ---- helpers for the executor's tests ----
 
+// Copies folder `from` under `dir` to `to` there, replacing any `to`: a cache as it was,
+// for a second render from the same state. Returns whether it worked.
+bool t_copy_folder(const char *dir, const char *from, const char *to);
 // n BlitSaw notes of len frames at gain 0.05, one every `step` frames, mixed (mono); note
 // `odd` at 333 Hz, the others at 110 + 5 (i mod 40) Hz. Returns the mix.
 int t_saw_notes(pg_graph *g, int n, pg_frame step, pg_frame len, int odd);

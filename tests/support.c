@@ -265,6 +265,13 @@ bool t_temp_dir(char *dir, size_t size, const char *name) {
     return false;
 }
 
+bool t_copy_folder(const char *dir, const char *from, const char *to) {
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/%s' && cp -r '%s/%s' '%s/%s'", dir, to, dir, from, dir,
+             to);
+    return system(cmd) == 0;
+}
+
 int t_flip_byte(const char *folder, long size, long offset) {
     char path[600];
     DIR *d = opendir(folder);

@@ -75,12 +75,6 @@ static int entries_of_size(const char *cache, long bytes) {
     return n;
 }
 
-static void copy_cache(const char *from, const char *to) {
-    char cmd[1000];
-    snprintf(cmd, sizeof cmd, "cp -r '%s/%s' '%s/%s'", dir, from, dir, to);
-    CHECK(system(cmd) == 0);
-}
-
 static float *frames(void) {
     return calloc(FRAMES, sizeof(float));
 }
@@ -118,8 +112,8 @@ static void test_one_note_edit(void) {
     float *fresh = frames(), *one = frames(), *two = frames(), *odd = frames();
     pg_render_stats s;
     CHECK_STATUS(render_notes(200, -1, (how){ "b", 2, 0, false, 0, 0 }, one, &s), PG_OK);
-    copy_cache("b", "b2");
-    copy_cache("b", "b3");
+    CHECK(t_copy_folder(dir, "b", "b2"));
+    CHECK(t_copy_folder(dir, "b", "b3"));
     CHECK_STATUS(render_notes(200, 40, (how){ "", 2, 0, false, 0, 0 }, fresh, &s), PG_OK);
     CHECK_STATUS(render_notes(200, 40, (how){ "b", 1, 0, false, 0, 0 }, one, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 8);
@@ -208,7 +202,7 @@ static void test_mem_limit(void) {
     CHECK_EQ_I64(s.chunk_misses, CHUNKS);
     CHECK_EQ_I64(s.materialised, 200);
     CHECK(memcmp(fresh, out, sizeof(float) * FRAMES) == 0);
-    copy_cache("m", "m2");
+    CHECK(t_copy_folder(dir, "m", "m2"));
     CHECK_STATUS(render_notes(200, 40, (how){ "", 2, 0, false, 0, 0 }, fresh, &s), PG_OK);
     CHECK_STATUS(render_notes(200, 40, (how){ "m", 2, 0, false, 0, limit }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 8);
@@ -360,7 +354,7 @@ static void test_filtered_mix(void) {
     CHECK_STATUS(render_limited(-1, false, (how){ "i", 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, CHUNKS);
     CHECK_EQ_I64(s.materialised, 200);
-    copy_cache("i", "i2");
+    CHECK(t_copy_folder(dir, "i", "i2"));
     CHECK_STATUS(render_limited(40, false, (how){ "i", 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 8);
     CHECK_EQ_I64(s.chunk_misses, 2);
@@ -411,9 +405,9 @@ static void resumed_chain(const char *r, long state_entry) {
     CHECK_STATUS(render_lowpassed(190, (how){ "", 2, 0, false, 0, 0 }, edited, &s), PG_OK);
     CHECK_STATUS(render_lowpassed(-1, (how){ r, 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chain_resumed, 0);
-    copy_cache(r, r2);
-    copy_cache(r, r3);
-    copy_cache(r, r4);
+    CHECK(t_copy_folder(dir, r, r2));
+    CHECK(t_copy_folder(dir, r, r3));
+    CHECK(t_copy_folder(dir, r, r4));
     CHECK_STATUS(render_lowpassed(-1, (how){ r, 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chain_resumed, CHUNKS);
     CHECK_EQ_I64(s.chunk_hits, CHUNKS);
@@ -656,7 +650,7 @@ static void test_into_file(void) {
     CHECK_EQ_I64(s.chunk_hits, CHUNKS);
     CHECK(cold_peak > 0.1 && peak == cold_peak);
     CHECK(same_file("none16.wav", "warm16.wav"));
-    copy_cache("h", "h2");
+    CHECK(t_copy_folder(dir, "h", "h2"));
     CHECK_STATUS(render_file(40, "h", "edit.wav", PG_SUBTYPE_FLOAT, &s, &peak), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 8);
     CHECK_EQ_I64(s.chunk_misses, 2);
@@ -781,7 +775,7 @@ static void test_master_fade(void) {
     CHECK_STATUS(render_mastered(-1, 0.5, 1000, (how){ "mf", 2, 0, false, 0, 0 }, warm, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, CHUNKS);
     CHECK_STATUS(render_mastered(-1, 0.5, 1000, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
-    copy_cache("mf", "mf2");
+    CHECK(t_copy_folder(dir, "mf", "mf2"));
     const how hows[] = { { "mf", 2, 0, false, 0, 0 }, { "mf", 1, 7, false, 65536, 0 } };
     for (int k = 0; k < 2; k++) {
         CHECK_STATUS(render_mastered(-1, 0.5, 1000, hows[k], warm, &s), PG_OK);

@@ -99,13 +99,6 @@ static float *frames(void) {
     return calloc(2 * FRAMES, sizeof(float));
 }
 
-static void copy_cache(const char *from, const char *to) {
-    char cmd[1000];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s/%s' && cp -r '%s/%s' '%s/%s'", dir, to, dir, from, dir,
-             to);
-    CHECK(system(cmd) == 0);
-}
-
 // Renders p without a cache and with `cache` (threads, block): the same bits; the cells
 // copied and made again as given (-1, -1: the buffer not made from a last render).
 static void check_render(piece p, const char *cache, int threads, int block, int copied, int made,
@@ -140,9 +133,9 @@ static void test_one_edit(void) {
     piece edit = base;
     edit.b[0].gain = 0.6;
     check_render(base, "a", 2, 0, -1, -1, __LINE__); // cold: no record yet
-    copy_cache("a", "a2");
-    copy_cache("a", "a3");
-    copy_cache("a", "a4");
+    CHECK(t_copy_folder(dir, "a", "a2"));
+    CHECK(t_copy_folder(dir, "a", "a3"));
+    CHECK(t_copy_folder(dir, "a", "a4"));
     check_render(edit, "a", 2, 0, 141, 11, __LINE__);
     check_render(edit, "a", 2, 0, -1, -1, __LINE__); // a cache hit
     check_render(edit, "a2", 1, 0, 141, 11, __LINE__);
@@ -198,7 +191,7 @@ static void test_longer(void) {
     longer.b[1] = (burst){ BED, 5000, 0.5 };
     silent.b[1] = (burst){ BED, 5000, 0.0 };
     check_render(base, "f", 2, 0, -1, -1, __LINE__);
-    copy_cache("f", "f2");
+    CHECK(t_copy_folder(dir, "f", "f2"));
     check_longer(longer, "f", FRAMES + 5000, 146, 8);
     check_longer(silent, "f2", FRAMES + 5000, 151, 3);
 }
@@ -224,7 +217,7 @@ static void test_damaged(void) {
     piece edit = base;
     edit.b[0].gain = 0.6;
     check_render(base, "e", 2, 0, -1, -1, __LINE__);
-    copy_cache("e", "e2");
+    CHECK(t_copy_folder(dir, "e", "e2"));
     CHECK_EQ_I64(damage_entries("e", HEADER + 2L * FRAMES * 4, 4L * 200000), 1);
     check_render(edit, "e", 2, 0, -1, -1, __LINE__);
     CHECK_EQ_I64(damage_entries("e2", HEADER + 48 + 16L * (CELLS + BACK), 48 + 16 * 60), 1);

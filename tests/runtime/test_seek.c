@@ -95,12 +95,6 @@ static float *frames(void) {
     return calloc(FRAMES + 1000, sizeof(float));
 }
 
-static void copy_cache(const char *from, const char *to) {
-    char cmd[1000];
-    snprintf(cmd, sizeof cmd, "cp -r '%s/%s' '%s/%s'", dir, from, dir, to);
-    CHECK(system(cmd) == 0);
-}
-
 static bool same(const float *a, const float *b, int64_t n) {
     return memcmp(a, b, sizeof(float) * (size_t)n) == 0;
 }
@@ -141,9 +135,9 @@ static void test_one_note_edit(void) {
     float *fresh = frames(), *got = frames();
     pg_render_stats s;
     CHECK_STATUS(render((how){ "b", 2, 0, 0, 0, -1, 0, false }, got, &s), PG_OK);
-    copy_cache("b", "b2");
-    copy_cache("b", "b3");
-    copy_cache("b", "b4");
+    CHECK(t_copy_folder(dir, "b", "b2"));
+    CHECK(t_copy_folder(dir, "b", "b3"));
+    CHECK(t_copy_folder(dir, "b", "b4"));
     CHECK_STATUS(render((how){ "", 2, 0, 0, 0, 40, 0, false }, fresh, &s), PG_OK);
     const how edits[] = { { "b", 2, 0, 0, 0, 40, 0, false },
                           { "b2", 1, 0, 0, 0, 40, 0, false },
