@@ -69,6 +69,8 @@ static void plan_label(FILE *f, const plan_node *n, const double *node_sec, doub
                 n->cacheable ? ", cached" : "");
     if (n->fused)
         fputs("\\nfused", f);
+    if (n->seeks)
+        fputs("\\nstreamed, primed wherever asked", f);
     if (node_sec)
         fprintf(f, "\\n%.2f ms (%.1f%%)", node_sec[0] * 1e3,
                 total > 0 ? 100.0 * node_sec[0] / total : 0.0);

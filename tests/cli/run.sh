@@ -452,8 +452,10 @@ for v in "" _edit; do
     sed -e 's/render(MixPE(\*notes))/m = MixPE(*notes)/' "$tmp/notes$v.pg" >"$tmp/rv$v.pg"
     printf '%s\n%s\n' 'ir = NoisePE(seed=99).crop(Extent(0, 9600))' "$reverb" >>"$tmp/rv$v.pg"
 done
-expect_status 0 "$pg" "$tmp/rv.pg" -o "$tmp/rv1.wav" -q --explain --cache-dir "$tmp/lc_rv"
+expect_status 0 "$pg" "$tmp/rv.pg" -o "$tmp/rv1.wav" -q --explain --cache-dir "$tmp/lc_rv" \
+    --dump-graph "$tmp/rv.dot"
 [ "$(chunks)" = "0 10" ] && grep -q "ConvolvePE \[streamed, primed wherever asked\] need" "$tmp/err" &&
+    grep -q "ConvolvePE.*streamed, primed wherever asked" "$tmp/rv.dot" &&
     ok || bad "a reverb, cold: $(chunks) $(grep ConvolvePE "$tmp/err")"
 expect_status 0 "$pg" "$tmp/rv_edit.pg" -o "$tmp/rv2.wav" -q --explain --cache-dir "$tmp/lc_rv"
 [ "$(hits) $(chunks)" = "51 1 8 2" ] && ok || bad "a reverb on the mix, after an edit: $(hits) $(chunks)"
