@@ -8,9 +8,10 @@
 #   2. RD03: the port of pygmu's piece_RD03 (hundreds of crops, comb filters and time
 #      shifts of one loop), against -O0.
 #   3. 10,000 short notes over 10 min, against the same note-seconds in 100 long notes.
-#   4. a warm-cache re-render after a one-note edit of large_piece (600 voices, 3 min), also
-#      without the output's chunks (--no-output-cache), through a low-pass over the whole mix,
-#      with a master gain edited, under a master fade, and of saw64, against the cold render.
+#   4. a warm-cache re-render after a one-note edit of large_piece (600 voices, 3 min), a
+#      note taken out or added, also without the output's chunks (--no-output-cache),
+#      through a low-pass over the whole mix, with a master gain edited, under a master
+#      fade, and of saw64, against the cold render.
 #   5. -j 2 against -j 1 on two heavy independent branches.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -140,6 +141,19 @@ row "large_piece (600 voices), warm" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" ">= 
 awk -v w="$WALL" -v c="$A_WALL" 'BEGIN {
     printf "  the whole command (start-up, compile, render, exit): cold %.4f s, warm %.4f s: %.2fx\n",
            c, w, c / w }'
+# a note taken out, and a sine note added among the saws: sub-mixes are grouped by the
+# notes' start times, so either changes the seconds around it only
+warm_pg=$tmp/large_cut.pg
+sed -e 's/^    notes.append(voice.time_shift(start).pan(uniform(-60, 60)))/    pan = uniform(-60, 60)\n    if i != 300:\n        notes.append(voice.time_shift(start).pan(pan))/' \
+    "$cold_pg" >"$warm_pg" # (the same random numbers for the others)
+pair
+row "  a note taken out" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(one edit)"
+warm_pg=$tmp/large_add.pg
+sed 's/^for i in range(600):/notes.append(SinPE(frequency=440).crop(Extent(0, 1s)).time_shift(88s).gain(0.1).stereo())\nfor i in range(600):/' \
+    "$cold_pg" >"$warm_pg"
+pair
+row "  a note added" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(one edit)"
+warm_pg=$tmp/large_edit.pg
 cache_opt=--no-output-cache
 pair
 row "  the same, --no-output-cache" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(sub-mixes only)"

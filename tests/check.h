@@ -116,6 +116,8 @@ bool t_copy_folder(const char *dir, const char *from, const char *to);
 // n BlitSaw notes of len frames at gain 0.05, one every `step` frames, mixed (mono); note
 // `odd` at 333 Hz, the others at 110 + 5 (i mod 40) Hz. Returns the mix.
 int t_saw_notes(pg_graph *g, int n, pg_frame step, pg_frame len, int odd);
+// The same without note `missing` (the others where they were).
+int t_saw_notes_but(pg_graph *g, int n, pg_frame step, pg_frame len, int odd, int missing);
 // Plans root with o and renders its window into out (interleaved), asking for `request`
 // frames at a time; fills *stats and, when not NULL, *nodes (the plan's node count).
 pg_status t_render_plan(pg_graph *g, int root, const pg_plan_opts *o, int64_t request, float *out,

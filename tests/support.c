@@ -222,17 +222,24 @@ float *t_render_new_at(const char *file, int line, pg_graph *g, int node, pg_fra
     return out;
 }
 
-int t_saw_notes(pg_graph *g, int n, pg_frame step, pg_frame len, int odd) {
+int t_saw_notes_but(pg_graph *g, int n, pg_frame step, pg_frame len, int odd, int missing) {
     pg_arg *m = malloc(sizeof *m * (size_t)n);
+    int count = 0;
     for (int i = 0; m && i < n; i++) {
+        if (i == missing)
+            continue;
         int saw =
             ADD(g, "BlitSawPE", t_num("frequency", i == odd ? 333.0 : 110.0 + 5.0 * (i % 40)));
         int note = ADD(g, "CropPE", t_node(NULL, saw), t_ext(NULL, i * step, i * step + len));
-        m[i] = t_node(NULL, ADD(g, "GainPE", t_node(NULL, note), t_num(NULL, 0.05)));
+        m[count++] = t_node(NULL, ADD(g, "GainPE", t_node(NULL, note), t_num(NULL, 0.05)));
     }
-    int mix = m ? t_add(g, "MixPE", m, n) : -1;
+    int mix = m ? t_add(g, "MixPE", m, count) : -1;
     free(m);
     return mix;
+}
+
+int t_saw_notes(pg_graph *g, int n, pg_frame step, pg_frame len, int odd) {
+    return t_saw_notes_but(g, n, step, len, odd, -1);
 }
 
 pg_status t_render_plan(pg_graph *g, int root, const pg_plan_opts *o, int64_t request, float *out,

@@ -335,13 +335,13 @@ grep -q "over the memory limit" "$tmp/err" && ok || bad "--mem-limit: $(head -1 
 expect_status 0 "$pg" "$tmp/tone.pg" -o "$tmp/huge.wav" -q --mem-limit 1e30 # no limit
 expect_status 64 "$pg" "$tmp/tone.pg" -o "$tmp/huge.wav" -q --mem-limit -5
 
-# the render cache after an edit: 200 comb-filtered notes become 7 cached sub-mixes (32
-# notes each, the last 8; sub-mix k covers [96000 k, 96000 k + 105000)), and the output, mono
-# [0, 609000), is kept in 10 chunks of 65536 frames (the last 19176). A warm render copies
-# the chunks and needs nothing else. After note 40 ([120000, 132000), in sub-mix 1) changes,
-# the chunks sub-mix 1 overlaps (1, 2 and 3) are rendered again: they read sub-mixes 0 and
-# 2 (loaded) and sub-mix 1, made of the note (rendered) and its 31 other notes (loaded). The
-# edited render equals a cold one. With --no-output-cache a warm render loads the sub-mixes.
+# the render cache after an edit: 200 comb-filtered notes (one every 3000 frames) become 3
+# sub-mixes (of the notes starting in [0, 262144), [262144, 524288) and after), and the
+# output, mono [0, 609000), is kept in 10 chunks of 65536 frames (the last 19176). A warm
+# render copies the chunks and needs nothing else. After note 40 ([120000, 132000)) changes,
+# the chunks it sounds in (1 and 2) are rendered again from the 47 other notes sounding
+# there (loaded) and the note (rendered). The edited render equals a cold one. With
+# --no-output-cache the sub-mixes are buffers, and a warm render loads them.
 notes_pg() { # the pitch of note 40
     cat <<PG
 frame_rate(48000)
@@ -382,6 +382,13 @@ expect_status 0 "$pg" "$tmp/notes_edit.pg" -o "$tmp/n3.wav" -q --explain --cache
     bad "after an edit stored $(moved), new entries $(entry_mib "$tmp/cold-entries")"
 expect_status 0 "$pg" "$tmp/notes_edit.pg" -o "$tmp/n4.wav" -q --no-cache
 expect_status 0 "$pg" compare "$tmp/n3.wav" "$tmp/n4.wav" --tolerance-db -1000
+# note 100 ([300000, 312000)) taken out: chunk 4 alone is rendered again, from the 25 other
+# notes sounding there; the notes after it keep their sub-mix
+sed 's/^    notes.append(ring/    if i != 100:\n        notes.append(ring/' "$tmp/notes.pg" >"$tmp/notes_cut.pg"
+expect_status 0 "$pg" "$tmp/notes_cut.pg" -o "$tmp/n7.wav" -q --explain --cache-dir "$tmp/nc"
+[ "$(hits) $(chunks)" = "25 0 9 1" ] && ok || bad "after a note taken out: $(hits) $(chunks)"
+expect_status 0 "$pg" "$tmp/notes_cut.pg" -o "$tmp/n8.wav" -q --no-cache
+cmp -s "$tmp/n7.wav" "$tmp/n8.wav" && ok || bad "a note taken out: not the render without cache"
 # the same under --mem-limit (the output was not kept under a limit): the edit renders 2 chunks
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n1l.wav" -q --explain --cache-dir "$tmp/nc_cold" --mem-limit 64
 [ "$(chunks)" = "0 10" ] && ok || bad "--mem-limit cold: $(chunks)"
@@ -391,12 +398,12 @@ expect_status 0 "$pg" compare "$tmp/n3l.wav" "$tmp/n4.wav" --tolerance-db -1000
 expect_status 0 "$pg" compare "$tmp/n1.wav" "$tmp/n2.wav" --tolerance-db -1000
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n5.wav" -q --explain --cache-dir "$tmp/nc" \
     --no-output-cache
-[ "$(hits) $(chunks)" = "200 7 off: --no-output-cache" ] && ok ||
+[ "$(hits) $(chunks)" = "200 3 off: --no-output-cache" ] && ok ||
     bad "--no-output-cache: $(hits) $(chunks)"
 # (with output chunks the sub-mixes were streamed; without, they are buffers, now cached)
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n6.wav" -q --explain --cache-dir "$tmp/nc" \
     --no-output-cache
-[ "$(hits) $(chunks)" = "7 0 off: --no-output-cache" ] && ok ||
+[ "$(hits) $(chunks)" = "3 0 off: --no-output-cache" ] && ok ||
     bad "--no-output-cache again: $(hits) $(chunks)"
 # a limiter over the whole mix (stateful, one input, an init that pulls nothing) is run by
 # the stream in time order: the chunks hold the mix under it, as without it, and its output

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-# random_piece.py SEED [edit]: a random .pg piece for differential.sh: up to 60 notes (saws,
+# random_piece.py SEED [edit]: a random .pg piece for differential.sh: up to 60 notes, or
+# 128 to 200 (a mix the planner splits into sub-mixes) for a quarter of the seeds (saws,
 # sines, noise; through a low-pass, a comb, a chorus, a gain or none; faded, panned, time
 # shifted) mixed under a master chain (a gain, a low-pass, a comb, limiters, a reverb made
-# of ConvolvePE, a fade or crop). With "edit", the same piece with one note's pitch changed.
+# of ConvolvePE, a fade or crop). With "edit", the same piece with one note's pitch (or gain)
+# changed, that note taken out, or a sine note added before it (the seed chooses).
 import random
 import sys
 
@@ -12,15 +14,19 @@ samples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
 seed = int(sys.argv[1])
 edit = len(sys.argv) > 2
 r = random.Random(seed)
-n = r.randint(1, 60)
+n = r.randint(1, 60) if r.random() < 0.75 else r.randint(128, 200)
 span = r.choice([48000, 200000, 600000, 1500000])
 lines = ["frame_rate(48000)", "notes = []"]
 edit_note = r.randrange(n)
+edit_kind = r.choice(["pitch", "cut", "add"])
 stereo = True  # (mixes need one channel count: every note ends stereo)
 for i in range(n):
     f = r.choice([55.0, 110.0, 220.0, 330.0, 440.0, 661.0])
-    if edit and i == edit_note:
+    if edit and i == edit_note and edit_kind == "pitch":
         f *= 1.5
+    if edit and i == edit_note and edit_kind == "add":
+        lines.append(f"notes.append(SinPE(frequency={f * 1.25}).crop(Extent(0, 20000))"
+                     f".stereo().time_shift({span // 2}))")
     length = r.randint(100, 60000)
     start = r.randint(-5000, span)
     kind = r.randrange(6)
@@ -37,6 +43,8 @@ for i in range(n):
         src = f"NoisePE(gain=0.2, seed={r.randint(1, 99)}).crop(Extent(0, {length}))"
     else:
         src = f"SinPE(frequency={f}).crop(Extent({length // 3}, {length}))"
+    if edit and i == edit_note and edit_kind == "pitch" and kind in (2, 4, 5):
+        src += ".gain(0.8)"  # (no pitch to change)
     fx = r.randrange(6)
     if fx == 1:
         src += f".lowpass(f0={r.choice([200, 1000, 5000])}, q={r.choice([0.7, 4])})"
@@ -56,7 +64,8 @@ for i in range(n):
         src += ".stereo()"
     else:
         src += ".stereo()" if stereo else ""
-    lines.append(f"notes.append({src}.time_shift({start}))")
+    if not (edit and i == edit_note and edit_kind == "cut"):
+        lines.append(f"notes.append({src}.time_shift({start}))")
 mix = "MixPE(*notes)"
 if r.random() < 0.5:
     mix += f".crop(Extent(0, {span + 70000}))"

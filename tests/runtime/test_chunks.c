@@ -1,8 +1,9 @@
 // test_chunks.c: the output kept in the cache in chunks of 65536 frames (runtime/chunks.c).
 // The piece: 200 saw notes of 12000 frames, one every 3000 frames, mono, [0, 609000): 10
 // chunks (9 whole, the last 19176 frames); note i's saw is a buffer over [3000 i, 3000 i +
-// 12000). The mix is split into 7 sub-mixes of 32 notes (the last of 8), sub-mix k covering
-// [96000 k, 96000 k + 105000): streamed when chunks are kept, buffers (cached) without them.
+// 12000). The mix is split into 3 sub-mixes, of the notes starting in [0, 262144) (notes 0
+// to 87, covering [0, 273000)), in [262144, 524288) (88 to 174, [264000, 534000)) and after
+// (175 to 199, [525000, 609000)): streamed when chunks are kept, buffers (cached) without.
 // Every expectation below follows from that geometry: a chunk is rendered again when a note
 // sounding in it changed, and a render needs only the notes that sound in the chunks it
 // renders.
@@ -146,6 +147,27 @@ static void test_added_note(void) {
     free(out);
 }
 
+// Note 100, [300000, 312000), taken out: chunk 4 [262144, 327680) alone is rendered again,
+// the bits of a render without cache. The notes after it keep their sub-mix (grouped by a
+// count of notes instead, every sub-mix after it would change, and every chunk they sound in).
+static void test_removed_note(void) {
+    float *none = frames(), *out = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_notes(200, -1, (how){ "c2", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    pg_graph *g = t_graph(RATE);
+    int root = t_saw_notes_but(g, 200, STEP, LEN, -1, 100);
+    CHECK_STATUS(render(g, root, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
+    CHECK_STATUS(render(g, root, (how){ "c2", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.chunk_hits, 9);
+    CHECK_EQ_I64(s.chunk_misses, 1);
+    CHECK_EQ_I64(s.cache_hits, 25); // notes 84 to 109 sound in chunk 4
+    CHECK_EQ_I64(s.cache_misses, 0);
+    CHECK(memcmp(none, out, sizeof(float) * FRAMES) == 0);
+    pg_graph_free(g);
+    free(none);
+    free(out);
+}
+
 // Flips a byte (at `at` past the header) of every entry of `size` bytes in folder `cache`.
 static void damage_entries(const char *cache, long size, long at) {
     char path[600];
@@ -222,25 +244,26 @@ static void test_mem_limit(void) {
     free(out);
 }
 
-// What --mem-limit checks against, without output chunks (so the 7 sub-mixes are buffers,
-// each pulling its 32 notes): a sub-mix (105000 frames, 420000 bytes) lives from its
-// urgency (its first frame) less the lookahead (2 s and a request of 65536 frames: 161536
-// frames) to its last frame (and a block), so three overlap; its notes (48000 bytes each)
-// from the same start until the stream reaches the sub-mix, by when its task is surely done,
-// so two groups overlap: 3 * 420000 + 2 * 32 * 48000 = 4332000 bytes. (Holding the notes to
-// the sub-mix's end counted three groups: 5868000.) The render stays within it.
+// What --mem-limit checks against, without output chunks (so the 3 sub-mixes are buffers,
+// each pulling its notes): a sub-mix lives from its urgency (its first frame) less the
+// lookahead (2 s and a request of 65536 frames: 161536 frames) to its last frame (and a
+// block); its notes (48000 bytes each) from the same start until the stream reaches the
+// sub-mix, by when its task is surely done. The most at once is from frame 102464 (sub-mix
+// 1's start less the lookahead) to 264000: sub-mixes 0 and 1 (273000 and 270000 frames:
+// 2172000 bytes) and sub-mix 1's 87 notes (4176000 bytes), 6348000 bytes in all. The render
+// stays within it.
 static void test_limit_estimate(void) {
     float *out = frames();
     pg_render_stats s;
     CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, true, 0, (size_t)64 << 20 }, out, &s),
                  PG_OK);
-    CHECK_EQ_I64(s.materialised, 207);
-    CHECK_EQ_I64(s.limit_need_bytes, 4332000);
+    CHECK_EQ_I64(s.materialised, 203);
+    CHECK_EQ_I64(s.limit_need_bytes, 6348000);
     // (under 64 MiB, tasks ahead of need may fill what the needed buffers leave; at the
     // figure itself, nothing is left for them)
-    CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, true, 0, 4332000 }, out, &s), PG_OK);
-    CHECK(s.peak_mat_bytes > 0 && s.peak_mat_bytes <= 4332000);
-    CHECK_EQ_I64(render_notes(200, -1, (how){ "", 2, 0, true, 0, 4331999 }, out, &s), PG_ERR_LIMIT);
+    CHECK_STATUS(render_notes(200, -1, (how){ "", 2, 0, true, 0, 6348000 }, out, &s), PG_OK);
+    CHECK(s.peak_mat_bytes > 0 && s.peak_mat_bytes <= 6348000);
+    CHECK_EQ_I64(render_notes(200, -1, (how){ "", 2, 0, true, 0, 6347999 }, out, &s), PG_ERR_LIMIT);
     free(out);
 }
 
@@ -279,17 +302,17 @@ static void test_nonfinite(void) {
     free(out);
 }
 
-// --no-output-cache: no chunk is stored; a warm render loads the 7 sub-mixes instead.
+// --no-output-cache: no chunk is stored; a warm render loads the 3 sub-mixes instead.
 static void test_no_output_cache(void) {
     float *out = frames();
     pg_render_stats s;
     CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, 0);
-    CHECK_EQ_I64(s.materialised, 207); // the saws and the sub-mixes
+    CHECK_EQ_I64(s.materialised, 203); // the saws and the sub-mixes
     CHECK_EQ_I64(entries_of_size("e", WHOLE_CHUNK), 0);
     CHECK_STATUS(render_notes(200, -1, (how){ "e", 2, 0, true, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_hits, 0);
-    CHECK_EQ_I64(s.cache_hits, 7);
+    CHECK_EQ_I64(s.cache_hits, 3);
     free(out);
 }
 
@@ -378,7 +401,7 @@ static void test_filtered_mix(void) {
     CHECK_STATUS(render_limited(-1, true, (how){ "", 2, 0, false, 0, 0 }, none, &s), PG_OK);
     CHECK_STATUS(render_limited(-1, true, (how){ "j", 2, 0, false, 0, 0 }, out, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, CHUNKS);
-    CHECK_EQ_I64(s.materialised, 200 + 7 + 1 + 1);
+    CHECK_EQ_I64(s.materialised, 200 + 3 + 1 + 1);
     CHECK(memcmp(none, out, sizeof(float) * 632000) == 0);
     free(none);
     free(out);
@@ -885,6 +908,7 @@ int main(void) {
     test_cold_and_warm();
     test_one_note_edit();
     test_added_note();
+    test_removed_note();
     test_damaged_chunks();
     test_no_output_cache();
     test_filtered_mix();

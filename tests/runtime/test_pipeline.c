@@ -1,9 +1,10 @@
 // test_pipeline.c: the executor's pipeline, the sub-mix pass and buffers rendered in parts.
 // Materialised buffers are made only a little ahead of the stream and freed once it has passed
 // them, so memory follows what sounds at once, not the whole piece; the output is the same for any
-// thread count. A mix of many notes becomes cached sub-mixes: the plan gains one node per 32
-// inputs, the sum agrees with the naive plan (-O0) to float rounding, and after one note
-// is changed a warm render renders that note and its sub-mix only. A long stateless buffer
+// thread count. A mix of many notes becomes cached sub-mixes: the plan gains one node per
+// group of notes starting in one slot of 2^18 frames, the sum agrees with the naive plan
+// (-O0) to float rounding, and after one note is changed, or taken out, a warm render
+// renders that note and its sub-mix only. A long stateless buffer
 // is rendered in parts by every thread, with the same bits as on one.
 #include <math.h>
 #include <stdio.h>
@@ -36,7 +37,7 @@ static pg_status render(pg_graph *g, int root, run how, float *out, pg_render_st
 }
 
 // 1,000 notes of 0.1 s one after another: 100 s of buffers in all (the notes, and their
-// sub-mixes of 32 notes), but the stream needs a few at a time: within a 6 MiB limit, a
+// sub-mixes of 54 or 55 notes), but the stream needs a few at a time: within a 6 MiB limit, a
 // sixth of the total, whatever the thread count; and the same output without a limit.
 static void test_memory_follows_the_stream(void) {
     enum {
@@ -158,7 +159,8 @@ static double peak_diff(const float *a, const float *b, int64_t n) {
     return d;
 }
 
-// 200 notes of 0.25 s, overlapping: 7 sub-mixes (6 of 32 and one of 8).
+// 200 notes of 0.25 s, overlapping, one every 3000 frames: 3 sub-mixes, of the notes that
+// start in [0, 262144) (0 to 87), [262144, 524288) (88 to 174) and after (175 to 199).
 static void test_submix(const char *dir) {
     enum {
         N = 200,
@@ -177,26 +179,73 @@ static void test_submix(const char *dir) {
     CHECK_STATUS(render(g, root, (run){ 1, 0, "", 0 }, naive, &s, &n0), PG_OK);
     CHECK_STATUS(render(g, root, (run){ 2, 1, sub, 0 }, cold, &s, &n1), PG_OK);
     CHECK_EQ_I64(n0, 3 * N + 1);
-    CHECK_EQ_I64(n1, 3 * N + 1 + 7);
-    CHECK_EQ_I64(s.cache_misses, N + 7);          // every saw and every sub-mix
+    CHECK_EQ_I64(n1, 3 * N + 1 + 3);
+    CHECK_EQ_I64(s.cache_misses, N + 3);          // every saw and every sub-mix
     CHECK(peak_diff(naive, cold, FRAMES) < 1e-6); // -120 dBFS: the sums' order differs
     CHECK_STATUS(render(g, root, (run){ 2, 1, sub, 0 }, warm, &s, &n1), PG_OK);
-    CHECK_EQ_I64(s.cache_hits, 7); // the sub-mixes only: no note is loaded
+    CHECK_EQ_I64(s.cache_hits, 3); // the sub-mixes only: no note is loaded
     CHECK_EQ_I64(s.cache_misses, 0);
     CHECK(memcmp(cold, warm, sizeof(float) * FRAMES) == 0);
     pg_graph_free(g);
-    // note 40 (in the second sub-mix, notes 32..63) changed
+    // note 40 (in the first sub-mix) changed
     g = t_graph(RATE);
     root = t_saw_notes(g, N, STEP, LEN, 40);
     CHECK_STATUS(render(g, root, (run){ 2, 1, sub, 0 }, edited, &s, &n1), PG_OK);
     CHECK_EQ_I64(s.cache_misses, 2);    // the note and its sub-mix
-    CHECK_EQ_I64(s.cache_hits, 6 + 31); // the other sub-mixes, and the sub-mix's other notes
+    CHECK_EQ_I64(s.cache_hits, 2 + 87); // the other sub-mixes, and the sub-mix's other notes
+    CHECK(peak_diff(cold, edited, FRAMES) > 1e-3);
+    pg_graph_free(g);
+    // note 100 taken out: the notes after it keep their sub-mixes (grouped by count, every
+    // later one would change); its own is made again from its 86 other notes
+    g = t_graph(RATE);
+    root = t_saw_notes_but(g, N, STEP, LEN, -1, 100);
+    CHECK_STATUS(render(g, root, (run){ 2, 1, sub, 0 }, edited, &s, &n1), PG_OK);
+    CHECK_EQ_I64(s.cache_misses, 1);
+    CHECK_EQ_I64(s.cache_hits, 2 + 86);
+    CHECK_STATUS(render(g, root, (run){ 2, 1, "", 0 }, warm, &s, &n1), PG_OK);
+    CHECK(memcmp(warm, edited, sizeof(float) * FRAMES) == 0);
     CHECK(peak_diff(cold, edited, FRAMES) > 1e-3);
     pg_graph_free(g);
     free(naive);
     free(cold);
     free(warm);
     free(edited);
+}
+
+// The plan's node count for a mix of test_submix's 200 saw notes (each a buffer: a saw has
+// state) and `sines` cheap notes at [0, 1000) (a cropped sine, stateless: never a buffer).
+static int nodes_with_sines(int sines) {
+    pg_graph *g = t_graph(RATE);
+    pg_arg *m = malloc(sizeof *m * (size_t)(200 + sines));
+    for (int i = 0; i < 200; i++) {
+        int saw = ADD(g, "BlitSawPE", t_num("frequency", 110.0 + 5.0 * (i % 40)));
+        int note = ADD(g, "CropPE", t_node(NULL, saw), t_ext(NULL, i * 3000, i * 3000 + 12000));
+        m[i] = t_node(NULL, ADD(g, "GainPE", t_node(NULL, note), t_num(NULL, 0.05)));
+    }
+    for (int i = 0; i < sines; i++) {
+        int sine = ADD(g, "SinPE", t_num("frequency", 200.0 + i));
+        m[200 + i] = t_node(NULL, ADD(g, "CropPE", t_node(NULL, sine), t_ext(NULL, 0, 1000)));
+    }
+    int root = t_add(g, "MixPE", m, 200 + sines);
+    free(m);
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = "";
+    pg_diag err;
+    pg_plan *p = pg_plan_new(g, root, &o, &err);
+    int n = p ? pg_plan_node_count(p) : -1;
+    pg_plan_free(p);
+    pg_graph_free(g);
+    return n;
+}
+
+// A mix is split while at most half its inputs are cheap: a sine among the saw notes joins
+// the first sub-mix (3 in all, as without it); 200 sines with them, all starting in slot 0,
+// make it 288 inputs, cut every 128 (5 sub-mixes); 201 sines, and it is not split.
+static void test_submix_cheap_inputs(void) {
+    CHECK_EQ_I64(nodes_with_sines(1), 600 + 2 + 1 + 3);
+    CHECK_EQ_I64(nodes_with_sines(200), 600 + 400 + 1 + 5);
+    CHECK_EQ_I64(nodes_with_sines(201), 600 + 402 + 1);
 }
 
 // 100 sine notes (stateless) of 1 s, one every 0.1 s, mixed and reversed: the mix is read at
@@ -248,6 +297,7 @@ int main(void) {
     test_windows();
     test_voice_over_limit();
     test_submix(dir);
+    test_submix_cheap_inputs();
     test_parts();
     t_remove_dir(dir);
     return check_done();

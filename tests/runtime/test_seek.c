@@ -100,14 +100,14 @@ static bool same(const float *a, const float *b, int64_t n) {
 }
 
 // Cold: the notes and the impulse response are the only buffers (the reverb and the mix
-// under it are streamed; without a cache the mix's 7 sub-mixes are buffers too), and every
+// under it are streamed; without a cache the mix's 3 sub-mixes are buffers too), and every
 // chunk is stored. Warm: every chunk found, nothing made or loaded but the chunks. The bits
 // of a render without cache, and of one on one thread.
 static void test_cold_and_warm(void) {
     float *none = frames(), *cold = frames(), *warm = frames(), *one = frames();
     pg_render_stats s;
     CHECK_STATUS(render((how){ "", 2, 0, 0, 0, -1, 0, false }, none, &s), PG_OK);
-    CHECK_EQ_I64(s.materialised, NOTES + 1 + 7);
+    CHECK_EQ_I64(s.materialised, NOTES + 1 + 3);
     CHECK_STATUS(render((how){ "", 1, 0, 0, 0, -1, 0, false }, one, &s), PG_OK);
     CHECK_STATUS(render((how){ "a", 2, 0, 0, 0, -1, 0, false }, cold, &s), PG_OK);
     CHECK_EQ_I64(s.chunk_misses, CHUNKS);
