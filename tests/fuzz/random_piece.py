@@ -64,6 +64,8 @@ for i in range(n):
         src += ".stereo()"
     else:
         src += ".stereo()" if stereo else ""
+    if n > 60:  # (so that the mix stays near full scale, as a piece's would)
+        src += ".gain(0.15)"
     if not (edit and i == edit_note and edit_kind == "cut"):
         lines.append(f"notes.append({src}.time_shift({start}))")
 mix = "MixPE(*notes)"
