@@ -122,6 +122,11 @@ int t_saw_notes_but(pg_graph *g, int n, pg_frame step, pg_frame len, int odd, in
 // frames at a time; fills *stats and, when not NULL, *nodes (the plan's node count).
 pg_status t_render_plan(pg_graph *g, int root, const pg_plan_opts *o, int64_t request, float *out,
                         pg_render_stats *stats, int *nodes);
+// Renders root's window twice with a new cache folder (under /tmp, named after `name`),
+// without output chunks, the stats of each in *cold and *warm: whether both worked and gave
+// the same bits (frames: the window's length).
+bool t_render_twice(pg_graph *g, int root, int64_t frames, const char *name, pg_render_stats *cold,
+                    pg_render_stats *warm);
 // A fresh folder /tmp/pygmuc-test-NAME-XXXXXX into dir; false (with a message) if it failed.
 bool t_temp_dir(char *dir, size_t size, const char *name);
 // Flips the byte at `offset` of every file of `size` bytes in folder (a cache's entries);

@@ -279,6 +279,25 @@ bool t_copy_folder(const char *dir, const char *from, const char *to) {
     return system(cmd) == 0;
 }
 
+bool t_render_twice(pg_graph *g, int root, int64_t frames, const char *name, pg_render_stats *cold,
+                    pg_render_stats *warm) {
+    char dir[256];
+    if (!t_temp_dir(dir, sizeof dir, name))
+        return false;
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = dir;
+    o.no_output_cache = true;
+    size_t bytes = sizeof(float) * (size_t)(frames * pg_graph_node_channels(g, root) + 1);
+    float *a = calloc(1, bytes), *b = calloc(1, bytes);
+    bool ok = a && b && t_render_plan(g, root, &o, 1000, a, cold, NULL) == PG_OK &&
+              t_render_plan(g, root, &o, 1000, b, warm, NULL) == PG_OK && memcmp(a, b, bytes) == 0;
+    free(a);
+    free(b);
+    t_remove_dir(dir);
+    return ok;
+}
+
 int t_flip_byte(const char *folder, long size, long offset) {
     char path[600];
     DIR *d = opendir(folder);

@@ -4,7 +4,9 @@
 // shorter input zero-padded (extend) or the longer cut (not extend) to a common length L.
 // Extent [0, L), as pygmu's (it stores the result in an ArrayPE). Both inputs must be finite
 // and are read at random (materialised); init computes everything (FFTW, float transforms,
-// double magnitude and phase arithmetic), process copies.
+// double magnitude and phase arithmetic), process copies. Always a buffer itself
+// (PE_F_MATERIALISE), so that the render cache keeps what init computes: a warm render loads
+// it, init never runs.
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -157,6 +159,7 @@ const pe_kind pe_kind_ganesh = {
     .name = "GaneshPE",
     .method = NULL,
     .params = ganesh_params,
+    .flags = PE_F_MATERIALISE,
     .state_size = sizeof(ganesh_state),
     .infer = ganesh_infer,
     .need = ganesh_need,

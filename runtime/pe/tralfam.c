@@ -3,7 +3,8 @@
 // source and one random phase phi_k = 2 pi u_k per bin k < n (shared by the channels),
 // out = real(IFFT(|A_k| exp(i phi_k))), as pygmu computes it (a full complex inverse FFT of
 // a spectrum that is not Hermitian, keeping the real part). init computes it all; process
-// copies. Extent, channels and rate: the source's.
+// copies. Extent, channels and rate: the source's. Always a buffer (PE_F_MATERIALISE), so
+// that the render cache keeps what init computes: a warm render loads it, init never runs.
 // QUIRK Q54: pygmu draws u from an unseeded generator (no two renders agree); here u_k is
 // the top 53 bits of XXH3_64bits_withSeed(&k, sizeof k, seed) (k an int64 in host byte
 // order) times 2^-53, the scheme NoisePE uses: reproducible, and the evaluator may pass the
@@ -129,6 +130,7 @@ const pe_kind pe_kind_tralfam = {
     .name = "TralfamPE",
     .method = "tralfam",
     .params = tralfam_params,
+    .flags = PE_F_MATERIALISE,
     .state_size = sizeof(tralfam_state),
     .infer = tralfam_infer,
     .need = tralfam_need,

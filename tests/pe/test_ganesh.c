@@ -124,6 +124,27 @@ static void test_blocks(void) {
     pg_graph_free(g);
 }
 
+// GaneshPE computes everything in init: it is a buffer, which the render cache keeps
+// (stored with its inputs, read at random, so buffers too), and a warm render loads it and
+// nothing else (its init, the FFTs, never runs).
+static void test_cached(void) {
+    enum {
+        XN = 3000
+    };
+    pg_graph *g = t_graph(48000);
+    double *x = malloc(sizeof(double) * XN);
+    t_fill_random(x, XN, 5);
+    int node = ganesh(g, array(g, 1, XN, x), array(g, 1, 2000, x), true);
+    pg_render_stats cold, warm;
+    CHECK(t_render_twice(g, node, XN, "ganesh", &cold, &warm));
+    CHECK_EQ_I64(cold.cache_misses, 3);
+    CHECK_EQ_I64(warm.cache_hits, 1);
+    CHECK_EQ_I64(warm.materialised, 1);
+    CHECK_EQ_I64(warm.cache_misses, 0);
+    free(x);
+    pg_graph_free(g);
+}
+
 int main(void) {
     test_delta();
     test_closed_form();
@@ -131,5 +152,6 @@ int main(void) {
     test_channels();
     test_bad();
     test_blocks();
+    test_cached();
     return check_done();
 }

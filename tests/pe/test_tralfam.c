@@ -114,10 +114,31 @@ static void test_blocks(void) {
     pg_graph_free(g);
 }
 
+// TralfamPE computes everything in init: it is a buffer, which the render cache keeps
+// (stored with its source, read whole, so a buffer too), and a warm render loads it and
+// nothing else (its init, the FFTs, never runs).
+static void test_cached(void) {
+    enum {
+        N = 3000
+    };
+    pg_graph *g = t_graph(48000);
+    double *x = malloc(sizeof(double) * N);
+    t_fill_random(x, N, 4);
+    pg_render_stats cold, warm;
+    CHECK(t_render_twice(g, tralfam(g, array(g, 1, N, x), 9), N, "tralfam", &cold, &warm));
+    CHECK_EQ_I64(cold.cache_misses, 2);
+    CHECK_EQ_I64(warm.cache_hits, 1);
+    CHECK_EQ_I64(warm.materialised, 1);
+    CHECK_EQ_I64(warm.cache_misses, 0);
+    free(x);
+    pg_graph_free(g);
+}
+
 int main(void) {
     test_closed_form();
     test_partial();
     test_bad();
     test_blocks();
+    test_cached();
     return check_done();
 }
