@@ -360,6 +360,76 @@ static void die_of_caught_signal(const options *o, bool written) {
     raise(caught_signal);
 }
 
+// The warnings a finished render may call for (unless -q): no cache, NaNs, clipping.
+static void warn_after_render(const options *o, const pg_plan *p, const pg_render_stats *st,
+                              double peak) {
+    if (o->quiet)
+        return;
+    if (st->cache_errno)
+        fprintf(stderr, "pygmuc: warning: rendered without the cache: cannot use %s%s%s: %s\n",
+                o->cache_dir ? "'" : "", o->cache_dir ? o->cache_dir : "its default folder",
+                o->cache_dir ? "'" : "", strerror(st->cache_errno));
+    if (st->first_nonfinite_frame >= 0)
+        fprintf(stderr,
+                "pygmuc: warning: the output holds NaN or infinite samples, the first at "
+                "%.3f s: a PE's arguments are out of its range\n",
+                (double)st->first_nonfinite_frame / pg_plan_frame_rate(p));
+    if (peak > 1.0)
+        fprintf(stderr,
+                "pygmuc: warning: the render clips: peak %.3f (%+.1f dBFS) in a PCM "
+                "format; lower the gain or use --subtype float\n",
+                peak, 20.0 * log10(peak));
+}
+
+// --explain's account of the render (dt: its wall time).
+static void explain_render(const pg_plan *p, const pg_render_stats *st, double dt) {
+    double secs = (double)st->frames / pg_plan_frame_rate(p);
+    char limit_note[80] = "";
+    if (st->limit_need_bytes)
+        snprintf(limit_note, sizeof limit_note, " (%.1f MiB by the plan, for --mem-limit)",
+                 (double)st->limit_need_bytes / 1048576.0);
+    char chunk_note[320], resume_note[160] = "";
+    if (st->chain_resumed > 0 || st->chain_rejoined > 0)
+        snprintf(resume_note, sizeof resume_note,
+                 "; the master chain resumed after %d of them (its state from the cache)"
+                 " and was found again for %d",
+                 st->chain_resumed, st->chain_rejoined);
+    if (st->output_chunks_off)
+        snprintf(chunk_note, sizeof chunk_note, "output chunks not kept (%s)",
+                 st->output_chunks_off);
+    else
+        snprintf(chunk_note, sizeof chunk_note,
+                 "output chunks %d from the cache / %d rendered and stored (%d ahead of "
+                 "the stream); %d through the master chain%s",
+                 st->chunk_hits, st->chunk_misses, st->chunks_ahead, st->chunks_chained,
+                 resume_note);
+    char reuse_note[160] = "";
+    if (st->cells_copied + st->cells_made > 0)
+        snprintf(reuse_note, sizeof reuse_note,
+                 "; buffers remade from their last render: %d cells (FFT partitions) "
+                 "copied, %d rendered",
+                 st->cells_copied, st->cells_made);
+    char encode_note[96] = "";
+    if (st->encoded_segments > 0 && st->encoded_found >= 0)
+        snprintf(encode_note, sizeof encode_note, " (%d of %d FLAC segments from the cache)",
+                 st->encoded_found, st->encoded_segments);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(stderr,
+            "rendered %.2f s of audio in %.3f s (%.0fx realtime) on %d threads\n"
+            "  materialise %.3f s (overlapping the stream): %d buffers (%d in parts on "
+            "every thread), at most %.1f MiB at once%s, cache %d hits / %d misses (%.1f MiB "
+            "loaded, %.1f MiB stored)%s\n  stream "
+            "%.3f s: %s; encoding %.3f s on %d thread%s of its own%s\n",
+            secs, dt, dt > 0 ? secs / dt : 0.0, st->threads, st->prepare_sec, st->materialised,
+            st->parted, (double)st->peak_mat_bytes / 1048576.0, limit_note, st->cache_hits,
+            st->cache_misses, (double)st->cache_loaded_bytes / 1048576.0,
+            (double)st->cache_stored_bytes / 1048576.0, reuse_note, st->stream_sec, chunk_note,
+            st->encode_sec, st->encode_threads, st->encode_threads == 1 ? "" : "s", encode_note);
+    fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f encode_sec=%.4f\n",
+            secs, dt, (double)ru.ru_maxrss / 1024.0, st->encode_sec);
+}
+
 static int render(const options *o, pg_session *s, pg_plan *p) {
     pg_render_stats stats;
     double *node_sec = o->dot ? calloc((size_t)pg_plan_node_count(p) + 1, sizeof(double)) : NULL;
@@ -381,69 +451,9 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
         return report(s, &err);
     if (rc)
         return rc;
-    if (stats.cache_errno && !o->quiet)
-        fprintf(stderr, "pygmuc: warning: rendered without the cache: cannot use %s%s%s: %s\n",
-                o->cache_dir ? "'" : "", o->cache_dir ? o->cache_dir : "its default folder",
-                o->cache_dir ? "'" : "", strerror(stats.cache_errno));
-    if (stats.first_nonfinite_frame >= 0 && !o->quiet)
-        fprintf(stderr,
-                "pygmuc: warning: the output holds NaN or infinite samples, the first at "
-                "%.3f s: a PE's arguments are out of its range\n",
-                (double)stats.first_nonfinite_frame / pg_plan_frame_rate(p));
-    if (peak > 1.0 && !o->quiet)
-        fprintf(stderr,
-                "pygmuc: warning: the render clips: peak %.3f (%+.1f dBFS) in a PCM "
-                "format; lower the gain or use --subtype float\n",
-                peak, 20.0 * log10(peak));
-    if (o->explain) {
-        double secs = (double)stats.frames / pg_plan_frame_rate(p), dt = exec_now_sec() - t0;
-        char limit_note[80] = "";
-        if (stats.limit_need_bytes)
-            snprintf(limit_note, sizeof limit_note, " (%.1f MiB by the plan, for --mem-limit)",
-                     (double)stats.limit_need_bytes / 1048576.0);
-        char chunk_note[320], resume_note[160] = "";
-        if (stats.chain_resumed > 0 || stats.chain_rejoined > 0)
-            snprintf(resume_note, sizeof resume_note,
-                     "; the master chain resumed after %d of them (its state from the cache)"
-                     " and was found again for %d",
-                     stats.chain_resumed, stats.chain_rejoined);
-        if (stats.output_chunks_off)
-            snprintf(chunk_note, sizeof chunk_note, "output chunks not kept (%s)",
-                     stats.output_chunks_off);
-        else
-            snprintf(chunk_note, sizeof chunk_note,
-                     "output chunks %d from the cache / %d rendered and stored (%d ahead of "
-                     "the stream); %d through the master chain%s",
-                     stats.chunk_hits, stats.chunk_misses, stats.chunks_ahead, stats.chunks_chained,
-                     resume_note);
-        char reuse_note[160] = "";
-        if (stats.cells_copied + stats.cells_made > 0)
-            snprintf(reuse_note, sizeof reuse_note,
-                     "; buffers remade from their last render: %d cells (FFT partitions) "
-                     "copied, %d rendered",
-                     stats.cells_copied, stats.cells_made);
-        char encode_note[96] = "";
-        if (stats.encoded_segments > 0 && stats.encoded_found >= 0)
-            snprintf(encode_note, sizeof encode_note, " (%d of %d FLAC segments from the cache)",
-                     stats.encoded_found, stats.encoded_segments);
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        fprintf(stderr,
-                "rendered %.2f s of audio in %.3f s (%.0fx realtime) on %d threads\n"
-                "  materialise %.3f s (overlapping the stream): %d buffers (%d in parts on "
-                "every thread), at most %.1f MiB at once%s, cache %d hits / %d misses (%.1f MiB "
-                "loaded, %.1f MiB stored)%s\n  stream "
-                "%.3f s: %s; encoding %.3f s on %d thread%s of its own%s\n",
-                secs, dt, dt > 0 ? secs / dt : 0.0, stats.threads, stats.prepare_sec,
-                stats.materialised, stats.parted, (double)stats.peak_mat_bytes / 1048576.0,
-                limit_note, stats.cache_hits, stats.cache_misses,
-                (double)stats.cache_loaded_bytes / 1048576.0,
-                (double)stats.cache_stored_bytes / 1048576.0, reuse_note, stats.stream_sec,
-                chunk_note, stats.encode_sec, stats.encode_threads,
-                stats.encode_threads == 1 ? "" : "s", encode_note);
-        fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f encode_sec=%.4f\n",
-                secs, dt, (double)ru.ru_maxrss / 1024.0, stats.encode_sec);
-    }
+    warn_after_render(o, p, &stats, peak);
+    if (o->explain)
+        explain_render(p, &stats, exec_now_sec() - t0);
     return 0;
 }
 

@@ -618,6 +618,37 @@ static void mark_chunk_root(pg_plan *p) {
     p->chunk_root = x;
 }
 
+// The plan's settings from the options, and its window w (which --until-silence ends 60 s
+// after the piece's last finite part).
+static void take_options(planner *pl, pg_plan *p, const pg_plan_opts *o, const gnode *r,
+                         pg_extent *w) {
+    p->until_silence = o->until_silence && w->end == PG_FRAME_MAX;
+    p->last_finite_end = last_finite_end(pl);
+    if (p->until_silence) {
+        pg_frame base = p->last_finite_end > w->start ? p->last_finite_end : w->start;
+        w->end = base + (pg_frame)UNTIL_SILENCE_TAIL_SEC * r->pn.out.frame_rate;
+    }
+    p->window = *w;
+    p->mem_limit = o->mem_limit;
+    p->cache_limit = o->cache_limit;
+    p->measure = o->measure;
+    p->quiet = o->quiet;
+    p->output_chunks = !o->no_output_cache;
+    p->opt_level = o->opt_level;
+    if (o->cache_dir) {
+        char *dir = plan_alloc(p, strlen(o->cache_dir) + 1);
+        if (dir)
+            memcpy(dir, o->cache_dir, strlen(o->cache_dir) + 1);
+        p->cache_dir = dir ? dir : "";
+    }
+    if (o->opt_level == 0)
+        p->cache_dir = ""; // -O0: the naive plan, no cache
+    p->channels = r->pn.out.channels;
+    p->frame_rate = r->pn.out.frame_rate;
+    p->block_frames = o->block_frames > 0 ? o->block_frames : DEFAULT_BLOCK;
+    p->threads = o->opt_level == 0 ? 1 : o->threads; // -O0: the naive plan, one thread
+}
+
 static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     const gnode *r = graph_node(pl->g, root);
     double pass_sec[PLAN_PASSES] = { 0 }, t = exec_now_sec();
@@ -647,27 +678,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
         pg_plan_free(p);
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     }
-    p->until_silence = o->until_silence && w.end == PG_FRAME_MAX;
-    p->last_finite_end = last_finite_end(pl);
-    if (p->until_silence) {
-        pg_frame base = p->last_finite_end > w.start ? p->last_finite_end : w.start;
-        w.end = base + (pg_frame)UNTIL_SILENCE_TAIL_SEC * r->pn.out.frame_rate;
-    }
-    p->window = w;
-    p->mem_limit = o->mem_limit;
-    p->cache_limit = o->cache_limit;
-    p->measure = o->measure;
-    p->quiet = o->quiet;
-    p->output_chunks = !o->no_output_cache;
-    p->opt_level = o->opt_level;
-    if (o->cache_dir) {
-        char *dir = plan_alloc(p, strlen(o->cache_dir) + 1);
-        if (dir)
-            memcpy(dir, o->cache_dir, strlen(o->cache_dir) + 1);
-        p->cache_dir = dir ? dir : "";
-    }
-    if (o->opt_level == 0)
-        p->cache_dir = ""; // -O0: the naive plan, no cache
+    take_options(pl, p, o, r, &w);
     pl->need[pl->n - 1] = w;
     propagate_needs(pl, random_read, NULL);
     int more = o->opt_level > 0 ? merge_equal_needs(pl, w, random_read) : 0;
@@ -701,11 +712,6 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     }
     lap(pass_sec, PASS_GROUP, &t);
     memcpy(p->pass_sec, pass_sec, sizeof pass_sec);
-    p->channels = r->pn.out.channels;
-    p->frame_rate = r->pn.out.frame_rate;
-    p->block_frames = o->block_frames > 0 ? o->block_frames : DEFAULT_BLOCK;
-    p->threads = o->opt_level == 0 ? 1 : o->threads; // -O0: the naive plan, one thread
-    p->opt_level = o->opt_level;
     mark_chunk_root(p);
     return p;
 }
