@@ -10,8 +10,8 @@
 #   3. 10,000 short notes over 10 min, against the same note-seconds in 100 long notes.
 #   4. a warm-cache re-render after a one-note edit of large_piece (600 voices, 3 min), a
 #      note taken out or added, also without the output's chunks (--no-output-cache),
-#      through a low-pass over the whole mix, with a master gain edited, under a master
-#      fade, and of saw64, against the cold render.
+#      through a low-pass over the whole mix, under a reverb and a side-chained compressor,
+#      with a master gain edited, under a master fade, and of saw64, against the cold render.
 #   5. -j 2 against -j 1 on two heavy independent branches.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -185,6 +185,15 @@ under_chain ".lowpass(f0=8000, q=0.7)" "  the same through a low-pass" "(filter 
 # reverb's tail reach are rendered, the reverb primed a few FFT partitions before them
 samples=$(printf '%s' "$here/pieces/samples/" | sed 's/[\/&]/\\&/g')
 under_chain ".reverb(0.3, 'ir_long.flac', '$samples')" "  the same under a reverb" "(reverb on the mix)"
+# a compressor keyed by the mix's envelope: the stream runs the envelope and the compressor
+# over the mix's chunks, keeping the output after them with the envelope at each chunk's end
+comp='s/^render(MixPE(\*notes).crop(Extent(0, 180s)))/m = MixPE(*notes).crop(Extent(0, 180s))\nrender(CompressorPE(m, EnvDetectPE(m), threshold_db=-20, ratio=4))/'
+sed "$comp" "$here/bench/pieces/large_piece.pg" >"$tmp/large_comp.pg"
+sed "$comp" "$tmp/large_edit.pg" >"$tmp/large_comp_edit.pg"
+cold_pg=$tmp/large_comp.pg
+warm_pg=$tmp/large_comp_edit.pg
+pair
+row "  the same under a compressor" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(side chain)"
 # a master gain, then the gain edited: the output's chunks hold the mix under it, so they
 # are all found, and the gain is applied to them as they are read
 master='s/render(MixPE(\*notes).crop(Extent(0, 180s)))/render(MixPE(*notes).crop(Extent(0, 180s)).gain(0.9))/'

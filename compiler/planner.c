@@ -419,34 +419,74 @@ static double own_work(const gnode *n) {
     return (n->pn.flags & PE_F_CHEAP) ? 0.0 : 1.0;
 }
 
-// A stateful node of the root's final chain (a master filter: one input, read at the frames
-// it makes) is not materialised but run by the stream, which calls it in time order from
-// its origin: the output's chunks can then hold the mix under it, and an edit re-renders
-// the mix's changed seconds and runs the filter over the rest as found, instead of the
-// filter's whole buffer. Only when the window starts before it (else a buffer makes the
-// frames before the window) and has an end (the stream's runs of an endless root may
-// stop at silence), and when its init pulls nothing (else it would run as a task, which
-// makes everything under the filter needed from the start). w is the window, not the
-// root's need: a stateful root's need reaches back to its origin.
-static void mark_streamed_state(planner *pl, pg_extent w, const bool *random_read, bool *streamed) {
-    for (int pos = pl->n - 1;;) {
+// The root's final chain: the nodes between the root and one node x under them all (the
+// mix under a master gain, fade, filter, or a compressor and its side chain). A node is in
+// the chain when every read of it is by the chain (the root is in it), it reads its inputs
+// at the frames it makes (no need), none of them at random, its init pulls nothing, and it
+// is linear with one input (a gain, a crop or fade, stereo), stateless with several inputs
+// (a compressor reading the mix and its envelope), or stateful with one input and one
+// reader (a filter, an envelope follower). A stateful one must also be needed over finite
+// frames from the window's start on (else a buffer makes the frames before the window), and
+// has an end (the stream's runs of an endless root may stop at silence): the stream then
+// runs it in time order from its origin (streamed) instead of materialising it, so that the
+// output's chunks can hold the mix under it, and an edit re-renders the mix's changed
+// seconds and runs the chain over the rest as found. What the chain reads outside it is x,
+// which must be one node, read by the chain alone. w is the window, not the root's need: a
+// stateful root's need reaches back to its origin.
+static bool chain_link_at(const planner *pl, int pos, pg_extent w, bool stateful_ok) {
+    const gnode *n = graph_node(pl->g, pl->order[pos]);
+    unsigned f = n->pn.flags;
+    bool own_init = !n->kind->init || (f & PE_F_INIT_OWN);
+    if (n->pn.n_inputs < 1 || n->kind->need || !own_init || (f & PE_F_MATERIALISE))
+        return false;
+    for (int s = 0; s < n->pn.n_inputs; s++)
+        if (pe_slot_is_random(&n->pn, s))
+            return false;
+    if ((f & PE_F_LINEAR) && n->kind->linear)
+        return n->pn.n_inputs == 1;
+    if (!(f & PE_F_STATEFUL))
+        return n->pn.n_inputs > 1 && !(f & PE_F_SIDE_EFFECT);
+    pg_extent h = pl->need[pos];
+    return stateful_ok && n->pn.n_inputs == 1 && (pos == pl->n - 1 || pl->readers[pos] == 1) &&
+           !pg_extent_is_empty(h) && pg_extent_is_finite(h) && h.start >= w.start;
+}
+
+// Marks the chain's nodes in_chain and its stateful ones streamed, and sets *under to x
+// (all left alone when there is no chain, or it would read more than one node); false when
+// out of memory. Without stateful_ok (--until-silence) the chain has no stateful node.
+static bool find_chain(planner *pl, pg_extent w, bool stateful_ok, bool *in_chain, bool *streamed,
+                       int *under) {
+    int *reads = calloc((size_t)pl->n + 1, sizeof(int)); // by the chain's nodes
+    bool *link = calloc((size_t)pl->n + 1, sizeof(bool));
+    int root = pl->n - 1, x = -1;
+    bool ok = reads && link;
+    for (int pos = root; ok && pos >= 0; pos--) {
+        if (pos != root && reads[pos] != pl->readers[pos]) {
+            ok = reads[pos] == 0; // (read partly by the chain: a second node under it)
+            continue;
+        }
+        if (pos != root && reads[pos] == 0)
+            continue; // (under x)
+        if (!chain_link_at(pl, pos, w, stateful_ok)) {
+            ok = x < 0 && pos != root;
+            x = pos;
+            continue;
+        }
+        link[pos] = true;
         const gnode *n = graph_node(pl->g, pl->order[pos]);
-        bool linear = (n->pn.flags & PE_F_LINEAR) && n->kind->linear;
-        bool stateful = (n->pn.flags & PE_F_STATEFUL) && !(n->pn.flags & PE_F_MATERIALISE) &&
-                        (!n->kind->init || (n->pn.flags & PE_F_INIT_OWN));
-        if (n->pn.n_inputs != 1 || n->kind->need || !(linear || stateful))
-            return;
-        if (pos != pl->n - 1 && pl->readers[pos] != 1)
-            return;
-        pg_extent h = pl->need[pos];
-        streamed[pos] =
-            stateful && !pg_extent_is_empty(h) && pg_extent_is_finite(h) && h.start >= w.start;
-        if (stateful && !streamed[pos])
-            return;
-        pos = pl->index_of[n->inputs[0]];
-        if (random_read[pos])
-            return;
+        for (int s = 0; !pg_extent_is_empty(pl->need[pos]) && s < n->pn.n_inputs; s++)
+            reads[pl->index_of[n->inputs[s]]]++;
     }
+    for (int pos = 0; ok && x >= 0 && pos < pl->n; pos++) {
+        const gnode *n = graph_node(pl->g, pl->order[pos]);
+        in_chain[pos] = link[pos];
+        streamed[pos] = link[pos] && (n->pn.flags & PE_F_STATEFUL);
+    }
+    if (ok && x >= 0)
+        *under = x;
+    free(reads);
+    free(link);
+    return reads && link;
 }
 
 // Whether node n is a kind of finite memory (pe_kind.cells: a reverb's convolution) that a
@@ -506,7 +546,7 @@ static bool mark_streamed_cells(planner *pl, const bool *streamed, bool *seeks, 
 }
 
 static pg_plan *decide(planner *pl, pg_plan *p, bool *random_read, bool *mat, bool *seeks,
-                       bool optimise) {
+                       bool *chain, bool optimise) {
     double *work = calloc((size_t)pl->n + 1, sizeof(double));
     size_t budget = p->mem_limit ? p->mem_limit / 2 : SHARED_BUDGET_BYTES;
     bool *streamed = calloc((size_t)pl->n + 1, sizeof(bool));
@@ -517,8 +557,13 @@ static pg_plan *decide(planner *pl, pg_plan *p, bool *random_read, bool *mat, bo
         free(on);
         return fail(pl, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
     }
-    if (optimise && !p->until_silence)
-        mark_streamed_state(pl, p->window, random_read, streamed);
+    int under = -1; // (what the root's final chain reads)
+    if (optimise && !find_chain(pl, p->window, !p->until_silence, chain, streamed, &under)) {
+        free(work);
+        free(streamed);
+        free(on);
+        return fail(pl, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
+    }
     bool no_share = optimise && !p->until_silence && mark_streamed_cells(pl, streamed, seeks, on);
     if (no_share) // (what a node that seeks needs of its source: what is asked of it, primed)
         renew_needs(pl, p->window, random_read, seeks);
@@ -544,8 +589,11 @@ static pg_plan *decide(planner *pl, pg_plan *p, bool *random_read, bool *mat, bo
             int ipos = pl->index_of[n->inputs[s]];
             work[pos] += mat[ipos] ? 0.0 : work[ipos];
         }
-        if (!mat[pos] && optimise && !(no_share && on[pos]) &&
-            worth_sharing(pl, pos, work[pos], &budget))
+        // (the chain and what it reads are run by the stream block by block, which reads the
+        // mix under a compressor and its side chain twice rather than make it a buffer
+        // spanning the window, which every edit would change)
+        bool streams = (no_share && on[pos]) || chain[pos] || pos == under;
+        if (!mat[pos] && optimise && !streams && worth_sharing(pl, pos, work[pos], &budget))
             mat[pos] = true;
         if (mat[pos])
             p->mat_bytes += (size_t)(h.end - h.start) * (size_t)n->pn.out.channels * 4;
@@ -587,14 +635,6 @@ static void lap(double *pass_sec, int k, double *t) {
     *t = now;
 }
 
-// A link of the root's final chain: a node of one input read at the same frames, fused (a
-// gain, a crop or fade, stereo, mono; not a time shift) or stateful and streamed (a filter:
-// mark_streamed_state).
-static bool chain_link(const plan_node *n) {
-    bool streamed_state = !n->materialise && (n->pn.flags & PE_F_STATEFUL);
-    return (n->fused || streamed_state) && n->pn.n_inputs == 1 && !n->pn.kind->need;
-}
-
 static int consumers_of(const pg_plan *p, int x) {
     int count = 0;
     for (int i = 0; i < p->n_nodes; i++)
@@ -604,16 +644,35 @@ static int consumers_of(const pg_plan *p, int x) {
 }
 
 // The output's chunks (runtime/chunks.c) hold the fused node under the root's final chain
-// (the mix under a master gain, crop or fade), which the chain then reads as a leaf rather
-// than as part of one weighted sum: an edit of the chain keeps every chunk. Decided
-// whatever the cache and its options, so that the bits never depend on them.
+// (find_chain: the mix under a master gain, fade, filter, or compressor and its side
+// chain), which the chain then reads as a leaf rather than as part of one weighted sum: an
+// edit of the chain keeps every chunk. p->chain lists the chain's nodes, the root first,
+// every consumer before its inputs. Decided whatever the cache and its options, so that the
+// bits never depend on them.
 static void mark_chunk_root(pg_plan *p) {
     p->chunk_root = p->root;
-    int x = p->root;
-    while (chain_link(&p->nodes[x]))
-        x = p->nodes[x].inputs[0];
-    if (x == p->root || !p->nodes[x].fused || consumers_of(p, x) != 1)
+    int x = -1, reads = 0, links = 0;
+    for (int i = 0; i < p->n_nodes; i++) {
+        const plan_node *n = &p->nodes[i];
+        links += n->chain;
+        for (int s = 0; n->chain && s < n->pn.n_inputs; s++) {
+            int in = n->inputs[s];
+            if (p->nodes[in].chain)
+                continue;
+            if (x >= 0 && in != x)
+                return; // (find_chain allows one)
+            x = in;
+            reads++;
+        }
+    }
+    if (x < 0 || !p->nodes[x].fused || consumers_of(p, x) != reads)
         return;
+    p->chain = plan_alloc(p, sizeof(int) * (size_t)links);
+    if (!p->chain)
+        return;
+    for (int i = p->n_nodes - 1; i >= 0; i--)
+        if (p->nodes[i].chain)
+            p->chain[p->n_chain++] = i;
     p->nodes[x].leaf = true;
     p->chunk_root = x;
 }
@@ -671,10 +730,13 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     bool *random_read = calloc((size_t)pl->n, sizeof *random_read);
     bool *mat = calloc((size_t)pl->n, sizeof *mat);
     bool *seeks = calloc((size_t)pl->n, sizeof *seeks);
-    if (!p || !pl->need || !random_read || !mat || !seeks || !pl->readers || !pl->read_frames) {
+    bool *chain = calloc((size_t)pl->n, sizeof *chain);
+    if (!p || !pl->need || !random_read || !mat || !seeks || !chain || !pl->readers ||
+        !pl->read_frames) {
         free(random_read);
         free(mat);
         free(seeks);
+        free(chain);
         pg_plan_free(p);
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     }
@@ -686,18 +748,22 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
         free(random_read);
         free(mat);
         free(seeks);
+        free(chain);
         pg_plan_free(p);
         return fail(pl, PG_ERR_NOMEM, r->loc, "out of memory");
     }
     merged += more;
     lap(pass_sec, PASS_NEEDS, &t);
-    pg_plan *ok = decide(pl, p, random_read, mat, seeks, o->opt_level > 0);
+    pg_plan *ok = decide(pl, p, random_read, mat, seeks, chain, o->opt_level > 0);
     p->nodes = ok ? plan_alloc(p, sizeof(plan_node) * (size_t)pl->n) : NULL;
-    for (int pos = 0; ok && p->nodes && pos < pl->n; pos++)
+    for (int pos = 0; ok && p->nodes && pos < pl->n; pos++) {
         ok = copy_node(pl, p, pos, mat[pos], seeks[pos]);
+        p->nodes[pos].chain = chain[pos];
+    }
     free(random_read);
     free(mat);
     free(seeks);
+    free(chain);
     if (!ok || !p->nodes) {
         pg_plan_free(p);
         return ok ? fail(pl, PG_ERR_NOMEM, r->loc, "out of memory") : NULL;

@@ -255,8 +255,8 @@ static bool plan_chain(exec_shared *sh) {
     for (int c = 0; c < ch; c++)
         sh->chunk_weight[c] = 1.0;
     bool diagonal = true;
-    for (int x = p->root; diagonal && x != p->chunk_root; x = p->nodes[x].inputs[0])
-        diagonal = diagonal_link(p, x, sh->chunk_weight);
+    for (int i = 0; diagonal && i < p->n_chain; i++)
+        diagonal = diagonal_link(p, p->chain[i], sh->chunk_weight);
     sh->chunks_diagonal = diagonal;
     for (int c = 0; diagonal && c < ch; c++)
         sh->chunks_scaled = sh->chunks_scaled || sh->chunk_weight[c] != 1.0;
@@ -274,8 +274,8 @@ static void mark_direct(exec_shared *sh) {
     float *e = malloc(sizeof(float) * CHUNK_FRAMES);
     for (int k = 0; k < sh->n_chunks; k++) {
         bool direct = true; // (out of memory: direct only without a chain)
-        for (int x = p->root; direct && x != p->chunk_root; x = p->nodes[x].inputs[0])
-            direct = e && flat_over(p, x, chunk_span(sh, k), e);
+        for (int i = 0; direct && i < p->n_chain; i++)
+            direct = e && flat_over(p, p->chain[i], chunk_span(sh, k), e);
         sh->chunks[k].direct = direct;
     }
     free(e);
@@ -345,9 +345,9 @@ static bool walk_chunks(exec_shared *sh, bool mark) {
                  : cache_key(key, chunk_span(sh, k), sh->chunk_channels, sh->plan->frame_rate);
         ok = key != 0;
     }
-    for (int x = sh->plan->root; mark && x != sh->plan->chunk_root;
-         x = sh->plan->nodes[x].inputs[0])
-        sh->needed[x] = true; // the chain above the chunk root runs for every block
+    for (int i = 0; mark && i < sh->plan->n_chain; i++)
+        sh->needed[sh->plan->chain[i]] =
+            true; // the chain above the chunk root runs for every block
     for (int i = 0; w.index && i < sh->plan->n_nodes; i++)
         fuse_index_free(w.index[i]);
     free(w.index);
@@ -686,11 +686,11 @@ static pg_status keep_leaf(exec_ctx *cx, int k, pg_frame t0, int64_t n, const pe
             o[i * ch] = x[i];
         nonfinite = nonfinite || exec_max_abs_bits(x, n) >= EXEC_NONFINITE_BITS;
     }
-    if (nonfinite) {
-        pthread_mutex_lock(&sh->lock);
-        c->nonfinite = true;
-        pthread_mutex_unlock(&sh->lock);
-    }
+    pthread_mutex_lock(&sh->lock);
+    c->nonfinite = c->nonfinite || nonfinite;
+    if (t0 - s.start <= c->leaf_kept && t0 - s.start + n > c->leaf_kept)
+        c->leaf_kept = t0 - s.start + n;
+    pthread_mutex_unlock(&sh->lock);
     return PG_OK;
 }
 
@@ -712,16 +712,24 @@ static void deinterleave(const float *from, int ch, int64_t n, float *d) {
 pg_status exec_chunk_leaf(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
     exec_shared *sh = cx->sh;
     int k = cx->chunk, ch = sh->chunk_channels;
-    if (!sh->chunks[k].found) {
+    out_chunk *c = &sh->chunks[k];
+    pg_frame from = chunk_span(sh, k).start;
+    const float *data = NULL;
+    if (!c->found) { // (read twice in a block by a chain, a compressor and its side chain)
+        pthread_mutex_lock(&sh->lock);
+        data = t0 - from + n <= c->leaf_kept ? c->stage : NULL;
+        pthread_mutex_unlock(&sh->lock);
+    }
+    if (!c->found && !data) {
         pg_status st = exec_pull_fused(cx, id, t0, n, out);
         return st == PG_OK ? keep_leaf(cx, k, t0, n, out) : st;
     }
-    const float *data = chunk_data(sh, k);
+    data = data ? data : chunk_data(sh, k);
     float *d = data ? exec_scratch(cx, sizeof(float) * (size_t)(n > 0 ? n : 1) * (size_t)ch) : NULL;
     if (!d)
         return data ? exec_fail(sh, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory")
                     : PG_ERR_INTERNAL; // (chunk_data failed the render)
-    deinterleave(data + (t0 - chunk_span(sh, k).start) * ch, ch, n, d);
+    deinterleave(data + (t0 - from) * ch, ch, n, d);
     *out = (pe_view){ ch, n, n, d };
     return PG_OK;
 }

@@ -22,6 +22,7 @@ typedef struct plan_node {
     bool cacheable;    // a materialised buffer worth keeping in the on-disk cache
     bool fused;        // a linear node evaluated as part of a fused weighted sum
     bool leaf;         // fused, but read as a leaf by its consumer's sum (the chunk root)
+    bool chain;        // in the root's final chain (the planner's, for pg_plan.chain)
     int merged;        // how many equal graph nodes were merged into this one (CSE)
     pg_extent mat;     // [origin, end): what a materialised node renders
     pg_srcloc loc;     // the call that made the node
@@ -50,7 +51,9 @@ struct pg_plan {
     int n_merged;      // graph nodes merged into equal ones (CSE)
     int root;          // index of the root node
     int chunk_root;    // what the output's chunks hold: the root, or the node under its
-                       // final chain of single-input nodes (a master gain, a crop, a filter)
+                       // final chain (a master gain, a crop, a filter, a compressor)
+    int *chain;        // the chain's nodes, the root first, consumers before their inputs
+    int n_chain;       // (0: the chunks hold the root)
     bool stream_state; // the stream runs a stateful node (a master filter): in time order, on
                        // one thread at a time
     bool stream_seek;  // the stream runs a node that seeks: on one thread at a time

@@ -76,7 +76,8 @@ static size_t chunk_bytes(const exec_shared *sh, int k) {
 static uint64_t chain_seed(const exec_shared *sh, struct resume *rs) {
     const pg_plan *p = sh->plan;
     uint64_t seed = XXH3_64bits(&p->window.start, sizeof p->window.start);
-    for (int x = p->root; x != p->chunk_root; x = p->nodes[x].inputs[0]) {
+    for (int i = 0; i < p->n_chain; i++) {
+        int x = p->chain[i];
         const plan_node *n = &p->nodes[x];
         if (n->own_hash == 0)
             return 0;

@@ -2,7 +2,7 @@
 // env_detect_pe.py: a one-pole attack/release follower of max_c |x_c|, where attack and
 // release are per-frame smoothing coefficients in [0, 1] (not times). Every output channel
 // carries the same envelope; units='db' gives 20 log10(max(env, RATIO_MIN)). Stateful: one
-// double, from 0 at the origin.
+// double, from 0 at the origin, which a master chain's checkpoints save (resume.c).
 #include <math.h>
 #include <stdbool.h>
 #include <strings.h>
@@ -90,4 +90,6 @@ const pe_kind pe_kind_env_detect = {
     .state_size = sizeof(env_state),
     .infer = env_infer,
     .process = env_process,
+    .save = pe_save_flat, // (the envelope)
+    .load = pe_load_flat,
 };

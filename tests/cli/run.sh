@@ -421,6 +421,22 @@ expect_status 0 "$pg" "$tmp/lim_edit.pg" -o "$tmp/l2.wav" -q --explain --cache-d
     bad "a limiter on the mix, after an edit: $(hits) $(chunks)"
 expect_status 0 "$pg" "$tmp/lim_edit.pg" -o "$tmp/l3.wav" -q --no-cache
 expect_status 0 "$pg" compare "$tmp/l2.wav" "$tmp/l3.wav" --tolerance-db -1000
+# a compressor keyed by an envelope of the mix (CompressorPE(m, EnvDetectPE(m))): the root's
+# final chain reads the mix twice, and the stream runs it like the limiter: the chunks hold
+# the mix, and after the edit the same 2 are rendered again, the chain resuming after chunk 0
+# (its slow envelope still differs at the end: it runs over the 7 others, found)
+cs='s/render(MixPE(\*notes))/m = MixPE(*notes)\nrender(CompressorPE(m, EnvDetectPE(m, release=0.0001), threshold_db=-30, ratio=4))/'
+sed "$cs" "$tmp/notes.pg" >"$tmp/cs.pg"
+sed "$cs" "$tmp/notes_edit.pg" >"$tmp/cs_edit.pg"
+expect_status 0 "$pg" "$tmp/cs.pg" -o "$tmp/cs1.wav" -q --explain --cache-dir "$tmp/lc_cs"
+[ "$(hits) $(chunks)" = "0 200 0 10" ] && ok || bad "a side-chained compressor, cold: $(hits) $(chunks)"
+expect_status 0 "$pg" "$tmp/cs_edit.pg" -o "$tmp/cs2.wav" -q --explain --cache-dir "$tmp/lc_cs"
+[ "$(hits) $(chunks)" = "47 1 8 2" ] &&
+    grep -q "; 7 through the master chain; the master chain resumed after 1 of them" "$tmp/err" &&
+    ok ||
+    bad "a side-chained compressor, after an edit: $(hits) $(chunks)"
+expect_status 0 "$pg" "$tmp/cs_edit.pg" -o "$tmp/cs3.wav" -q --no-cache
+cmp -s "$tmp/cs2.wav" "$tmp/cs3.wav" && ok || bad "a side-chained compressor: not the render without cache"
 # a comb filter over the whole mix (stateful, one input, an init that pulls nothing, and a
 # state it can save: its delay lines) is run by the stream like the limiter: after the edit
 # the comb resumes after chunk 0, runs over chunks 1 and 2, and its state at chunk 3's

@@ -2,9 +2,10 @@
 # random_piece.py SEED [edit]: a random .pg piece for differential.sh: up to 60 notes, or
 # 128 to 200 (a mix the planner splits into sub-mixes) for a quarter of the seeds (saws,
 # sines, noise; through a low-pass, a comb, a chorus, a gain or none; faded, panned, time
-# shifted) mixed under a master chain (a gain, a low-pass, a comb, limiters, a reverb made
-# of ConvolvePE, a fade or crop). With "edit", the same piece with one note's pitch (or gain)
-# changed, that note taken out, or a sine note added before it (the seed chooses).
+# shifted) mixed under a master chain (a gain, a low-pass, a comb, limiters, a compressor
+# keyed by the mix's envelope, a reverb made of ConvolvePE, a fade or crop). With "edit",
+# the same piece with one note's pitch (or gain) changed, that note taken out, or a sine
+# note added before it (the seed chooses).
 import random
 import sys
 
@@ -71,7 +72,7 @@ for i in range(n):
 mix = "MixPE(*notes)"
 if r.random() < 0.5:
     mix += f".crop(Extent(0, {span + 70000}))"
-master = r.randrange(8)
+master = r.randrange(10)
 if master == 1:
     mix += ".gain(0.7)"
 elif master == 2:
@@ -88,6 +89,11 @@ elif master == 6:
     mix += f".lowpass(f0=2000, q=1).gain(0.5)"
 elif master == 7:
     mix = f"LimiterAPE({mix}, threshold_db=-20)"
+elif master in (8, 9):  # a compressor keyed by the mix's envelope (of its mono sum, for 9)
+    lines.append(f"m = {mix}")
+    env = "m" if master == 8 else "m.mono()"
+    mix = (f"CompressorPE(m, EnvDetectPE({env}, attack=0.9, release={r.choice([0.1, 0.0001])}),"
+           f" threshold_db=-20, ratio=4, makeup_db=0)")
 tail = r.randrange(4)
 if tail == 1:
     mix += f".splice({r.randint(1, 48000)}, {r.randint(1, 96000)})"

@@ -336,9 +336,10 @@ static pg_status render_limited(int odd, bool late, how h, float *out, pg_render
 // on its history: a state restored wrong shows at once. Kind 0: a resonant BQ2LowPassPE (q
 // 20), which rings for seconds, so that an edit still shows a chunk after it ends; 1: a
 // 4-pole FilterPE; 2: an 8 kHz BQ2LowPassPE (q 0.7), whose ring dies in a few frames; 3: a
-// CombPE at 40 Hz, q 20 (a 2 Hz band: it rings for seconds too); 4: a LimiterAPE at -30 dB
-// and 5: an ExpanderLimiterPE to 0.05 with a 2 s release (slow envelopes: an edit still
-// shows a chunk later).
+// CombPE at 40 Hz, q 20 (a 2 Hz band: it rings for seconds too); 4: a LimiterAPE at -30 dB,
+// 5: an ExpanderLimiterPE to 0.05 with a 2 s release and 6: a CompressorPE (-30 dB, 4:1)
+// keyed by an EnvDetectPE of the notes with a release of 0.0001 a frame (slow envelopes: an
+// edit still shows a chunk later; the compressor and its side chain read the mix twice).
 static int lowpass_kind;
 
 static pg_status render_lowpassed(int odd, how h, float *out, pg_render_stats *s) {
@@ -356,6 +357,11 @@ static pg_status render_lowpassed(int odd, how h, float *out, pg_render_stats *s
     else if (lowpass_kind == 5)
         root = ADD(g, "ExpanderLimiterPE", t_node(NULL, notes), t_num("target_amp", 0.05),
                    t_num("release_time", 2.0));
+    else if (lowpass_kind == 6)
+        root = ADD(g, "CompressorPE", t_node(NULL, notes),
+                   t_node(NULL, ADD(g, "EnvDetectPE", t_node(NULL, notes), t_num("attack", 0.9),
+                                    t_num("release", 0.0001))),
+                   t_num("threshold_db", -30.0), t_num("ratio", 4.0));
     else
         root = ADD(g, "BQ2LowPassPE", t_node(NULL, notes), t_num("f0", 8000.0), t_num("q", 0.7));
     pg_status st = render(g, root, h, out, s);
@@ -467,7 +473,8 @@ static void resumed_chain(const char *r, long state_entry) {
 // A BQ2LowPassPE's state: its frame count and 6 doubles of history (8 + 8 + 48 bytes, after
 // the size); a 4-pole FilterPE's: 2 sections of 4 doubles (8 + 64); a 40 Hz comb's: where
 // it is in its delay line and the line, 1200 doubles (8 + 8 + 9600); a LimiterAPE's, its
-// envelope (8 + 8); an ExpanderLimiterPE's, its gain and release coefficient (8 + 16).
+// envelope (8 + 8); an ExpanderLimiterPE's, its gain and release coefficient (8 + 16); a
+// compressor's, its EnvDetectPE's envelope (8 + 8).
 static void test_resumed_chain(void) {
     lowpass_kind = 0;
     resumed_chain("r", 64);
@@ -479,6 +486,23 @@ static void test_resumed_chain(void) {
     resumed_chain("la", 16);
     lowpass_kind = 5;
     resumed_chain("el", 24);
+    lowpass_kind = 6;
+    resumed_chain("cs", 16);
+}
+
+// A compressor keyed by an envelope of the mix it compresses (lowpass_kind 6) reads the mix
+// twice, through the root's final chain, which the stream runs: neither the mix nor the
+// envelope is a buffer (the saws are the only ones: one spanning the whole window would
+// leave no chunk to keep), and the output is kept in its 10 chunks.
+static void test_side_chain(void) {
+    lowpass_kind = 6;
+    float *out = frames();
+    pg_render_stats s;
+    CHECK_STATUS(render_lowpassed(-1, (how){ "sc", 2, 0, false, 0, 0 }, out, &s), PG_OK);
+    CHECK_EQ_I64(s.materialised, 200);
+    CHECK_EQ_I64(s.chunk_misses, CHUNKS);
+    CHECK_EQ_I64(s.chain_resumed, 0);
+    free(out);
 }
 
 // A window that starts after a master filter's origin: the filter must still run from its
@@ -913,6 +937,7 @@ int main(void) {
     test_no_output_cache();
     test_filtered_mix();
     test_resumed_chain();
+    test_side_chain();
     test_chain_rejoined();
     test_window_after_filter_origin();
     test_panned();
