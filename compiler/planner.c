@@ -847,9 +847,10 @@ static void explain_to(const pg_plan *p, FILE *f) {
         // a stateful node with no start runs from the first frame the window needs of it
         bool floating = (n->pn.flags & PE_F_STATEFUL) && n->pn.out.extent.start == PG_FRAME_MIN &&
                         !pg_extent_is_empty(n->need);
-        fprintf(f, "  #%d %s%s%s%s%s%s%s need [%lld, %lld)", i, n->pn.kind->name,
+        fprintf(f, "  #%d %s%s%s%s%s%s%s%s need [%lld, %lld)", i, n->pn.kind->name,
                 n->materialise ? " [materialised]" : "", n->cacheable ? " [cached]" : "",
                 n->fused ? " [fused]" : "", n->leaf ? " [chunk root]" : "",
+                n->chain && p->n_chain ? " [master chain]" : "",
                 n->seeks ? " [streamed, primed wherever asked]" : "",
                 floating ? " [starts where first needed]" : "", (long long)n->need.start,
                 (long long)n->need.end);

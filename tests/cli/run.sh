@@ -428,8 +428,15 @@ expect_status 0 "$pg" compare "$tmp/l2.wav" "$tmp/l3.wav" --tolerance-db -1000
 cs='s/render(MixPE(\*notes))/m = MixPE(*notes)\nrender(CompressorPE(m, EnvDetectPE(m, release=0.0001), threshold_db=-30, ratio=4))/'
 sed "$cs" "$tmp/notes.pg" >"$tmp/cs.pg"
 sed "$cs" "$tmp/notes_edit.pg" >"$tmp/cs_edit.pg"
-expect_status 0 "$pg" "$tmp/cs.pg" -o "$tmp/cs1.wav" -q --explain --cache-dir "$tmp/lc_cs"
+expect_status 0 "$pg" "$tmp/cs.pg" -o "$tmp/cs1.wav" -q --explain --cache-dir "$tmp/lc_cs" \
+    --dump-graph "$tmp/cs.dot"
 [ "$(hits) $(chunks)" = "0 200 0 10" ] && ok || bad "a side-chained compressor, cold: $(hits) $(chunks)"
+for k in CompressorPE EnvDetectPE; do
+    grep -q "#[0-9]* $k \[master chain\] need" "$tmp/err" && ok || bad "--explain: $k not in the chain"
+done
+grep -q "#[0-9]* MixPE \[fused\] \[chunk root\] need" "$tmp/err" && ok || bad "--explain: no chunk root"
+[ "$(grep -c 'master chain' "$tmp/cs.dot") $(grep -c 'chunk root' "$tmp/cs.dot")" = "2 1" ] && ok ||
+    bad "--dump-graph: the chain and its chunk root not marked"
 expect_status 0 "$pg" "$tmp/cs_edit.pg" -o "$tmp/cs2.wav" -q --explain --cache-dir "$tmp/lc_cs"
 [ "$(hits) $(chunks)" = "47 1 8 2" ] &&
     grep -q "; 7 through the master chain; the master chain resumed after 1 of them" "$tmp/err" &&
