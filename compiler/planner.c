@@ -675,6 +675,7 @@ static void mark_chunk_root(pg_plan *p) {
             p->chain[p->n_chain++] = i;
     p->nodes[x].leaf = true;
     p->chunk_root = x;
+    p->chunk_root_reread = reads > 1;
 }
 
 // The plan's settings from the options, and its window w (which --until-silence ends 60 s

@@ -686,11 +686,11 @@ static pg_status keep_leaf(exec_ctx *cx, int k, pg_frame t0, int64_t n, const pe
             o[i * ch] = x[i];
         nonfinite = nonfinite || exec_max_abs_bits(x, n) >= EXEC_NONFINITE_BITS;
     }
-    pthread_mutex_lock(&sh->lock);
-    c->nonfinite = c->nonfinite || nonfinite;
-    if (t0 - s.start <= c->leaf_kept && t0 - s.start + n > c->leaf_kept)
-        c->leaf_kept = t0 - s.start + n;
-    pthread_mutex_unlock(&sh->lock);
+    if (nonfinite) {
+        pthread_mutex_lock(&sh->lock);
+        c->nonfinite = true;
+        pthread_mutex_unlock(&sh->lock);
+    }
     return PG_OK;
 }
 
@@ -712,24 +712,16 @@ static void deinterleave(const float *from, int ch, int64_t n, float *d) {
 pg_status exec_chunk_leaf(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
     exec_shared *sh = cx->sh;
     int k = cx->chunk, ch = sh->chunk_channels;
-    out_chunk *c = &sh->chunks[k];
-    pg_frame from = chunk_span(sh, k).start;
-    const float *data = NULL;
-    if (!c->found) { // (read twice in a block by a chain, a compressor and its side chain)
-        pthread_mutex_lock(&sh->lock);
-        data = t0 - from + n <= c->leaf_kept ? c->stage : NULL;
-        pthread_mutex_unlock(&sh->lock);
-    }
-    if (!c->found && !data) {
+    if (!sh->chunks[k].found) {
         pg_status st = exec_pull_fused(cx, id, t0, n, out);
         return st == PG_OK ? keep_leaf(cx, k, t0, n, out) : st;
     }
-    data = data ? data : chunk_data(sh, k);
+    const float *data = chunk_data(sh, k);
     float *d = data ? exec_scratch(cx, sizeof(float) * (size_t)(n > 0 ? n : 1) * (size_t)ch) : NULL;
     if (!d)
         return data ? exec_fail(sh, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory")
                     : PG_ERR_INTERNAL; // (chunk_data failed the render)
-    deinterleave(data + (t0 - from) * ch, ch, n, d);
+    deinterleave(data + (t0 - chunk_span(sh, k).start) * ch, ch, n, d);
     *out = (pe_view){ ch, n, n, d };
     return PG_OK;
 }

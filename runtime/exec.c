@@ -454,6 +454,37 @@ void *exec_scratch(exec_ctx *cx, size_t bytes) {
     return scratch_alloc(cx, bytes);
 }
 
+// The chunk root as its chain reads it: from the output's chunk when the stream is in one,
+// else as the fused sum it is.
+static pg_status pull_chunk_root(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
+    return cx->in_chunk ? exec_chunk_leaf(cx, id, t0, n, out) : exec_pull_fused(cx, id, t0, n, out);
+}
+
+// A chain that reads the chunk root twice a block (a compressor and its side chain, both of
+// the mix): the first read's frames are kept on the calling thread and serve the second, so
+// the mix is made once (a node's frames depend on the frames asked alone: any read of the
+// same ones may take them).
+static pg_status pull_reread_root(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
+    int ch = cx->sh->plan->nodes[id].pn.out.channels;
+    if (cx->root_frames && cx->root_t0 == t0 && cx->root_n == n) {
+        *out = (pe_view){ ch, n, n, cx->root_frames };
+        return PG_OK;
+    }
+    pg_status st = pull_chunk_root(cx, id, t0, n, out);
+    if (st != PG_OK)
+        return st;
+    if (cx->root_cap < n * ch) {
+        free(cx->root_frames);
+        cx->root_frames = malloc(sizeof(float) * (size_t)(n * ch));
+        cx->root_cap = cx->root_frames ? n * ch : 0;
+    }
+    cx->root_n = cx->root_frames ? n : 0;
+    cx->root_t0 = t0;
+    for (int c = 0; cx->root_frames && c < ch; c++)
+        memcpy(cx->root_frames + c * n, out->data + c * out->stride, sizeof(float) * (size_t)n);
+    return PG_OK;
+}
+
 static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
     exec_shared *sh = cx->sh;
     const plan_node *pn = &sh->plan->nodes[id];
@@ -466,6 +497,8 @@ static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view
         return zero_view(cx, id, ch, n, out);
     if (pn->materialise && sh->mat[id])
         return read_mat(cx, id, t0, n, pg_extent_intersect(in, pn->mat), out);
+    if (is_fused(sh, id) && id == sh->plan->chunk_root && sh->plan->chunk_root_reread)
+        return pull_reread_root(cx, id, t0, n, out);
     if (is_fused(sh, id) && cx->in_chunk && id == sh->plan->chunk_root)
         return exec_chunk_leaf(cx, id, t0, n, out);
     if (is_fused(sh, id))
@@ -921,6 +954,9 @@ void exec_free_mat(exec_shared *sh, int id) {
 }
 
 void exec_scratch_free(exec_ctx *cx) {
+    free(cx->root_frames);
+    cx->root_frames = NULL;
+    cx->root_n = cx->root_cap = 0;
     for (scratch_chunk *c = cx->head, *next; c; c = next) {
         next = c->next;
         free(c);

@@ -55,8 +55,6 @@ typedef struct out_chunk {
     const float *data; // its frames, interleaved: its stage, once checked
     float *stage;      // found: its entry, read; else rendered by the stream (or afresh)
     int64_t done;      // frames copied out (found) or rendered (not), under the lock
-    int64_t leaf_kept; // not found, under a chain: the chunk root's frames kept in the stage
-                       // from its start on (a second read of them is read back from there)
     bool nonfinite;    // a rendered block of it held a NaN or an infinity: not stored
     bool direct;       // the root's chain only scales it: found, it is copied (and scaled)
     // Not found, and rendered ahead of the stream by an idle thread (chunks.c): its output
@@ -167,6 +165,11 @@ struct exec_ctx { // one per thread
     double child_sec;          // time of the kernels the running kernel pulled, so far
     bool in_chunk;             // streaming a block of output chunk `chunk` (chunks.c)
     int chunk;
+    // The chunk root's frames [root_t0, root_t0 + root_n), planar, when the chain reads it
+    // twice in a block (plan->chunk_root_reread); root_cap floats allocated.
+    float *root_frames;
+    pg_frame root_t0;
+    int64_t root_n, root_cap;
 };
 
 enum {

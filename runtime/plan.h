@@ -48,16 +48,18 @@ enum {
 struct pg_plan {
     plan_node *nodes; // topological order: every input before its consumers
     int n_nodes;
-    int n_merged;      // graph nodes merged into equal ones (CSE)
-    int root;          // index of the root node
-    int chunk_root;    // what the output's chunks hold: the root, or the node under its
-                       // final chain (a master gain, a crop, a filter, a compressor)
-    int *chain;        // the chain's nodes, the root first, consumers before their inputs
-    int n_chain;       // (0: the chunks hold the root)
-    bool stream_state; // the stream runs a stateful node (a master filter): in time order, on
-                       // one thread at a time
-    bool stream_seek;  // the stream runs a node that seeks: on one thread at a time
-    pg_extent window;  // the frames rendered
+    int n_merged;           // graph nodes merged into equal ones (CSE)
+    int root;               // index of the root node
+    int chunk_root;         // what the output's chunks hold: the root, or the node under its
+                            // final chain (a master gain, a crop, a filter, a compressor)
+    int *chain;             // the chain's nodes, the root first, consumers before their inputs
+    int n_chain;            // (0: the chunks hold the root)
+    bool chunk_root_reread; // the chain reads the chunk root more than once (a compressor
+                            // and its side chain): the stream makes it once a block
+    bool stream_state;      // the stream runs a stateful node (a master filter): in time order, on
+                            // one thread at a time
+    bool stream_seek;       // the stream runs a node that seeks: on one thread at a time
+    pg_extent window;       // the frames rendered
     int channels;
     int frame_rate;
     int block_frames;
