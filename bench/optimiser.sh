@@ -164,16 +164,19 @@ ext=flac
 pair
 row "  the same to FLAC" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold to FLAC" "(encoded segments)"
 ext=wav
-# large_piece with $1 appended to its mix, cold, and with one note edited under it, warm:
-# the row $2 (target $3)
-under_chain() {
-    chain="s/render(MixPE(\\*notes).crop(Extent(0, 180s)))/render(MixPE(*notes).crop(Extent(0, 180s))$1)/"
-    sed "$chain" "$here/bench/pieces/large_piece.pg" >"$tmp/large_chained.pg"
-    sed "$chain" "$tmp/large_edit.pg" >"$tmp/large_chained_edit.pg"
+# large_piece through sed script $1, cold, and with one note edited, warm: the row $2
+# (target $3)
+edited_pair() {
+    sed "$1" "$here/bench/pieces/large_piece.pg" >"$tmp/large_chained.pg"
+    sed "$1" "$tmp/large_edit.pg" >"$tmp/large_chained_edit.pg"
     cold_pg=$tmp/large_chained.pg
     warm_pg=$tmp/large_chained_edit.pg
     pair
     row "$2" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "$3"
+}
+# the same with $1 appended to its mix
+under_chain() {
+    edited_pair "s/render(MixPE(\\*notes).crop(Extent(0, 180s)))/render(MixPE(*notes).crop(Extent(0, 180s))$1)/" "$2" "$3"
 }
 # a low-pass over the whole mix: the stream runs it (it is stateful) over the output's
 # chunks, which hold the mix under it, and its output is kept with its state at each
@@ -187,13 +190,8 @@ samples=$(printf '%s' "$here/pieces/samples/" | sed 's/[\/&]/\\&/g')
 under_chain ".reverb(0.3, 'ir_long.flac', '$samples')" "  the same under a reverb" "(reverb on the mix)"
 # a compressor keyed by the mix's envelope: the stream runs the envelope and the compressor
 # over the mix's chunks, keeping the output after them with the envelope at each chunk's end
-comp='s/^render(MixPE(\*notes).crop(Extent(0, 180s)))/m = MixPE(*notes).crop(Extent(0, 180s))\nrender(CompressorPE(m, EnvDetectPE(m), threshold_db=-20, ratio=4))/'
-sed "$comp" "$here/bench/pieces/large_piece.pg" >"$tmp/large_comp.pg"
-sed "$comp" "$tmp/large_edit.pg" >"$tmp/large_comp_edit.pg"
-cold_pg=$tmp/large_comp.pg
-warm_pg=$tmp/large_comp_edit.pg
-pair
-row "  the same under a compressor" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(side chain)"
+edited_pair 's/^render(MixPE(\*notes).crop(Extent(0, 180s)))/m = MixPE(*notes).crop(Extent(0, 180s))\nrender(CompressorPE(m, EnvDetectPE(m), threshold_db=-20, ratio=4))/' \
+    "  the same under a compressor" "(side chain)"
 # a master gain, then the gain edited: the output's chunks hold the mix under it, so they
 # are all found, and the gain is applied to them as they are read
 master='s/render(MixPE(\*notes).crop(Extent(0, 180s)))/render(MixPE(*notes).crop(Extent(0, 180s)).gain(0.9))/'

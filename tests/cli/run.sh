@@ -405,45 +405,41 @@ expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n6.wav" -q --explain --cache-dir 
     --no-output-cache
 [ "$(hits) $(chunks)" = "3 0 off: --no-output-cache" ] && ok ||
     bad "--no-output-cache again: $(hits) $(chunks)"
+# chain_edit NAME SED: notes.pg through SED, cold (nothing found, 10 chunks stored; its
+# --explain kept in $tmp/NAME.err, its --dump-graph in $tmp/NAME.dot) and after note 40's
+# edit (2 chunks rendered from 47 notes loaded, the chain resumed after chunk 0 and running
+# over the 7 others, found): the bits of a render without cache
+chain_edit() {
+    sed "$2" "$tmp/notes.pg" >"$tmp/$1.pg"
+    sed "$2" "$tmp/notes_edit.pg" >"$tmp/$1_edit.pg"
+    expect_status 0 "$pg" "$tmp/$1.pg" -o "$tmp/$1.wav" -q --explain --cache-dir "$tmp/lc_$1" \
+        --dump-graph "$tmp/$1.dot"
+    cp "$tmp/err" "$tmp/$1.err"
+    [ "$(hits) $(chunks)" = "0 200 0 10" ] && ok || bad "$1, cold: $(hits) $(chunks)"
+    expect_status 0 "$pg" "$tmp/$1_edit.pg" -o "$tmp/$1_2.wav" -q --explain --cache-dir "$tmp/lc_$1"
+    [ "$(hits) $(chunks)" = "47 1 8 2" ] &&
+        grep -q "; 7 through the master chain; the master chain resumed after 1 of them" "$tmp/err" &&
+        ok ||
+        bad "$1, after an edit: $(hits) $(chunks)"
+    expect_status 0 "$pg" "$tmp/$1_edit.pg" -o "$tmp/$1_3.wav" -q --no-cache
+    cmp -s "$tmp/$1_2.wav" "$tmp/$1_3.wav" && ok || bad "$1: not the render without cache"
+}
 # a limiter over the whole mix (stateful, one input, an init that pulls nothing) is run by
 # the stream in time order: the chunks hold the mix under it, as without it, and its output
-# is kept too, with its state at each chunk's end; after the edit the same 2 are rendered
-# again, chunk 0 is copied after the limiter, which resumes there and runs over the 7 others
-# found: the bits of a render without cache
-sed 's/render(MixPE(\*notes))/render(LimiterPE(MixPE(*notes)))/' "$tmp/notes.pg" >"$tmp/lim.pg"
-sed 's/render(MixPE(\*notes))/render(LimiterPE(MixPE(*notes)))/' "$tmp/notes_edit.pg" >"$tmp/lim_edit.pg"
-expect_status 0 "$pg" "$tmp/lim.pg" -o "$tmp/l1.wav" -q --explain --cache-dir "$tmp/lc_lim"
-[ "$(hits) $(chunks)" = "0 200 0 10" ] && ok || bad "a limiter on the mix, cold: $(hits) $(chunks)"
-expect_status 0 "$pg" "$tmp/lim_edit.pg" -o "$tmp/l2.wav" -q --explain --cache-dir "$tmp/lc_lim"
-[ "$(hits) $(chunks)" = "47 1 8 2" ] &&
-    grep -q "; 7 through the master chain; the master chain resumed after 1 of them" "$tmp/err" &&
-    ok ||
-    bad "a limiter on the mix, after an edit: $(hits) $(chunks)"
-expect_status 0 "$pg" "$tmp/lim_edit.pg" -o "$tmp/l3.wav" -q --no-cache
-expect_status 0 "$pg" compare "$tmp/l2.wav" "$tmp/l3.wav" --tolerance-db -1000
+# is kept too, with its state at each chunk's end
+chain_edit limiter 's/render(MixPE(\*notes))/render(LimiterPE(MixPE(*notes)))/'
 # a compressor keyed by an envelope of the mix (CompressorPE(m, EnvDetectPE(m))): the root's
-# final chain reads the mix twice, and the stream runs it like the limiter: the chunks hold
-# the mix, and after the edit the same 2 are rendered again, the chain resuming after chunk 0
-# (its slow envelope still differs at the end: it runs over the 7 others, found)
-cs='s/render(MixPE(\*notes))/m = MixPE(*notes)\nrender(CompressorPE(m, EnvDetectPE(m, release=0.0001), threshold_db=-30, ratio=4))/'
-sed "$cs" "$tmp/notes.pg" >"$tmp/cs.pg"
-sed "$cs" "$tmp/notes_edit.pg" >"$tmp/cs_edit.pg"
-expect_status 0 "$pg" "$tmp/cs.pg" -o "$tmp/cs1.wav" -q --explain --cache-dir "$tmp/lc_cs" \
-    --dump-graph "$tmp/cs.dot"
-[ "$(hits) $(chunks)" = "0 200 0 10" ] && ok || bad "a side-chained compressor, cold: $(hits) $(chunks)"
+# final chain reads the mix twice, and the stream runs it like the limiter (its slow
+# envelope still differs at the end)
+chain_edit compressor 's/render(MixPE(\*notes))/m = MixPE(*notes)\nrender(CompressorPE(m, EnvDetectPE(m, release=0.0001), threshold_db=-30, ratio=4))/'
 for k in CompressorPE EnvDetectPE; do
-    grep -q "#[0-9]* $k \[master chain\] need" "$tmp/err" && ok || bad "--explain: $k not in the chain"
+    grep -q "#[0-9]* $k \[master chain\] need" "$tmp/compressor.err" && ok ||
+        bad "--explain: $k not in the chain"
 done
-grep -q "#[0-9]* MixPE \[fused\] \[chunk root\] need" "$tmp/err" && ok || bad "--explain: no chunk root"
-[ "$(grep -c 'master chain' "$tmp/cs.dot") $(grep -c 'chunk root' "$tmp/cs.dot")" = "2 1" ] && ok ||
-    bad "--dump-graph: the chain and its chunk root not marked"
-expect_status 0 "$pg" "$tmp/cs_edit.pg" -o "$tmp/cs2.wav" -q --explain --cache-dir "$tmp/lc_cs"
-[ "$(hits) $(chunks)" = "47 1 8 2" ] &&
-    grep -q "; 7 through the master chain; the master chain resumed after 1 of them" "$tmp/err" &&
-    ok ||
-    bad "a side-chained compressor, after an edit: $(hits) $(chunks)"
-expect_status 0 "$pg" "$tmp/cs_edit.pg" -o "$tmp/cs3.wav" -q --no-cache
-cmp -s "$tmp/cs2.wav" "$tmp/cs3.wav" && ok || bad "a side-chained compressor: not the render without cache"
+grep -q "#[0-9]* MixPE \[fused\] \[chunk root\] need" "$tmp/compressor.err" && ok ||
+    bad "--explain: no chunk root"
+[ "$(grep -c 'master chain' "$tmp/compressor.dot") $(grep -c 'chunk root' "$tmp/compressor.dot")" = "2 1" ] &&
+    ok || bad "--dump-graph: the chain and its chunk root not marked"
 # a comb filter over the whole mix (stateful, one input, an init that pulls nothing, and a
 # state it can save: its delay lines) is run by the stream like the limiter: after the edit
 # the comb resumes after chunk 0, runs over chunks 1 and 2, and its state at chunk 3's
