@@ -248,18 +248,30 @@ static pg_extent hull(pg_extent a, pg_extent b) {
     return pg_extent_union(a, b);
 }
 
-static void propagate_needs(planner *pl, bool *random_read, const bool *seeks);
+static void propagate_needs(planner *pl, bool *random_read, const bool *seeks,
+                            const pg_extent *first);
 
 // Works the needs out again from the window w, with the nodes that seek (may be NULL)
-// needed over what is asked of them only, not from their origin.
-static void renew_needs(planner *pl, pg_extent w, bool *random_read, const bool *seeks) {
+// needed over what is asked of them only, not from their origin. A stateful node with no
+// start of its own still starts where the needs before first had it: a reverb that seeks
+// reads less of the mix under it than one rendered from its origin, but the saws in the mix
+// must start where they would without it (the bits of -O0 and of a render that begins
+// earlier). False when out of memory.
+static bool renew_needs(planner *pl, pg_extent w, bool *random_read, const bool *seeks) {
     int n = pl->n;
+    pg_extent *first = seeks ? malloc(sizeof *first * (size_t)n) : NULL;
+    if (seeks && !first)
+        return false;
+    if (first)
+        memcpy(first, pl->need, sizeof *first * (size_t)n);
     memset(pl->need, 0, sizeof *pl->need * (size_t)n);
     memset(pl->readers, 0, sizeof *pl->readers * (size_t)n);
     memset(pl->read_frames, 0, sizeof *pl->read_frames * (size_t)n);
     memset(random_read, 0, sizeof *random_read * (size_t)n);
     pl->need[n - 1] = w;
-    propagate_needs(pl, random_read, seeks);
+    propagate_needs(pl, random_read, seeks, first);
+    free(first);
+    return true;
 }
 
 // The second merge, once needs are known: equal stateful nodes without a start (and what is
@@ -276,7 +288,7 @@ static int merge_equal_needs(planner *pl, pg_extent w, bool *random_read) {
     int merged = merge_equal(pl, &pl->merged_into, need);
     free(need);
     if (merged > 0)
-        renew_needs(pl, w, random_read, NULL);
+        renew_needs(pl, w, random_read, NULL); // (no seeks: nothing to allocate)
     return merged;
 }
 
@@ -294,13 +306,19 @@ static bool must_materialise(const gnode *n) {
 }
 
 // Propagates needs from consumers to inputs, in reverse topological order. A stateful node
-// is needed from its origin, unless it seeks (seeks[pos]; seeks may be NULL).
-static void propagate_needs(planner *pl, bool *random_read, const bool *seeks) {
+// is needed from its origin, unless it seeks (seeks[pos]; seeks may be NULL); one with no
+// start of its own from where it was first needed (first[pos], when first is not NULL).
+static void propagate_needs(planner *pl, bool *random_read, const bool *seeks,
+                            const pg_extent *first) {
     for (int pos = pl->n - 1; pos >= 0; pos--) {
         const gnode *n = graph_node(pl->g, pl->order[pos]);
         pg_extent h = pg_extent_intersect(pl->need[pos], n->pn.out.extent);
         if (must_materialise(n) && !(seeks && seeks[pos]))
             h = origin_span(n->pn.out.extent, h);
+        bool floating = must_materialise(n) && n->pn.out.extent.start == PG_FRAME_MIN;
+        if (first && floating && !pg_extent_is_empty(h) && !pg_extent_is_empty(first[pos]) &&
+            first[pos].start < h.start)
+            h.start = first[pos].start;
         pl->need[pos] = h;
         if (pg_extent_is_empty(h))
             continue;
@@ -565,8 +583,13 @@ static pg_plan *decide(planner *pl, pg_plan *p, bool *random_read, bool *mat, bo
         return fail(pl, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
     }
     bool no_share = optimise && !p->until_silence && mark_streamed_cells(pl, streamed, seeks, on);
-    if (no_share) // (what a node that seeks needs of its source: what is asked of it, primed)
-        renew_needs(pl, p->window, random_read, seeks);
+    // (what a node that seeks needs of its source: what is asked of it, primed)
+    if (no_share && !renew_needs(pl, p->window, random_read, seeks)) {
+        free(work);
+        free(streamed);
+        free(on);
+        return fail(pl, PG_ERR_NOMEM, (pg_srcloc){ 0, 0, 0 }, "out of memory");
+    }
     for (int pos = 0; pos < pl->n; pos++) {
         const gnode *n = graph_node(pl->g, pl->order[pos]);
         pg_extent h = pl->need[pos];
@@ -743,7 +766,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     }
     take_options(pl, p, o, r, &w);
     pl->need[pl->n - 1] = w;
-    propagate_needs(pl, random_read, NULL);
+    propagate_needs(pl, random_read, NULL, NULL);
     int more = o->opt_level > 0 ? merge_equal_needs(pl, w, random_read) : 0;
     if (more < 0) {
         free(random_read);

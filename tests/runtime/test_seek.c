@@ -7,6 +7,7 @@
 // output partition reads its own source partition and the 5 before it, so output chunk k
 // reads m from partition 32 k - 5, and the kernel, asked for a chunk away from its last
 // window, starts afresh there (the same bits as running from the start).
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,15 +61,19 @@ static int notes(pg_graph *g, int n, int odd, bool early) {
     return t_add(g, "MixPE", m, n);
 }
 
-// The reverb over the notes, as pygmu's .reverb() builds it.
-static int reverb(pg_graph *g, int n, int odd, bool early) {
-    int m = notes(g, n, odd, early);
+// The reverb over m, as pygmu's .reverb() builds it.
+static int reverb_of(pg_graph *g, int m) {
     double *h = malloc(sizeof(double) * TAPS);
     t_fill_random(h, TAPS, 11);
     int ir = ADD(g, "ArrayPE", t_arr(NULL, 1, TAPS, h));
     free(h);
     int wet = ADD(g, "ConvolvePE", t_node(NULL, t_gain(g, m, 0.28)), t_node(NULL, ir));
     return ADD(g, "MixPE", t_node(NULL, t_gain(g, m, 0.7)), t_node(NULL, t_gain(g, wet, 0.3)));
+}
+
+// The reverb over the notes.
+static int reverb(pg_graph *g, int n, int odd, bool early) {
+    return reverb_of(g, notes(g, n, odd, early));
 }
 
 // Renders the piece into out (its frames from the window's start), asked for 30000 frames at
@@ -211,6 +216,47 @@ static void test_grid_moved(void) {
     free(got);
 }
 
+// A saw has no start of its own: in a window it starts where the window first needs it (the
+// README's time model), which under a reverb is where the reverb, rendered from its origin
+// as -O0 renders it, reads it: the note's start, frame 0. The reverb that seeks reads the
+// mix from a few partitions before the window only, yet the saw must start there all the
+// same: the window [120000, 180000) holds the whole render's frames, as at -O0, to within
+// float rounding (the plans share work differently). (The saw started where the seeking
+// reverb first read it, a different phase: the frames differed at -1.3 dBFS.)
+static float *saw_reverb(pg_frame start, pg_frame end, int opt_level) {
+    pg_graph *g = t_graph(RATE);
+    int saw = ADD(g, "BlitSawPE", t_num("frequency", 220.0));
+    int note = ADD(g, "CropPE", t_node(NULL, saw), t_ext(NULL, 0, 200000));
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = "";
+    o.opt_level = opt_level;
+    o.has_start = o.has_end = true;
+    o.start = start;
+    o.end = end;
+    float *out = calloc((size_t)(end - start), sizeof(float));
+    pg_render_stats s;
+    CHECK_STATUS(t_render_plan(g, reverb_of(g, note), &o, 30000, out, &s, NULL), PG_OK);
+    pg_graph_free(g);
+    return out;
+}
+
+static void test_saw_in_window(void) {
+    float *whole = saw_reverb(0, 180000, 1), *win = saw_reverb(120000, 180000, 1);
+    float *naive = saw_reverb(120000, 180000, 0);
+    double d = 0.0, d0 = 0.0;
+    for (int i = 0; i < 60000; i++) {
+        d = fmax(d, fabs((double)win[i] - (double)whole[120000 + i]));
+        d0 = fmax(d0, fabs((double)win[i] - (double)naive[i]));
+    }
+    CHECK(d < 1e-6);  // -120 dBFS
+    CHECK(d0 < 1e-6); // (a saw at full scale: its frames differ by far more when the phase does)
+    CHECK(fabs((double)whole[150000]) > 0.01);
+    free(whole);
+    free(win);
+    free(naive);
+}
+
 int main(void) {
     if (!t_temp_dir(dir, sizeof dir, "seek"))
         return 1;
@@ -219,6 +265,7 @@ int main(void) {
     test_damaged_chunks();
     test_window();
     test_grid_moved();
+    test_saw_in_window();
     t_remove_dir(dir);
     return check_done();
 }
