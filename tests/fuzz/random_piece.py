@@ -2,10 +2,11 @@
 # random_piece.py SEED [edit]: a random .pg piece for differential.sh: up to 60 notes, or
 # 128 to 200 (a mix the planner splits into sub-mixes) for a quarter of the seeds (saws,
 # sines, noise; through a low-pass, a comb, a chorus, a gain or none; faded, panned, time
-# shifted) mixed under a master chain (a gain, a low-pass, a comb, limiters, a compressor
-# keyed by the mix's envelope, a reverb made of ConvolvePE, a fade or crop). With "edit",
-# the same piece with one note's pitch (or gain) changed, that note taken out, or a sine
-# note added before it (the seed chooses).
+# shifted; each at a gain of 8/n past 8 notes, so that the mix stays near full scale, as a
+# piece's would, where -120 dBFS means what it says) mixed under a master chain (a gain, a
+# low-pass, a comb, limiters, a compressor keyed by the mix's envelope, a reverb made of
+# ConvolvePE, a fade or crop). With "edit", the same piece with one note's pitch (or gain)
+# changed, that note taken out, or a sine note added before it (the seed chooses).
 import random
 import sys
 
@@ -65,8 +66,8 @@ for i in range(n):
         src += ".stereo()"
     else:
         src += ".stereo()" if stereo else ""
-    if n > 60:  # (so that the mix stays near full scale, as a piece's would)
-        src += ".gain(0.15)"
+    if n > 8:  # (so that the mix stays near full scale, as a piece's would)
+        src += f".gain({round(8 / n, 3)})"
     if not (edit and i == edit_note and edit_kind == "cut"):
         lines.append(f"notes.append({src}.time_shift({start}))")
 mix = "MixPE(*notes)"
