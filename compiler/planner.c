@@ -502,9 +502,10 @@ static bool find_chain(planner *pl, pg_extent w, bool stateful_ok, bool *in_chai
     }
     if (ok && x >= 0)
         *under = x;
+    bool allocated = reads && link;
     free(reads);
     free(link);
-    return reads && link;
+    return allocated;
 }
 
 // Whether node n is a kind of finite memory (pe_kind.cells: a reverb's convolution) that a

@@ -345,9 +345,9 @@ static bool walk_chunks(exec_shared *sh, bool mark) {
                  : cache_key(key, chunk_span(sh, k), sh->chunk_channels, sh->plan->frame_rate);
         ok = key != 0;
     }
+    // (the chain above the chunk root runs for every block)
     for (int i = 0; mark && i < sh->plan->n_chain; i++)
-        sh->needed[sh->plan->chain[i]] =
-            true; // the chain above the chunk root runs for every block
+        sh->needed[sh->plan->chain[i]] = true;
     for (int i = 0; w.index && i < sh->plan->n_nodes; i++)
         fuse_index_free(w.index[i]);
     free(w.index);
