@@ -57,8 +57,8 @@ pg_status pg_graph_write_dot(const pg_graph *g, int root, FILE *f) {
 
 // ---- the plan, after the passes ---------------------------------------------------------
 
-static void plan_label(FILE *f, const plan_node *n, bool in_chain, const double *node_sec,
-                       double total) {
+static void plan_label(FILE *f, const pg_plan *p, int i, const double *node_sec, double total) {
+    const plan_node *n = &p->nodes[i];
     fprintf(f, "%s\\n%d ch, %d Hz\\n", n->pn.kind->name, n->pn.out.channels, n->pn.out.frame_rate);
     write_extent(f, n->pn.out.extent);
     if (n->loc.line)
@@ -71,8 +71,8 @@ static void plan_label(FILE *f, const plan_node *n, bool in_chain, const double 
     if (n->fused)
         fputs("\\nfused", f);
     if (n->leaf)
-        fputs("\\nchunk root", f);
-    if (in_chain)
+        fputs(i == p->chunk_root ? "\\nchunk root" : "\\nsummed on its own", f);
+    if (n->chain && p->n_chain)
         fputs("\\nmaster chain", f);
     if (n->seeks)
         fputs("\\nstreamed, primed wherever asked", f);
@@ -95,7 +95,7 @@ pg_status pg_plan_write_dot(const pg_plan *p, const double *node_sec, FILE *f) {
     for (int i = 0; i < p->n_nodes; i++) {
         const plan_node *n = &p->nodes[i];
         fprintf(f, "  n%d [label=\"", i);
-        plan_label(f, n, n->chain && p->n_chain, node_sec ? &node_sec[i] : NULL, total);
+        plan_label(f, p, i, node_sec ? &node_sec[i] : NULL, total);
         fputc('"', f);
         if (n->fused)
             fputs(", shape=ellipse", f);

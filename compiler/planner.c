@@ -352,6 +352,29 @@ static bool worth_caching(const gnode *n) {
     return true;
 }
 
+// Whether node x's frames may be read twice at no cost but the reading: a buffer, under
+// one-input fused nodes only (a note's crop, fade and time shift).
+static bool rereadable(const pg_plan *p, int x) {
+    while (!p->nodes[x].materialise) {
+        if (!p->nodes[x].fused || p->nodes[x].pn.n_inputs != 1)
+            return false;
+        x = p->nodes[x].inputs[0];
+    }
+    return true;
+}
+
+// Whether copied node d is evaluated as part of a fused weighted sum: a linear node, or
+// one whose channels lag (a panner) over a rereadable input.
+static bool fusable(const pg_plan *p, const plan_node *d) {
+    const pe_node *n = &d->pn;
+    if (!n->kind->linear)
+        return false;
+    if (n->flags & PE_F_LINEAR)
+        return true;
+    return n->kind->lag && n->n_inputs == 1 && n->kind->lag(n, 0) >= 0 &&
+           rereadable(p, d->inputs[0]);
+}
+
 static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat, bool seeks) {
     const gnode *n = graph_node(pl->g, pl->order[pos]);
     plan_node *d = &p->nodes[pos];
@@ -377,7 +400,7 @@ static pg_plan *copy_node(planner *pl, pg_plan *p, int pos, bool mat, bool seeks
     d->materialise = mat;
     d->seeks = seeks;
     d->cacheable = mat && p->opt_level > 0 && worth_caching(n);
-    d->fused = !mat && p->opt_level > 0 && (n->pn.flags & PE_F_LINEAR) && n->kind->linear;
+    d->fused = !mat && p->opt_level > 0 && fusable(p, d);
     d->merged = pl->merged_into[pl->order[pos]];
     d->mat = mat ? pl->need[pos] : (pg_extent){ 0, 0 };
     d->loc = n->loc;
@@ -652,6 +675,32 @@ static bool fold_plan_hashes(pg_plan *p) {
     return ok;
 }
 
+// Whether fused node n adds at most one term to each of its channels (a note: a buffer
+// under a crop, a fade, a time shift and a pan), counting an input that adds several as two.
+static bool single_terms(const pg_plan *p, const plan_node *n) {
+    for (int c = 0; c < n->pn.out.channels; c++) {
+        int terms = 0;
+        for (int s = 0; s < n->pn.n_inputs; s++) {
+            const plan_node *in = &p->nodes[n->inputs[s]];
+            for (int j = 0; j < n->pn.in[s].channels; j++)
+                if (n->pn.kind->linear(&n->pn, s, c, j) != 0.0)
+                    terms += !in->fused || in->leaf || in->single ? 1 : 2;
+        }
+        if (terms > 1)
+            return false;
+    }
+    return true;
+}
+
+// plan_node.single, inputs first: what a node summed on its own may inline and still add
+// each input as its kernel adds it (one rounding per term), the same bits.
+static void mark_single_sums(pg_plan *p) {
+    for (int i = 0; i < p->n_nodes; i++) {
+        plan_node *n = &p->nodes[i];
+        n->single = n->fused && !n->leaf && single_terms(p, n);
+    }
+}
+
 // Adds the time since *t to pass k's, and restarts *t.
 static void lap(double *pass_sec, int k, double *t) {
     double now = exec_now_sec();
@@ -804,6 +853,7 @@ static pg_plan *build(planner *pl, int root, const pg_plan_opts *o) {
     lap(pass_sec, PASS_GROUP, &t);
     memcpy(p->pass_sec, pass_sec, sizeof pass_sec);
     mark_chunk_root(p);
+    mark_single_sums(p);
     return p;
 }
 
@@ -874,7 +924,10 @@ static void explain_to(const pg_plan *p, FILE *f) {
                         !pg_extent_is_empty(n->need);
         fprintf(f, "  #%d %s%s%s%s%s%s%s%s need [%lld, %lld)", i, n->pn.kind->name,
                 n->materialise ? " [materialised]" : "", n->cacheable ? " [cached]" : "",
-                n->fused ? " [fused]" : "", n->leaf ? " [chunk root]" : "",
+                n->fused ? " [fused]" : "",
+                !n->leaf             ? ""
+                : i == p->chunk_root ? " [chunk root]"
+                                     : " [summed on its own]",
                 n->chain && p->n_chain ? " [master chain]" : "",
                 n->seeks ? " [streamed, primed wherever asked]" : "",
                 floating ? " [starts where first needed]" : "", (long long)n->need.start,

@@ -6,7 +6,8 @@
 // the render keeps its output in chunks, those already skip what the edit left alone, and a
 // sub-mix is streamed instead (summed block by block, never written to a buffer or the
 // cache): the edited seconds read their notes directly. Either way a sub-mix is the same sum
-// (MixPE's kernel, 0 + x1 + x2 + ..., each input over its extent), so the output stays
+// (0 + x1 + x2 + ..., each input over its extent, in order: MixPE's kernel, or the fused sum
+// of a node summed on its own), so the output stays
 // bit-identical whether the cache is cold, warm or off; the plan's shape never depends on
 // the cache.
 #include "submix.h"
@@ -132,9 +133,9 @@ static int count_groups(const plan_node *mix) {
     return sizes ? groups : -1;
 }
 
-// A sub-mix of the mix's slots[0 .. count): a MixPE node of its own, evaluated by its
-// kernel (not fused into the mix), materialised when `buffer`. The mix's inputs are already
-// renumbered; placed holds the nodes before it in the new plan.
+// A sub-mix of the mix's slots[0 .. count): a MixPE node of its own, materialised when
+// `buffer`, else fused but summed on its own (a leaf of the mix's sum, not part of it). The mix's
+// inputs are already renumbered; placed holds the nodes before it in the new plan.
 static bool make_group(pg_plan *p, const plan_node *placed, const plan_node *mix, const int *slots,
                        int count, bool buffer, plan_node *g) {
     *g = *mix;
@@ -161,7 +162,8 @@ static bool make_group(pg_plan *p, const plan_node *placed, const plan_node *mix
     g->materialise = buffer && !pg_extent_is_empty(g->need);
     g->mat = g->materialise ? g->need : (pg_extent){ 0, 0 };
     g->cacheable = g->materialise;
-    g->fused = false;
+    g->fused = !g->materialise; // (summed on its own, as the kernel would: the same bits)
+    g->leaf = g->fused;
     g->merged = 0;
     g->hash = XXH3_64bits_withSeed(hashes, sizeof(uint64_t) * (size_t)(count + 1), 0x5b3);
     free(hashes);

@@ -147,8 +147,12 @@ static uint64_t walk(walker *w, int x, pg_extent span, int depth) {
                          (uint64_t)span.end };
         return fold(0, m, 6);
     }
-    uint64_t own[] = { 'N',      n->own_hash,          (uint64_t)n->pn.out.channels,
-                       n->fused, (uint64_t)span.start, (uint64_t)span.end };
+    uint64_t own[] = { 'N',
+                       n->own_hash,
+                       (uint64_t)n->pn.out.channels,
+                       (uint64_t)n->fused | (uint64_t)n->leaf << 1, // (the order of its sums)
+                       (uint64_t)span.start,
+                       (uint64_t)span.end };
     uint64_t key = fold(0, own, 6);
     int count = 0, *slots = slots_in(w, x, span, &count);
     bool variadic = (n->pn.kind->flags & PE_F_VARIADIC) != 0;

@@ -347,8 +347,18 @@ static int *slots_for(exec_ctx *cx, int id, pg_frame t0, pg_frame t1, int *count
     return slots;
 }
 
+// How a node enters a fused sum: the top of the tree (its own sum); inlined, its leaves'
+// terms added where they fall; or as one term for each channel, as its kernel's output (or
+// its own sum) would be added: a node summed on its own (plan_node.leaf) adds its inputs so,
+// the same bits as its kernel whichever way it is evaluated.
+typedef enum sum_mode {
+    SUM_TOP,
+    SUM_INLINE,
+    SUM_TERM
+} sum_mode;
+
 static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, sink to, const double *w,
-                       bool top);
+                       sum_mode mode);
 
 // The frames of input `slot` that linear node pn reads to make win: win, or win shifted
 // (a time shift is linear too).
@@ -362,7 +372,7 @@ static pg_extent input_window(const plan_node *pn, int slot, pg_extent win) {
 // Adds w times input `slot` of linear node id over its frames `win` (those that make the
 // node's frames out[0], out[1], ...): the weights compose as w x M_slot.
 static pg_status accum_input(exec_ctx *cx, int id, int slot, pg_extent win, sink to,
-                             const double *w) {
+                             const double *w, sum_mode mode) {
     const plan_node *pn = &cx->sh->plan->nodes[id];
     int ch = pn->pn.out.channels, in_ch = pn->pn.in[slot].channels, c_out = to.channels;
     double *wk = scratch_alloc(cx, sizeof(double) * (size_t)(c_out * in_ch));
@@ -380,7 +390,37 @@ static pg_status accum_input(exec_ctx *cx, int id, int slot, pg_extent win, sink
         }
     if (!any)
         return PG_OK;
-    return accum(cx, pn->inputs[slot], win.start, win.end - win.start, to, wk, false);
+    return accum(cx, pn->inputs[slot], win.start, win.end - win.start, to, wk, mode);
+}
+
+// Adds w times input `slot` of node id, whose channels lag (pe_kind.lag), for its frames
+// win: for each distinct lag, the channels at that lag, from the input's frames that lag
+// before win (each frame then the product process makes: a panner's x * gain).
+static pg_status accum_lagged(exec_ctx *cx, int id, int slot, pg_extent win, sink to,
+                              const double *w, sum_mode mode) {
+    const plan_node *pn = &cx->sh->plan->nodes[id];
+    int ch = pn->pn.out.channels, c_out = to.channels;
+    double *wl = scratch_alloc(cx, sizeof(double) * (size_t)(c_out * ch));
+    int64_t *lags = scratch_alloc(cx, sizeof(int64_t) * (size_t)ch);
+    if (!wl || !lags)
+        return oom(cx, id);
+    for (int k = 0; k < ch; k++)
+        lags[k] = pn->pn.kind->lag(&pn->pn, k);
+    pg_status st = PG_OK;
+    for (int k = 0; st == PG_OK && k < ch; k++) {
+        bool first = true; // (k is the first channel at this lag)
+        for (int j = 0; j < k; j++)
+            first = first && lags[j] != lags[k];
+        if (!first)
+            continue;
+        for (int c = 0; c < c_out; c++)
+            for (int j = 0; j < ch; j++)
+                wl[c * ch + j] = lags[j] == lags[k] ? w[c * ch + j] : 0.0;
+        pg_extent in = { win.start - lags[k], win.end - lags[k] };
+        if (pg_extent_overlaps(pn->pn.in[slot].extent, in))
+            st = accum_input(cx, id, slot, in, to, wl, mode);
+    }
+    return st;
 }
 
 // Scales the sink by node id's envelope over frames win (times any envelope it had; none
@@ -402,26 +442,31 @@ static bool enveloped(exec_ctx *cx, int id, pg_extent win, sink *to) {
 }
 
 // Adds w (sink channels x channels of id) times node id over [t0, t0 + n) into the sink.
-// Below the top of the tree, a leaf-marked fused node is pulled as a leaf (its own sum).
+// Below the top of the tree, a node summed on its own is pulled as a leaf (its own sum),
+// and so is one that must come as one term but would add several (plan_node.single).
 static pg_status accum(exec_ctx *cx, int id, pg_frame t0, int64_t n, sink to, const double *w,
-                       bool top) {
+                       sum_mode mode) {
     const plan_node *pn = &cx->sh->plan->nodes[id];
     pg_extent win = pg_extent_intersect((pg_extent){ t0, t0 + n }, pn->pn.out.extent);
     if (pg_extent_is_empty(win))
         return PG_OK;
     to = sink_at(to, win.start - t0);
-    if (!is_fused(cx->sh, id) || (pn->leaf && !top))
+    if (!is_fused(cx->sh, id) || (pn->leaf && mode != SUM_TOP) || (mode == SUM_TERM && !pn->single))
         return add_leaf(cx, id, win.start, win.end - win.start, to, w);
+    sum_mode below = mode == SUM_TOP && pn->leaf ? SUM_TERM : SUM_INLINE;
     scratch_mark m = scratch_get(cx);
     int count = 0;
     int *slots = slots_for(cx, id, win.start, win.end, &count);
     pg_status st = slots && enveloped(cx, id, win, &to) ? PG_OK : oom(cx, id);
     for (int i = 0; st == PG_OK && i < count; i++) {
-        pg_extent in = input_window(pn, slots[i], win);
-        if (!pg_extent_overlaps(pn->pn.in[slots[i]].extent, in))
-            continue;
         scratch_mark mi = scratch_get(cx);
-        st = accum_input(cx, id, slots[i], in, to, w);
+        if (pn->pn.kind->lag) {
+            st = accum_lagged(cx, id, slots[i], win, to, w, below);
+        } else {
+            pg_extent in = input_window(pn, slots[i], win);
+            if (pg_extent_overlaps(pn->pn.in[slots[i]].extent, in))
+                st = accum_input(cx, id, slots[i], in, to, w, below);
+        }
         scratch_release(cx, mi);
     }
     scratch_release(cx, m);
@@ -439,7 +484,7 @@ static pg_status pull_fused(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_vie
     for (int i = 0; i < ch * ch; i++)
         eye[i] = i % (ch + 1) == 0 ? 1.0 : 0.0;
     *out = (pe_view){ ch, n, n, d };
-    return accum(cx, id, t0, n, (sink){ d, NULL, n, ch }, eye, true);
+    return accum(cx, id, t0, n, (sink){ d, NULL, n, ch }, eye, SUM_TOP);
 }
 
 pg_status exec_pull_fused(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
@@ -524,6 +569,15 @@ pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out) {
         return exec_fail(sh, PG_ERR_INTERNAL, pn->loc, "%s pulled a bad input %d",
                          pn->pn.kind->name, slot);
     return pull_node(pe->cx, pn->inputs[slot], t0, n, out);
+}
+
+pg_status pe_read(pe_inst *pe, int slot, pg_frame t0, int64_t n,
+                  void (*use)(const pe_view *v, void *arg), void *arg) {
+    const plan_node *pn = &pe->cx->sh->plan->nodes[pe->id];
+    if (slot < 0 || slot >= pn->pn.n_inputs || n < 0)
+        return exec_fail(pe->cx->sh, PG_ERR_INTERNAL, pn->loc, "%s read a bad input %d",
+                         pn->pn.kind->name, slot);
+    return exec_read_input(pe->cx, pe->id, slot, t0, n, use, arg);
 }
 
 pg_status exec_read_input(exec_ctx *cx, int id, int slot, pg_frame t0, int64_t n,

@@ -21,7 +21,10 @@ typedef struct plan_node {
                        // may ask it for any window: it primes itself there (a reverb)
     bool cacheable;    // a materialised buffer worth keeping in the on-disk cache
     bool fused;        // a linear node evaluated as part of a fused weighted sum
-    bool leaf;         // fused, but read as a leaf by its consumer's sum (the chunk root)
+    bool leaf;         // fused, but read as a leaf by its consumer's sum: summed on its own
+                       // (the chunk root under a chain; a sub-mix, the same sum buffered)
+    bool single;       // fused, and adds at most one term to each channel (a chain down to
+                       // one leaf): a sum summed on its own inlines it with the same bits
     bool chain;        // in the root's final chain (the planner's, for pg_plan.chain)
     int merged;        // how many equal graph nodes were merged into this one (CSE)
     pg_extent mat;     // [origin, end): what a materialised node renders

@@ -21,6 +21,21 @@ static pg_status mix_infer(pe_node *n, pe_check *ck) {
     return pe_fit_inputs(n, ck, "MixPE");
 }
 
+typedef struct mix_add {
+    pe_buf *out;
+    int64_t at; // the input's first frame, from the output's
+} mix_add;
+
+static void add_input(const pe_view *v, void *arg) {
+    const mix_add *a = arg;
+    for (int c = 0; c < a->out->channels; c++) {
+        const float *x = pe_vch(v, c);
+        float *o = pe_ch(a->out, c) + a->at;
+        for (int64_t i = 0; i < v->frames; i++)
+            o[i] += x[i];
+    }
+}
+
 static pg_status mix_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
     pg_extent win = { t0, t0 + n };
     for (int c = 0; c < out->channels; c++)
@@ -29,16 +44,10 @@ static pg_status mix_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
         pg_extent in = pg_extent_intersect(pe_in_shape(pe, k)->extent, win);
         if (pg_extent_is_empty(in))
             continue;
-        pe_view v;
-        pg_status st = pe_pull(pe, k, in.start, in.end - in.start, &v);
+        mix_add a = { out, in.start - t0 };
+        pg_status st = pe_read(pe, k, in.start, in.end - in.start, add_input, &a);
         if (st != PG_OK)
             return st;
-        for (int c = 0; c < out->channels; c++) {
-            const float *x = pe_vch(&v, c);
-            float *o = pe_ch(out, c) + (in.start - t0);
-            for (int64_t i = 0; i < in.end - in.start; i++)
-                o[i] += x[i];
-        }
     }
     return PG_OK;
 }

@@ -172,6 +172,14 @@ typedef struct pe_kind {
     // channel of the linear map's result. Returns false, e left alone, when every factor is
     // exactly 1 (x * 1.0f is x: fusion then skips the products).
     bool (*envelope)(const pe_node *n, pg_frame t0, int64_t len, float *e);
+    // A kind whose output channels are each a constant linear map of its one input read at
+    // its own lag, else NULL: out[c](t) = sum over j of linear(n, 0, c, j) * in[j](t - lag),
+    // lag = lag(n, c) >= 0 frames (a panner's far ear hears the source late); -1 when node n
+    // is no such map (what process computes is not linear). Not PE_F_LINEAR: its need is
+    // the hull over its channels, and fusion reads its input once per lag, so the planner
+    // fuses it only when that input is a buffer (through one-input fused nodes), read twice
+    // for nothing but the memory.
+    int64_t (*lag)(const pe_node *n, int out_ch);
     pg_status (*init)(pe_inst *pe); // once per render, before the first process; may pull
     pg_status (*process)(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out);
     void (*fini)(pe_inst *pe); // undoes init
@@ -240,6 +248,11 @@ void pe_load_flat(pe_inst *pe, const void *in);
 // Input `slot` over [t0, t0 + n): zeros outside the input's extent. The view is valid
 // until the caller's process (or init) returns and must not be written.
 pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out);
+// pe_pull, then use(&view, arg), then the memory the pull took is given back: a kernel
+// that reads many inputs one after the other (a mix) keeps each one's frames in the cache
+// lines the one before used, not a fresh stretch of scratch per input.
+pg_status pe_read(pe_inst *pe, int slot, pg_frame t0, int64_t n,
+                  void (*use)(const pe_view *v, void *arg), void *arg);
 // Scratch memory (64-byte aligned, uninitialised) valid until process / init returns.
 void *pe_scratch(pe_inst *pe, size_t bytes);
 // Reports a runtime error (I/O, memory) and returns st.

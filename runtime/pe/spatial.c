@@ -167,6 +167,25 @@ static pg_status spatial_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *ou
     return PG_OK;
 }
 
+// Fusion: each ear is the mono source times its gain, in float32 as process applies it.
+static double spatial_linear(const pe_node *n, int slot, int out_ch, int in_ch) {
+    spatial_geom g;
+    (void)slot;
+    (void)in_ch;
+    spatial_geometry(n, n->out.frame_rate, &g);
+    return g.gain[out_ch];
+}
+
+// The far ear lags the source by the delay; a source of several channels is averaged in
+// double first, which no weighted sum of float products reproduces.
+static int64_t spatial_lag(const pe_node *n, int out_ch) {
+    spatial_geom g;
+    if (n->in[pe_slot(n, P_SRC)].channels != 1)
+        return -1;
+    spatial_geometry(n, n->out.frame_rate, &g);
+    return out_ch == g.delayed_ear ? g.delay : 0;
+}
+
 const pe_kind pe_kind_spatial = {
     .name = "SpatialPE",
     .method = "pan",
@@ -174,6 +193,8 @@ const pe_kind pe_kind_spatial = {
     .infer = spatial_infer,
     .flags = PE_F_INIT_OWN,
     .need = spatial_need,
+    .linear = spatial_linear,
+    .lag = spatial_lag,
     .state_size = sizeof(spatial_geom),
     .init = spatial_init,
     .process = spatial_process,

@@ -267,6 +267,66 @@ static void test_stateful_source(void) {
     pg_graph_free(g);
 }
 
+static int saw_hz(pg_graph *g, double hz) {
+    pg_arg a[] = { t_num(NULL, hz) };
+    return t_add(g, "BlitSawPE", a, 1);
+}
+
+static int node1(pg_graph *g, const char *kind, int src) {
+    pg_arg a[] = { t_node(NULL, src) };
+    return t_add(g, kind, a, 1);
+}
+
+static int shift(pg_graph *g, int src, pg_frame delay) {
+    pg_arg a[] = { t_node(NULL, src), t_int("delay", delay) };
+    return t_add(g, "TimeShiftPE", a, 2);
+}
+
+// A note: the buffer (CachePE) of a saw over [0, 4000), cropped to [0, 3000), shifted to 500.
+static int cached_note(pg_graph *g, double hz) {
+    int cached = node1(g, "CachePE", crop(g, saw_hz(g, hz), 0, 4000));
+    return shift(g, crop(g, cached, 0, 3000), 500);
+}
+
+// Whether the one SpatialPE under root is fused (-O1), and -O1 has -O0's bits around the
+// note (the far ear's tail included) at every block size.
+static void check_fused_pan(pg_graph *g, int root, bool fused) {
+    int total = 0;
+    CHECK_EQ_I64(t_fused_count(g, root, "SpatialPE", &total), (fused ? 1 : 0));
+    CHECK_EQ_I64(total, 1);
+    CHECK_FUSED(g, root, 0, 3600, 0.0);
+    CHECK_FUSED(g, root, 3490, 30, 0.0); // (the tail alone)
+    CHECK(t_block_invariant(g, root, 0, 3600));
+}
+
+// A mono buffer under one-input linear nodes is panned in the fused sum, each ear read at its
+// own lag and scaled as the kernel scales it (x * gain in float: the same bits), right or
+// left late or neither; over a mix (read twice, every note would be added twice), a stereo
+// source (averaged in double) or a product (a kernel's output, not a buffer) the kernel pans.
+static void test_fused(void) {
+    static const double degrees[] = { 45.0, -45.0, 0.0, -90.0 };
+    for (int k = 0; k < 4; k++) {
+        pg_graph *g = t_graph(48000);
+        check_fused_pan(g, pan(g, cached_note(g, 220.0), degrees[k], "cosine"), true);
+        pg_graph_free(g);
+    }
+    pg_graph *g = t_graph(48000);
+    int gained = t_gain(g, cached_note(g, 220.0), 0.5);
+    check_fused_pan(g, t_gain(g, pan(g, gained, 60.0, "linear"), 0.25), true);
+    pg_graph_free(g);
+    g = t_graph(48000);
+    pg_arg two[] = { t_node(NULL, cached_note(g, 220.0)), t_node(NULL, cached_note(g, 330.0)) };
+    check_fused_pan(g, pan(g, t_add(g, "MixPE", two, 2), 30.0, "cosine"), false);
+    pg_graph_free(g);
+    g = t_graph(48000);
+    check_fused_pan(g, pan(g, node1(g, "StereoPE", cached_note(g, 220.0)), 30.0, "cosine"), false);
+    pg_graph_free(g);
+    g = t_graph(48000);
+    pg_arg ring[] = { t_node(NULL, cached_note(g, 220.0)), t_node(NULL, cached_note(g, 330.0)) };
+    check_fused_pan(g, pan(g, t_add(g, "MulPE", ring, 2), 30.0, "cosine"), false);
+    pg_graph_free(g);
+}
+
 int main(void) {
     test_cosine_table();
     test_linear_none_theta();
@@ -276,5 +336,6 @@ int main(void) {
     test_bad_args();
     test_piece03();
     test_stateful_source();
+    test_fused();
     return check_done();
 }

@@ -212,6 +212,47 @@ static void test_submix(const char *dir) {
     free(edited);
 }
 
+// 200 notes of two saws each, mixed then scaled (a fused sum of two terms): streamed, a
+// sub-mix adds each note as one term, its own sum, as buffered it does (MixPE's kernel); had
+// it inlined the notes' saws, (o + a) + b is not o + (a + b): the bits would depend on
+// whether the cache keeps the output's chunks.
+static void test_submix_terms(const char *dir) {
+    enum {
+        N = 200,
+        STEP = 3000,
+        LEN = 12000,
+        FRAMES = (N - 1) * STEP + LEN
+    };
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/terms", dir);
+    pg_graph *g = t_graph(RATE);
+    pg_arg *m = malloc(sizeof *m * N);
+    for (int i = 0; i < N; i++) {
+        pg_arg two[2];
+        for (int k = 0; k < 2; k++) {
+            int saw = ADD(g, "BlitSawPE", t_num("frequency", 110.0 + 7.0 * (i % 30) + 3.0 * k));
+            two[k] = t_node(
+                NULL, ADD(g, "CropPE", t_node(NULL, saw), t_ext(NULL, i * STEP, i * STEP + LEN)));
+        }
+        m[i] = t_node(NULL, t_gain(g, t_add(g, "MixPE", two, 2), 0.05));
+    }
+    int root = t_add(g, "MixPE", m, N);
+    free(m);
+    float *streamed = malloc(sizeof(float) * FRAMES), *buffered = malloc(sizeof(float) * FRAMES);
+    pg_render_stats s;
+    pg_plan_opts o;
+    pg_plan_opts_init(&o);
+    o.cache_dir = sub; // output chunks kept: the sub-mixes are streamed
+    CHECK_STATUS(t_render_plan(g, root, &o, 10000, streamed, &s, NULL), PG_OK);
+    CHECK(s.chunk_misses > 0);
+    o.cache_dir = ""; // no cache: buffered
+    CHECK_STATUS(t_render_plan(g, root, &o, 10000, buffered, &s, NULL), PG_OK);
+    CHECK(memcmp(streamed, buffered, sizeof(float) * FRAMES) == 0);
+    pg_graph_free(g);
+    free(streamed);
+    free(buffered);
+}
+
 // The plan's node count for a mix of test_submix's 200 saw notes (each a buffer: a saw has
 // state) and `sines` cheap notes at [0, 1000) (a cropped sine, stateless: never a buffer).
 static int nodes_with_sines(int sines) {
@@ -297,6 +338,7 @@ int main(void) {
     test_windows();
     test_voice_over_limit();
     test_submix(dir);
+    test_submix_terms(dir);
     test_submix_cheap_inputs();
     test_parts();
     t_remove_dir(dir);
