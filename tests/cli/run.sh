@@ -370,6 +370,9 @@ entry_mib() {
 : >"$tmp/none"
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n1.wav" -q --explain --cache-dir "$tmp/nc"
 [ "$(hits) $(chunks)" = "0 200 0 10" ] && ok || bad "cold cache: $(hits) $(chunks)"
+# (the 3 sub-mixes streamed: fused sums of their own, each note one term)
+[ "$(grep -c '#[0-9]* MixPE \[fused\] \[summed on its own\] need' "$tmp/err")" = 3 ] && ok ||
+    bad "--explain: the streamed sub-mixes not marked"
 [ "$(moved)" = "0.0 $(entry_mib "$tmp/none")" ] && ok || bad "cold cache moved $(moved)"
 ls "$tmp/nc" >"$tmp/cold-entries"
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n2.wav" -q --explain --cache-dir "$tmp/nc"
@@ -400,6 +403,8 @@ expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n5.wav" -q --explain --cache-dir 
     --no-output-cache
 [ "$(hits) $(chunks)" = "200 3 off: --no-output-cache" ] && ok ||
     bad "--no-output-cache: $(hits) $(chunks)"
+[ "$(grep -c '#[0-9]* MixPE \[materialised\] \[cached\] need' "$tmp/err")" = 3 ] && ok ||
+    bad "--explain: the buffered sub-mixes not marked"
 # (with output chunks the sub-mixes were streamed; without, they are buffers, now cached)
 expect_status 0 "$pg" "$tmp/notes.pg" -o "$tmp/n6.wav" -q --explain --cache-dir "$tmp/nc" \
     --no-output-cache
