@@ -159,52 +159,54 @@ static double peak_diff(const float *a, const float *b, int64_t n) {
     return d;
 }
 
+// The sub-mix tests' notes: SUB_N of SUB_LEN frames, one every SUB_STEP, overlapping.
+enum {
+    SUB_N = 200,
+    SUB_STEP = 3000,
+    SUB_LEN = 12000,
+    SUB_FRAMES = (SUB_N - 1) * SUB_STEP + SUB_LEN
+};
+
 // 200 notes of 0.25 s, overlapping, one every 3000 frames: 3 sub-mixes, of the notes that
 // start in [0, 262144) (0 to 87), [262144, 524288) (88 to 174) and after (175 to 199).
 static void test_submix(const char *dir) {
-    enum {
-        N = 200,
-        STEP = 3000,
-        LEN = 12000,
-        FRAMES = (N - 1) * STEP + LEN
-    };
     char sub[300];
     snprintf(sub, sizeof sub, "%s/submix", dir);
     pg_graph *g = t_graph(RATE);
-    int root = t_saw_notes(g, N, STEP, LEN, -1);
-    float *naive = malloc(sizeof(float) * FRAMES), *cold = malloc(sizeof(float) * FRAMES);
-    float *warm = malloc(sizeof(float) * FRAMES), *edited = malloc(sizeof(float) * FRAMES);
+    int root = t_saw_notes(g, SUB_N, SUB_STEP, SUB_LEN, -1);
+    float *naive = malloc(sizeof(float) * SUB_FRAMES), *cold = malloc(sizeof(float) * SUB_FRAMES);
+    float *warm = malloc(sizeof(float) * SUB_FRAMES), *edited = malloc(sizeof(float) * SUB_FRAMES);
     pg_render_stats s;
     int n0, n1;
     CHECK_STATUS(render(g, root, (run){ 1, 0, "", 0 }, naive, &s, &n0), PG_OK);
     CHECK_STATUS(render(g, root, (run){ 2, 1, sub, 0 }, cold, &s, &n1), PG_OK);
-    CHECK_EQ_I64(n0, 3 * N + 1);
-    CHECK_EQ_I64(n1, 3 * N + 1 + 3);
-    CHECK_EQ_I64(s.cache_misses, N + 3);          // every saw and every sub-mix
-    CHECK(peak_diff(naive, cold, FRAMES) < 1e-6); // -120 dBFS: the sums' order differs
+    CHECK_EQ_I64(n0, 3 * SUB_N + 1);
+    CHECK_EQ_I64(n1, 3 * SUB_N + 1 + 3);
+    CHECK_EQ_I64(s.cache_misses, SUB_N + 3);          // every saw and every sub-mix
+    CHECK(peak_diff(naive, cold, SUB_FRAMES) < 1e-6); // -120 dBFS: the sums' order differs
     CHECK_STATUS(render(g, root, (run){ 2, 1, sub, 0 }, warm, &s, &n1), PG_OK);
     CHECK_EQ_I64(s.cache_hits, 3); // the sub-mixes only: no note is loaded
     CHECK_EQ_I64(s.cache_misses, 0);
-    CHECK(memcmp(cold, warm, sizeof(float) * FRAMES) == 0);
+    CHECK(memcmp(cold, warm, sizeof(float) * SUB_FRAMES) == 0);
     pg_graph_free(g);
     // note 40 (in the first sub-mix) changed
     g = t_graph(RATE);
-    root = t_saw_notes(g, N, STEP, LEN, 40);
+    root = t_saw_notes(g, SUB_N, SUB_STEP, SUB_LEN, 40);
     CHECK_STATUS(render(g, root, (run){ 2, 1, sub, 0 }, edited, &s, &n1), PG_OK);
     CHECK_EQ_I64(s.cache_misses, 2);    // the note and its sub-mix
     CHECK_EQ_I64(s.cache_hits, 2 + 87); // the other sub-mixes, and the sub-mix's other notes
-    CHECK(peak_diff(cold, edited, FRAMES) > 1e-3);
+    CHECK(peak_diff(cold, edited, SUB_FRAMES) > 1e-3);
     pg_graph_free(g);
     // note 100 taken out: the notes after it keep their sub-mixes (grouped by count, every
     // later one would change); its own is made again from its 86 other notes
     g = t_graph(RATE);
-    root = t_saw_notes_but(g, N, STEP, LEN, -1, 100);
+    root = t_saw_notes_but(g, SUB_N, SUB_STEP, SUB_LEN, -1, 100);
     CHECK_STATUS(render(g, root, (run){ 2, 1, sub, 0 }, edited, &s, &n1), PG_OK);
     CHECK_EQ_I64(s.cache_misses, 1);
     CHECK_EQ_I64(s.cache_hits, 2 + 86);
     CHECK_STATUS(render(g, root, (run){ 2, 1, "", 0 }, warm, &s, &n1), PG_OK);
-    CHECK(memcmp(warm, edited, sizeof(float) * FRAMES) == 0);
-    CHECK(peak_diff(cold, edited, FRAMES) > 1e-3);
+    CHECK(memcmp(warm, edited, sizeof(float) * SUB_FRAMES) == 0);
+    CHECK(peak_diff(cold, edited, SUB_FRAMES) > 1e-3);
     pg_graph_free(g);
     free(naive);
     free(cold);
@@ -217,28 +219,23 @@ static void test_submix(const char *dir) {
 // it inlined the notes' saws, (o + a) + b is not o + (a + b): the bits would depend on
 // whether the cache keeps the output's chunks.
 static void test_submix_terms(const char *dir) {
-    enum {
-        N = 200,
-        STEP = 3000,
-        LEN = 12000,
-        FRAMES = (N - 1) * STEP + LEN
-    };
     char sub[300];
     snprintf(sub, sizeof sub, "%s/terms", dir);
     pg_graph *g = t_graph(RATE);
-    pg_arg *m = malloc(sizeof *m * N);
-    for (int i = 0; i < N; i++) {
+    pg_arg *m = malloc(sizeof *m * SUB_N);
+    for (int i = 0; i < SUB_N; i++) {
         pg_arg two[2];
         for (int k = 0; k < 2; k++) {
             int saw = ADD(g, "BlitSawPE", t_num("frequency", 110.0 + 7.0 * (i % 30) + 3.0 * k));
-            two[k] = t_node(
-                NULL, ADD(g, "CropPE", t_node(NULL, saw), t_ext(NULL, i * STEP, i * STEP + LEN)));
+            two[k] = t_node(NULL, ADD(g, "CropPE", t_node(NULL, saw),
+                                      t_ext(NULL, i * SUB_STEP, i * SUB_STEP + SUB_LEN)));
         }
         m[i] = t_node(NULL, t_gain(g, t_add(g, "MixPE", two, 2), 0.05));
     }
-    int root = t_add(g, "MixPE", m, N);
+    int root = t_add(g, "MixPE", m, SUB_N);
     free(m);
-    float *streamed = malloc(sizeof(float) * FRAMES), *buffered = malloc(sizeof(float) * FRAMES);
+    float *streamed = malloc(sizeof(float) * SUB_FRAMES),
+          *buffered = malloc(sizeof(float) * SUB_FRAMES);
     pg_render_stats s;
     pg_plan_opts o;
     pg_plan_opts_init(&o);
@@ -247,7 +244,7 @@ static void test_submix_terms(const char *dir) {
     CHECK(s.chunk_misses > 0);
     o.cache_dir = ""; // no cache: buffered
     CHECK_STATUS(t_render_plan(g, root, &o, 10000, buffered, &s, NULL), PG_OK);
-    CHECK(memcmp(streamed, buffered, sizeof(float) * FRAMES) == 0);
+    CHECK(memcmp(streamed, buffered, sizeof(float) * SUB_FRAMES) == 0);
     pg_graph_free(g);
     free(streamed);
     free(buffered);
