@@ -301,7 +301,7 @@ static void check_fused_pan(pg_graph *g, int root, bool fused) {
 
 // A mono buffer under one-input linear nodes is panned in the fused sum, each ear read at its
 // own lag and scaled as the kernel scales it (x * gain in float: the same bits), right or
-// left late or neither; over a mix (read twice, every note would be added twice), a stereo
+// left late or neither, by degree or theta, every curve; over a mix (read twice, every note would be added twice), a stereo
 // source (averaged in double) or a product (a kernel's output, not a buffer) the kernel pans.
 static void test_fused(void) {
     static const double degrees[] = { 45.0, -45.0, 0.0, -90.0 };
@@ -311,6 +311,13 @@ static void test_fused(void) {
         pg_graph_free(g);
     }
     pg_graph *g = t_graph(48000);
+    check_fused_pan(g, pan(g, cached_note(g, 220.0), 70.0, "none"), true); // (both gains 1)
+    pg_graph_free(g);
+    g = t_graph(48000);
+    pg_arg by_theta[] = { t_node(NULL, cached_note(g, 220.0)), t_num("theta", -1.2) };
+    check_fused_pan(g, t_add(g, "SpatialPE", by_theta, 2), true);
+    pg_graph_free(g);
+    g = t_graph(48000);
     int gained = t_gain(g, cached_note(g, 220.0), 0.5);
     check_fused_pan(g, t_gain(g, pan(g, gained, 60.0, "linear"), 0.25), true);
     pg_graph_free(g);
