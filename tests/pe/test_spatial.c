@@ -301,8 +301,9 @@ static void check_fused_pan(pg_graph *g, int root, bool fused) {
 
 // A mono buffer under one-input linear nodes is panned in the fused sum, each ear read at its
 // own lag and scaled as the kernel scales it (x * gain in float: the same bits), right or
-// left late or neither, by degree or theta, every curve; over a mix (read twice, every note would be added twice), a stereo
-// source (averaged in double) or a product (a kernel's output, not a buffer) the kernel pans.
+// left late or neither, by degree or theta, every curve; over a mix (read twice, every note
+// would be added twice), a stereo source (averaged in double) or a product (a kernel's
+// output, not a buffer) the kernel pans.
 static void test_fused(void) {
     static const double degrees[] = { 45.0, -45.0, 0.0, -90.0 };
     for (int k = 0; k < 4; k++) {
