@@ -465,7 +465,8 @@ static double own_work(const gnode *n) {
 // the chain when every read of it is by the chain (the root is in it), it reads its inputs
 // at the frames it makes (no need), none of them at random, its init pulls nothing, and it
 // is linear with one input (a gain, a crop or fade, stereo), stateless with several inputs
-// (a compressor reading the mix and its envelope), or stateful with one input and one
+// (a compressor reading the mix and its envelope) or with one under a stateful link
+// (state_above: a waveshaper before a filter), or stateful with one input and one
 // reader (a filter, an envelope follower). A stateful one must also be needed over finite
 // frames from the window's start on (else a buffer makes the frames before the window), and
 // has an end (the stream's runs of an endless root may stop at silence): the stream then
@@ -474,7 +475,8 @@ static double own_work(const gnode *n) {
 // seconds and runs the chain over the rest as found. What the chain reads outside it is x,
 // which must be one node, read by the chain alone. w is the window, not the root's need: a
 // stateful root's need reaches back to its origin.
-static bool chain_link_at(const planner *pl, int pos, pg_extent w, bool stateful_ok) {
+static bool chain_link_at(const planner *pl, int pos, pg_extent w, bool stateful_ok,
+                          bool state_above) {
     const gnode *n = graph_node(pl->g, pl->order[pos]);
     unsigned f = n->pn.flags;
     bool own_init = !n->kind->init || (f & PE_F_INIT_OWN);
@@ -485,8 +487,11 @@ static bool chain_link_at(const planner *pl, int pos, pg_extent w, bool stateful
             return false;
     if ((f & PE_F_LINEAR) && n->kind->linear)
         return n->pn.n_inputs == 1;
+    // (a stateless node of one input that is not linear, a waveshaper, is a link only under
+    // a stateful one, a filter the stream runs: alone at the end of the piece, it is better
+    // kept in the chunks, which are then copied out as found, not run through it)
     if (!(f & PE_F_STATEFUL))
-        return n->pn.n_inputs > 1 && !(f & PE_F_SIDE_EFFECT);
+        return (n->pn.n_inputs > 1 || state_above) && !(f & PE_F_SIDE_EFFECT);
     pg_extent h = pl->need[pos];
     return stateful_ok && n->pn.n_inputs == 1 && (pos == pl->n - 1 || pl->readers[pos] == 1) &&
            !pg_extent_is_empty(h) && pg_extent_is_finite(h) && h.start >= w.start;
@@ -500,7 +505,7 @@ static bool find_chain(planner *pl, pg_extent w, bool stateful_ok, bool *in_chai
     int *reads = calloc((size_t)pl->n + 1, sizeof(int)); // by the chain's nodes
     bool *link = calloc((size_t)pl->n + 1, sizeof(bool));
     int root = pl->n - 1, x = -1;
-    bool ok = reads && link;
+    bool ok = reads && link, state_above = false;
     for (int pos = root; ok && pos >= 0; pos--) {
         if (pos != root && reads[pos] != pl->readers[pos]) {
             ok = reads[pos] == 0; // (read partly by the chain: a second node under it)
@@ -508,13 +513,14 @@ static bool find_chain(planner *pl, pg_extent w, bool stateful_ok, bool *in_chai
         }
         if (pos != root && reads[pos] == 0)
             continue; // (under x)
-        if (!chain_link_at(pl, pos, w, stateful_ok)) {
+        if (!chain_link_at(pl, pos, w, stateful_ok, state_above)) {
             ok = x < 0 && pos != root;
             x = pos;
             continue;
         }
         link[pos] = true;
         const gnode *n = graph_node(pl->g, pl->order[pos]);
+        state_above = state_above || (n->pn.flags & PE_F_STATEFUL);
         for (int s = 0; !pg_extent_is_empty(pl->need[pos]) && s < n->pn.n_inputs; s++)
             reads[pl->index_of[n->inputs[s]]]++;
     }

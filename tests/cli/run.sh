@@ -433,6 +433,18 @@ chain_edit() {
 # the stream in time order: the chunks hold the mix under it, as without it, and its output
 # is kept too, with its state at each chunk's end
 chain_edit limiter 's/render(MixPE(\*notes))/render(LimiterPE(MixPE(*notes)))/'
+# a waveshaper before a master low-pass (stateless, one input, not linear) is a link of the
+# chain under the filter: the chunks hold the mix, not what the waveshaper makes of it
+chain_edit waveshaper 's/render(MixPE(\*notes))/render(MixPE(*notes).waveshape(lambda x: x \/ (1 + abs(x))).lowpass(f0=3000))/'
+grep -q "#[0-9]* WaveShapePE \[master chain\] need" "$tmp/waveshaper.err" && ok ||
+    bad "--explain: the waveshaper not in the chain"
+# alone at the end of the piece it is no link: the chunks hold its output, copied out as found
+sed 's/render(MixPE(\*notes))/render(MixPE(*notes).waveshape(lambda x: x \/ (1 + abs(x))))/' \
+    "$tmp/notes.pg" >"$tmp/shaped.pg"
+expect_status 0 "$pg" "$tmp/shaped.pg" -o "$tmp/shaped.wav" -q --cache-dir "$tmp/lc_shaped"
+expect_status 0 "$pg" "$tmp/shaped.pg" -o "$tmp/shaped2.wav" -q --explain --cache-dir "$tmp/lc_shaped"
+[ "$(chunks)" = "10 0" ] && grep -q "; 0 through the master chain" "$tmp/err" &&
+    ! grep -q "master chain\] need" "$tmp/err" && ok || bad "a waveshaper alone: $(chunks)"
 # a compressor keyed by an envelope of the mix (CompressorPE(m, EnvDetectPE(m))): the root's
 # final chain reads the mix twice, and the stream runs it like the limiter (its slow
 # envelope still differs at the end)
