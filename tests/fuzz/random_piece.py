@@ -4,9 +4,10 @@
 # sines, noise; through a low-pass, a comb, a chorus, a gain or none; faded, panned, time
 # shifted; each at a gain of 8/n past 8 notes, so that the mix stays near full scale, as a
 # piece's would, where -120 dBFS means what it says) mixed under a master chain (a gain, a
-# low-pass, a comb, limiters, a compressor keyed by the mix's envelope, a reverb made of
-# ConvolvePE, a fade or crop). With "edit", the same piece with one note's pitch (or gain)
-# changed, that note taken out, or a sine note added before it (the seed chooses).
+# low-pass, a waveshaper and a low-pass, a comb, limiters, a compressor keyed by the mix's
+# envelope, a reverb made of ConvolvePE, a fade or crop). With "edit", the same piece with
+# one note's pitch (or gain) changed, that note taken out, or a sine note added before it
+# (the seed chooses).
 import random
 import sys
 
@@ -73,7 +74,7 @@ for i in range(n):
 mix = "MixPE(*notes)"
 if r.random() < 0.5:
     mix += f".crop(Extent(0, {span + 70000}))"
-master = r.randrange(10)
+master = r.randrange(11)
 if master == 1:
     mix += ".gain(0.7)"
 elif master == 2:
@@ -95,6 +96,8 @@ elif master in (8, 9):  # a compressor keyed by the mix's envelope (of its mono 
     env = "m" if master == 8 else "m.mono()"
     mix = (f"CompressorPE(m, EnvDetectPE({env}, attack=0.9, release={r.choice([0.1, 0.0001])}),"
            f" threshold_db=-20, ratio=4, makeup_db=0)")
+elif master == 10:  # a waveshaper before a master filter (a link of the chain under it)
+    mix += f".waveshape(lambda x: x / (1 + abs(x))).lowpass(f0={r.choice([300, 8000])}, q=0.7)"
 tail = r.randrange(4)
 if tail == 1:
     mix += f".splice({r.randint(1, 48000)}, {r.randint(1, 96000)})"
