@@ -19,6 +19,7 @@
 
 #include "exec.h"
 #include "flac_seg.h"
+#include "pcm.h"
 #include "plan.h"
 
 enum {
@@ -162,6 +163,8 @@ typedef struct encoder {
     float *buf[N_BUFS];
     int next_buf, bufs_queued; // buffers are queued round the ring, in order
     float *fetched;            // the encoder's own: found frames, read from the cache
+    unsigned char *packed;     // 16- or 24-bit PCM made here (pcm.h), else NULL
+    int format;                // the output's SF_FORMAT_*
     queued q[N_QUEUED];
     int head, count; // q[head], ... q[head + count - 1] (round the ring) are queued
     bool finished;   // the renderer is done: drain and stop
@@ -185,6 +188,14 @@ static void track_peak(encoder *e, const float *src, int64_t frames) {
         e->peak = (double)f;
 }
 
+// Writes frames through libsndfile: its PCM made here (pcm.h) and written raw, or floats.
+static bool write_frames(encoder *e, const float *src, int64_t frames) {
+    if (!e->packed)
+        return sf_writef_float(e->sf, src, frames) == frames;
+    int64_t bytes = pcm_pack(src, frames * e->channels, e->format, e->packed);
+    return sf_write_raw(e->sf, e->packed, bytes) == bytes;
+}
+
 static void *encoder_main(void *arg) {
     encoder *e = arg;
     pthread_mutex_lock(&e->lock);
@@ -204,8 +215,7 @@ static void *encoder_main(void *arg) {
             const float *src = found ? e->fetched : w.src;
             if (e->pcm)
                 track_peak(e, src, w.frames);
-            ok = e->fs ? flac_seg_write(e->fs, src, w.frames)
-                       : sf_writef_float(e->sf, src, w.frames) == w.frames;
+            ok = e->fs ? flac_seg_write(e->fs, src, w.frames) : write_frames(e, src, w.frames);
         }
         int why = errno;
         e->busy_sec += exec_now_sec() - t0;
@@ -325,10 +335,18 @@ static int flac_workers(const pg_plan *p) {
     return p->threads > 0 ? p->threads : cores > 0 ? (int)cores : 1;
 }
 
+// The bytes of the encoder's PCM buffer (pcm.h), when it has one.
+static size_t packed_bytes(const pg_plan *p, const SF_INFO *info) {
+    if (is_flac(info) || !pcm_can_pack(info->format))
+        return 0;
+    return WRITE_CHUNK * (size_t)(p->channels * pcm_sample_bytes(info->format));
+}
+
 // The memory the output holds beside the render's buffers: the encoder's buffers and, for
 // FLAC, the segments its workers have in flight.
 static size_t output_bytes(const pg_plan *p, const SF_INFO *info, int workers) {
     size_t bytes = (N_BUFS + 1) * sizeof(float) * WRITE_CHUNK * (size_t)p->channels;
+    bytes += packed_bytes(p, info);
     return bytes + (is_flac(info) ? flac_seg_bytes(info->channels, workers) : 0);
 }
 
@@ -420,13 +438,19 @@ static pg_status write_all(const pg_plan *whole, const char *path, int fd, SF_IN
         pg_render_free(r);
         return st;
     }
-    encoder e = {
-        .sf = k.sf, .fs = k.fs, .render = r, .channels = p->channels, .pcm = is_pcm(info)
-    };
+    encoder e = { .sf = k.sf,
+                  .fs = k.fs,
+                  .render = r,
+                  .channels = p->channels,
+                  .pcm = is_pcm(info),
+                  .format = info->format };
     pthread_mutex_init(&e.lock, NULL);
     pthread_cond_init(&e.changed, NULL);
     size_t bytes = sizeof(float) * WRITE_CHUNK * (size_t)p->channels;
     bool made = (e.fetched = malloc(bytes)) != NULL;
+    size_t packed = k.sf ? packed_bytes(p, info) : 0;
+    if (packed)
+        made = (e.packed = malloc(packed)) && made;
     for (int i = 0; i < N_BUFS; i++)
         made = (e.buf[i] = malloc(bytes)) && made;
     if (!made)
@@ -456,6 +480,7 @@ static pg_status write_all(const pg_plan *whole, const char *path, int fd, SF_IN
     for (int i = 0; i < N_BUFS; i++)
         free(e.buf[i]);
     free(e.fetched);
+    free(e.packed);
     pthread_mutex_destroy(&e.lock);
     pthread_cond_destroy(&e.changed);
     if (o && o->stats) {

@@ -55,10 +55,20 @@ struct cache {
 
 static void settle_usage(cache *c, bool may_scan);
 
-// The checksum of an entry's samples: XXH3, whichever vector unit computes it.
+// The checksum of an entry's samples: XXH3, whichever vector unit computes it. libxxhash's
+// AVX2 and AVX-512 code leaves the upper halves of the vector registers in use, and every
+// SSE instruction after it on the same thread (pygmuc is built for SSE2: the mixing of
+// loaded notes, the writer's conversions) then waits on them: on this machine (an AMD EPYC
+// under KVM) a loop converting 3 minutes of stereo after each chunk's checksum took 57 ms
+// instead of 16. vzeroupper clears them (a CPU with AVX only: the dispatch used none else).
 static uint64_t checksum(const void *data, size_t bytes) {
 #if PG_HAVE_XXH_DISPATCH
-    return XXH3_64bits_dispatch(data, bytes);
+    uint64_t h = XXH3_64bits_dispatch(data, bytes);
+#if defined(__x86_64__) || defined(__i386__)
+    if (__builtin_cpu_supports("avx"))
+        __asm__ volatile("vzeroupper");
+#endif
+    return h;
 #else
     return XXH3_64bits(data, bytes);
 #endif
