@@ -26,6 +26,7 @@
 
 #include "cache.h"
 #include "exec.h"
+#include "memfile.h"
 
 enum {
     INFO_LEN = 34,      // STREAMINFO's body
@@ -49,12 +50,6 @@ typedef enum seg_state {
     SEG_WRITTEN // its MD5 still to add; then free
 } seg_state;
 
-typedef struct membuf { // a file in memory, for sf_open_virtual
-    unsigned char *p;
-    sf_count_t len, cap, pos;
-    bool nomem;
-} membuf;
-
 typedef struct segment {
     seg_state state;
     int64_t index;
@@ -63,7 +58,7 @@ typedef struct segment {
     bool ints;                  // pcm is made
     uint64_t key;               // in the cache (when there is one): the samples' and the encoding's
     int64_t frames;             // filled so far
-    membuf out;                 // the encoded stream, when encoded here
+    memfile out;                // the encoded stream, when encoded here
     cache_mapping map;          // the encoded stream, when found in the cache
     const unsigned char *bytes; // the encoded stream: out's or map's
     size_t n_bytes;
@@ -169,55 +164,6 @@ static uint16_t crc16_advance(uint16_t c, size_t n) {
     return c;
 }
 
-// ---- libsndfile into memory ------------------------------------------------------------
-
-static sf_count_t mem_len(void *u) {
-    return ((membuf *)u)->len;
-}
-
-static sf_count_t mem_seek(sf_count_t off, int whence, void *u) {
-    membuf *m = u;
-    sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? m->pos : m->len;
-    if (base + off < 0)
-        return -1;
-    return m->pos = base + off;
-}
-
-static sf_count_t mem_read(void *dst, sf_count_t n, void *u) {
-    membuf *m = u;
-    sf_count_t left = m->len > m->pos ? m->len - m->pos : 0;
-    n = n < left ? n : left;
-    memcpy(dst, m->p + m->pos, (size_t)n);
-    m->pos += n;
-    return n;
-}
-
-static sf_count_t mem_write(const void *src, sf_count_t n, void *u) {
-    membuf *m = u;
-    if (m->pos + n > m->cap) {
-        sf_count_t cap = (m->pos + n) * 3 / 2 + 65536;
-        unsigned char *p = realloc(m->p, (size_t)cap);
-        if (!p) {
-            m->nomem = true;
-            return 0;
-        }
-        m->p = p;
-        m->cap = cap;
-    }
-    if (m->pos > m->len) // a seek past the end leaves zeros, as a file would
-        memset(m->p + m->len, 0, (size_t)(m->pos - m->len));
-    memcpy(m->p + m->pos, src, (size_t)n);
-    m->pos += n;
-    m->len = m->pos > m->len ? m->pos : m->len;
-    return n;
-}
-
-static sf_count_t mem_tell(void *u) {
-    return ((membuf *)u)->pos;
-}
-
-static SF_VIRTUAL_IO mem_io = { mem_len, mem_seek, mem_read, mem_write, mem_tell };
-
 static int subtype_of(int bits) {
     return bits == 8 ? SF_FORMAT_PCM_S8 : bits == 16 ? SF_FORMAT_PCM_16 : SF_FORMAT_PCM_24;
 }
@@ -229,7 +175,7 @@ static bool encode_segment(const flac_seg_opts *o, segment *s) {
                      .format = SF_FORMAT_FLAC | subtype_of(o->bits) };
     s->out.len = s->out.pos = 0;
     s->out.nomem = false;
-    SNDFILE *sf = sf_open_virtual(&mem_io, SFM_WRITE, &info, &s->out);
+    SNDFILE *sf = sf_open_virtual(&memfile_io, SFM_WRITE, &info, &s->out);
     if (!sf)
         return false;
     if (o->level >= 0) // libsndfile's 0.0-1.0 is FLAC's 0-8 (rounded)
@@ -893,7 +839,7 @@ void flac_seg_counts(flac_seg *w, int *segments, int *found) {
 
 size_t flac_seg_bytes(int channels, int workers) {
     // per slot: floats and integers (4 bytes a sample each), and an encoding of at most the
-    // integers' size in a buffer grown by half again plus 64 KiB (mem_write)
+    // integers' size in a buffer grown by half again plus 64 KiB (memfile.c)
     size_t samples = (size_t)FLAC_SEG_FRAMES * (size_t)channels;
     size_t slot = 4 * samples + 4 * samples + 6 * samples + 65536;
     return (size_t)(clamp_workers(workers) + 2) * slot;

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memfile.h"
+
 enum {
     RUN = 1024 // samples converted at a time (into a buffer on the stack)
 };
@@ -94,53 +96,6 @@ int64_t pcm_pack(const float *src, int64_t n, int format, unsigned char *dst) {
 
 // ---- asking libsndfile ---------------------------------------------------------------
 
-typedef struct memfile {
-    unsigned char *p;
-    sf_count_t len, cap, pos;
-} memfile;
-
-static sf_count_t mf_len(void *f) {
-    return ((memfile *)f)->len;
-}
-
-static sf_count_t mf_seek(sf_count_t off, int whence, void *f) {
-    memfile *m = f;
-    sf_count_t at = whence == SEEK_SET ? off : whence == SEEK_CUR ? m->pos + off : m->len + off;
-    if (at < 0)
-        return -1;
-    m->pos = at;
-    return at;
-}
-
-static sf_count_t mf_read(void *ptr, sf_count_t n, void *f) {
-    memfile *m = f;
-    sf_count_t k = m->pos >= m->len ? 0 : n < m->len - m->pos ? n : m->len - m->pos;
-    memcpy(ptr, m->p + m->pos, (size_t)k);
-    m->pos += k;
-    return k;
-}
-
-static sf_count_t mf_write(const void *ptr, sf_count_t n, void *f) {
-    memfile *m = f;
-    if (m->pos + n > m->cap) {
-        sf_count_t cap = (m->pos + n) * 2;
-        unsigned char *p = realloc(m->p, (size_t)cap);
-        if (!p)
-            return 0;
-        memset(p + m->cap, 0, (size_t)(cap - m->cap));
-        m->p = p;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->pos, ptr, (size_t)n);
-    m->pos += n;
-    m->len = m->pos > m->len ? m->pos : m->len;
-    return n;
-}
-
-static sf_count_t mf_tell(void *f) {
-    return ((memfile *)f)->pos;
-}
-
 enum {
     PROBE_SAMPLES = 8192
 };
@@ -173,10 +128,9 @@ static void probe_samples(float *x) {
 
 // Whether libsndfile writes probe samples x in `format` as pcm_pack does.
 static bool same_as_libsndfile(int format, const float *x) {
-    memfile m = { NULL, 0, 0, 0 };
-    SF_VIRTUAL_IO io = { mf_len, mf_seek, mf_read, mf_write, mf_tell };
+    memfile m = { NULL, 0, 0, 0, false };
     SF_INFO info = { .samplerate = 48000, .channels = 1, .format = format };
-    SNDFILE *sf = sf_open_virtual(&io, SFM_WRITE, &info, &m);
+    SNDFILE *sf = sf_open_virtual(&memfile_io, SFM_WRITE, &info, &m);
     if (!sf) {
         free(m.p);
         return false;
