@@ -9,9 +9,10 @@
 #      shifts of one loop), against -O0.
 #   3. 10,000 short notes over 10 min, against the same note-seconds in 100 long notes.
 #   4. a warm-cache re-render after a one-note edit of large_piece (600 voices, 3 min), a
-#      note taken out or added, also without the output's chunks (--no-output-cache),
-#      through a low-pass over the whole mix, under a reverb and a side-chained compressor,
-#      with a master gain edited, under a master fade, and of saw64, against the cold render.
+#      note taken out or added, also without the output's chunks (--no-output-cache), to
+#      FLAC and to 24-bit WAV, through a low-pass over the whole mix, under a reverb and a
+#      side-chained compressor, with a master gain edited, under a master fade, and of
+#      saw64, against the cold render.
 #   5. -j 2 against -j 1 on two heavy independent branches.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -164,6 +165,11 @@ ext=flac
 pair
 row "  the same to FLAC" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold to FLAC" "(encoded segments)"
 ext=wav
+# to 24-bit WAV: the writer converts every sample (runtime/pcm.c)
+cache_opt="--subtype pcm24"
+pair
+row "  the same to 24-bit WAV" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold to 24-bit" "(PCM made here)"
+cache_opt=
 # large_piece through sed script $1, cold, and with one note edited, warm: the row $2
 # (target $3)
 edited_pair() {
