@@ -50,6 +50,8 @@ static const char usage_text[] =
     "used go first\n"
     "  --mem-limit MB     the most memory rendered buffers may take at once\n"
     "  --no-output-cache  cache the materialised buffers only, not the output's chunks\n"
+    "  --no-patch         write a new output file even where the old one could be patched "
+    "in place\n"
     "  --dump-graph FILE.dot   write the graph for Graphviz\n"
     "  --explain          print the plan\n"
     "  -q                 no progress bar, warnings, print() output or PrintPE lines\n"
@@ -66,7 +68,7 @@ typedef struct options {
     pg_subtype subtype;
     int flac_level; // -1: the default
     time_arg start, end, duration;
-    bool until_silence, explain, quiet, no_cache, no_output_cache;
+    bool until_silence, explain, quiet, no_cache, no_output_cache, no_patch;
     int threads, block, opt_level;
     double mem_limit_mb, cache_limit_mb;
 } options;
@@ -241,6 +243,8 @@ static int parse_args(options *o, int argc, char **argv, int first) {
             o->no_cache = true;
         else if (strcmp(a, "--no-output-cache") == 0)
             o->no_output_cache = true;
+        else if (strcmp(a, "--no-patch") == 0)
+            o->no_patch = true;
         else if (strcmp(a, "-O0") == 0 || strcmp(a, "-O1") == 0)
             o->opt_level = a[2] - '0';
         else if (a[0] == '-' && a[1])
@@ -426,6 +430,13 @@ static void explain_render(const pg_plan *p, const pg_render_stats *st, double d
             st->cache_misses, (double)st->cache_loaded_bytes / 1048576.0,
             (double)st->cache_stored_bytes / 1048576.0, reuse_note, st->stream_sec, chunk_note,
             st->encode_sec, st->encode_threads, st->encode_threads == 1 ? "" : "s", encode_note);
+    if (st->patch_off)
+        fprintf(stderr, "  output written as a new file (not patched in place: %s)\n",
+                st->patch_off);
+    else
+        fprintf(stderr,
+                "  output patched in place: %d chunks written, %d held by the file already\n",
+                st->patch_written, st->patch_kept);
     fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f encode_sec=%.4f\n",
             secs, dt, (double)ru.ru_maxrss / 1024.0, st->encode_sec);
 }
@@ -437,6 +448,7 @@ static int render(const options *o, pg_session *s, pg_plan *p) {
                          .flac_level_set = o->flac_level >= 0,
                          .flac_level = o->flac_level,
                          .quiet = o->quiet,
+                         .no_patch = o->no_patch,
                          .stats = &stats,
                          .node_sec = node_sec,
                          .progress = !o->quiet && isatty(2) && strcmp(o->out, "-") != 0 };

@@ -298,6 +298,11 @@ typedef struct pg_render_stats {
     int encoded_found;             // those the ones found encoded in the cache (-1: no cache)
     int64_t first_nonfinite_frame; // pg_render_to_file: the first output frame holding a NaN
                                    // or an infinity (a PE driven out of its range), or -1
+    const char *patch_off;         // pg_render_to_file: why the output was written as a new
+                                   // file rather than patched in place (a static string), or
+                                   // NULL: the old file was patched where the render changed it
+    int patch_written, patch_kept; // patched: the output chunks written into it, and those it
+                                   // held already (not read, not written)
 } pg_render_stats;
 PG_API void pg_render_get_stats(const pg_render *r, pg_render_stats *s);
 // Seconds spent in each plan node's own kernel so far (its inputs' time excluded), when the
@@ -321,12 +326,17 @@ typedef struct pg_write_opts {
     bool quiet;             // no warnings on stderr
     pg_render_stats *stats; // when not NULL, receives the render's statistics
     double *node_sec;       // when not NULL, receives pg_render_node_seconds()
+    bool no_patch;          // always write a new file (never patch the old one in place)
 } pg_write_opts;
 
 // Renders the plan into the audio file at path (format from the extension; "-" writes WAV
 // to stdout). The file is written beside its final name and renamed on success only, so a
-// failed render never leaves a truncated or clobbered file. A PCM render that clips sets
-// *peak (if not NULL) above 1.0; the caller reports it.
+// failed render never leaves a truncated or clobbered file. A file pygmuc wrote itself and
+// nothing changed since (float WAV, 16- or 24-bit PCM WAV or AIFF, the same window) is
+// instead patched in place where the render differs from it, when that is a small part of
+// it (a warm render after an edit), once the render has succeeded: the same bytes as a new
+// file (runtime/patch.c). A PCM render that clips sets *peak (if not NULL) above 1.0; the
+// caller reports it.
 PG_API pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_opts *o,
                                    double *peak, pg_diag *err);
 

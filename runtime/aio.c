@@ -19,6 +19,7 @@
 
 #include "exec.h"
 #include "flac_seg.h"
+#include "patch.h"
 #include "pcm.h"
 #include "plan.h"
 
@@ -157,6 +158,7 @@ typedef struct queued {
 typedef struct encoder {
     SNDFILE *sf;
     flac_seg *fs; // FLAC: encoded on several threads (else sf encodes)
+    patch *pt;    // the old file patched in place (else sf or fs writes a new one)
     int channels;
     bool pcm; // a PCM format: track the peak, to warn of clipping
     pg_render *render;
@@ -173,6 +175,7 @@ typedef struct encoder {
     bool render_failed; // fetching found frames failed (pg_render_error says why)
     int write_errno;    // why the first write failed, when the system said (ENOSPC, EIO, ...)
     double peak;        // PCM outputs: the largest |sample|, for the clipping warning
+    float *chunk_peak;  // and per output chunk (for the file's record), or NULL
     pthread_mutex_t lock;
     pthread_cond_t changed;
 } encoder;
@@ -180,12 +183,20 @@ typedef struct encoder {
 // The largest |sample| of a buffer about to be written, for PCM outputs' clipping warning
 // (float and lossy files keep levels over 1.0: nothing clips). NaNs and infinities are the
 // render's to report (pg_render_stats.first_nonfinite_frame).
-static void track_peak(encoder *e, const float *src, int64_t frames) {
-    uint32_t bits = exec_max_abs_bits(src, frames * e->channels);
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    if (bits < EXEC_NONFINITE_BITS && (double)f > e->peak)
-        e->peak = (double)f;
+static void track_peak(encoder *e, const float *src, pg_frame at, int64_t frames) {
+    for (int64_t i = 0, n; i < frames; i += n) {
+        int k = e->chunk_peak ? exec_out_chunk_at(e->render, at + i) : -1;
+        n = k < 0 ? frames - i : exec_out_chunk_span(e->render, k).end - (at + i);
+        n = n < frames - i ? n : frames - i;
+        uint32_t bits = exec_max_abs_bits(src + i * e->channels, n * e->channels);
+        float f;
+        memcpy(&f, &bits, sizeof f);
+        if (bits >= EXEC_NONFINITE_BITS)
+            continue;
+        e->peak = (double)f > e->peak ? (double)f : e->peak;
+        if (k >= 0 && f > e->chunk_peak[k])
+            e->chunk_peak[k] = f;
+    }
 }
 
 // Writes frames through libsndfile: its PCM made here (pcm.h) and written raw, or floats.
@@ -194,6 +205,13 @@ static bool write_frames(encoder *e, const float *src, int64_t frames) {
         return sf_writef_float(e->sf, src, frames) == frames;
     int64_t bytes = pcm_pack(src, frames * e->channels, e->format, e->packed);
     return sf_write_raw(e->sf, e->packed, bytes) == bytes;
+}
+
+// Writes frames at output frame `at`: into the file patched, or through the encoder.
+static bool write_out(encoder *e, const float *src, pg_frame at, int64_t frames) {
+    if (e->pt)
+        return patch_add(e->pt, at, src, frames);
+    return e->fs ? flac_seg_write(e->fs, src, frames) : write_frames(e, src, frames);
 }
 
 static void *encoder_main(void *arg) {
@@ -214,8 +232,8 @@ static void *encoder_main(void *arg) {
         if (fetched) {
             const float *src = found ? e->fetched : w.src;
             if (e->pcm)
-                track_peak(e, src, w.frames);
-            ok = e->fs ? flac_seg_write(e->fs, src, w.frames) : write_frames(e, src, w.frames);
+                track_peak(e, src, w.at, w.frames);
+            ok = write_out(e, src, w.at, w.frames);
         }
         int why = errno;
         e->busy_sec += exec_now_sec() - t0;
@@ -274,11 +292,20 @@ static pg_status render_into(pg_render *r, encoder *e, const pg_plan *p, const p
             return PG_OK; // the file cannot be written (the caller reports why): stop rendering
         }
         queued w = { .at = exec_render_cursor(r) };
-        int64_t n = exec_pass_found(r, WRITE_CHUNK);
+        int64_t n = e->pt ? patch_skip(e->pt, r) : 0;
+        if (n > 0) { // (the file holds these frames)
+            done += n;
+            if (o && o->progress)
+                draw_progress(done, total, &last);
+            continue;
+        }
+        n = exec_pass_found(r, WRITE_CHUNK);
         if (n == 0) {
             float *buf = encoder_wait(e, true);
             w.src = buf;
-            n = pg_render_next(r, buf, WRITE_CHUNK);
+            // (patching, a chunk at a time, so that the next may be passed over)
+            int64_t left = exec_render_chunk_left(r);
+            n = pg_render_next(r, buf, e->pt && left < WRITE_CHUNK ? left : WRITE_CHUNK);
         }
         if (n < 0) {
             cut_progress(o, last);
@@ -419,36 +446,61 @@ static void encoder_stats(const encoder *e, pg_render_stats *s) {
         flac_seg_counts(e->fs, &s->encoded_segments, &s->encoded_found);
 }
 
-static pg_status write_all(const pg_plan *whole, const char *path, int fd, SF_INFO *info,
-                           const pg_write_opts *o, double *peak, pg_diag *err) {
-    pg_plan fitted; // (the render keeps a pointer to it)
-    const pg_plan *p = &fitted;
-    int workers = flac_workers(whole);
-    pg_status st = fit_output(whole, info, &workers, &fitted, err);
-    if (st != PG_OK)
-        return st;
-    pg_render *r = pg_render_new(p, err);
-    if (!r && err && err->status == PG_ERR_LIMIT)
-        say_output_share(err, whole->mem_limit - p->mem_limit);
-    if (!r)
-        return err ? err->status : PG_ERR_INTERNAL;
-    sink k;
-    st = open_sink(fd, p, info, o, workers, r, path, &k, err);
+// One render into its output file: a new file (fd) or the old one patched in place (pt),
+// and what it holds once written.
+typedef struct output {
+    const char *path; // as given (for messages)
+    int fd;
+    patch *pt;
+    SF_INFO info;
+    const pg_write_opts *o;
+    int workers;           // FLAC's encoder threads
+    out_record rec;        // per output chunk, when the output is kept in chunks
+    double peak;           // PCM: the largest |sample|
+    const char *patch_off; // why the file is not patched in place, or NULL
+} output;
+
+// The record of what the render wrote (rec's keys; its PCM peaks are the encoder's): a chunk
+// from the first NaN or infinity on is not known (the next render must see it again).
+static void record_keys(pg_render *r, output *out) {
+    pg_render_stats st;
+    pg_render_get_stats(r, &st);
+    for (int k = 0; k < out->rec.n; k++) {
+        bool clean = st.first_nonfinite_frame < 0 ||
+                     exec_out_chunk_span(r, k).end <= st.first_nonfinite_frame;
+        out->rec.key[k] = clean ? exec_out_chunk_key(r, k) : 0;
+    }
+}
+
+static void patch_stats(const output *out, pg_render_stats *s) {
+    s->patch_off = out->patch_off;
+    s->patch_kept = out->pt ? patch_skipped(out->pt) : 0;
+    s->patch_written = out->pt ? patch_written(out->pt) : 0;
+}
+
+// Renders r (of plan p) into out; frees r.
+static pg_status write_all(pg_render *r, const pg_plan *p, output *out, pg_diag *err) {
+    const pg_write_opts *o = out->o;
+    sink k = { NULL, NULL };
+    pg_status st =
+        out->pt ? PG_OK : open_sink(out->fd, p, &out->info, o, out->workers, r, out->path, &k, err);
     if (st != PG_OK) {
         pg_render_free(r);
         return st;
     }
     encoder e = { .sf = k.sf,
                   .fs = k.fs,
+                  .pt = out->pt,
                   .render = r,
                   .channels = p->channels,
-                  .pcm = is_pcm(info),
-                  .format = info->format };
+                  .pcm = is_pcm(&out->info),
+                  .chunk_peak = out->rec.n ? out->rec.peak : NULL,
+                  .format = out->info.format };
     pthread_mutex_init(&e.lock, NULL);
     pthread_cond_init(&e.changed, NULL);
     size_t bytes = sizeof(float) * WRITE_CHUNK * (size_t)p->channels;
     bool made = (e.fetched = malloc(bytes)) != NULL;
-    size_t packed = k.sf ? packed_bytes(p, info) : 0;
+    size_t packed = k.sf ? packed_bytes(p, &out->info) : 0;
     if (packed)
         made = (e.packed = malloc(packed)) && made;
     for (int i = 0; i < N_BUFS; i++)
@@ -472,10 +524,13 @@ static pg_status write_all(const pg_plan *whole, const char *path, int fd, SF_IN
             *err = *pg_render_error(r);
         st = pg_render_error(r)->status;
     } else if (st == PG_OK && e.fs) {
-        st = finish_flac(e.fs, path, err); // (says why, if a write failed)
+        st = finish_flac(e.fs, out->path, err); // (says why, if a write failed)
     } else if (st == PG_OK && e.failed) {
-        st = set_err(err, PG_ERR_IO, "'%s': cannot write the audio: %s", path,
-                     e.write_errno ? strerror(e.write_errno) : sf_strerror(e.sf));
+        st = set_err(err, e.pt ? PG_ERR_NOMEM : PG_ERR_IO, "'%s': cannot write the audio: %s",
+                     out->path,
+                     e.pt            ? "out of memory"
+                     : e.write_errno ? strerror(e.write_errno)
+                                     : sf_strerror(e.sf));
     }
     for (int i = 0; i < N_BUFS; i++)
         free(e.buf[i]);
@@ -486,13 +541,14 @@ static pg_status write_all(const pg_plan *whole, const char *path, int fd, SF_IN
     if (o && o->stats) {
         pg_render_get_stats(r, o->stats);
         encoder_stats(&e, o->stats);
+        patch_stats(out, o->stats);
     }
     if (o && o->node_sec)
         pg_render_node_seconds(r, o->node_sec);
-    st = close_sink(&k, st, path, err); // (before the render's cache closes)
-    pg_render_free(r);
-    if (peak)
-        *peak = e.peak;
+    record_keys(r, out);
+    st = close_sink(&k, st, out->path, err); // (before the render's cache closes)
+    pg_render_free(r); // (every thread of the render is done: patch_commit holds signals)
+    out->peak = e.peak;
     return st;
 }
 
@@ -747,30 +803,80 @@ static int open_temp(const target *t, char *tmp, size_t size) {
     return fd;
 }
 
+// Renders r into a new file, renamed over the old one (or copied into a stream), and records
+// what the file holds; frees r.
+static pg_status write_new(pg_render *r, const pg_plan *p, const target *t, output *out,
+                           pg_diag *err) {
+    char tmp[4096];
+    int fd = open_temp(t, tmp, sizeof tmp);
+    if (fd < 0) {
+        pg_render_free(r);
+        return set_err(err, PG_ERR_IO, "cannot create a file beside '%s': %s", out->path,
+                       strerror(errno));
+    }
+    off_t reserved = t->stream ? 0 : reserve_space(fd, p, &out->info);
+    out->fd = fd;
+    pg_status st = write_all(r, p, out, err);
+    trim_space(fd, reserved);
+    // (the record is of the file renamed into place, as fstat sees it after the rename)
+    int kept = st == PG_OK && !t->stream && out->rec.n ? dup(fd) : -1;
+    if (close(fd) != 0 && st == PG_OK)
+        st = set_err(err, PG_ERR_IO, "closing '%s' failed: %s", out->path, strerror(errno));
+    if (st == PG_OK && t->stream)
+        st = copy_to_stream(tmp, t->path, err);
+    else if (st == PG_OK && rename(tmp, t->path) != 0)
+        st = set_err(err, PG_ERR_IO, "cannot rename the finished file to '%s': %s", out->path,
+                     strerror(errno));
+    if (st == PG_OK && kept >= 0)
+        patch_remember(kept, p, out->info.format, out->info.channels, &out->rec);
+    if (kept >= 0)
+        close(kept);
+    if (st != PG_OK || t->stream)
+        unlink(tmp);
+    return st;
+}
+
+// Renders r into the old file, patched in place where it changed; frees r.
+static pg_status write_patched(pg_render *r, const pg_plan *p, output *out, pg_diag *err) {
+    pg_status st = write_all(r, p, out, err);
+    patch *pt = out->pt;
+    out->pt = NULL;
+    if (st != PG_OK) {
+        patch_free(pt); // (the file as it was)
+        return st;
+    }
+    st = patch_commit(pt, &out->rec, out->path, err);
+    for (int k = 0; k < out->rec.n; k++) // (the chunks it held: their peaks from its record)
+        out->peak = (double)out->rec.peak[k] > out->peak ? (double)out->rec.peak[k] : out->peak;
+    return st;
+}
+
 pg_status pg_render_to_file(const pg_plan *p, const char *path, const pg_write_opts *o,
                             double *peak, pg_diag *err) {
-    SF_INFO info = { 0 };
+    output out = { .path = path, .fd = -1, .o = o };
     target t;
-    pg_status st = check_request(p, path, o, &info, &t, err);
+    pg_status st = check_request(p, path, o, &out.info, &t, err);
     if (st != PG_OK)
         return st;
-    char tmp[4096];
-    int fd = open_temp(&t, tmp, sizeof tmp);
-    if (fd < 0)
-        return set_err(err, PG_ERR_IO, "cannot create a file beside '%s': %s", path,
-                       strerror(errno));
-    off_t reserved = t.stream ? 0 : reserve_space(fd, p, &info);
-    st = write_all(p, path, fd, &info, o, peak, err);
-    trim_space(fd, reserved);
-    if (close(fd) != 0 && st == PG_OK)
-        st = set_err(err, PG_ERR_IO, "closing '%s' failed: %s", path, strerror(errno));
-    if (st == PG_OK && t.stream)
-        st = copy_to_stream(tmp, t.path, err);
-    else if (st == PG_OK && rename(tmp, t.path) != 0)
-        st = set_err(err, PG_ERR_IO, "cannot rename the finished file to '%s': %s", path,
-                     strerror(errno));
-    if (st != PG_OK || t.stream)
-        unlink(tmp);
+    pg_plan fitted; // (the render keeps a pointer to it)
+    out.workers = flac_workers(p);
+    if ((st = fit_output(p, &out.info, &out.workers, &fitted, err)) != PG_OK)
+        return st;
+    pg_render *r = pg_render_new(&fitted, err);
+    if (!r && err && err->status == PG_ERR_LIMIT)
+        say_output_share(err, p->mem_limit - fitted.mem_limit);
+    if (!r)
+        return err ? err->status : PG_ERR_INTERNAL;
+    int chunks = exec_out_chunks(r);
+    if (chunks > 0 && !out_record_init(&out.rec, chunks))
+        out.rec.n = 0; // (out of memory: nothing recorded, so nothing patched next time)
+    out.patch_off = t.stream ? "not a file" : o && o->no_patch ? "--no-patch" : NULL;
+    if (!out.patch_off)
+        out.pt = patch_open(t.path, &fitted, out.info.format, out.info.channels, r, &out.patch_off);
+    st = out.pt ? write_patched(r, &fitted, &out, err) : write_new(r, &fitted, &t, &out, err);
+    if (peak)
+        *peak = out.peak;
+    out_record_free(&out.rec);
     return st;
 }
 

@@ -337,6 +337,14 @@ const void *cache_map_bytes(cache *c, uint64_t key, size_t *n, cache_mapping *m)
     return h + 1;
 }
 
+void cache_remove(cache *c, uint64_t key) {
+    char path[4200];
+    if (!c)
+        return;
+    entry_path(c, key, path, sizeof path);
+    (void)unlink(path);
+}
+
 typedef struct file_age {
     char name[64];
     long long mtime_ns;

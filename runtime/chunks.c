@@ -668,6 +668,24 @@ int64_t exec_chunk_left(const exec_shared *sh, pg_frame t0) {
     return chunk_span(sh, chunk_of(sh, t0)).end - t0;
 }
 
+int exec_chunk_at(const exec_shared *sh, pg_frame t) {
+    return chunk_of(sh, t);
+}
+
+// What the output's frames over chunk k are, for a file patched in place (patch.c): a direct
+// chunk's are the chunk root's, scaled by the chain's weights (the same bits found or
+// rendered); any other's depend on the chain's state (a fade's edge, a filter): unknown.
+uint64_t exec_chunk_out_key(const exec_shared *sh, int k) {
+    const out_chunk *c = &sh->chunks[k];
+    if (!c->direct)
+        return 0;
+    uint64_t key = c->key;
+    if (sh->chunks_scaled)
+        key = XXH3_64bits_withSeed(sh->chunk_weight, sizeof(double) * (size_t)sh->chunk_channels,
+                                   key);
+    return key ? key : 1; // (0 says unknown)
+}
+
 // Chunk k's frames [t0, t0 + n): the chunk root's view v, kept in its stage (interleaved,
 // zeros where the root was never pulled) until the chunk is whole.
 static pg_status keep_leaf(exec_ctx *cx, int k, pg_frame t0, int64_t n, const pe_view *v) {

@@ -30,4 +30,22 @@ int64_t exec_pass_found(pg_render *r, int64_t max_frames);
 // are read); -1 on error (pg_render_error).
 int exec_fetch_found(pg_render *r, pg_frame t0, int64_t n, float *out);
 
+// The output's chunks, for a file patched in place (patch.h): their count (0 when the
+// output is not kept in chunks), chunk k's frames, and the chunk frame t is in.
+int exec_out_chunks(const pg_render *r);
+pg_extent exec_out_chunk_span(const pg_render *r, int k);
+int exec_out_chunk_at(const pg_render *r, pg_frame t);
+// What chunk k's output frames are: a key (not 0) of them, or 0 when they are known only once
+// rendered (a master filter or fade runs over them).
+uint64_t exec_out_chunk_key(const pg_render *r, int k);
+// Whether chunk k was found in the cache and is copied out as found (scaled by a master
+// gain at most): the stream need not render it.
+bool exec_out_chunk_found(const pg_render *r, int k);
+// When the cursor is at the start of a chunk exec_out_chunk_found: passes over it without
+// reading it (nor is it ever fetched) and returns its frames; else 0.
+int64_t exec_skip_found(pg_render *r);
+// The frames from the cursor to the end of its chunk (the rest of the window when the
+// output is not kept in chunks).
+int64_t exec_render_chunk_left(const pg_render *r);
+
 #endif // PG_RUNTIME_EXEC_H

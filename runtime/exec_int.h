@@ -299,6 +299,11 @@ bool exec_chunks_found(const exec_shared *sh, pg_frame t0, pg_frame t1);
 int exec_copy_found(exec_shared *sh, pg_frame t0, pg_frame t1, float *out);
 // The frames from output frame t0 to the end of its chunk.
 int64_t exec_chunk_left(const exec_shared *sh, pg_frame t0);
+// The output chunk frame t is in.
+int exec_chunk_at(const exec_shared *sh, pg_frame t);
+// A key of the output's frames over chunk k (not 0), or 0 when they are not known before
+// they are rendered (a master chain's filter or fade runs over them).
+uint64_t exec_chunk_out_key(const exec_shared *sh, int k);
 // Under the lock: a found chunk that the stream reads through the master chain and no thread
 // has checked yet, at most CHECK_AHEAD chunks past the stream, claimed for an idle thread to
 // check; -1 if none.

@@ -836,6 +836,49 @@ int exec_fetch_found(pg_render *r, pg_frame t0, int64_t n, float *out) {
     return exec_copy_found(&r->sh, t0, t0 + n, out);
 }
 
+int exec_out_chunks(const pg_render *r) {
+    return r->sh.chunks ? r->sh.n_chunks : 0;
+}
+
+pg_extent exec_out_chunk_span(const pg_render *r, int k) {
+    return exec_chunk_span(&r->sh, k);
+}
+
+int exec_out_chunk_at(const pg_render *r, pg_frame t) {
+    return exec_chunk_at(&r->sh, t);
+}
+
+uint64_t exec_out_chunk_key(const pg_render *r, int k) {
+    return exec_chunk_out_key(&r->sh, k);
+}
+
+bool exec_out_chunk_found(const pg_render *r, int k) {
+    const exec_shared *sh = &r->sh;
+    return !sh->plan->until_silence &&
+           exec_chunks_found(sh, exec_chunk_span(sh, k).start, exec_chunk_span(sh, k).start + 1);
+}
+
+int64_t exec_render_chunk_left(const pg_render *r) {
+    pg_frame left = r->sh.plan->window.end - r->cursor;
+    return r->sh.chunks ? frame_min(left, exec_chunk_left(&r->sh, r->cursor)) : left;
+}
+
+int64_t exec_skip_found(pg_render *r) {
+    exec_shared *sh = &r->sh;
+    if (!sh->chunks || r->stopped || r->cursor >= sh->plan->window.end)
+        return 0;
+    int k = exec_chunk_at(sh, r->cursor);
+    pg_extent s = exec_chunk_span(sh, k);
+    if (r->cursor != s.start || !exec_out_chunk_found(r, k))
+        return 0;
+    pthread_mutex_lock(&sh->lock);
+    sh->stream_want = frame_max(sh->stream_want, s.end);
+    stream_reached(r, s.end);
+    pthread_mutex_unlock(&sh->lock);
+    r->cursor = s.end;
+    return s.end - s.start;
+}
+
 pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err) {
     pg_render *r = pg_render_new(p, err);
     if (!r)

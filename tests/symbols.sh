@@ -5,7 +5,7 @@
 set -u
 prefixes='pg_ pe_ arena_ session_ diag_ lex_ parse_ eval_ value_ builtins_ methods_ prng_
 graph_ planner_ verify_ dot_ exec_ plan_ aio_ cache_ fuse_ fft_ midi_ pool_ bufpool_
-flac_seg_ pcm_ memfile_'
+flac_seg_ pcm_ memfile_ patch_ out_record_'
 bad=0
 total=0
 for lib in "$@"; do
