@@ -8,8 +8,9 @@
 #   2. RD03: the port of pygmu's piece_RD03 (hundreds of crops, comb filters and time
 #      shifts of one loop), against -O0.
 #   3. 10,000 short notes over 10 min, against the same note-seconds in 100 long notes.
-#   4. a warm-cache re-render after a one-note edit of large_piece (600 voices, 3 min), a
-#      note taken out or added, also without the output's chunks (--no-output-cache), to
+#   4. a warm-cache re-render after a one-note edit of large_piece (600 voices, 3 min) into
+#      the same file (patched in place), a note taken out or added, also into a new file
+#      (--no-patch), without the output's chunks (--no-output-cache), to
 #      FLAC and to 24-bit WAV, through a low-pass over the whole mix, under a reverb and a
 #      side-chained compressor, with a master gain edited, under a master fade, and of
 #      saw64, against the cold render.
@@ -116,8 +117,10 @@ pair
 row "10,000 notes" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "100 long notes" ">= 0.5x"
 
 # a: a cold render of $cold_pg into an empty $tmp/cache; b: right after it, a render of the
-# edited $warm_pg from a copy of that cache (every run recomputes the edit). $cache_opt:
-# an option for both (--no-output-cache: the buffers' cache alone); $ext: the output's
+# edited $warm_pg from a copy of that cache (every run recomputes the edit) into the same
+# output file, as a composer re-renders a piece after an edit (a file pygmuc wrote is patched
+# in place where the edit changed it: runtime/patch.c). $cache_opt: an option for both
+# (--no-output-cache: the buffers' cache alone; --no-patch: a new file); $ext: the output's
 # format.
 ext=wav
 a() {
@@ -128,7 +131,7 @@ b() {
     rm -rf "$tmp/edit-cache"
     # hard links: a snapshot of the cache without writing 0.5 GB to disk before each run
     cp -al "$tmp/cache" "$tmp/edit-cache" 2>/dev/null || cp -r "$tmp/cache" "$tmp/edit-cache"
-    render "$warm_pg" "$tmp/w.$ext" --cache-dir "$tmp/edit-cache" $cache_opt
+    render "$warm_pg" "$tmp/c.$ext" --cache-dir "$tmp/edit-cache" $cache_opt
 }
 cache_opt=
 
@@ -155,6 +158,10 @@ sed 's/^for i in range(600):/notes.append(SinPE(frequency=440).crop(Extent(0, 1s
 pair
 row "  a note added" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(one edit)"
 warm_pg=$tmp/large_edit.pg
+# the same into a new file, which gets every chunk (read from the cache) and replaces the old
+cache_opt=--no-patch
+pair
+row "  the same, --no-patch" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(a new file)"
 cache_opt=--no-output-cache
 pair
 row "  the same, --no-output-cache" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "cold" "(sub-mixes only)"

@@ -682,6 +682,56 @@ if command -v script >/dev/null; then
         bad "the progress bar and the interruption: $(cat -A "$tmp/tty.txt" | tail -2)"
 fi
 
+# An output file patched in place (runtime/patch.c): after a one-note edit pygmuc writes the
+# chunk the edit changed (of 15: note 20 sounds in [480000, 492000), chunk 7 alone) into the
+# file it wrote before, the same inode, byte for byte the file a new render writes;
+# --no-patch writes a new one. SIGTERM during such a render (a note of 3000 saws added in
+# chunk 7: seconds of work, its saws stored in the cache as they are made) leaves the file
+# as it was, and its record good: the next render patches it.
+cat >"$tmp/patch.pg" <<'PIECE'
+frame_rate(48000)
+notes = []
+for i in range(40):
+    notes.append(SinPE(frequency=200 + 10 * i).crop(Extent(i * 24000, i * 24000 + 12000)).gain(0.1))
+render(MixPE(*notes))
+PIECE
+sed 's/200 + 10 \* i)/200 + 10 * i + (5 if i == 20 else 0))/' "$tmp/patch.pg" >"$tmp/patch_edit.pg"
+sed 's/^render(MixPE(\*notes))/notes.append(MixPE(*[BlitSawPE(frequency=100 + k).crop(Extent(470000, 520000)) for k in range(3000)]).gain(0.0001))\nrender(MixPE(*notes))/' \
+    "$tmp/patch.pg" >"$tmp/patch_heavy.pg"
+pd=$tmp/patchdir
+rm -rf "$pd" && mkdir "$pd"
+"$pg" "$tmp/patch.pg" -o "$pd/p.wav" --cache-dir "$pd/c" -q --explain 2>"$tmp/err"
+grep -q "output written as a new file (not patched in place: a new file)" "$tmp/err" && ok ||
+    bad "patch: the first render: $(grep output "$tmp/err")"
+inode=$(stat -c %i "$pd/p.wav")
+cp "$pd/p.wav" "$pd/first.wav"
+"$pg" "$tmp/patch_edit.pg" -o "$pd/p.wav" --cache-dir "$pd/c" -q --explain 2>"$tmp/err"
+grep -q "output patched in place: 1 chunks written, 14 held by the file already" "$tmp/err" && ok ||
+    bad "patch: the edit: $(grep output "$tmp/err")"
+[ "$(stat -c %i "$pd/p.wav")" = "$inode" ] && ok || bad "patch: the file was replaced"
+"$pg" "$tmp/patch_edit.pg" -o "$pd/ref.wav" --no-cache -q
+cmp -s "$pd/p.wav" "$pd/ref.wav" && ok || bad "patch: not the bytes of a new render"
+"$pg" "$tmp/patch.pg" -o "$pd/p.wav" --cache-dir "$pd/c" -q --no-patch --explain 2>"$tmp/err"
+grep -q "not patched in place: --no-patch" "$tmp/err" && [ "$(stat -c %i "$pd/p.wav")" != "$inode" ] &&
+    cmp -s "$pd/p.wav" "$pd/first.wav" && ok || bad "patch: --no-patch: $(grep output "$tmp/err")"
+cp "$pd/p.wav" "$pd/before.wav"
+entries=$(ls "$pd/c" | wc -l)
+"$pg" "$tmp/patch_heavy.pg" -o "$pd/p.wav" --cache-dir "$pd/c" 2>"$tmp/err" &
+pid=$!
+for i in $(seq 3000); do # 30 s at most: until its saws are being stored
+    [ "$(ls "$pd/c" | wc -l)" -gt $((entries + 20)) ] && break
+    sleep 0.01
+done
+kill -TERM $pid
+wait $pid
+rc=$?
+[ "$rc" = 143 ] && ok || bad "SIGTERM while patching: exit $rc, want 143"
+cmp -s "$pd/p.wav" "$pd/before.wav" && ok || bad "SIGTERM while patching: the file changed"
+[ "$(ls -a "$pd" | grep -c pygmuc-)" = 0 ] && ok || bad "SIGTERM while patching: a temporary file left"
+"$pg" "$tmp/patch.pg" -o "$pd/p.wav" --cache-dir "$pd/c" -q --explain 2>"$tmp/err"
+grep -q "output patched in place: 0 chunks written, 15 held by the file already" "$tmp/err" && ok ||
+    bad "patch: after SIGTERM: $(grep output "$tmp/err")"
+
 # check compiles without rendering; usage errors are 64
 expect_status 0 "$pg" check "$tmp/tone.pg"
 [ -e "$tmp/tone.pg.wav" ] && bad "check wrote audio" || ok
