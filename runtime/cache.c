@@ -231,6 +231,11 @@ static void touch(const cache *c, uint64_t key) {
     utimensat(AT_FDCWD, path, NULL, 0);
 }
 
+void cache_touch(cache *c, uint64_t key) {
+    if (c)
+        touch(c, key);
+}
+
 const float *cache_map(cache *c, uint64_t key, int channels, int64_t frames, cache_mapping *m) {
     const entry_header *h = map_entry(c, key, channels, frames, m);
     if (!h)

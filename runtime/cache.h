@@ -43,6 +43,9 @@ bool cache_store(cache *c, uint64_t key, const float *buf, int channels, int64_t
 // read-only and checked, their length into *n (NULL on a miss or a damaged entry).
 bool cache_store_bytes(cache *c, uint64_t key, const void *data, size_t n);
 const void *cache_map_bytes(cache *c, uint64_t key, size_t *n, cache_mapping *m);
+// Marks the entry under key used now, as a load does (the least recently used go first),
+// for one needed but not read (an output chunk the output file holds already).
+void cache_touch(cache *c, uint64_t key);
 // Removes the entry under key, if there is one.
 void cache_remove(cache *c, uint64_t key);
 const char *cache_dir(const cache *c);

@@ -871,6 +871,7 @@ int64_t exec_skip_found(pg_render *r) {
     pg_extent s = exec_chunk_span(sh, k);
     if (r->cursor != s.start || !exec_out_chunk_found(r, k))
         return 0;
+    cache_touch(sh->cache, sh->chunks[k].key); // (needed, if not read: kept as recently used)
     pthread_mutex_lock(&sh->lock);
     sh->stream_want = frame_max(sh->stream_want, s.end);
     stream_reached(r, s.end);

@@ -5,6 +5,7 @@
 // in chunk 1 alone, and note 0 in chunk 0 alone. An edit of one of them changes that chunk's
 // frames only: patched, the file gets that chunk and keeps the other 9; and whatever the
 // way, the file must be byte for byte the one a render into a new file writes.
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@ enum {
     STEP = 3000,
     LEN = 12000,
     NOTES = 200,
-    CHUNKS = 10
+    CHUNKS = 10,
+    WHOLE_CHUNK = 40 + 65536 * 4 // a whole chunk's cache entry (mono floats after a header)
 };
 
 static char dir[256];
@@ -151,6 +153,26 @@ static void check_new(const char *name, how h, const char *why) {
         fprintf(stderr, "  (written new: %s; want %s)\n", s.patch_off, why);
 }
 
+static bool later(struct timespec x, struct timespec y) {
+    return x.tv_sec > y.tv_sec || (x.tv_sec == y.tv_sec && x.tv_nsec > y.tv_nsec);
+}
+
+// The cache's entries of `bytes` used (modified) after t.
+static int entries_since(long bytes, struct timespec t) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/cache", dir);
+    DIR *d = opendir(path);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/cache/%s", dir, e->d_name);
+        n += stat(path, &st) == 0 && st.st_size == bytes && later(st.st_mtim, t);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
 // A float WAV, a one-note edit there and back, the same piece again.
 static void test_float_wav(void) {
     check_new("a.wav", plain(), "a new file");
@@ -164,7 +186,8 @@ static void test_float_wav(void) {
     CHECK(first && back && n0 == n1 && memcmp(first, back, (size_t)n0) == 0);
     free(first);
     free(back);
-    // nothing changed: nothing written, but the file is dated now, as a new one would be
+    // nothing changed: nothing written, but the file is dated now, as a new one would be,
+    // and the chunks' entries as used (least recently used go first)
     char path[400];
     struct stat a, b;
     snprintf(path, sizeof path, "%s/a.wav", dir);
@@ -172,8 +195,8 @@ static void test_float_wav(void) {
     nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
     check_patched("a.wav", plain(), 0, "ref.wav");
     stat(path, &b);
-    CHECK(b.st_mtim.tv_sec > a.st_mtim.tv_sec ||
-          (b.st_mtim.tv_sec == a.st_mtim.tv_sec && b.st_mtim.tv_nsec > a.st_mtim.tv_nsec));
+    CHECK(later(b.st_mtim, a.st_mtim));
+    CHECK_EQ_I64(entries_since(WHOLE_CHUNK, a.st_mtim), CHUNKS - 1);
 }
 
 // 16-bit WAV and 24-bit AIFF: their PCM bytes made by pcm.c, patched as floats are.
