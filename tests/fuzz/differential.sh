@@ -3,7 +3,8 @@
 # rendered without any cache (the reference) and compared, bit for bit, with what every
 # other path makes of it: the cache cold and warm (-j 1), a one-note edit with the first
 # render's cache (WAV, and FLAC on 2 threads against 1 without cache; and under --mem-limit
-# 64 on 4 threads in blocks of 1000, unless that limit is too small), a window from the
+# 64 on 4 threads in blocks of 1000, unless that limit is too small), the edit patched into
+# the file the piece was rendered into and patched back (runtime/patch.c), a window from the
 # cache against one without (--block 7) and, when every stateful node has a start, against
 # the whole render's frames (within -120 dB); -O0 within -120 dB. A render that fails (a
 # crash, a sanitizer's report: try it with an ASan build's pygmuc) counts as a difference.
@@ -53,6 +54,15 @@ for s in $(seq "$2" "$3"); do
     r "$w/e.pg" -o "$w/edit.flac" -q --cache-dir "$w/c2" -j 2 &&
         r "$w/e.pg" -o "$w/eref.flac" -q --no-cache -j 1 &&
         cmp_to "edit to FLAC" "$w/eref.flac" "$w/edit.flac"
+    # the edit patched into the file the piece was rendered into (runtime/patch.c), and back
+    cp -r "$w/c" "$w/c4"
+    r "$w/p.pg" -o "$w/patched.wav" -q --cache-dir "$w/c4" &&
+        r "$w/e.pg" -o "$w/patched.wav" -q --cache-dir "$w/c4" &&
+        cmp_to "edit patched in place" "$w/eref.wav" "$w/patched.wav" &&
+        r "$w/p.pg" -o "$w/patched.wav" -q --cache-dir "$w/c4" -j 1 &&
+        cmp_to "edit patched back" "$w/ref.wav" "$w/patched.wav" &&
+        r "$w/p.pg" -o "$w/patched.wav" -q --cache-dir "$w/c4" --block 7 &&
+        cmp_to "the same piece patched" "$w/ref.wav" "$w/patched.wav"
     w0=$((st + (en - st) / 3))
     w1=$((st + 2 * (en - st) / 3 + 1))
     r "$w/p.pg" -o "$w/win.wav" -q --cache-dir "$w/c" --start ${w0}f --end ${w1}f &&
