@@ -114,10 +114,10 @@ static pg_status vfail(exec_shared *sh, pg_status st, pg_srcloc loc, const char 
 static pg_status vfail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, va_list ap) {
     pthread_mutex_lock(&sh->lock);
     if (!sh->failed) {
-        sh->failed = true;
         sh->error.status = st;
         sh->error.loc = loc;
         vsnprintf(sh->error.message, sizeof sh->error.message, fmt, ap);
+        sh->failed = true; // (last: a thread that sees it without the lock sees the error too)
     }
     pthread_mutex_unlock(&sh->lock);
     return st;
@@ -126,9 +126,9 @@ static pg_status vfail(exec_shared *sh, pg_status st, pg_srcloc loc, const char 
 void exec_fail_locked(exec_shared *sh, pg_status st, const char *message) {
     if (sh->failed)
         return;
-    sh->failed = true;
     sh->error = (pg_diag){ .status = st };
     snprintf(sh->error.message, sizeof sh->error.message, "%s", message);
+    sh->failed = true; // (last, as in vfail)
 }
 
 pg_status exec_fail(exec_shared *sh, pg_status st, pg_srcloc loc, const char *fmt, ...) {
