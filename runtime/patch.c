@@ -267,30 +267,18 @@ int patch_written(const patch *pt) {
     return pt->n_chunks - patch_skipped(pt);
 }
 
-static bool pwrite_all(int fd, const unsigned char *b, size_t n, off_t at) {
+// All n bytes at offset at, written from b (out) or read into it; false on an error or an
+// early end of file.
+static bool transfer(int fd, unsigned char *b, size_t n, off_t at, bool out) {
     while (n > 0) {
-        ssize_t w = pwrite(fd, b, n, at);
-        if (w < 0 && errno == EINTR)
+        ssize_t done = out ? pwrite(fd, b, n, at) : pread(fd, b, n, at);
+        if (done < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (done <= 0)
             return false;
-        b += w;
-        n -= (size_t)w;
-        at += w;
-    }
-    return true;
-}
-
-static bool pread_all(int fd, unsigned char *b, size_t n, off_t at) {
-    while (n > 0) {
-        ssize_t got = pread(fd, b, n, at);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return false;
-        b += got;
-        n -= (size_t)got;
-        at += got;
+        b += done;
+        n -= (size_t)done;
+        at += done;
     }
     return true;
 }
@@ -327,11 +315,11 @@ static int write_pieces(patch *pt, unsigned char **old) {
     for (; done < pt->n_pieces && !why; done++) {
         piece *q = &pt->pieces[done];
         errno = 0;
-        if (!pwrite_all(pt->fd, q->data, q->len, q->at))
+        if (!transfer(pt->fd, q->data, q->len, q->at, true))
             why = errno ? errno : EIO;
     }
     for (int i = 0; why && i < done; i++)
-        (void)pwrite_all(pt->fd, old[i], pt->pieces[i].len, pt->pieces[i].at);
+        (void)transfer(pt->fd, old[i], pt->pieces[i].len, pt->pieces[i].at, true);
     return why;
 }
 
@@ -341,7 +329,8 @@ static unsigned char **save_old(const patch *pt) {
     bool ok = old != NULL;
     for (int i = 0; ok && i < pt->n_pieces; i++) {
         const piece *q = &pt->pieces[i];
-        ok = (old[i] = malloc(q->len ? q->len : 1)) && pread_all(pt->fd, old[i], q->len, q->at);
+        ok = (old[i] = malloc(q->len ? q->len : 1)) &&
+             transfer(pt->fd, old[i], q->len, q->at, false);
     }
     for (int i = 0; !ok && old && i < pt->n_pieces; i++)
         free(old[i]);
@@ -437,7 +426,7 @@ void patch_remember(int fd, const pg_plan *p, int format, int channels, const ou
         return;
     size_t n = st.st_size < HEADER_READ ? (size_t)st.st_size : HEADER_READ;
     bool aiff = (format & SF_FORMAT_TYPEMASK) == SF_FORMAT_AIFF;
-    int64_t at = pread_all(fd, b, n, 0) ? data_offset(b, n, aiff) : -1;
+    int64_t at = transfer(fd, b, n, 0, false) ? data_offset(b, n, aiff) : -1;
     int64_t data = (p->window.end - p->window.start) * (int64_t)frame_bytes;
     if (at < 0 || at + data > (int64_t)st.st_size)
         return;
