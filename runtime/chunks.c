@@ -674,11 +674,12 @@ int exec_chunk_at(const exec_shared *sh, pg_frame t) {
 
 // What the output's frames over chunk k are, for a file patched in place (patch.c): a direct
 // chunk's are the chunk root's, scaled by the chain's weights (the same bits found or
-// rendered); any other's depend on the chain's state (a fade's edge, a filter): unknown.
+// rendered); one a stateful chain made or found, its key after the chain (resume.c), once
+// it did; any other's (a fade's edge) are unknown.
 uint64_t exec_chunk_out_key(const exec_shared *sh, int k) {
     const out_chunk *c = &sh->chunks[k];
     if (!c->direct)
-        return 0;
+        return c->out_key;
     uint64_t key = c->key;
     if (sh->chunks_scaled)
         key = XXH3_64bits_withSeed(sh->chunk_weight, sizeof(double) * (size_t)sh->chunk_channels,

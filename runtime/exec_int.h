@@ -57,6 +57,8 @@ typedef struct out_chunk {
     int64_t done;      // frames copied out (found) or rendered (not), under the lock
     bool nonfinite;    // a rendered block of it held a NaN or an infinity: not stored
     bool direct;       // the root's chain only scales it: found, it is copied (and scaled)
+    uint64_t out_key;  // after a stateful chain (resume.c): the key of the output frames made
+                       // or found for it, once they were (0 until then)
     // Not found, and rendered ahead of the stream by an idle thread (chunks.c): its output
     // frames wait in ahead_out until the stream reaches them. Under the lock.
     ahead_state ahead;

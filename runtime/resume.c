@@ -237,6 +237,7 @@ static pg_status look_again(exec_ctx *cx, int k) {
     }
     pg_status st = load_state(cx);
     rs->found = buf;
+    sh->chunks[k].out_key = output_key(sh, k, h);
     rs->state_hash = hash_state(rs->state, rs->state_bytes);
     rs->rejoined++;
     pthread_mutex_lock(&sh->lock);
@@ -291,6 +292,7 @@ static void store_final(exec_ctx *cx) {
                   cache_store(sh->cache, output_key(sh, k, rs->start_hash), rs->stage, ch_out(sh),
                               span_len(sh, k)) &&
                   cache_store_bytes(sh->cache, state_key(sh, k, rs->start_hash), state, n);
+    sh->chunks[k].out_key = stored ? output_key(sh, k, rs->start_hash) : 0;
     rs->state_hash = state ? hash_state(state, n) : 0;
     rs->lost = rs->lost || !state;
     free(state);
