@@ -435,8 +435,8 @@ static void explain_render(const pg_plan *p, const pg_render_stats *st, double d
                 st->patch_off);
     else
         fprintf(stderr,
-                "  output patched in place: %d chunks written, %d held by the file already\n",
-                st->patch_written, st->patch_kept);
+                "  output patched in place: %d chunk%s written, %d held by the file already\n",
+                st->patch_written, st->patch_written == 1 ? "" : "s", st->patch_kept);
     fprintf(stderr, "stats: audio_sec=%.3f render_sec=%.4f peak_rss_mib=%.1f encode_sec=%.4f\n",
             secs, dt, (double)ru.ru_maxrss / 1024.0, st->encode_sec);
 }

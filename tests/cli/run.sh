@@ -706,7 +706,7 @@ grep -q "output written as a new file (not patched in place: a new file)" "$tmp/
 inode=$(stat -c %i "$pd/p.wav")
 cp "$pd/p.wav" "$pd/first.wav"
 "$pg" "$tmp/patch_edit.pg" -o "$pd/p.wav" --cache-dir "$pd/c" -q --explain 2>"$tmp/err"
-grep -q "output patched in place: 1 chunks written, 14 held by the file already" "$tmp/err" && ok ||
+grep -q "output patched in place: 1 chunk written, 14 held by the file already" "$tmp/err" && ok ||
     bad "patch: the edit: $(grep output "$tmp/err")"
 [ "$(stat -c %i "$pd/p.wav")" = "$inode" ] && ok || bad "patch: the file was replaced"
 "$pg" "$tmp/patch_edit.pg" -o "$pd/ref.wav" --no-cache -q
