@@ -1,6 +1,7 @@
 // aio.c: audio files through libsndfile: rendering a plan into a file (format from the
-// extension, written to a temporary file beside the target and renamed only on success),
-// and comparing two files sample by sample.
+// extension, written to a temporary file beside the target and renamed only on success, or
+// the old file patched in place where the render changed it: patch.c), and comparing two
+// files sample by sample.
 #define _GNU_SOURCE // fallocate (Linux), a hint reserve_space() uses when it is there
 #include "aio.h"
 
