@@ -35,8 +35,9 @@ int exec_fetch_found(pg_render *r, pg_frame t0, int64_t n, float *out);
 int exec_out_chunks(const pg_render *r);
 pg_extent exec_out_chunk_span(const pg_render *r, int k);
 int exec_out_chunk_at(const pg_render *r, pg_frame t);
-// What chunk k's output frames are: a key (not 0) of them, or 0 when they are known only once
-// rendered (a master filter or fade runs over them).
+// What chunk k's output frames are: a key (not 0) of them, or 0 when that is not known (a
+// master fade's edge runs over them; under a master filter, until the filter made or found
+// them).
 uint64_t exec_out_chunk_key(const pg_render *r, int k);
 // Whether chunk k was found in the cache and is copied out as found (scaled by a master
 // gain at most): the stream need not render it.

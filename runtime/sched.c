@@ -815,6 +815,18 @@ int64_t pg_render_next(pg_render *r, float *out, int64_t max_frames) {
     return done;
 }
 
+// Moves the cursor n frames on, over frames found in the cache that the stream does not
+// render: for the stream's bookkeeping they are reached.
+static int64_t pass_over(pg_render *r, int64_t n) {
+    exec_shared *sh = &r->sh;
+    pthread_mutex_lock(&sh->lock);
+    sh->stream_want = frame_max(sh->stream_want, r->cursor + n);
+    stream_reached(r, r->cursor + n);
+    pthread_mutex_unlock(&sh->lock);
+    r->cursor += n;
+    return n;
+}
+
 int64_t exec_pass_found(pg_render *r, int64_t max_frames) {
     exec_shared *sh = &r->sh;
     int64_t n = frames_left(r, max_frames);
@@ -823,13 +835,7 @@ int64_t exec_pass_found(pg_render *r, int64_t max_frames) {
     if (n <= 0 || r->stopped || sh->chunks_scaled || sh->plan->until_silence ||
         !exec_chunks_found(sh, r->cursor, r->cursor + 1))
         return 0;
-    n = frame_min(n, exec_chunk_left(sh, r->cursor));
-    pthread_mutex_lock(&sh->lock);
-    sh->stream_want = frame_max(sh->stream_want, r->cursor + n);
-    stream_reached(r, r->cursor + n);
-    pthread_mutex_unlock(&sh->lock);
-    r->cursor += n;
-    return n;
+    return pass_over(r, frame_min(n, exec_chunk_left(sh, r->cursor)));
 }
 
 int exec_fetch_found(pg_render *r, pg_frame t0, int64_t n, float *out) {
@@ -872,12 +878,7 @@ int64_t exec_skip_found(pg_render *r) {
     if (r->cursor != s.start || !exec_out_chunk_found(r, k))
         return 0;
     cache_touch(sh->cache, sh->chunks[k].key); // (needed, if not read: kept as recently used)
-    pthread_mutex_lock(&sh->lock);
-    sh->stream_want = frame_max(sh->stream_want, s.end);
-    stream_reached(r, s.end);
-    pthread_mutex_unlock(&sh->lock);
-    r->cursor = s.end;
-    return s.end - s.start;
+    return pass_over(r, s.end - s.start);
 }
 
 pg_status pg_render_all(const pg_plan *p, float *out, pg_diag *err) {
