@@ -1,12 +1,14 @@
 #!/bin/sh
 # differential.sh PYGMUC FROM TO: random pieces FROM..TO (random_piece.py, python3), each
 # rendered without any cache (the reference) and compared, bit for bit, with what every
-# other path makes of it: the cache cold and warm (-j 1), a one-note edit with the first
-# render's cache (WAV, and FLAC on 2 threads against 1 without cache; and under --mem-limit
-# 64 on 4 threads in blocks of 1000, unless that limit is too small), the edit patched into
-# the file the piece was rendered into and patched back (runtime/patch.c), a window from the
-# cache against one without (--block 7) and, when every stateful node has a start, against
-# the whole render's frames (within -120 dB); -O0 within -120 dB. A render that fails (a
+# other path makes of it: other block sizes and thread counts (64 on 4 threads, 65536 on 1,
+# and 1 on 3 for pieces of 300000 frames at most), the cache cold and warm (-j 1), a
+# one-note edit with the first render's cache (WAV, and FLAC on 2 threads against 1 without
+# cache; and under --mem-limit 64 on 4 threads in blocks of 1000, unless that limit is too
+# small), the edit patched into the file the piece was rendered into and patched back
+# (runtime/patch.c), a window from the cache against one without (--block 7) and, when every
+# stateful node has a start, against the whole render's frames (within -120 dB); -O0 within
+# -120 dB. A render that fails (a
 # crash, a sanitizer's report: try it with an ASan build's pygmuc) counts as a difference.
 # Prints one line per difference and a count. CTest runs seeds 1 to 12 (test "differential");
 # more by hand (~3 s a piece).
@@ -41,6 +43,13 @@ for s in $(seq "$2" "$3"); do
     grep -q "starts where first needed" "$w/err" && floating=1 || floating=0
     r "$w/p.pg" -o "$w/cold.wav" -q --cache-dir "$w/c" && cmp_to cold "$w/ref.wav" "$w/cold.wav"
     r "$w/p.pg" -o "$w/warm.wav" -q --cache-dir "$w/c" -j 1 && cmp_to warm "$w/ref.wav" "$w/warm.wav"
+    # other block sizes and thread counts (block 1 for the shorter pieces: it is slow)
+    r "$w/p.pg" -o "$w/b64.wav" -q --no-cache -j 4 --block 64 && cmp_to "-j 4 --block 64" "$w/ref.wav" "$w/b64.wav"
+    r "$w/p.pg" -o "$w/b64k.wav" -q --no-cache -j 1 --block 65536 &&
+        cmp_to "-j 1 --block 65536" "$w/ref.wav" "$w/b64k.wav"
+    if [ "$((en - st))" -le 300000 ]; then
+        r "$w/p.pg" -o "$w/b1.wav" -q --no-cache -j 3 --block 1 && cmp_to "--block 1" "$w/ref.wav" "$w/b1.wav"
+    fi
     r "$w/e.pg" -o "$w/eref.wav" -q --no-cache
     cp -r "$w/c" "$w/c2"
     r "$w/e.pg" -o "$w/edit.wav" -q --cache-dir "$w/c2" && cmp_to edit "$w/eref.wav" "$w/edit.wav"
