@@ -79,6 +79,8 @@ def note_effect(src, f, length):
         return f"{src}.time_shift({r2.randint(-2000, 2000)})"
     # an echo: the note read at two time mappings
     return f"MixPE({src}, {src}.time_shift({r2.randint(100, 20000)}).gain(0.5))"
+
+
 for i in range(n):
     f = r.choice([55.0, 110.0, 220.0, 330.0, 440.0, 661.0])
     if edit and i == edit_note and edit_kind == "pitch":
