@@ -120,8 +120,8 @@ b() { render "$here/bench/pieces/many_notes.pg" "$tmp/m.wav" --no-cache; }
 pair
 row "10,000 notes" "$SEC" "$AUDIO" "$RSS" "$A_SEC" "100 long notes" ">= 0.5x"
 
-# a: a cold render of $cold_pg into an empty $cache_root/cache; b: right after it, a render of the
-# edited $warm_pg from a copy of that cache (every run recomputes the edit) into the same
+# a: a cold render of $cold_pg into an empty $cache_root/cache; b: right after it, a render
+# of the edited $warm_pg from a copy of that cache (every run recomputes the edit) into the same
 # output file, as a composer re-renders a piece after an edit (a file pygmuc wrote is patched
 # in place where the edit changed it: runtime/patch.c). $cache_opt: an option for both
 # (--no-output-cache: the buffers' cache alone; --no-patch: a new file); $ext: the output's

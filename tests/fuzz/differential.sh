@@ -8,8 +8,8 @@
 # small), the edit patched into the file the piece was rendered into and patched back
 # (runtime/patch.c), a window from the cache against one without (--block 7) and, when every
 # stateful node has a start, against the whole render's frames (within -120 dB); -O0 within
-# -120 dB. A render that fails (a
-# crash, a sanitizer's report: try it with an ASan build's pygmuc) counts as a difference.
+# -120 dB. A render that fails (a crash, a sanitizer's report: try it with an ASan build's
+# pygmuc) counts as a difference.
 # Prints one line per difference and a count. CTest runs seeds 1 to 12 (test "differential");
 # more by hand (~3 s a piece).
 set -u
@@ -44,11 +44,13 @@ for s in $(seq "$2" "$3"); do
     r "$w/p.pg" -o "$w/cold.wav" -q --cache-dir "$w/c" && cmp_to cold "$w/ref.wav" "$w/cold.wav"
     r "$w/p.pg" -o "$w/warm.wav" -q --cache-dir "$w/c" -j 1 && cmp_to warm "$w/ref.wav" "$w/warm.wav"
     # other block sizes and thread counts (block 1 for the shorter pieces: it is slow)
-    r "$w/p.pg" -o "$w/b64.wav" -q --no-cache -j 4 --block 64 && cmp_to "-j 4 --block 64" "$w/ref.wav" "$w/b64.wav"
+    r "$w/p.pg" -o "$w/b64.wav" -q --no-cache -j 4 --block 64 &&
+        cmp_to "-j 4 --block 64" "$w/ref.wav" "$w/b64.wav"
     r "$w/p.pg" -o "$w/b64k.wav" -q --no-cache -j 1 --block 65536 &&
         cmp_to "-j 1 --block 65536" "$w/ref.wav" "$w/b64k.wav"
     if [ "$((en - st))" -le 300000 ]; then
-        r "$w/p.pg" -o "$w/b1.wav" -q --no-cache -j 3 --block 1 && cmp_to "--block 1" "$w/ref.wav" "$w/b1.wav"
+        r "$w/p.pg" -o "$w/b1.wav" -q --no-cache -j 3 --block 1 &&
+            cmp_to "--block 1" "$w/ref.wav" "$w/b1.wav"
     fi
     r "$w/e.pg" -o "$w/eref.wav" -q --no-cache
     cp -r "$w/c" "$w/c2"
