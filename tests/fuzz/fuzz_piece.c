@@ -61,6 +61,11 @@ static void render_until_silence(pg_session *s, int root) {
         return;
     pg_plan_opts o = fuzz_opts(2);
     o.until_silence = true;
+    // An endless stateful node (a BlitSawPE) is a buffer over the piece and the 60 s tail,
+    // made before the first frame: 10-30 s per input under ASan, which filled the corpus
+    // with such inputs and slowed the fuzzer to 20 runs a second. Past 8 MiB the plan is
+    // refused instead (a diagnostic: the memory limit's path, which is worth fuzzing too).
+    o.mem_limit = (size_t)8 << 20;
     pg_plan *p = plan_or_null(s, root, &o);
     if (!p)
         return;
