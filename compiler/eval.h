@@ -17,6 +17,7 @@ typedef struct eval_limits {
 } eval_limits;
 
 #define EVAL_MEMORY_LIMIT ((size_t)1 << 30)
+#define EVAL_STEP_LIMIT   50000000
 
 // Evaluates module m of source file `file`. Sets s->root to the node given to render() (to
 // a MixPE of time-shifted PEs when render() is called several times: they play one after

@@ -50,6 +50,10 @@ void pg_session_set_memory_limit(pg_session *s, size_t bytes) {
     s->memory_limit = bytes;
 }
 
+void pg_session_set_step_limit(pg_session *s, int64_t steps) {
+    s->step_limit = steps > 0 ? steps : 0;
+}
+
 pg_graph *pg_session_graph(pg_session *s) {
     return s->graph;
 }
@@ -191,7 +195,7 @@ static pg_status compile_text(pg_session *s, const char *path, const char *text,
     ast_module *m = parse_module(s, toks, n_tokens);
     double t1 = exec_now_sec();
     s->times.parse_sec = t1 - t0;
-    eval_limits lim = { 50000000, 200, 10000000,
+    eval_limits lim = { s->step_limit ? s->step_limit : EVAL_STEP_LIMIT, 200, 10000000,
                         s->memory_limit ? s->memory_limit : EVAL_MEMORY_LIMIT };
     eval_module(s, m, file, &lim);
     s->times.eval_sec = exec_now_sec() - t1;

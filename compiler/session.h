@@ -35,6 +35,7 @@ struct pg_session {
     void *eval;          // the evaluator's state (eval.c)
     FILE *print_to;      // where print() writes (stderr by default); NULL discards
     size_t memory_limit; // the evaluator's value memory (EVAL_MEMORY_LIMIT when 0)
+    int64_t step_limit;  // the evaluator's steps (EVAL_STEP_LIMIT when 0)
     pg_compile_times times;
 };
 

@@ -373,6 +373,11 @@ PG_API void pg_session_set_print(pg_session *s, FILE *f);
 // them. The default, 1 GiB, keeps a runaway loop from exhausting the machine; 0 restores it.
 PG_API void pg_session_set_memory_limit(pg_session *s, size_t bytes);
 
+// The most steps (statements and calls) the program may run; past it pg_compile_file fails
+// with PG_ERR_LIMIT at the statement it was running. The default, 50,000,000 (about a second),
+// stops an endless loop; 0 (or less) restores it.
+PG_API void pg_session_set_step_limit(pg_session *s, int64_t steps);
+
 // Wall time of the front end's stages in the last pg_compile_file: lexing and parsing, and
 // evaluating the program (which builds the graph). For --explain.
 typedef struct pg_compile_times {

@@ -976,6 +976,34 @@ static void test_session_memory_limit(void) {
     pg_session_free(s);
 }
 
+// The step limit's setter: an endless loop stops at the session's 1000 steps, at the loop's
+// line and saying so; a program of a few steps compiles under it; 0 restores the default
+// (a loop of 100,000 passes, ~200,000 steps, compiles again).
+static void test_session_step_limit(void) {
+    static const char endless[] = "x = 0\nwhile True:\n    x += 1\n";
+    static const char long_loop[] =
+        "x = 0\nfor i in range(100000):\n    x += 1\nrender(ConstPE(x).crop(Extent(0, 10)))\n";
+    pg_session *s = pg_session_new();
+    pg_session_set_step_limit(s, 1000);
+    int root = -1;
+    CHECK_STATUS(pg_compile_file(s, "endless.pg", endless, &root), PG_ERR_LIMIT);
+    const pg_diag *d = pg_session_diag(s, 0);
+    CHECK(d && strstr(d->message, "evaluation step limit (1000) exceeded") != NULL);
+    CHECK(d && (d->loc.line == 2 || d->loc.line == 3));
+    pg_session_free(s);
+    s = pg_session_new();
+    pg_session_set_step_limit(s, 1000);
+    CHECK_STATUS(pg_compile_file(s, "small.pg", "render(ConstPE(1).crop(Extent(0, 10)))\n", &root),
+                 PG_OK);
+    CHECK_STATUS(pg_compile_file(s, "long.pg", long_loop, &root), PG_ERR_LIMIT);
+    pg_session_free(s);
+    s = pg_session_new();
+    pg_session_set_step_limit(s, 1000);
+    pg_session_set_step_limit(s, 0);
+    CHECK_STATUS(pg_compile_file(s, "long.pg", long_loop, &root), PG_OK);
+    pg_session_free(s);
+}
+
 static const char fuzz_base[] =
     "import pygmu as pg\n"
     "frame_rate(48000)\n"
@@ -1060,6 +1088,7 @@ int main(void) {
     test_limits();
     test_memory_budget();
     test_session_memory_limit();
+    test_session_step_limit();
     test_many_notes();
     test_graph_basics();
     test_render_sequence();

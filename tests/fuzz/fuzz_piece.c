@@ -101,6 +101,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     // (ASan's redzones double the evaluator's 1 GiB default past libFuzzer's 2 GB RSS limit:
     // a runaway loop must end in the budget's diagnostic, not the fuzzer's out-of-memory)
     pg_session_set_memory_limit(s, (size_t)256 << 20);
+    // (the default 50,000,000 steps take 25-40 s under ASan and the fuzzer's counters: its
+    // runaway loops would be most of its time)
+    pg_session_set_step_limit(s, 2000000);
     int root = -1;
     pg_status st = pg_compile_file(s, PG_FUZZ_PIECES "/fuzz.pg", src, &root);
     for (int i = 0; i < pg_session_diag_count(s); i++)
