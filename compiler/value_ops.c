@@ -251,10 +251,12 @@ static value seq_concat(evaluator *ev, value a, value b, pg_srcloc loc) {
 }
 
 static value seq_repeat(evaluator *ev, value seq, int64_t times, pg_srcloc loc) {
-    if (times < 0)
+    int64_t len = seq.t == VT_STR ? seq.u.s->len : seq.u.l->n;
+    // An empty result costs nothing, however large the count: () * 10**15 in a loop must
+    // not spin through the count (the step limit counts statements, not these copies).
+    if (times <= 0 || len == 0)
         times = 0;
     if (seq.t == VT_STR) {
-        int64_t len = seq.u.s->len;
         if (len && times > ev->lim.max_list / len)
             eval_error(ev, loc, PG_ERR_LIMIT, "list too large (string of %lld * %lld bytes)",
                        (long long)len, (long long)times);
@@ -263,14 +265,13 @@ static value seq_repeat(evaluator *ev, value seq, int64_t times, pg_srcloc loc) 
             memcpy(buf + i * len, seq.u.s->data, (size_t)len);
         return value_str(ev, buf, (size_t)(len * times));
     }
-    int64_t n = seq.u.l->n;
-    if (n && times > ev->lim.max_list / n)
-        eval_error(ev, loc, PG_ERR_LIMIT, "list too large (%lld * %lld elements)", (long long)n,
+    if (len && times > ev->lim.max_list / len)
+        eval_error(ev, loc, PG_ERR_LIMIT, "list too large (%lld * %lld elements)", (long long)len,
                    (long long)times);
-    value out = value_list(ev, n * times);
+    value out = value_list(ev, len * times);
     for (int64_t i = 0; i < times; i++)
-        memcpy(out.u.l->items + i * n, seq.u.l->items, (size_t)n * sizeof(value));
-    out.u.l->n = n * times;
+        memcpy(out.u.l->items + i * len, seq.u.l->items, (size_t)len * sizeof(value));
+    out.u.l->n = len * times;
     out.t = seq.t;
     return out;
 }

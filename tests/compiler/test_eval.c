@@ -218,6 +218,10 @@ static void test_semantics_lists(void) {
            "[1, 2] + [3], list('ab'), tuple([1]), list(range(10, 0, -3)), list(range(-5))]",
            "[(1, 2, 3, 4), (1, 2, 3, 1, 2, 3), (2, 3), 1, 1, 3, [0, 0, 0], [1, 2, 3], ['a', 'b'], "
            "(1,), [10, 7, 4, 1], []]");
+    // An empty sequence repeated any number of times is empty at once (it used to walk the
+    // count: 10**15 copies of nothing never ended).
+    EXPECT("x = [[] * 10 ** 15, () * 10 ** 15, '' * 10 ** 15, [1] * -3, 'ab' * 0]",
+           "[[], (), '', [], '']");
     EXPECT("d = {'b': 1, 'a': 2}\nd['c'] = 3; d['b'] = 4\nx = [list(d.keys()), list(d.values()), "
            "list(d.items()), d.get('z'), d.get('z', 0), 'a' in d, 'z' not in d, d.pop('a'), d, "
            "d.setdefault('q', 7), d, len(d), dict(a=1), {1: 'x', 2.0: 'y'}[2]]",
