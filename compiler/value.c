@@ -39,16 +39,17 @@ void value_check_memory(evaluator *ev, pg_srcloc loc) {
 
 // Every growing list, string and dict passes here: the element limit, and the memory
 // budget, so that a loop of large allocations stops with an error instead of exhausting
-// memory.
-static void check_size(evaluator *ev, int64_t n, pg_srcloc loc) {
+// memory. what and unit name the value in the error ("string", "bytes").
+static void check_size(evaluator *ev, const char *what, const char *unit, int64_t n,
+                       pg_srcloc loc) {
     if (n > ev->lim.max_list)
-        eval_error(ev, loc, PG_ERR_LIMIT, "list too large (%lld elements; the limit is %lld)",
-                   (long long)n, (long long)ev->lim.max_list);
+        eval_error(ev, loc, PG_ERR_LIMIT, "%s too large (%lld %s; the limit is %lld)", what,
+                   (long long)n, unit, (long long)ev->lim.max_list);
     value_check_memory(ev, loc);
 }
 
 value value_str(evaluator *ev, const char *s, size_t n) {
-    check_size(ev, (int64_t)n, ev->stmt_loc);
+    check_size(ev, "string", "bytes", (int64_t)n, ev->stmt_loc);
     str_obj *o = arena_alloc(ev->a, sizeof(str_obj) + n + 1);
     o->len = (int64_t)n;
     if (n)
@@ -121,7 +122,7 @@ value value_bound(evaluator *ev, value self, const char *name) {
 void value_list_reserve(evaluator *ev, list_obj *l, int64_t n, pg_srcloc loc) {
     if (n <= l->cap)
         return;
-    check_size(ev, n, loc);
+    check_size(ev, "list", "elements", n, loc);
     int64_t cap = l->cap ? l->cap : 4;
     while (cap < n)
         cap *= 2;
@@ -161,7 +162,7 @@ value value_to_list(evaluator *ev, value v, pg_srcloc loc) {
                 out.u.l->items[out.u.l->n++] = v.u.d->keys[i];
         return out;
     case VT_RANGE:
-        check_size(ev, v.u.r->len, loc);
+        check_size(ev, "list", "elements", v.u.r->len, loc);
         out = value_list(ev, v.u.r->len);
         for (int64_t i = 0; i < v.u.r->len; i++)
             out.u.l->items[i] = range_item(v.u.r, i);
@@ -280,7 +281,7 @@ void value_dict_set(evaluator *ev, dict_obj *d, value key, value v, pg_srcloc lo
     }
     if (d->n == d->cap) {
         int64_t cap = d->cap ? d->cap * 2 : 8;
-        check_size(ev, cap, loc);
+        check_size(ev, "dict", "entries", cap, loc);
         d->keys = arena_grow(ev->a, d->keys, (size_t)d->n, (size_t)cap, sizeof(value));
         d->vals = arena_grow(ev->a, d->vals, (size_t)d->n, (size_t)cap, sizeof(value));
         d->cap = cap;

@@ -258,7 +258,7 @@ static value seq_repeat(evaluator *ev, value seq, int64_t times, pg_srcloc loc) 
         times = 0;
     if (seq.t == VT_STR) {
         if (len && times > ev->lim.max_list / len)
-            eval_error(ev, loc, PG_ERR_LIMIT, "list too large (string of %lld * %lld bytes)",
+            eval_error(ev, loc, PG_ERR_LIMIT, "string too large (%lld * %lld bytes)",
                        (long long)len, (long long)times);
         char *buf = arena_alloc(ev->a, (size_t)(len * times) + 1);
         for (int64_t i = 0; i < times; i++)

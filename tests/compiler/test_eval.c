@@ -451,6 +451,8 @@ static void test_limits(void) {
                  "maximum recursion depth (200) exceeded");
     EXPECT_ERROR("g = lambda n: g(n)\ng(0)\n", PG_ERR_LIMIT, 1, 15, "maximum recursion depth");
     EXPECT_ERROR("x = [0] * 100000000\n", PG_ERR_LIMIT, 1, 9, "list too large");
+    EXPECT_ERROR("x = 'ab' * 100000000\n", PG_ERR_LIMIT, 1, 10, "string too large");
+    EXPECT_ERROR("x = str(list(range(5000000)))\n", PG_ERR_LIMIT, 1, 1, "string too large");
     EXPECT_ERROR("x = 'ab' * 100000000\n", PG_ERR_LIMIT, 1, 10, "too large");
     // 199 nested calls are fine.
     EXPECT("def f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\nx = f(199)", "199");
