@@ -1337,16 +1337,11 @@ static const char *parse_pct(const char *p, const char *end, pct_spec *sp) {
     *sp = (pct_spec){ .width = -1, .prec = -1 };
     while (p < end && strchr("-+ #0", *p) && nf < 7)
         sp->flags[nf++] = *p++;
-    if (p < end && *p >= '0' && *p <= '9') {
-        sp->width = 0;
-        while (p < end && *p >= '0' && *p <= '9' && sp->width < 10000)
-            sp->width = sp->width * 10 + (*p++ - '0');
-    }
+    if (p < end && *p >= '0' && *p <= '9')
+        sp->width = value_fmt_number(&p, end);
     if (p < end && *p == '.') {
         p++;
-        sp->prec = 0;
-        while (p < end && *p >= '0' && *p <= '9' && sp->prec < 10000)
-            sp->prec = sp->prec * 10 + (*p++ - '0');
+        sp->prec = value_fmt_number(&p, end);
     }
     sp->type = p < end ? *p++ : 0;
     return p;
@@ -1394,8 +1389,8 @@ static void pct_one(evaluator *ev, sbuf *b, const pct_spec *sp, value v, pg_srcl
     if (!is_str && !left && strchr(sp->flags, '0'))
         spec[k++] = '0';
     if (sp->width >= 0)
-        k += snprintf(spec + k, sizeof spec - (size_t)k, "%d", sp->width > 300 ? 300 : sp->width);
-    int prec = sp->prec > 300 ? 300 : sp->prec;
+        k += snprintf(spec + k, sizeof spec - (size_t)k, "%d", sp->width);
+    int prec = sp->prec;
     if (strchr("eEfFgG", t))
         k += snprintf(spec + k, sizeof spec - (size_t)k, ".%d%c", prec < 0 ? 6 : prec, t);
     else if (is_str && prec >= 0)

@@ -615,14 +615,19 @@ int64_t value_len(evaluator *ev, value v, pg_srcloc loc) {
 
 // ---- byte buffers ----
 
+// Room for n more bytes and a terminating NUL.
+static void sbuf_reserve(evaluator *ev, sbuf *b, size_t n) {
+    if (b->n + n + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap * 2 : 64;
+    while (cap < b->n + n + 1)
+        cap *= 2;
+    b->p = arena_grow(ev->a, b->p, b->n, cap, 1);
+    b->cap = cap;
+}
+
 void value_sbuf_put(evaluator *ev, sbuf *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        b->p = arena_grow(ev->a, b->p, b->n, cap, 1);
-        b->cap = cap;
-    }
+    sbuf_reserve(ev, b, n);
     if (n)
         memcpy(b->p + b->n, s, n);
     b->n += n;
@@ -634,14 +639,17 @@ void value_sbuf_puts(evaluator *ev, sbuf *b, const char *s) {
 }
 
 void value_sbuf_printf(evaluator *ev, sbuf *b, const char *fmt, ...) {
-    char tmp[512];
-    va_list ap;
+    va_list ap, again;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    value_sbuf_put(ev, b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    if (n >= 0) {
+        sbuf_reserve(ev, b, (size_t)n);
+        vsnprintf(b->p + b->n, (size_t)n + 1, fmt, again);
+        b->n += (size_t)n;
+    }
+    va_end(again);
 }
 
 // ---- text forms ----
@@ -855,11 +863,11 @@ static bool is_align(char c) {
     return c == '<' || c == '>' || c == '^' || c == '=';
 }
 
-static int read_int(const char **p, const char *end) {
+int value_fmt_number(const char **p, const char *end) {
     int n = 0;
-    while (*p < end && **p >= '0' && **p <= '9' && n < 10000)
-        n = n * 10 + (*(*p)++ - '0');
-    return n;
+    for (; *p < end && **p >= '0' && **p <= '9'; (*p)++)
+        n = n > VALUE_FMT_MAX ? n : n * 10 + (**p - '0');
+    return n > VALUE_FMT_MAX ? VALUE_FMT_MAX + 1 : n;
 }
 
 static bool parse_spec(const char *s, size_t len, fmt_spec *f) {
@@ -883,7 +891,7 @@ static bool parse_spec(const char *s, size_t len, fmt_spec *f) {
         p++;
     }
     if (p < end && *p >= '0' && *p <= '9')
-        f->width = read_int(&p, end);
+        f->width = value_fmt_number(&p, end);
     if (p < end && (*p == ',' || *p == '_')) {
         f->comma = true;
         p++;
@@ -892,7 +900,7 @@ static bool parse_spec(const char *s, size_t len, fmt_spec *f) {
         p++;
         if (p == end || *p < '0' || *p > '9')
             return false;
-        f->prec = read_int(&p, end);
+        f->prec = value_fmt_number(&p, end);
     }
     if (p < end)
         f->type = *p++;
@@ -976,39 +984,43 @@ static void format_int(evaluator *ev, char *out, size_t size, int64_t i, const f
     }
 }
 
-static void format_float(char *out, size_t size, double x, const fmt_spec *f) {
+// Appends x as format() writes a float: its sign, then the digits its type and precision
+// ask for (any precision up to VALUE_FMT_MAX: '%.400f' of 1e300 has 710 characters).
+static void format_float(evaluator *ev, sbuf *out, double x, const fmt_spec *f) {
     const char *sign =
         (signbit(x) && !isnan(x)) ? "-" : (f->sign == '+' ? "+" : (f->sign == ' ' ? " " : ""));
     double a = fabs(x);
-    char body[400];
-    int prec = f->prec < 0 ? 6 : (f->prec > 100 ? 100 : f->prec);
+    int prec = f->prec < 0 ? 6 : f->prec;
     char type = f->type;
     if (type == '%') {
         a *= 100.0;
         type = 'f';
     }
+    value_sbuf_puts(ev, out, sign);
+    size_t body = out->n;
     if (isinf(a) || isnan(a)) {
-        snprintf(body, sizeof body, "%s", isnan(a) ? "nan" : "inf");
+        value_sbuf_puts(ev, out, isnan(a) ? "nan" : "inf");
     } else if (type == 'f' || type == 'F') {
-        snprintf(body, sizeof body, "%.*f", prec, a);
+        value_sbuf_printf(ev, out, "%.*f", prec, a);
     } else if (type == 'e' || type == 'E') {
-        snprintf(body, sizeof body, "%.*e", prec, a);
+        value_sbuf_printf(ev, out, "%.*e", prec, a);
     } else if (type == 'g' || type == 'G') {
-        snprintf(body, sizeof body, "%.*g", prec == 0 ? 1 : prec, a);
+        value_sbuf_printf(ev, out, "%.*g", prec == 0 ? 1 : prec, a);
     } else if (f->prec < 0) {
-        value_float_repr(a, body, sizeof body); // no type, no precision: str(x)
+        char repr[64];
+        value_float_repr(a, repr, sizeof repr); // no type, no precision: str(x)
+        value_sbuf_puts(ev, out, repr);
     } else {
         // No type with a precision: like 'g', but a whole number keeps ".0".
-        snprintf(body, sizeof body, "%.*g", prec == 0 ? 1 : prec, a);
-        if (!strpbrk(body, ".e"))
-            strcat(body, ".0");
+        value_sbuf_printf(ev, out, "%.*g", prec == 0 ? 1 : prec, a);
+        if (!strpbrk(out->p + body, ".e"))
+            value_sbuf_puts(ev, out, ".0");
     }
     if (f->type == '%')
-        strcat(body, "%");
+        value_sbuf_puts(ev, out, "%");
     if (f->type == 'F' || f->type == 'E' || f->type == 'G')
-        for (char *c = body; *c; c++)
+        for (char *c = out->p + body; *c; c++)
             *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
-    snprintf(out, size, "%s%s", sign, body);
 }
 
 void value_format(evaluator *ev, sbuf *b, value v, const char *spec, size_t spec_len,
@@ -1016,16 +1028,21 @@ void value_format(evaluator *ev, sbuf *b, value v, const char *spec, size_t spec
     fmt_spec f;
     if (!parse_spec(spec, spec_len, &f))
         eval_error(ev, loc, PG_ERR_ARG, "invalid format specifier '%.*s'", (int)spec_len, spec);
-    char num[480];
+    if (f.width > VALUE_FMT_MAX || f.prec > VALUE_FMT_MAX)
+        eval_error(ev, loc, PG_ERR_LIMIT, "format width or precision too large (at most %d)",
+                   VALUE_FMT_MAX);
+    sbuf num = { 0 };
     bool numeric = value_is_num(v);
     if (v.t == VT_BOOL && !f.type && spec_len == 0) {
         value_sbuf_puts(ev, b, v.u.i ? "True" : "False");
         return;
     }
     if (value_is_intlike(v) && (!f.type || strchr("dxXobn", f.type))) {
-        format_int(ev, num, sizeof num, v.u.i, &f);
+        char digits[80]; // a sign, a base prefix and 64 binary digits at most
+        format_int(ev, digits, sizeof digits, v.u.i, &f);
+        value_sbuf_puts(ev, &num, digits);
     } else if (numeric && (!f.type || strchr("eEfFgGn%", f.type))) {
-        format_float(num, sizeof num, value_as_double(v), &f);
+        format_float(ev, &num, value_as_double(v), &f);
     } else if (v.t == VT_STR && (!f.type || f.type == 's')) {
         sbuf t = { 0 };
         int64_t n = f.prec >= 0 && f.prec < v.u.s->len ? f.prec : v.u.s->len;
@@ -1041,11 +1058,11 @@ void value_format(evaluator *ev, sbuf *b, value v, const char *spec, size_t spec
     }
     if (f.comma) {
         sbuf g = { 0 };
-        group_digits(ev, &g, num);
+        group_digits(ev, &g, num.p);
         pad_out(ev, b, g.p, &f, true);
         return;
     }
-    pad_out(ev, b, num, &f, true);
+    pad_out(ev, b, num.p, &f, true);
 }
 
 // ---- numbers ----

@@ -359,7 +359,12 @@ value value_to_str(evaluator *ev, value v);                  // str(v) as a valu
 // Python's repr of a float: the shortest round-trip form ("0.1", "1e-05", "inf").
 void value_float_repr(double x, char *out, size_t size);
 // format(v, spec) with Python's format mini-language (fill, align, sign, width, ",", ".p",
-// types d f F e E g G % s x X o b).
+// types d f F e E g G % s x X o b). A width or precision over VALUE_FMT_MAX is an error.
+enum {
+    VALUE_FMT_MAX = 99999
+};
+// Reads the digits at *p (a width or a precision), stopping at VALUE_FMT_MAX + 1.
+int value_fmt_number(const char **p, const char *end);
 void value_format(evaluator *ev, sbuf *b, value v, const char *spec, size_t spec_len,
                   pg_srcloc loc);
 

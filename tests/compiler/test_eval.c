@@ -183,6 +183,12 @@ static void test_semantics_text(void) {
            "'%5s|' % 'ab']",
            "['5 items', \"a/'a'\", '003.1', 'ff', 'ab   |', '+3', '1.234500e+03', '1e-07', ' 50%', "
            "'1.00', '[1]', '   ab|']");
+    // Wide fields and long precisions as Python writes them (they were cut to 300 and 100
+    // characters, and a long float's digits to 399, without a word).
+    EXPECT("x = [len('%500d' % 1), len('{:500d}'.format(1)), len('%.400f' % 1.0), "
+           "len('{:.400f}'.format(1.0)), len('{:.100f}'.format(1e300)), len('%.3e' % -1e300), "
+           "('%.60f' % 0.1)[18:30], len('%99999s' % 'a')]",
+           "[500, 500, 402, 402, 402, 11, '055511151231', 99999]");
     EXPECT("x = ['ab' + 'cd', 'ab' * 3, 3 * 'x', 'hello'[1], 'hello'[-1], 'hello'[1:4], "
            "'hello'[::-1], len('hello'), 'abc'.index('c'), 'x'.isdigit(), '42'.isdigit()]",
            "['abcd', 'ababab', 'xxx', 'e', 'o', 'ell', 'olleh', 5, 2, False, True]");
@@ -363,6 +369,10 @@ static void test_errors(void) {
     EXPECT_ERROR("x = '{0x}'.format(1)\n", PG_ERR_ARG, 1, 12, "KeyError: '0x'");
     EXPECT_ERROR("x = '{99999999999}'.format(1)\n", PG_ERR_ARG, 1, 21,
                  "Replacement index 99999999999 out of range");
+    EXPECT_ERROR("x = '%1000000000d' % 1\n", PG_ERR_LIMIT, 1, 20,
+                 "format width or precision too large (at most 99999)");
+    EXPECT_ERROR("x = '{:.100000f}'.format(1.0)\n", PG_ERR_LIMIT, 1, 19,
+                 "format width or precision too large");
     EXPECT_ERROR("x = [1][1.0]\n", PG_ERR_ARG, 1, 5,
                  "list indices must be integers or slices, not float");
     EXPECT_ERROR("x = 5\ny = x()\n", PG_ERR_ARG, 2, 5, "'int' object is not callable");
