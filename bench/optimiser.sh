@@ -6,7 +6,9 @@
 #   1. saw64: 64 BLIT saw notes of 4 s over 60 s -> float WAV and 24-bit FLAC, against the
 #      hand-written C baseline (bench/baseline_saw.c).
 #   2. RD03: the port of pygmu's piece_RD03 (hundreds of crops, comb filters and time
-#      shifts of one loop), against -O0.
+#      shifts of one loop), against -O0 (the naive plan: no merging, fusion, cache,
+#      threads or sparse scheduling: its mixes read every input for every block, as
+#      pygmu's MixPE does; docs/architecture.md, "Optimisations").
 #   3. 10,000 short notes over 10 min, against the same note-seconds in 100 long notes.
 #   4. a warm-cache re-render after a one-note edit of large_piece (600 voices, 3 min) into
 #      the same file (patched in place), with the caches in memory (/dev/shm: no file

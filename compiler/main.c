@@ -44,7 +44,8 @@ static const char usage_text[] =
     "it at most\n"
     "  -j N               threads (default: the number of cores)\n"
     "  --block N          frames per block (default 4096); output never depends on it\n"
-    "  -O0                no optimisation (the naive plan)\n"
+    "  -O0                no optimisation (the naive plan: no merging, fusion, cache,\n"
+    "                     threads or sparse scheduling)\n"
     "  --no-cache, --cache-dir DIR\n"
     "  --cache-limit MB   the most the cache folder keeps (default 2048); least recently "
     "used go first\n"
@@ -430,6 +431,11 @@ static void explain_render(const pg_plan *p, const pg_render_stats *st, double d
             st->cache_misses, (double)st->cache_loaded_bytes / 1048576.0,
             (double)st->cache_stored_bytes / 1048576.0, reuse_note, st->stream_sec, chunk_note,
             st->encode_sec, st->encode_threads, st->encode_threads == 1 ? "" : "s", encode_note);
+    if (st->silent_reads > 0)
+        fprintf(stderr,
+                "  no sparse scheduling (-O0): mixes read every input for every block, %lld "
+                "blocks of them silent\n",
+                (long long)st->silent_reads);
     if (st->patch_off)
         fprintf(stderr, "  output written as a new file (not patched in place: %s)\n",
                 st->patch_off);

@@ -282,6 +282,9 @@ typedef struct pg_render_stats {
     int cells_made;                // last render: their cells (FFT partitions) copied from it,
                                    // and made again because their source changed there
     int parted;                    // buffers rendered in parts, by every thread at once
+    int64_t silent_reads;          // -O0: blocks of zeros read from inputs outside their extents
+                                   // (its mixes read every input for every block, as pygmu's
+                                   // MixPE does; -O1 reads only the inputs that sound)
     double prepare_sec;            // wall time from the start until every materialisation was done
                                    // (it overlaps the stream)
     double stream_sec;             // wall time spent in pg_render_next

@@ -538,8 +538,11 @@ static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view
     pg_extent in = pg_extent_intersect(want, pn->pn.out.extent);
     // Outside its extent a node is never touched: a buffer still being materialised by
     // another thread is read only once the scheduler has seen it done.
-    if (pg_extent_is_empty(in))
+    if (pg_extent_is_empty(in)) {
+        if (sh->plan->opt_level == 0)
+            atomic_fetch_add_explicit(&sh->silent_reads, 1, memory_order_relaxed);
         return zero_view(cx, id, ch, n, out);
+    }
     if (pn->materialise && sh->mat[id])
         return read_mat(cx, id, t0, n, pg_extent_intersect(in, pn->mat), out);
     if (is_fused(sh, id) && id == sh->plan->chunk_root && sh->plan->chunk_root_reread)
@@ -560,6 +563,10 @@ static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view
     pg_status st = run_kernel(cx, id, in.start, in.end - in.start, &b);
     *out = (pe_view){ ch, n, n, d };
     return st;
+}
+
+bool pe_sparse(const pe_inst *pe) {
+    return pe->cx->sh->plan->opt_level > 0;
 }
 
 pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out) {

@@ -132,6 +132,9 @@ typedef struct exec_shared {
     block_run *runs;            // the stream runs of the current pg_render_next call
     int n_runs, runs_taken, runs_left;
     atomic_bool shutdown; // pg_render_free: the pool stops
+    // -O0 (no sparse scheduling): the blocks of silence read from inputs outside their
+    // extents, as pygmu's MixPE reads every input for every block
+    atomic_llong silent_reads;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     atomic_bool failed; // read without the lock by long tasks, to stop early

@@ -661,6 +661,7 @@ void pg_render_get_stats(const pg_render *r, pg_render_stats *s) {
                             .cells_copied = sh->cells_copied,
                             .cells_made = sh->cells_made,
                             .parted = sh->n_parted_total,
+                            .silent_reads = atomic_load(&sh->silent_reads),
                             .prepare_sec = sh->prepare_sec,
                             .stream_sec = sh->stream_sec,
                             .threads = sh->threads,

@@ -3,8 +3,10 @@
 // is added to every channel, any other mismatch is an error (pygmu broadcasts, or fails at
 // render when a later input has more channels than the first). Frame rates must agree.
 // Each input is pulled and added over the frames of its extent only: work follows what
-// sounds, and a frame's sum never depends on where a block starts (adding an input's
-// silence, +0.0, would turn a -0.0 sum into +0.0 in some blocks and not in others).
+// sounds. The naive plan (-O0, no sparse scheduling) reads every input over the whole block,
+// as pygmu's MixPE does: an input's silence adds +0.0, which leaves the sum's bits alone
+// (the sum starts at +0.0, and a float sum of round-to-nearest that starts there is never
+// -0.0), so the two give the same bits.
 #include <string.h>
 
 #include "pe.h"
@@ -38,10 +40,11 @@ static void add_input(const pe_view *v, void *arg) {
 
 static pg_status mix_process(pe_inst *pe, pg_frame t0, int64_t n, pe_buf *out) {
     pg_extent win = { t0, t0 + n };
+    bool sparse = pe_sparse(pe);
     for (int c = 0; c < out->channels; c++)
         memset(pe_ch(out, c), 0, sizeof(float) * (size_t)n);
     for (int k = 0; k < pe->node->n_inputs; k++) {
-        pg_extent in = pg_extent_intersect(pe_in_shape(pe, k)->extent, win);
+        pg_extent in = sparse ? pg_extent_intersect(pe_in_shape(pe, k)->extent, win) : win;
         if (pg_extent_is_empty(in))
             continue;
         mix_add a = { out, in.start - t0 };

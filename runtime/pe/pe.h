@@ -253,6 +253,10 @@ pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out);
 // lines the one before used, not a fresh stretch of scratch per input.
 pg_status pe_read(pe_inst *pe, int slot, pg_frame t0, int64_t n,
                   void (*use)(const pe_view *v, void *arg), void *arg);
+// Sparse scheduling: whether a kernel of many inputs (a mix) reads only those whose extent
+// overlaps the block. The naive plan (-O0) has none: a mix reads every input for every block,
+// as pygmu's MixPE does, an input outside the block giving a block of zeros.
+bool pe_sparse(const pe_inst *pe);
 // Scratch memory (64-byte aligned, uninitialised) valid until process / init returns.
 void *pe_scratch(pe_inst *pe, size_t bytes);
 // Reports a runtime error (I/O, memory) and returns st.
