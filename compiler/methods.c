@@ -1390,11 +1390,10 @@ static void pct_one(evaluator *ev, sbuf *b, const pct_spec *sp, value v, pg_srcl
         spec[k++] = '0';
     if (sp->width >= 0)
         k += snprintf(spec + k, sizeof spec - (size_t)k, "%d", sp->width);
-    int prec = sp->prec;
     if (strchr("eEfFgG", t))
-        k += snprintf(spec + k, sizeof spec - (size_t)k, ".%d%c", prec < 0 ? 6 : prec, t);
-    else if (is_str && prec >= 0)
-        k += snprintf(spec + k, sizeof spec - (size_t)k, ".%d", prec);
+        k += snprintf(spec + k, sizeof spec - (size_t)k, ".%d%c", sp->prec < 0 ? 6 : sp->prec, t);
+    else if (is_str && sp->prec >= 0)
+        k += snprintf(spec + k, sizeof spec - (size_t)k, ".%d", sp->prec);
     else if (!is_str)
         spec[k++] = (t == 'i' || t == 'u') ? 'd' : t;
     value_format(ev, b, pct_value(ev, t, v, loc), spec, (size_t)k, loc);

@@ -530,6 +530,11 @@ static pg_status pull_reread_root(exec_ctx *cx, int id, pg_frame t0, int64_t n, 
     return PG_OK;
 }
 
+// Sparse scheduling (pe_sparse): every plan but -O0's.
+static bool sparse(const exec_shared *sh) {
+    return sh->plan->opt_level > 0;
+}
+
 static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view *out) {
     exec_shared *sh = cx->sh;
     const plan_node *pn = &sh->plan->nodes[id];
@@ -539,7 +544,7 @@ static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view
     // Outside its extent a node is never touched: a buffer still being materialised by
     // another thread is read only once the scheduler has seen it done.
     if (pg_extent_is_empty(in)) {
-        if (sh->plan->opt_level == 0)
+        if (!sparse(sh))
             atomic_fetch_add_explicit(&sh->silent_reads, 1, memory_order_relaxed);
         return zero_view(cx, id, ch, n, out);
     }
@@ -566,7 +571,7 @@ static pg_status pull_node(exec_ctx *cx, int id, pg_frame t0, int64_t n, pe_view
 }
 
 bool pe_sparse(const pe_inst *pe) {
-    return pe->cx->sh->plan->opt_level > 0;
+    return sparse(pe->cx->sh);
 }
 
 pg_status pe_pull(pe_inst *pe, int slot, pg_frame t0, int64_t n, pe_view *out) {
